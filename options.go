@@ -1,0 +1,109 @@
+package lockdep
+
+import (
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// An Option configures the validator; pass options to Configure. Options
+// are made only by this package: the Mode constants, Output and OnReport.
+type Option interface {
+	apply(*config)
+}
+
+// Mode says what the validator does on a finding. A Mode is an Option.
+type Mode int
+
+const (
+	// Warn prints each new finding and carries on. The default.
+	Warn Mode = iota
+	// Panic prints each new finding, then panics with the Report in the
+	// goroutine that made the operation.
+	Panic
+	// Exit prints each new finding, then exits the process with status 66.
+	Exit
+	// Off turns validation off: locks are plain sync locks plus one branch.
+	Off
+)
+
+var modeNames = [...]string{Warn: "warn", Panic: "panic", Exit: "exit", Off: "off"}
+
+// String returns the mode's name as LOCKDEP spells it.
+func (m Mode) String() string {
+	if m >= 0 && int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return "Mode(?)"
+}
+
+func (m Mode) apply(c *config) { c.mode = m }
+
+// Output sends the text form of each new finding to w instead of
+// os.Stderr. A nil w discards the text; callbacks and Findings still see
+// every report.
+func Output(w io.Writer) Option { return outputOption{w} }
+
+type outputOption struct{ w io.Writer }
+
+func (o outputOption) apply(c *config) {
+	if o.w == nil {
+		o.w = io.Discard
+	}
+	c.out = o.w
+}
+
+// OnReport adds f to the functions called with each new finding, in the
+// goroutine that made the operation, before Panic or Exit act. No lock of
+// the validator is held while f runs, so f may lock and report itself.
+func OnReport(f func(Report)) Option { return reportOption{f} }
+
+type reportOption struct{ f func(Report) }
+
+func (o reportOption) apply(c *config) {
+	if o.f != nil {
+		c.callbacks = append(c.callbacks[:len(c.callbacks):len(c.callbacks)], o.f)
+	}
+}
+
+// config is swapped as a whole; a published config is never changed.
+type config struct {
+	mode      Mode
+	out       io.Writer
+	jsonPath  string
+	callbacks []func(Report)
+}
+
+var (
+	cfg       atomic.Pointer[config]
+	configure sync.Mutex // serialises Configure
+)
+
+// Configure changes the validator's configuration: each option replaces
+// the setting it names (OnReport adds a callback). Safe for concurrent use.
+//
+// Turning validation on with a Mode other than Off after it was off only
+// validates locks acquired from then on. Once a bound has switched the
+// validator off, it stays off.
+func Configure(opts ...Option) {
+	configure.Lock()
+	defer configure.Unlock()
+	c := *cfg.Load()
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	cfg.Store(&c)
+	if c.mode == Off {
+		active.Store(nil)
+		return
+	}
+	v := theValidator()
+	if !v.dead.Load() {
+		active.Store(v)
+	}
+}
+
+func defaultConfig() *config { return &config{mode: Warn, out: os.Stderr} }

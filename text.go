@@ -1,0 +1,175 @@
+package lockdep
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// String returns the report's text form: a block that starts with a line of
+// '=' characters and "WARNING: <headline>", laid out like the Linux
+// kernel's lockdep reports, and ends with a blank line.
+func (r Report) String() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	headline := r.Headline
+	if headline == "" {
+		headline = r.Kind.Headline()
+	}
+	rule := strings.Repeat("=", 54)
+	p("%s\nWARNING: %s\n%s\n", rule, headline, strings.Repeat("-", 54))
+	switch r.Kind {
+	case Circular:
+		r.circular(&b)
+	case Recursive:
+		r.recursive(&b)
+	case BadUnlock:
+		p("goroutine %d is trying to release lock:\n %s\n", r.Goroutine, r.Lock.text())
+		p("but there are no more locks to release!\n")
+		if r.Detail != "" {
+			p("%s\n", r.Detail)
+		}
+		if lr := r.LastRelease; lr != nil {
+			p("\nit was last released by goroutine %d; it had been acquired at:\n", lr.Goroutine)
+			frames(&b, lr.Stack)
+		}
+		p("\nother info that might help us debug this:\n")
+	default:
+		p("goroutine %d: %s\n %s\n", r.Goroutine, r.Detail, r.Lock.text())
+		p("\nother info that might help us debug this:\n")
+	}
+	switch n := len(r.HeldLocks); n {
+	case 0:
+		p("no locks held by goroutine %d.\n", r.Goroutine)
+	case 1:
+		p("1 lock held by goroutine %d:\n", r.Goroutine)
+	default:
+		p("%d locks held by goroutine %d:\n", n, r.Goroutine)
+	}
+	for i, l := range r.HeldLocks {
+		p(" #%d: %s\n", i, l.text())
+	}
+	p("\nstack backtrace:\ngoroutine %d:\n", r.Goroutine)
+	frames(&b, r.Stack)
+	p("\n")
+	return b.String()
+}
+
+func (r *Report) circular(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	if r.Holding != nil {
+		p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock.text())
+		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding.text())
+		p("which lock already depends on the new lock.\n\n")
+	} else {
+		// The cycle was closed by the first write lock of a class that
+		// was only read-locked along it until now.
+		p("goroutine %d is write-locking for the first time:\n %s\n\n", r.Goroutine, r.Lock.text())
+		p("which makes read acquisitions of it block while the writer waits,\n")
+		p("and so closes an existing cycle.\n\n")
+	}
+	p("\nthe existing dependency chain (in reverse order) is:\n")
+	n := len(r.Chain)
+	for i, d := range r.Chain {
+		p("\n-> #%d (%s){%s}:\n", n-1-i, d.Class, d.Mode)
+		frames(b, d.Stack)
+	}
+	p("\nother info that might help us debug this:\n\n")
+	// The scenario: G1 holds target and takes source; G2 holds parent,
+	// the lock taken just before target along the existing chain.
+	if n < 2 {
+		return
+	}
+	target, source := r.Chain[0], r.Chain[n-1]
+	parent := r.Chain[n-1]
+	if n > 2 {
+		parent = r.Chain[1]
+		p("Chain exists of:\n  ")
+		for i := n - 1; i >= 0; i-- {
+			p("%s", r.Chain[i].Class)
+			if i > 0 {
+				p(" --> ")
+			}
+		}
+		p("\n\n")
+	}
+	heldMode := target.Mode
+	if r.Holding != nil {
+		heldMode = r.Holding.Mode
+	}
+	pad := strings.Repeat(" ", 31)
+	p(" Possible unsafe locking scenario:\n\n")
+	p("       G1                      G2\n")
+	p("       ----                    ----\n")
+	p("  %s(%s);\n", verb(heldMode), target.Class)
+	p("%s%s(%s);\n", pad, verb(parent.Mode), parent.Class)
+	p("%s%s(%s);\n", pad, verb(target.Mode), target.Class)
+	p("  %s(%s);\n", verb(source.Mode), source.Class)
+	for _, w := range r.Writers {
+		p("\n a read acquisition of %s blocks while a writer waits, and it is write-locked:\n", w.Class)
+		frames(b, w.Stack)
+	}
+	p("\n *** DEADLOCK ***\n\n")
+}
+
+func (r *Report) recursive(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock.text())
+	if r.Holding != nil {
+		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding.text())
+	}
+	if r.Detail != "" {
+		p("%s\n\n", r.Detail)
+	}
+	p("other info that might help us debug this:\n")
+	p(" Possible unsafe locking scenario:\n\n")
+	p("       G1\n")
+	p("       ----\n")
+	if r.Holding != nil {
+		p("  %s(%s);\n", verb(r.Holding.Mode), r.Holding.Class)
+	}
+	p("  %s(%s);\n", verb(r.Lock.Mode), r.Lock.Class)
+	p("\n *** DEADLOCK ***\n\n")
+	if r.Holding != nil && r.Holding.Class == r.Lock.Class && !strings.Contains(r.Detail, "same lock") {
+		p(" May be due to missing lock nesting notation\n\n")
+	}
+}
+
+func verb(mode string) string {
+	switch mode {
+	case "R":
+		return "rlock"
+	case "T":
+		return "trylock"
+	}
+	return "lock"
+}
+
+func (l Lock) text() string {
+	s := fmt.Sprintf("(%s){%s}", l.Class, l.Mode)
+	if l.At != nil {
+		s += ", at: " + l.At.text()
+	}
+	return s
+}
+
+func (f Frame) text() string { return fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line) }
+
+func frames(b *strings.Builder, fs []Frame) {
+	if len(fs) == 0 {
+		b.WriteString("       (no stack recorded)\n")
+	}
+	for _, f := range fs {
+		b.WriteString("       " + f.text() + "\n")
+	}
+}
+
+// sortedClasses returns the distinct classes of a chain, sorted.
+func sortedClasses(chain []Dependency) []string {
+	var cs []string
+	for _, d := range chain {
+		cs = append(cs, d.Class)
+	}
+	sort.Strings(cs)
+	return cs
+}

@@ -1,0 +1,477 @@
+package lockdep
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/held"
+	"github.com/golockdep/lockdep/internal/stack"
+)
+
+// The process has one validator. active points to it while validation is
+// on; the lock types test it once per operation, so Off costs one branch.
+var (
+	active       atomic.Pointer[validator]
+	theValidator = sync.OnceValue(newValidator)
+)
+
+// validator is the process-wide state. The fast path (a lock sequence
+// seen before) touches only the calling goroutine's held stack and the
+// lock-free chain cache; everything else is guarded by mu, which is taken
+// only on a chain-cache miss and never while user code runs.
+type validator struct {
+	table *held.Table
+	dead  atomic.Bool // a bound was hit: validation is off for good
+
+	mu        sync.Mutex
+	g         *graph.Graph
+	traces    [][]uintptr    // trace ID-1 → program counters
+	instNames map[string]int // per-instance class names handed out
+	seen      map[string]bool
+	findings  []Report
+
+	emitMu   sync.Mutex // serialises printing
+	jsonFile *os.File
+}
+
+func newValidator() *validator {
+	validatorMade.Store(true)
+	return &validator{
+		table:     held.NewTable(envLimits.goroutines, envLimits.depth),
+		g:         graph.New(graph.Limits{Classes: envLimits.classes, Edges: envLimits.edges, Chains: envLimits.chains}),
+		instNames: make(map[string]int),
+		seen:      make(map[string]bool),
+	}
+}
+
+func modeOf(read bool) graph.Mode {
+	if read {
+		return graph.Read
+	}
+	return graph.Write
+}
+
+// classID returns the graph class of c's subclass sub, registering it on
+// first use; 0 if a bound was hit.
+func (v *validator) classID(c *Class, sub int) graph.ClassID {
+	if id := c.ids[sub].Load(); id != 0 {
+		return graph.ClassID(id)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if id := c.ids[sub].Load(); id != 0 {
+		return graph.ClassID(id)
+	}
+	id, err := v.g.AddClass(c.subName(sub))
+	if err != nil {
+		v.stopLocked(err)
+		return 0
+	}
+	c.ids[sub].Store(uint32(id))
+	return id
+}
+
+// instanceClass makes the class of a lock used without one: named after
+// where it is first locked.
+func (v *validator) instanceClass(kind string) *Class {
+	name := kind
+	for _, f := range stack.Frames(stack.Capture(1)) {
+		name = fmt.Sprintf("%s@%s:%d", kind, f.File, f.Line)
+		break
+	}
+	v.mu.Lock()
+	n := v.instNames[name]
+	v.instNames[name] = n + 1
+	v.mu.Unlock()
+	if n > 0 {
+		name = fmt.Sprintf("%s#%d", name, n+1)
+	}
+	return NewClass(name)
+}
+
+// acquire validates taking the lock at addr, of class c, and records it as
+// held. It runs before a blocking acquisition and after a successful try.
+func (v *validator) acquire(addr uintptr, c *Class, sub int, mode graph.Mode, try bool) {
+	id := v.classID(c, sub)
+	if id == 0 {
+		return
+	}
+	gid := v.table.ID()
+	h, ok := v.table.Claim(gid)
+	if !ok {
+		v.stop(fmt.Errorf("no room for another goroutine holding locks (table of %d)", v.table.Size()))
+		return
+	}
+	a := graph.Acq{Class: id, Mode: mode, Try: try, Addr: addr}
+	key := graph.ChainKey(h.Top(), a)
+	site, hit := v.g.Chains.Lookup(key)
+	var reps []Report
+	if !hit {
+		site, reps = v.miss(h, gid, a, key)
+	}
+	if len(h.Entries) >= v.table.MaxDepth() {
+		h.Release()
+		v.stop(&graph.LimitError{What: "locks held by one goroutine", Limit: v.table.MaxDepth()})
+		return
+	}
+	h.Entries = append(h.Entries, held.Entry{Acq: a, Key: key, Site: site})
+	h.Release()
+	v.emit(reps)
+}
+
+// miss validates an acquisition whose chain is not cached. It returns the
+// trace of this acquisition and any new findings.
+func (v *validator) miss(h held.Held, gid int64, a graph.Acq, key uint64) (uint64, []Report) {
+	pcs := stack.Capture(1)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.dead.Load() {
+		return 0, nil
+	}
+	tid := v.addTrace(pcs)
+	res, err := v.g.Validate(h.Acqs(nil), a, gid, func() uint64 { return tid })
+	if err != nil {
+		v.stopLocked(err)
+		return tid, nil
+	}
+	var reps []Report
+	if r := res.Recursion; r != nil {
+		reps = v.record(reps, v.recursionReport(h, gid, a, r, pcs))
+	}
+	for _, cy := range res.Cycles {
+		reps = v.record(reps, v.cycleReport(h.Stack, gid, a, cy, pcs))
+	}
+	if res.Recursion == nil && len(res.Cycles) == 0 {
+		// A chain with a finding stays uncached so that it is checked
+		// again (a later same-instance recursion is a different problem).
+		if err := v.g.Chains.Insert(key, tid); err != nil {
+			v.stopLocked(err)
+		}
+	}
+	return tid, reps
+}
+
+// release drops the held entry for addr. It reports false if no goroutine
+// holds it as far as the validator knows.
+func (v *validator) release(addr uintptr, mode graph.Mode) bool {
+	gid := v.table.ID()
+	if h, ok := v.table.Lookup(gid); ok {
+		if i := h.Find(addr, mode); i >= 0 {
+			h.Released(h.Remove(i))
+			h.Release()
+			return true
+		}
+		h.Release()
+	}
+	// An unlock by another goroutine than the locker is legal: move the
+	// entry out of the holder's stack.
+	_, _, ok := v.table.Take(gid, 0, addr, mode)
+	return ok
+}
+
+// holds reports whether the calling goroutine holds addr in one of modes.
+func (v *validator) holds(addr uintptr, modes ...graph.Mode) bool {
+	h, ok := v.table.Lookup(v.table.ID())
+	if !ok {
+		return false
+	}
+	defer h.Release()
+	for _, m := range modes {
+		if h.Find(addr, m) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *validator) addTrace(pcs []uintptr) uint64 {
+	v.traces = append(v.traces, pcs)
+	return uint64(len(v.traces))
+}
+
+func (v *validator) frames(tid uint64) []Frame {
+	if tid == 0 || tid > uint64(len(v.traces)) {
+		return nil
+	}
+	return toFrames(stack.Frames(v.traces[tid-1]))
+}
+
+func toFrames(fs []stack.Frame) []Frame {
+	out := make([]Frame, len(fs))
+	for i, f := range fs {
+		out[i] = Frame(f)
+	}
+	return out
+}
+
+func first(fs []Frame) *Frame {
+	if len(fs) == 0 {
+		return nil
+	}
+	f := fs[0]
+	return &f
+}
+
+func modeName(a graph.Acq) string {
+	switch {
+	case a.Try:
+		return "T"
+	case a.Mode == graph.Read:
+		return "R"
+	}
+	return "W"
+}
+
+func (v *validator) className(id graph.ClassID) string {
+	if c := v.g.Class(id); c != nil {
+		return c.Name
+	}
+	return "?"
+}
+
+func (v *validator) lockOf(e held.Entry) Lock {
+	return Lock{Class: v.className(e.Class), Mode: modeName(e.Acq), At: first(v.frames(e.Site))}
+}
+
+func (v *validator) heldLocks(st *held.Stack) []Lock {
+	locks := []Lock{}
+	if st == nil {
+		return locks
+	}
+	for _, e := range st.Entries {
+		locks = append(locks, v.lockOf(e))
+	}
+	return locks
+}
+
+func (v *validator) recursionReport(h held.Held, gid int64, a graph.Acq, r *graph.Recursion, pcs []uintptr) Report {
+	fs := toFrames(stack.Frames(pcs))
+	holding := v.lockOf(held.Entry{Acq: r.Held, Site: h.Entries[r.Index].Site})
+	var detail string
+	switch {
+	case r.Same && a.Mode == graph.Read && r.Held.Mode == graph.Read:
+		detail = "This read-locks the same RWMutex twice. Go's readers are not recursive: a writer waiting in between blocks this goroutine forever."
+	case r.Same:
+		detail = "This is the same lock instance: the goroutine blocks forever."
+	default:
+		detail = "Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock. If the nesting is deliberate, take the inner lock with LockNested."
+	}
+	return Report{
+		Kind:      Recursive,
+		Headline:  Recursive.Headline(),
+		Goroutine: gid,
+		Lock:      Lock{Class: v.className(a.Class), Mode: modeName(a), At: first(fs)},
+		Holding:   &holding,
+		Detail:    detail,
+		HeldLocks: v.heldLocks(h.Stack),
+		Stack:     fs,
+	}
+}
+
+func (v *validator) edgeDep(e *graph.Edge) Dependency {
+	d := Dependency{Class: v.className(e.To), After: v.className(e.From)}
+	if e.Write {
+		d.Mode, d.Goroutine, d.Stack = "W", e.Goroutine, v.frames(e.Trace)
+	} else {
+		d.Mode, d.Goroutine, d.Stack = "R", e.ReadGoroutine, v.frames(e.ReadTrace)
+	}
+	return d
+}
+
+func (v *validator) cycleReport(st *held.Stack, gid int64, a graph.Acq, cy *graph.Cycle, pcs []uintptr) Report {
+	fs := toFrames(stack.Frames(pcs))
+	rep := Report{
+		Kind:      Circular,
+		Headline:  Circular.Headline(),
+		Goroutine: gid,
+		Lock:      Lock{Class: v.className(a.Class), Mode: modeName(a), At: first(fs)},
+		HeldLocks: v.heldLocks(st),
+		Stack:     fs,
+	}
+	if cy.New.To == a.Class {
+		// The new dependency closes the cycle: name the held lock it
+		// comes from.
+		for i := len(st.Entries) - 1; i >= 0; i-- {
+			if e := st.Entries[i]; e.Class == cy.New.From {
+				l := v.lockOf(e)
+				rep.Holding = &l
+				break
+			}
+		}
+	}
+	edges := make([]*graph.Edge, 0, len(cy.Path)+1)
+	for i := len(cy.Path) - 1; i >= 0; i-- {
+		edges = append(edges, cy.Path[i])
+	}
+	edges = append(edges, cy.New)
+	for _, e := range edges {
+		rep.Chain = append(rep.Chain, v.edgeDep(e))
+		if !e.Write {
+			// A read step: it blocks because a writer of its class waits.
+			c := v.g.Class(e.To)
+			rep.Writers = append(rep.Writers, Dependency{Class: c.Name, Mode: "W", Goroutine: c.WriteGoroutine, Stack: v.frames(c.WriteTrace)})
+		}
+	}
+	return rep
+}
+
+// badUnlock reports unlocking a lock that no goroutine holds.
+func (v *validator) badUnlock(addr uintptr, c *Class, mode string, detail string) {
+	gid := v.table.ID()
+	pcs := stack.Capture(1)
+	fs := toFrames(stack.Frames(pcs))
+	var st *held.Stack
+	if h, ok := v.table.Lookup(gid); ok {
+		cp := *h.Stack
+		cp.Entries = append([]held.Entry(nil), h.Entries...)
+		st = &cp
+		h.Release()
+	}
+	last, lastG, hasLast := v.table.LastRelease(addr)
+	v.mu.Lock()
+	rep := Report{
+		Kind:      BadUnlock,
+		Headline:  BadUnlock.Headline(),
+		Goroutine: gid,
+		Lock:      Lock{Class: c.name, Mode: mode, At: first(fs)},
+		Detail:    detail,
+		HeldLocks: v.heldLocks(st),
+		Stack:     fs,
+	}
+	if hasLast {
+		rep.LastRelease = &Dependency{Class: v.className(last.Class), Mode: modeName(last.Acq), Goroutine: lastG, Stack: v.frames(last.Site)}
+	}
+	reps := v.record(nil, rep)
+	v.mu.Unlock()
+	v.emit(reps)
+}
+
+// assertFailed reports a failed assertion about the calling goroutine.
+func (v *validator) assertFailed(c *Class, mode string, detail string) {
+	gid := v.table.ID()
+	fs := toFrames(stack.Frames(stack.Capture(1)))
+	var st *held.Stack
+	if h, ok := v.table.Lookup(gid); ok {
+		cp := *h.Stack
+		cp.Entries = append([]held.Entry(nil), h.Entries...)
+		st = &cp
+		h.Release()
+	}
+	v.mu.Lock()
+	rep := Report{
+		Kind:      Assertion,
+		Headline:  Assertion.Headline(),
+		Goroutine: gid,
+		Lock:      Lock{Class: c.name, Mode: mode, At: first(fs)},
+		Detail:    detail,
+		HeldLocks: v.heldLocks(st),
+		Stack:     fs,
+	}
+	reps := v.record(nil, rep)
+	v.mu.Unlock()
+	v.emit(reps)
+}
+
+// record keeps a finding unless the same problem was reported before, and
+// appends it to reps if it is new. Called with mu held.
+func (v *validator) record(reps []Report, r Report) []Report {
+	k := r.key()
+	if v.seen[k] {
+		return reps
+	}
+	v.seen[k] = true
+	v.findings = append(v.findings, r)
+	return append(reps, r)
+}
+
+// emit delivers new findings: text, JSON line, callbacks, then the mode's
+// action. No lock of the validator is held while user code runs.
+func (v *validator) emit(reps []Report) {
+	if len(reps) == 0 {
+		return
+	}
+	c := cfg.Load()
+	for _, r := range reps {
+		v.print(c, &r)
+		for _, f := range c.callbacks {
+			f(r)
+		}
+	}
+	switch c.mode {
+	case Panic:
+		panic(reps[0])
+	case Exit:
+		exit(66)
+	}
+}
+
+// exit is os.Exit, replaced in tests.
+var exit = os.Exit
+
+func (v *validator) print(c *config, r *Report) {
+	v.emitMu.Lock()
+	defer v.emitMu.Unlock()
+	io.WriteString(c.out, r.String())
+	if c.jsonPath == "" {
+		return
+	}
+	if v.jsonFile == nil {
+		f, err := os.OpenFile(c.jsonPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_JSON: %v\n", err)
+			c.jsonPath = ""
+			return
+		}
+		v.jsonFile = f
+	}
+	v.jsonFile.Write(append(r.JSON(), '\n'))
+}
+
+// stop turns validation off for good after a bound was hit, with one line
+// that names the bound and the setting that raises it.
+func (v *validator) stop(err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.stopLocked(err)
+}
+
+func (v *validator) stopLocked(err error) {
+	if v.dead.Swap(true) {
+		return
+	}
+	active.Store(nil)
+	setting := "LOCKDEP_MAX_GOROUTINES"
+	var le *graph.LimitError
+	if errors.As(err, &le) {
+		switch le.What {
+		case "lock classes":
+			setting = "LOCKDEP_MAX_CLASSES"
+		case "lock dependencies":
+			setting = "LOCKDEP_MAX_DEPENDENCIES"
+		case "lock chains":
+			setting = "LOCKDEP_MAX_CHAINS"
+		case "locks held by one goroutine":
+			setting = "LOCKDEP_MAX_DEPTH"
+		}
+	}
+	fmt.Fprintf(os.Stderr, "lockdep: %v; validation is off from here on (raise %s)\n", err, setting)
+}
+
+// Findings returns the findings reported so far in this process, oldest
+// first, each problem once.
+func Findings() []Report {
+	if !validatorMade.Load() {
+		return nil
+	}
+	v := theValidator()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]Report(nil), v.findings...)
+}
+
+var validatorMade atomic.Bool
