@@ -20,7 +20,9 @@ const MaxSubclasses = 8
 // reports. A Class is safe for concurrent use and never changes.
 type Class struct {
 	name string
-	ids  [MaxSubclasses]atomic.Uint32 // graph IDs, registered on first use
+	// ids holds, per subclass, the validator generation (high 32 bits)
+	// and graph ID (low 32 bits) the subclass was registered with.
+	ids [MaxSubclasses]atomic.Uint64
 }
 
 // NewClass returns a new class with the given name. Two classes with the

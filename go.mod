@@ -3,6 +3,6 @@ module github.com/golockdep/lockdep
 go 1.26
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/petermattis/goid v0.0.0-20261109124353-7cfa343ad0ab // indirect
+	github.com/google/go-cmp v0.7.0
+	github.com/petermattis/goid v0.0.0-20261109124353-7cfa343ad0ab
 )

@@ -16,15 +16,28 @@ import (
 // The process has one validator. active points to it while validation is
 // on; the lock types test it once per operation, so Off costs one branch.
 var (
-	active       atomic.Pointer[validator]
-	theValidator = sync.OnceValue(newValidator)
+	active atomic.Pointer[validator]
+
+	validatorMu sync.Mutex
+	current     *validator // made on first use
 )
+
+// theValidator returns the process's validator, making it on first use.
+func theValidator() *validator {
+	validatorMu.Lock()
+	defer validatorMu.Unlock()
+	if current == nil {
+		current = newValidator(envLimits)
+	}
+	return current
+}
 
 // validator is the process-wide state. The fast path (a lock sequence
 // seen before) touches only the calling goroutine's held stack and the
 // lock-free chain cache; everything else is guarded by mu, which is taken
 // only on a chain-cache miss and never while user code runs.
 type validator struct {
+	gen   uint64 // distinguishes validators (tests make several)
 	table *held.Table
 	dead  atomic.Bool // a bound was hit: validation is off for good
 
@@ -39,11 +52,13 @@ type validator struct {
 	jsonFile *os.File
 }
 
-func newValidator() *validator {
-	validatorMade.Store(true)
+var generations atomic.Uint64
+
+func newValidator(l limits) *validator {
 	return &validator{
-		table:     held.NewTable(envLimits.goroutines, envLimits.depth),
-		g:         graph.New(graph.Limits{Classes: envLimits.classes, Edges: envLimits.edges, Chains: envLimits.chains}),
+		gen:       generations.Add(1),
+		table:     held.NewTable(l.goroutines, l.depth),
+		g:         graph.New(graph.Limits{Classes: l.classes, Edges: l.edges, Chains: l.chains}),
 		instNames: make(map[string]int),
 		seen:      make(map[string]bool),
 	}
@@ -59,20 +74,20 @@ func modeOf(read bool) graph.Mode {
 // classID returns the graph class of c's subclass sub, registering it on
 // first use; 0 if a bound was hit.
 func (v *validator) classID(c *Class, sub int) graph.ClassID {
-	if id := c.ids[sub].Load(); id != 0 {
-		return graph.ClassID(id)
+	if x := c.ids[sub].Load(); x>>32 == v.gen {
+		return graph.ClassID(uint32(x))
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if id := c.ids[sub].Load(); id != 0 {
-		return graph.ClassID(id)
+	if x := c.ids[sub].Load(); x>>32 == v.gen {
+		return graph.ClassID(uint32(x))
 	}
 	id, err := v.g.AddClass(c.subName(sub))
 	if err != nil {
 		v.stopLocked(err)
 		return 0
 	}
-	c.ids[sub].Store(uint32(id))
+	c.ids[sub].Store(v.gen<<32 | uint64(id))
 	return id
 }
 
@@ -465,13 +480,13 @@ func (v *validator) stopLocked(err error) {
 // Findings returns the findings reported so far in this process, oldest
 // first, each problem once.
 func Findings() []Report {
-	if !validatorMade.Load() {
+	validatorMu.Lock()
+	v := current
+	validatorMu.Unlock()
+	if v == nil {
 		return nil
 	}
-	v := theValidator()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return append([]Report(nil), v.findings...)
 }
-
-var validatorMade atomic.Bool

@@ -28,7 +28,37 @@ func TestMain(m *testing.M) {
 	// lock-order checking, which is what we compare against. Opts is a
 	// package-level global, so it is set once, before any benchmark runs.
 	deadlock.Opts.DeadlockTimeout = 0
-	os.Exit(m.Run())
+	code := m.Run()
+	if code == 0 && !lockdepWasValidating() {
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// lockdepWasValidating reports whether the lockdep numbers mean anything:
+// the benchmarks' locking must be clean (no findings, so no report was
+// timed), and validation must still be on at the end. lockdep switches
+// validation off for good when one of its bounds is hit, and its locks would
+// then have been timed as plain sync locks. This is a correctness check of
+// the benchmark set-up, not a timing assertion.
+func lockdepWasValidating() bool {
+	if fs := lockdep.Findings(); len(fs) > 0 {
+		fmt.Fprintf(os.Stderr, "bench: lockdep reported %d finding(s) during the benchmarks; the first:\n%v\n", len(fs), fs[0])
+		return false
+	}
+	// A probe that must produce a finding while validation is on. Its
+	// report is not printed; in LOCKDEP=panic mode it panics, recovered here.
+	lockdep.Configure(lockdep.Output(nil))
+	func() {
+		defer func() { _ = recover() }()
+		var probe lockdep.Mutex
+		probe.AssertHeld()
+	}()
+	if len(lockdep.Findings()) == 0 {
+		fmt.Fprintln(os.Stderr, "bench: lockdep validation was off at the end of the benchmarks (LOCKDEP=off, or a bound was hit); its numbers are those of plain locks")
+		return false
+	}
+	return true
 }
 
 // heldByOthers is the number of goroutines holding a lock of their own

@@ -56,9 +56,10 @@
 //   - the headline "possible circular locking dependency detected";
 //   - the lock being acquired, hotplug.cpuHotplugLock for read, at
 //     stopMachine, and the lock held, hotplug.Device.structMu, at resetQueue;
-//   - the existing dependency chain #4..#0, each with the stack of the
-//     goroutine that recorded it (gemFault, perfRead, perfRegisterPMU,
-//     cpuHotplugBringUp) — the same order as the kernel report above;
+//   - the existing dependency chain, printed #4..#0 as in the kernel report
+//     above, each entry with the stack of the goroutine that recorded it
+//     (#4 gemFault, #3 perfRead, #2 perfRegisterPMU, #1 cpuHotplugBringUp)
+//     and #0 with the current acquisition (resetQueue → stopMachine);
 //   - where the two read-locked classes are write-locked
 //     (cpuHotplugBringUp, mmapRegion), which is why the read steps count.
 package main

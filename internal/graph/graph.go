@@ -200,7 +200,13 @@ type TraceFunc func() uint64
 func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Result, error) {
 	var res Result
 	if next.Try {
-		// A trylock cannot block: no recursion, no inbound edge.
+		// A trylock cannot block: no recursion, no inbound edge. A held
+		// write lock still blocks readers, so the class counts as written.
+		if next.Mode == Write {
+			cycles, err := g.markWritten(next.Class, gid, trace)
+			res.Cycles = cycles
+			return res, err
+		}
 		return res, nil
 	}
 	for i := len(held) - 1; i >= 0; i-- {
@@ -302,7 +308,7 @@ func (g *Graph) addEdge(from ClassID, next Acq, gid int64, trace TraceFunc) (*Cy
 			return nil, created, nil
 		}
 		e.Read, e.ReadTrace, e.ReadGoroutine = true, trace(), gid
-		if !e.Write {
+		if !to.Written {
 			to.in = append(to.in, e)
 		}
 	}

@@ -1,0 +1,273 @@
+package lockdep_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/golockdep/lockdep"
+	"github.com/google/go-cmp/cmp"
+)
+
+// The selftest matrix of Linux's lib/locking-selftest.c, under Go's rules.
+//
+// A script is a list of steps "[g:] OP LOCK" separated by ";". g is the
+// goroutine that runs the step (0 if omitted); steps run one at a time, in
+// order, each in its goroutine. Locks are RWMutexes; the letters of a
+// lock's name are its class, so A1 and A2 are two instances of class A.
+//
+// OP is L (Lock), U (Unlock), R (RLock), RU (RUnlock), T (TryLock), TR
+// (TryRLock), L1/R1 (LockNested/RLockNested(1)), M (MightLock) and MR
+// (MightRLock). Steps that would really deadlock are written with M: the
+// validator checks them like a lock, without blocking.
+
+// finding is what a test expects of a report: its kind and classes (for
+// Circular the chain in print order, for Recursive the held class then the
+// new one, otherwise the lock's class).
+type finding struct {
+	Kind    lockdep.Kind
+	Classes []string
+}
+
+func (f finding) String() string { return fmt.Sprintf("%v%v", f.Kind, f.Classes) }
+
+func summarize(r lockdep.Report) finding {
+	f := finding{Kind: r.Kind}
+	switch r.Kind {
+	case lockdep.Circular:
+		for _, d := range r.Chain {
+			f.Classes = append(f.Classes, d.Class)
+		}
+	case lockdep.Recursive:
+		f.Classes = []string{r.Holding.Class, r.Lock.Class}
+	default:
+		f.Classes = []string{r.Lock.Class}
+	}
+	return f
+}
+
+// world runs scripts against a fresh validator.
+type world struct {
+	t       testing.TB
+	prefix  string
+	locks   map[string]*lockdep.RWMutex
+	classes map[string]*lockdep.Class
+	workers map[int]chan func()
+	done    chan any
+}
+
+func newWorld(t testing.TB) *world {
+	t.Cleanup(lockdep.Fresh(lockdep.DefaultLimits))
+	w := &world{
+		t:       t,
+		prefix:  strings.ReplaceAll(t.Name(), "/", "."),
+		locks:   map[string]*lockdep.RWMutex{},
+		classes: map[string]*lockdep.Class{},
+		workers: map[int]chan func(){},
+		done:    make(chan any),
+	}
+	t.Cleanup(func() {
+		for _, c := range w.workers {
+			close(c)
+		}
+	})
+	return w
+}
+
+func (w *world) lock(name string) *lockdep.RWMutex {
+	if l, ok := w.locks[name]; ok {
+		return l
+	}
+	cls := strings.TrimRight(name, "0123456789")
+	c, ok := w.classes[cls]
+	if !ok {
+		c = lockdep.NewClass(cls)
+		w.classes[cls] = c
+	}
+	l := new(lockdep.RWMutex)
+	l.SetClass(c)
+	w.locks[name] = l
+	return l
+}
+
+// on runs f in goroutine g and waits for it; it returns what f panicked
+// with, if anything.
+func (w *world) on(g int, f func()) any {
+	c, ok := w.workers[g]
+	if !ok {
+		c = make(chan func())
+		w.workers[g] = c
+		go func() {
+			for f := range c {
+				func() {
+					defer func() { w.done <- recover() }()
+					f()
+				}()
+			}
+		}()
+	}
+	c <- f
+	return <-w.done
+}
+
+func (w *world) run(script string) {
+	w.t.Helper()
+	for _, st := range strings.Split(script, ";") {
+		st = strings.TrimSpace(st)
+		if st == "" {
+			continue
+		}
+		g := 0
+		if i := strings.Index(st, ":"); i >= 0 {
+			fmt.Sscan(st[:i], &g)
+			st = strings.TrimSpace(st[i+1:])
+		}
+		var op, name string
+		if _, err := fmt.Sscan(st, &op, &name); err != nil {
+			w.t.Fatalf("bad step %q", st)
+		}
+		l := w.lock(name)
+		var f func()
+		switch op {
+		case "L":
+			f = l.Lock
+		case "U":
+			f = l.Unlock
+		case "R":
+			f = l.RLock
+		case "RU":
+			f = l.RUnlock
+		case "L1":
+			f = func() { l.LockNested(1) }
+		case "R1":
+			f = func() { l.RLockNested(1) }
+		case "M":
+			f = l.MightLock
+		case "MR":
+			f = l.MightRLock
+		case "T", "TR":
+			try := l.TryLock
+			if op == "TR" {
+				try = l.TryRLock
+			}
+			f = func() {
+				if !try() {
+					w.t.Errorf("step %q: try failed", st)
+				}
+			}
+		default:
+			w.t.Fatalf("bad op in %q", st)
+		}
+		if p := w.on(g, f); p != nil {
+			if _, ok := p.(lockdep.Report); !ok {
+				w.t.Fatalf("step %q panicked: %v", st, p)
+			}
+		}
+	}
+}
+
+func findings() []finding {
+	var fs []finding
+	for _, r := range lockdep.Findings() {
+		fs = append(fs, summarize(r))
+	}
+	return fs
+}
+
+func circ(classes ...string) finding { return finding{lockdep.Circular, classes} }
+func recur(held, next string) finding {
+	return finding{lockdep.Recursive, []string{held, next}}
+}
+
+func TestSelftest(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		script string
+		panic  bool // run in Panic mode (bad unlocks, which Go then makes fatal)
+		want   []finding
+	}{
+		// Recursive locking.
+		{name: "AA/same-instance", script: "L A; M A; U A", want: []finding{recur("A", "A")}},
+		{name: "AA/same-class", script: "L A1; L A2; U A2; U A1", want: []finding{recur("A", "A")}},
+		{name: "AA/read-read", script: "R A; MR A; RU A", want: []finding{recur("A", "A")}},
+		{name: "AA/read-write", script: "R A; M A; RU A", want: []finding{recur("A", "A")}},
+		{name: "AA/write-read", script: "L A; MR A; U A", want: []finding{recur("A", "A")}},
+		{name: "AA/read-read-same-class", script: "R A1; R A2; RU A2; RU A1", want: []finding{recur("A", "A")}},
+		{name: "AA/nested", script: "L A1; L1 A2; U A2; U A1"},
+		{name: "AA/nested-read", script: "R A1; R1 A2; RU A2; RU A1"},
+		{name: "AA/nested-same-subclass", script: "L1 A1; L1 A2; U A2; U A1", want: []finding{recur("A/1", "A/1")}},
+		{name: "AA/nested-same-instance", panic: true, script: "L A; L1 A", want: []finding{recur("A", "A/1")}},
+
+		// Circular dependencies, all in one goroutine, as the kernel does.
+		{name: "ABBA", script: "L A; L B; U B; U A; L B; L A; U A; U B", want: []finding{circ("B", "A")}},
+		{name: "ABBCCA", script: "L A; L B; U B; U A; L B; L C; U C; U B; L C; L A; U A; U C",
+			want: []finding{circ("C", "B", "A")}},
+		{name: "ABBCCDDA", script: "L A; L B; U B; U A; L B; L C; U C; U B; L C; L D; U D; U C; L D; L A; U A; U D",
+			want: []finding{circ("D", "C", "B", "A")}},
+		{name: "ABCDBDDA", script: "L A; L B; U B; U A; L C; L D; U D; U C; L B; L D; U D; U B; L D; L A; U A; U D",
+			want: []finding{circ("D", "B", "A")}},
+		{name: "ABCDBCDA", script: "L A; L B; U B; U A; L C; L D; U D; U C; L B; L C; U C; U B; L D; L A; U A; U D",
+			want: []finding{circ("D", "C", "B", "A")}},
+		{name: "ABBA/goroutines", script: "1: L A; 1: L B; 1: U B; 1: U A; 2: L B; 2: L A; 2: U A; 2: U B",
+			want: []finding{circ("B", "A")}},
+		{name: "ABBCCA/goroutines", script: "1: L A; 1: L B; 1: U B; 1: U A; 2: L B; 2: L C; 2: U C; 2: U B; 3: L C; 3: L A; 3: U A; 3: U C",
+			want: []finding{circ("C", "B", "A")}},
+		{name: "ABBA/instances", script: "L A1; L B1; U B1; U A1; L B2; L A2; U A2; U B2", want: []finding{circ("B", "A")}},
+		{name: "ABBA/reported-once", script: "L A; L B; U B; U A; L B; L A; U A; U B; L B; L A; U A; U B", want: []finding{circ("B", "A")}},
+		{name: "AB/consistent", script: "L A; L B; U B; U A; L A; L B; U B; U A; L B; U B; L A; U A"},
+
+		// Read/write variants under Go's rules: a read step needs a writer.
+		{name: "ABBA/read-read/no-writer", script: "R A; R B; RU B; RU A; R B; R A; RU A; RU B"},
+		{name: "ABBA/read-read/writers", script: "L A; U A; L B; U B; R A; R B; RU B; RU A; R B; R A; RU A; RU B",
+			want: []finding{circ("B", "A")}},
+		{name: "ABBA/read-read/one-writer", script: "L A; U A; R A; R B; RU B; RU A; R B; R A; RU A; RU B"},
+		{name: "ABBA/write-read/no-writer", script: "R A; L B; U B; RU A; L B; R A; RU A; U B"},
+		{name: "ABBA/write-read/writer", script: "L A; U A; L A; L B; U B; U A; L B; R A; RU A; U B", want: []finding{circ("B", "A")}},
+		{name: "ABBA/read-write", script: "R A; L B; U B; RU A; L B; L A; U A; U B", want: []finding{circ("B", "A")}},
+		{name: "ABBA/writer-later", script: "R A; L B; U B; RU A; L B; R A; RU A; U B; L A; U A",
+			want: []finding{circ("B", "A")}},
+		{name: "ABBCCA/read-no-writer", script: "L A; R B; RU B; U A; R B; L C; U C; RU B; L C; L A; U A; U C"},
+		{name: "ABBCCA/read-writer", script: "L B; U B; L A; R B; RU B; U A; R B; L C; U C; RU B; L C; L A; U A; U C",
+			want: []finding{circ("C", "B", "A")}},
+
+		// Trylocks: no edge into a trylock; edges out of one count.
+		{name: "trylock/no-inbound", script: "L B; T A; U A; U B; L A; L B; U B; U A"},
+		{name: "trylock/no-inbound-read", script: "L B; TR A; RU A; U B; L A; L B; U B; U A"},
+		{name: "trylock/outbound", script: "T A; L B; U B; U A; L B; L A; U A; U B", want: []finding{circ("B", "A")}},
+		{name: "trylock/above-held", script: "L A; T B; L C; U C; U B; U A; L C; L A; U A; U C", want: []finding{circ("C", "A")}},
+		{name: "trylock/recursive-try", script: "L A1; T A2; U A2; U A1"},
+
+		// Unlock order and balance.
+		{name: "unlock/out-of-order", script: "L A; L B; U A; U B"},
+		// After A is released out of order, C is taken after B only: the
+		// cycle closed by C→A runs through B, not through an edge A→C
+		// (which would make it the shorter [C A]).
+		{name: "unlock/out-of-order-chain", script: "L A; L B; U A; L C; U C; U B; L C; L A; U A; U C",
+			want: []finding{circ("C", "B", "A")}},
+		{name: "unlock/double", panic: true, script: "L A; U A; U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+		{name: "unlock/never-locked", panic: true, script: "U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+		{name: "unlock/read-never-locked", panic: true, script: "RU A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+		{name: "unlock/write-of-read", panic: true, script: "R A; U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+		{name: "unlock/read-of-write", panic: true, script: "L A; RU A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+
+		// Unlock by another goroutine is legal and leaves nothing behind.
+		{name: "handoff", script: "1: L A; 2: U A; 1: L B; 1: U B; 2: L B; 2: L A; 2: U A; 2: U B"},
+		{name: "handoff/read", script: "1: R A; 2: RU A; 1: L B; 1: U B; 2: L B; 2: L A; 2: U A; 2: U B"},
+		{name: "handoff/then-relock", script: "1: L A; 2: U A; 1: L A; 1: U A"},
+		// A leaves goroutine 1's stack from below B: C then depends on B
+		// only (with an edge A→C the cycle found would be [C A]).
+		{name: "handoff/held-below", script: "1: L A; 1: L B; 2: U A; 1: L C; 1: U C; 1: U B; 2: L C; 2: L A; 2: U A; 2: U C",
+			want: []finding{circ("C", "B", "A")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			if tc.panic {
+				lockdep.Configure(lockdep.Panic)
+			}
+			w.run(tc.script)
+			if diff := cmp.Diff(tc.want, findings()); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
