@@ -87,10 +87,12 @@ func (m *Mutex) TryLock() bool {
 // goroutine than the one that locked it. Unlocking an unlocked mutex is
 // reported, and then is Go's usual fatal error.
 func (m *Mutex) Unlock() {
-	if v := active.Load(); v != nil {
-		if !v.release(m.addr(), graph.Write) && m.mu.TryLock() {
+	if v := active.Load(); v != nil && !v.release(m.addr(), graph.Write) {
+		if m.mu.TryLock() {
 			m.mu.Unlock()
 			v.badUnlock(m.addr(), m.classOf(v), "W", "The mutex is not locked.")
+		} else {
+			v.handoff(m.addr(), graph.Write)
 		}
 	}
 	m.mu.Unlock()

@@ -84,6 +84,8 @@ func (rw *RWMutex) Unlock() {
 		case rw.rw.TryLock():
 			rw.rw.Unlock()
 			v.badUnlock(rw.addr(), rw.classOf(v), "W", "The RWMutex is not locked.")
+		default:
+			v.handoff(rw.addr(), graph.Write)
 		}
 	}
 	rw.rw.Unlock()
@@ -129,6 +131,8 @@ func (rw *RWMutex) RUnlock() {
 		case rw.rw.TryLock():
 			rw.rw.Unlock()
 			v.badUnlock(rw.addr(), rw.classOf(v), "R", "The RWMutex is not read-locked.")
+		default:
+			v.handoff(rw.addr(), graph.Read)
 		}
 	}
 	rw.rw.RUnlock()

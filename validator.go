@@ -117,31 +117,27 @@ func (v *validator) acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 		return
 	}
 	gid := v.table.ID()
-	h, ok := v.table.Claim(gid)
-	if !ok {
-		v.stop(fmt.Errorf("no room for another goroutine holding locks (table of %d)", v.table.Size()))
-		return
-	}
+	st := v.table.Get(gid)
 	a := graph.Acq{Class: id, Mode: mode, Try: try, Addr: addr}
-	key := graph.ChainKey(h.Top(), a)
+	key := graph.ChainKey(st.Top(), a)
 	site, hit := v.g.Chains.Lookup(key)
 	var reps []Report
 	if !hit {
-		site, reps = v.miss(h, gid, a, key)
+		site, reps = v.miss(st, gid, a, key)
 	}
-	if len(h.Entries) >= v.table.MaxDepth() {
-		h.Release()
+	if len(st.Entries) >= v.table.MaxDepth() {
 		v.stop(&graph.LimitError{What: "locks held by one goroutine", Limit: v.table.MaxDepth()})
 		return
 	}
-	h.Entries = append(h.Entries, held.Entry{Acq: a, Key: key, Site: site})
-	h.Release()
-	v.emit(reps)
+	st.Push(a, key, site)
+	if reps != nil {
+		v.emit(reps)
+	}
 }
 
 // miss validates an acquisition whose chain is not cached. It returns the
 // trace of this acquisition and any new findings.
-func (v *validator) miss(h held.Held, gid int64, a graph.Acq, key uint64) (uint64, []Report) {
+func (v *validator) miss(st *held.Stack, gid int64, a graph.Acq, key uint64) (uint64, []Report) {
 	pcs := stack.Capture(1)
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -149,17 +145,17 @@ func (v *validator) miss(h held.Held, gid int64, a graph.Acq, key uint64) (uint6
 		return 0, nil
 	}
 	tid := v.addTrace(pcs)
-	res, err := v.g.Validate(h.Acqs(nil), a, gid, func() uint64 { return tid })
+	res, err := v.g.Validate(st.Acqs(nil), a, gid, func() uint64 { return tid })
 	if err != nil {
 		v.stopLocked(err)
 		return tid, nil
 	}
 	var reps []Report
 	if r := res.Recursion; r != nil {
-		reps = v.record(reps, v.recursionReport(h, gid, a, r, pcs))
+		reps = v.record(reps, v.recursionReport(st, gid, a, r, pcs))
 	}
 	for _, cy := range res.Cycles {
-		reps = v.record(reps, v.cycleReport(h.Stack, gid, a, cy, pcs))
+		reps = v.record(reps, v.cycleReport(st, gid, a, cy, pcs))
 	}
 	if res.Recursion == nil && len(res.Cycles) == 0 {
 		// A chain with a finding stays uncached so that it is checked
@@ -171,33 +167,34 @@ func (v *validator) miss(h held.Held, gid int64, a graph.Acq, key uint64) (uint6
 	return tid, reps
 }
 
-// release drops the held entry for addr. It reports false if no goroutine
-// holds it as far as the validator knows.
+// release drops the calling goroutine's entry for addr. It reports false
+// if the goroutine does not hold it; the caller then tells a bad unlock
+// from an unlock on behalf of another goroutine (see handoff).
 func (v *validator) release(addr uintptr, mode graph.Mode) bool {
-	gid := v.table.ID()
-	if h, ok := v.table.Lookup(gid); ok {
-		if i := h.Find(addr, mode); i >= 0 {
-			h.Released(h.Remove(i))
-			h.Release()
-			return true
-		}
-		h.Release()
+	st := v.table.Lookup(v.table.ID())
+	if st == nil {
+		return false
 	}
-	// An unlock by another goroutine than the locker is legal: move the
-	// entry out of the holder's stack.
-	_, _, ok := v.table.Take(gid, 0, addr, mode)
-	return ok
+	i := st.Find(addr, mode)
+	if i < 0 {
+		return false
+	}
+	st.Remove(i)
+	return true
 }
+
+// handoff records an unlock by a goroutine that does not hold the lock,
+// which is legal: the holder drops its entry before its next operation.
+func (v *validator) handoff(addr uintptr, mode graph.Mode) { v.table.Post(addr, mode) }
 
 // holds reports whether the calling goroutine holds addr in one of modes.
 func (v *validator) holds(addr uintptr, modes ...graph.Mode) bool {
-	h, ok := v.table.Lookup(v.table.ID())
-	if !ok {
+	st := v.table.Lookup(v.table.ID())
+	if st == nil {
 		return false
 	}
-	defer h.Release()
 	for _, m := range modes {
-		if h.Find(addr, m) >= 0 {
+		if st.Find(addr, m) >= 0 {
 			return true
 		}
 	}
@@ -264,9 +261,9 @@ func (v *validator) heldLocks(st *held.Stack) []Lock {
 	return locks
 }
 
-func (v *validator) recursionReport(h held.Held, gid int64, a graph.Acq, r *graph.Recursion, pcs []uintptr) Report {
+func (v *validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *graph.Recursion, pcs []uintptr) Report {
 	fs := toFrames(stack.Frames(pcs))
-	holding := v.lockOf(held.Entry{Acq: r.Held, Site: h.Entries[r.Index].Site})
+	holding := v.lockOf(st.Entries[r.Index])
 	var detail string
 	switch {
 	case r.Same && a.Mode == graph.Read && r.Held.Mode == graph.Read:
@@ -283,7 +280,7 @@ func (v *validator) recursionReport(h held.Held, gid int64, a graph.Acq, r *grap
 		Lock:      Lock{Class: v.className(a.Class), Mode: modeName(a), At: first(fs)},
 		Holding:   &holding,
 		Detail:    detail,
-		HeldLocks: v.heldLocks(h.Stack),
+		HeldLocks: v.heldLocks(st),
 		Stack:     fs,
 	}
 }
@@ -338,16 +335,13 @@ func (v *validator) cycleReport(st *held.Stack, gid int64, a graph.Acq, cy *grap
 // badUnlock reports unlocking a lock that no goroutine holds.
 func (v *validator) badUnlock(addr uintptr, c *Class, mode string, detail string) {
 	gid := v.table.ID()
-	pcs := stack.Capture(1)
-	fs := toFrames(stack.Frames(pcs))
-	var st *held.Stack
-	if h, ok := v.table.Lookup(gid); ok {
-		cp := *h.Stack
-		cp.Entries = append([]held.Entry(nil), h.Entries...)
-		st = &cp
-		h.Release()
+	fs := toFrames(stack.Frames(stack.Capture(1)))
+	st := v.table.Lookup(gid)
+	var last held.Released
+	hasLast := false
+	if st != nil {
+		last, hasLast = st.LastRelease(addr)
 	}
-	last, lastG, hasLast := v.table.LastRelease(addr)
 	v.mu.Lock()
 	rep := Report{
 		Kind:      BadUnlock,
@@ -359,7 +353,7 @@ func (v *validator) badUnlock(addr uintptr, c *Class, mode string, detail string
 		Stack:     fs,
 	}
 	if hasLast {
-		rep.LastRelease = &Dependency{Class: v.className(last.Class), Mode: modeName(last.Acq), Goroutine: lastG, Stack: v.frames(last.Site)}
+		rep.LastRelease = &Dependency{Class: v.className(last.Class), Mode: modeName(graph.Acq{Mode: last.Mode, Try: last.Try}), Goroutine: gid, Stack: v.frames(last.Site)}
 	}
 	reps := v.record(nil, rep)
 	v.mu.Unlock()
@@ -370,13 +364,7 @@ func (v *validator) badUnlock(addr uintptr, c *Class, mode string, detail string
 func (v *validator) assertFailed(c *Class, mode string, detail string) {
 	gid := v.table.ID()
 	fs := toFrames(stack.Frames(stack.Capture(1)))
-	var st *held.Stack
-	if h, ok := v.table.Lookup(gid); ok {
-		cp := *h.Stack
-		cp.Entries = append([]held.Entry(nil), h.Entries...)
-		st = &cp
-		h.Release()
-	}
+	st := v.table.Lookup(gid)
 	v.mu.Lock()
 	rep := Report{
 		Kind:      Assertion,

@@ -1,17 +1,26 @@
 // Package held keeps each goroutine's stack of held locks and knows
 // goroutine identity.
 //
-// A Table maps goroutine IDs to slots. A goroutine claims a slot the first
-// time it acquires a lock and keeps it; idle slots (no locks held) of other
-// goroutines are taken over when a probe window is full, so goroutines that
-// exit cost nothing. Each slot word doubles as a tiny lock: its owner sets
-// the busy bit around every change, and another goroutine sets it to move
-// an entry out (an unlock from another goroutine). Nothing else is locked
-// while a slot is busy, and a slot is never busy while user code runs.
+// A goroutine's stack is private to it: only the owning goroutine reads or
+// writes its entries, so the fast path takes no lock and executes no
+// atomic read-modify-write. A Table maps goroutine IDs to stacks through a
+// fixed array of slots, probed from a hash of the ID.
+//
+// Two things cross goroutines, both through atomics:
+//
+//   - A slot whose window is full is taken over (stolen) by a new
+//     goroutine. Goroutine exit is invisible, so the victim may still run;
+//     it finds on its next operation that the slot is no longer its own and
+//     starts a new stack. What it held is then forgotten: the validator can
+//     miss findings in that goroutine, never make false ones.
+//   - An unlock by another goroutine than the holder (legal in Go) posts a
+//     release to a shared list; the holder applies it before its next
+//     operation, so no dependency is ever recorded from a lock it no longer
+//     holds.
 package held
 
 import (
-	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/golockdep/lockdep/internal/graph"
@@ -23,22 +32,31 @@ type Entry struct {
 	graph.Acq
 	Key  uint64 // chain key of the held sequence up to and including this entry
 	Site uint64 // opaque: where it was acquired
+	seq  uint64 // the last posted release seen when it was pushed
 }
 
-// Stack is one goroutine's held locks, oldest first.
+// Stack is one goroutine's held locks, oldest first. Only its goroutine
+// uses it, except Gid, which never changes.
 type Stack struct {
 	Entries []Entry
 	Gid     int64
-	// released remembers the goroutine's last few releases, for reports
-	// of unlocking a lock that is not locked.
-	released [4]Entry
+
+	seen    *releases // the pending releases already applied
+	seenSeq uint64    // seen.seq, kept here for Push
+
+	// released remembers the goroutine's last few releases from below
+	// the top, for reports of unlocking a lock that is not locked.
+	released [4]Released
 	nrel     uint
 }
 
-// Released records that e was released by this goroutine.
-func (s *Stack) Released(e Entry) {
-	s.released[s.nrel%uint(len(s.released))] = e
-	s.nrel++
+// Released is a release remembered: the lock and where it was acquired.
+type Released struct {
+	Addr  uintptr
+	Site  uint64
+	Class graph.ClassID
+	Mode  graph.Mode
+	Try   bool
 }
 
 // Top returns the chain key of the whole stack (0 when empty).
@@ -57,8 +75,13 @@ func (s *Stack) Acqs(dst []graph.Acq) []graph.Acq {
 	return dst
 }
 
-// Find returns the index of the most recent entry for addr held in a mode
-// that matches read (RUnlock) or write (Unlock), or -1.
+// Push adds an entry on top.
+func (s *Stack) Push(a graph.Acq, key, site uint64) {
+	s.Entries = append(s.Entries, Entry{Acq: a, Key: key, Site: site, seq: s.seenSeq})
+}
+
+// Find returns the index of the most recent entry for addr held in mode,
+// or -1.
 func (s *Stack) Find(addr uintptr, mode graph.Mode) int {
 	for i := len(s.Entries) - 1; i >= 0; i-- {
 		if e := &s.Entries[i]; e.Addr == addr && e.Mode == mode {
@@ -68,29 +91,51 @@ func (s *Stack) Find(addr uintptr, mode graph.Mode) int {
 	return -1
 }
 
-// Remove drops entry i and recomputes the chain keys above it.
-func (s *Stack) Remove(i int) Entry {
-	e := s.Entries[i]
-	copy(s.Entries[i:], s.Entries[i+1:])
-	s.Entries = s.Entries[:len(s.Entries)-1]
-	prev := uint64(0)
-	if i > 0 {
-		prev = s.Entries[i-1].Key
+// Remove drops entry i, recomputes the chain keys above it and remembers
+// the release.
+func (s *Stack) Remove(i int) {
+	if i == len(s.Entries)-1 {
+		// The entry stays in the backing array above len until a push
+		// overwrites it: LastRelease looks there. Copying it out costs
+		// as much as the rest of the fast path.
+		s.Entries = s.Entries[:i]
+	} else {
+		e := &s.Entries[i]
+		s.released[s.nrel%uint(len(s.released))] = Released{Addr: e.Addr, Site: e.Site, Class: e.Class, Mode: e.Mode, Try: e.Try}
+		s.nrel++
+		copy(s.Entries[i:], s.Entries[i+1:])
+		s.Entries = s.Entries[:len(s.Entries)-1]
+		prev := uint64(0)
+		if i > 0 {
+			prev = s.Entries[i-1].Key
+		}
+		for j := i; j < len(s.Entries); j++ {
+			s.Entries[j].Key = graph.ChainKey(prev, s.Entries[j].Acq)
+			prev = s.Entries[j].Key
+		}
 	}
-	for j := i; j < len(s.Entries); j++ {
-		s.Entries[j].Key = graph.ChainKey(prev, s.Entries[j].Acq)
-		prev = s.Entries[j].Key
-	}
-	return e
 }
 
-// slot words: 0 free, gid<<1 owned and idle, gid<<1|busy owned and in use.
-const busy = 1
+// LastRelease returns a recent release of addr by this goroutine.
+func (s *Stack) LastRelease(addr uintptr) (Released, bool) {
+	for _, e := range s.Entries[len(s.Entries):cap(s.Entries)] {
+		if e.Addr == addr {
+			return Released{Addr: e.Addr, Site: e.Site, Class: e.Class, Mode: e.Mode, Try: e.Try}, true
+		}
+	}
+	n := uint(len(s.released))
+	for k := uint(1); k <= n && k <= s.nrel; k++ {
+		if e := s.released[(s.nrel-k)%n]; e.Addr == addr {
+			return e, true
+		}
+	}
+	return Released{}, false
+}
 
 type slot struct {
-	word atomic.Uint64
-	st   *Stack
-	_    [48]byte // one slot per cache line: owners never share one
+	owner atomic.Int64 // goroutine ID; 0 = free
+	st    atomic.Pointer[Stack]
+	_     [48]byte // one slot per cache line: owners never share one
 }
 
 // Table is the goroutine → held stack map.
@@ -99,21 +144,26 @@ type Table struct {
 	mask     uint64
 	maxDepth int
 	fast     bool
+
+	pending atomic.Pointer[releases]
+	postMu  sync.Mutex // serialises Post
 }
 
 // window is how many slots a goroutine may probe from its home slot.
 const window = 16
 
-// NewTable returns a table for up to about size concurrent lock-holding
-// goroutines (rounded up to a power of two), each holding at most maxDepth
-// locks. It checks the fast goroutine-ID source against the slow path and
-// uses it only if they agree.
+// NewTable returns a table of about size slots (rounded up to a power of
+// two) for stacks of at most maxDepth locks. It checks the fast
+// goroutine-ID source against the slow path and uses it only if they
+// agree.
 func NewTable(size, maxDepth int) *Table {
 	n := 64
 	for n < size {
 		n <<= 1
 	}
-	return &Table{slots: make([]slot, n), mask: uint64(n - 1), maxDepth: maxDepth, fast: verifyFast()}
+	t := &Table{slots: make([]slot, n), mask: uint64(n - 1), maxDepth: maxDepth, fast: verifyFast()}
+	t.pending.Store(&releases{})
+	return t
 }
 
 // FastID reports whether goroutine IDs come from the verified fast source.
@@ -127,159 +177,119 @@ func (t *Table) ID() int64 {
 	return slowID()
 }
 
-func (t *Table) home(gid int64) uint64 {
-	return (uint64(gid) * 0x9e3779b97f4a7c15 >> 20) & t.mask
-}
-
-// Held is a locked view of one goroutine's stack; Release unlocks it.
-type Held struct {
-	*Stack
-	s *slot
-}
-
-// Release makes the slot idle again.
-func (h Held) Release() { h.s.word.Store(uint64(h.Gid) << 1) }
-
 // Size returns the number of slots.
 func (t *Table) Size() int { return len(t.slots) }
 
 // MaxDepth returns the held-depth bound.
 func (t *Table) MaxDepth() int { return t.maxDepth }
 
-// Lookup locks and returns the calling goroutine's stack if it has one.
-func (t *Table) Lookup(gid int64) (Held, bool) {
-	idle := uint64(gid) << 1
+func (t *Table) home(gid int64) uint64 {
+	return (uint64(gid) * 0x9e3779b97f4a7c15 >> 20) & t.mask
+}
+
+// Lookup returns the calling goroutine's stack, or nil if it has none,
+// with the releases other goroutines posted for it applied.
+func (t *Table) Lookup(gid int64) *Stack {
 	h := t.home(gid)
 	for i := uint64(0); i < window; i++ {
 		s := &t.slots[(h+i)&t.mask]
-		if s.word.Load()&^busy != idle {
+		if s.owner.Load() != gid {
 			continue
 		}
-		// Only the owner sets its own slot busy from idle, except Steal and
-		// Drop from other goroutines, which are brief: spin for them.
-		for !s.word.CompareAndSwap(idle, idle|busy) {
-			if s.word.Load()&^busy != idle {
-				return Held{}, false // taken over while idle
+		// The slot may have been stolen since: the stack says whose it is.
+		if st := s.st.Load(); st != nil && st.Gid == gid {
+			if p := t.pending.Load(); p != st.seen {
+				t.apply(st, p)
 			}
-			runtime.Gosched()
+			return st
 		}
-		return Held{Stack: s.st, s: s}, true
+		return nil
 	}
-	return Held{}, false
+	return nil
 }
 
-// Claim locks and returns a stack for the calling goroutine, taking over a
-// free or idle slot in its window. It reports false when the window is full
-// of goroutines that hold locks.
-func (t *Table) Claim(gid int64) (Held, bool) {
-	if h, ok := t.Lookup(gid); ok {
-		return h, true
+// Get returns the calling goroutine's stack, making one if needed. It
+// never fails: a full window gives up one of its slots.
+func (t *Table) Get(gid int64) *Stack {
+	if st := t.Lookup(gid); st != nil {
+		return st
 	}
-	mine := uint64(gid)<<1 | busy
 	h := t.home(gid)
-	for pass := 0; pass < 2; pass++ {
+	p := t.pending.Load()
+	st := &Stack{Gid: gid, Entries: make([]Entry, 0, min(t.maxDepth, 8)), seen: p, seenSeq: p.seq}
+	for {
 		for i := uint64(0); i < window; i++ {
 			s := &t.slots[(h+i)&t.mask]
-			w := s.word.Load()
-			if w&busy != 0 {
-				continue
+			if s.owner.Load() == 0 && s.owner.CompareAndSwap(0, gid) {
+				s.st.Store(st)
+				return st
 			}
-			if w != 0 {
-				// Owned and idle: take it over only if it holds nothing,
-				// and only on the second pass.
-				if pass == 0 || !s.word.CompareAndSwap(w, w|busy) {
-					continue
-				}
-				if len(s.st.Entries) != 0 {
-					s.word.Store(w)
-					continue
-				}
-				s.word.Store(mine)
-			} else if !s.word.CompareAndSwap(0, mine) {
-				continue
-			}
-			if s.st == nil {
-				s.st = &Stack{Entries: make([]Entry, 0, min(t.maxDepth, 8))}
-			}
-			s.st.Gid = gid
-			s.st.Entries = s.st.Entries[:0]
-			return Held{Stack: s.st, s: s}, true
+		}
+		// Steal a slot of the window, chosen by the ID.
+		s := &t.slots[(h+uint64(gid)%window)&t.mask]
+		if o := s.owner.Load(); o != 0 && s.owner.CompareAndSwap(o, gid) {
+			s.st.Store(st)
+			return st
 		}
 	}
-	return Held{}, false
 }
 
-// LastRelease finds a recorded release of addr, most recent first within
-// each goroutine, and returns it with the releasing goroutine's ID.
-func (t *Table) LastRelease(addr uintptr) (Entry, int64, bool) {
-	for i := range t.slots {
-		s := &t.slots[i]
-		if !t.lock(s) {
+// releases is an immutable list of releases posted by goroutines that
+// unlocked a lock they did not hold.
+type releases struct {
+	list []*release
+	seq  uint64 // the seq of the newest release
+}
+
+type release struct {
+	addr    uintptr
+	mode    graph.Mode
+	seq     uint64
+	claimed atomic.Bool
+}
+
+// maxPending bounds the list of unclaimed releases; beyond it the oldest
+// are dropped (their holder did not run a lock operation in the meantime).
+const maxPending = 1024
+
+// Post announces that addr, held in mode by some goroutine other than the
+// caller, was released. The holder drops the entry before its next
+// operation.
+func (t *Table) Post(addr uintptr, mode graph.Mode) {
+	t.postMu.Lock()
+	defer t.postMu.Unlock()
+	old := t.pending.Load().list
+	list := make([]*release, 0, len(old)+1)
+	for _, r := range old {
+		if !r.claimed.Load() {
+			list = append(list, r)
+		}
+	}
+	if len(list) >= maxPending {
+		list = list[len(list)-maxPending+1:]
+	}
+	seq := t.pending.Load().seq + 1
+	list = append(list, &release{addr: addr, mode: mode, seq: seq})
+	t.pending.Store(&releases{list: list, seq: seq})
+}
+
+// apply drops the entries of st that posted releases name. A release
+// applies only to an entry pushed before it was posted: a goroutine that
+// took the lock after the release holds it anew.
+func (t *Table) apply(st *Stack, p *releases) {
+	st.seen, st.seenSeq = p, p.seq
+	for _, r := range p.list {
+		if r.claimed.Load() {
 			continue
 		}
-		st := s.st
-		for k := uint(1); k <= uint(len(st.released)) && k <= st.nrel; k++ {
-			if e := st.released[(st.nrel-k)%uint(len(st.released))]; e.Addr == addr {
-				gid := st.Gid
-				t.unlock(s)
-				return e, gid, true
-			}
-		}
-		t.unlock(s)
-	}
-	return Entry{}, 0, false
-}
-
-// lock sets a slot busy on behalf of another goroutine; it reports false
-// for a free slot.
-func (t *Table) lock(s *slot) bool {
-	for {
-		w := s.word.Load()
-		if w == 0 {
-			return false
-		}
-		if w&busy == 0 && s.word.CompareAndSwap(w, w|busy) {
-			return true
-		}
-		runtime.Gosched()
-	}
-}
-
-func (t *Table) unlock(s *slot) { s.word.Store(s.word.Load() &^ busy) }
-
-// Take finds a goroutine other than self holding addr in the given mode,
-// removes that entry and returns it with the holder's ID. hint, if not 0,
-// is the goroutine most likely to hold it and is tried first. It is the
-// slow path of an unlock by a goroutine that does not hold the lock.
-func (t *Table) Take(self, hint int64, addr uintptr, mode graph.Mode) (Entry, int64, bool) {
-	if hint != 0 && hint != self {
-		h := t.home(hint)
-		for i := uint64(0); i < window; i++ {
-			if e, gid, ok := t.takeAt(&t.slots[(h+i)&t.mask], self, addr, mode); ok {
-				return e, gid, true
+		for i := len(st.Entries) - 1; i >= 0; i-- {
+			e := &st.Entries[i]
+			if e.Addr == r.addr && e.Mode == r.mode && e.seq < r.seq {
+				if r.claimed.CompareAndSwap(false, true) {
+					st.Remove(i)
+				}
+				break
 			}
 		}
 	}
-	for i := range t.slots {
-		if e, gid, ok := t.takeAt(&t.slots[i], self, addr, mode); ok {
-			return e, gid, true
-		}
-	}
-	return Entry{}, 0, false
-}
-
-func (t *Table) takeAt(s *slot, self int64, addr uintptr, mode graph.Mode) (Entry, int64, bool) {
-	if int64(s.word.Load()>>1) == self || !t.lock(s) {
-		return Entry{}, 0, false
-	}
-	defer t.unlock(s)
-	if s.st.Gid == self {
-		return Entry{}, 0, false
-	}
-	if j := s.st.Find(addr, mode); j >= 0 {
-		e := s.st.Remove(j)
-		s.st.Released(e)
-		return e, s.st.Gid, true
-	}
-	return Entry{}, 0, false
 }
