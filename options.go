@@ -54,25 +54,22 @@ func (o outputOption) apply(c *config) {
 	c.out = o.w
 }
 
-// OnReport adds f to the functions called with each new finding, in the
-// goroutine that made the operation, before Panic or Exit act. No lock of
-// the validator is held while f runs, so f may lock and report itself.
+// OnReport sets the function called with each new finding, after its text
+// is written and before Panic or Exit act, in the goroutine that made the
+// operation; OnReport(nil) removes it. No lock of the validator is held
+// while f runs, so f may itself use validated locks.
 func OnReport(f func(Report)) Option { return reportOption{f} }
 
 type reportOption struct{ f func(Report) }
 
-func (o reportOption) apply(c *config) {
-	if o.f != nil {
-		c.callbacks = append(c.callbacks[:len(c.callbacks):len(c.callbacks)], o.f)
-	}
-}
+func (o reportOption) apply(c *config) { c.onReport = o.f }
 
 // config is swapped as a whole; a published config is never changed.
 type config struct {
-	mode      Mode
-	out       io.Writer
-	jsonPath  string
-	callbacks []func(Report)
+	mode     Mode
+	out      io.Writer
+	jsonPath string
+	onReport func(Report)
 }
 
 var (
@@ -81,7 +78,7 @@ var (
 )
 
 // Configure changes the validator's configuration: each option replaces
-// the setting it names (OnReport adds a callback). Safe for concurrent use.
+// the setting it names. Safe for concurrent use.
 //
 // Turning validation on with a Mode other than Off after it was off only
 // validates locks acquired from then on. Once a bound has switched the

@@ -48,8 +48,9 @@ type validator struct {
 	seen      map[string]bool
 	findings  []Report
 
-	emitMu   sync.Mutex // serialises printing
-	jsonFile *os.File
+	emitMu     sync.Mutex // serialises printing
+	jsonFile   *os.File
+	jsonFailed bool
 }
 
 var generations atomic.Uint64
@@ -401,8 +402,8 @@ func (v *validator) emit(reps []Report) {
 	c := cfg.Load()
 	for _, r := range reps {
 		v.print(c, &r)
-		for _, f := range c.callbacks {
-			f(r)
+		if c.onReport != nil {
+			c.onReport(r)
 		}
 	}
 	switch c.mode {
@@ -420,14 +421,14 @@ func (v *validator) print(c *config, r *Report) {
 	v.emitMu.Lock()
 	defer v.emitMu.Unlock()
 	io.WriteString(c.out, r.String())
-	if c.jsonPath == "" {
+	if c.jsonPath == "" || v.jsonFailed {
 		return
 	}
 	if v.jsonFile == nil {
 		f, err := os.OpenFile(c.jsonPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_JSON: %v\n", err)
-			c.jsonPath = ""
+			fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_JSON: %v; findings are not written there\n", err)
+			v.jsonFailed = true
 			return
 		}
 		v.jsonFile = f
@@ -448,7 +449,7 @@ func (v *validator) stopLocked(err error) {
 		return
 	}
 	active.Store(nil)
-	setting := "LOCKDEP_MAX_GOROUTINES"
+	setting := "?"
 	var le *graph.LimitError
 	if errors.As(err, &le) {
 		switch le.What {

@@ -1,0 +1,518 @@
+package lockdep_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/golockdep/lockdep"
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	_ sync.Locker = (*lockdep.Mutex)(nil)
+	_ sync.Locker = (*lockdep.RWMutex)(nil)
+	_ sync.Locker = new(lockdep.RWMutex).RLocker()
+)
+
+// abba takes a then b in one goroutine, then b then a in another, one
+// after the other.
+func abba(a, b sync.Locker) {
+	done := make(chan struct{})
+	go func() {
+		a.Lock()
+		b.Lock()
+		b.Unlock()
+		a.Unlock()
+		close(done)
+	}()
+	<-done
+	done = make(chan struct{})
+	go func() {
+		b.Lock()
+		a.Lock()
+		a.Unlock()
+		b.Unlock()
+		close(done)
+	}()
+	<-done
+}
+
+func classed(name string) *lockdep.Mutex {
+	m := new(lockdep.Mutex)
+	m.SetClass(lockdep.NewClass(name))
+	return m
+}
+
+func TestZeroValueClassNamedAfterFirstLock(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	var a, b lockdep.Mutex
+	abba(&a, &b)
+	fs := lockdep.Findings()
+	if len(fs) != 1 {
+		t.Fatalf("got %d findings, want 1", len(fs))
+	}
+	for _, d := range fs[0].Chain {
+		if !strings.HasPrefix(d.Class, "Mutex@behaviour_test.go:") {
+			t.Errorf("class %q is not named after where it was first locked", d.Class)
+		}
+	}
+}
+
+func TestCrossInstanceInversion(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	class := lockdep.NewClass("bank.Account.mu")
+	ledger := lockdep.NewClass("bank.Ledger.mu")
+	a1, a2, l1, l2 := new(lockdep.Mutex), new(lockdep.Mutex), new(lockdep.Mutex), new(lockdep.Mutex)
+	a1.SetClass(class)
+	a2.SetClass(class)
+	l1.SetClass(ledger)
+	l2.SetClass(ledger)
+	// Account then ledger on one pair, ledger then account on another
+	// pair: no instance is shared, the classes are.
+	a1.Lock()
+	l1.Lock()
+	l1.Unlock()
+	a1.Unlock()
+	l2.Lock()
+	a2.Lock()
+	a2.Unlock()
+	l2.Unlock()
+	want := []finding{circ("bank.Ledger.mu", "bank.Account.mu")}
+	if diff := cmp.Diff(want, findings()); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+func TestModes(t *testing.T) {
+	t.Run("panic", func(t *testing.T) {
+		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Panic)()
+		a, b := classed("A"), classed("B")
+		a.Lock()
+		b.Lock()
+		b.Unlock()
+		a.Unlock()
+		b.Lock()
+		defer b.Unlock()
+		func() {
+			defer func() {
+				r, ok := recover().(lockdep.Report)
+				if !ok || r.Kind != lockdep.Circular {
+					t.Errorf("recovered %v, want a circular Report", r)
+				}
+			}()
+			a.Lock() // panics before it locks
+			t.Error("Lock did not panic")
+		}()
+		if !a.TryLock() {
+			t.Fatal("the panicking Lock left the mutex locked")
+		}
+		a.Unlock()
+	})
+	t.Run("exit", func(t *testing.T) {
+		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Exit)()
+		var code int
+		defer lockdep.SetExit(func(c int) { code = c })()
+		abba(classed("A"), classed("B"))
+		if code != 66 {
+			t.Errorf("exit code %d, want 66", code)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Off)()
+		abba(classed("A"), classed("B"))
+		var m lockdep.Mutex
+		m.Lock()
+		m.AssertNotHeld()
+		m.Unlock()
+		if fs := lockdep.Findings(); len(fs) != 0 {
+			t.Errorf("off mode reported %d findings", len(fs))
+		}
+	})
+	t.Run("output", func(t *testing.T) {
+		var buf bytes.Buffer
+		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Output(&buf))()
+		abba(classed("A"), classed("B"))
+		if !strings.HasPrefix(buf.String(), strings.Repeat("=", 54)+"\nWARNING: possible circular locking dependency detected\n") {
+			t.Errorf("output does not start with the report header:\n%s", buf.String())
+		}
+		if !strings.HasSuffix(buf.String(), "\n\n") {
+			t.Errorf("report does not end with a blank line")
+		}
+	})
+	t.Run("callback-may-lock", func(t *testing.T) {
+		var inner lockdep.Mutex
+		var got []lockdep.Kind
+		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.OnReport(func(r lockdep.Report) {
+			inner.Lock() // the validator holds none of its locks here
+			got = append(got, r.Kind)
+			inner.Unlock()
+		}))()
+		abba(classed("A"), classed("B"))
+		if diff := cmp.Diff([]lockdep.Kind{lockdep.Circular}, got); diff != "" {
+			t.Errorf("callback saw (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestOffFromEnvironment runs under LOCKDEP=off in CI: validation must be
+// inert, and locks must still lock.
+func TestOffFromEnvironment(t *testing.T) {
+	if os.Getenv("LOCKDEP") != "off" {
+		t.Skip("run with LOCKDEP=off")
+	}
+	abba(classed("A"), classed("B"))
+	var m lockdep.Mutex
+	m.Lock()
+	if m.TryLock() {
+		t.Fatal("a locked mutex could be locked again")
+	}
+	m.Unlock()
+	if fs := lockdep.Findings(); len(fs) != 0 {
+		t.Errorf("LOCKDEP=off reported %d findings", len(fs))
+	}
+}
+
+func TestAssertions(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	m := classed("M")
+	var rw lockdep.RWMutex
+	rw.SetClass(lockdep.NewClass("RW"))
+	m.AssertNotHeld()
+	rw.AssertNotHeld()
+	m.Lock()
+	m.AssertHeld()
+	m.Unlock()
+	rw.RLock()
+	rw.AssertRHeld()
+	rw.RUnlock()
+	rw.Lock()
+	rw.AssertHeld()
+	rw.AssertRHeld()
+	rw.Unlock()
+	if fs := lockdep.Findings(); len(fs) != 0 {
+		t.Fatalf("true assertions reported: %v", fs)
+	}
+	m.AssertHeld()
+	rw.RLock()
+	rw.AssertHeld() // read-held is not write-held
+	rw.AssertNotHeld()
+	rw.RUnlock()
+	var details []string
+	for _, r := range lockdep.Findings() {
+		if r.Kind != lockdep.Assertion {
+			t.Errorf("kind %v, want assertion", r.Kind)
+		}
+		details = append(details, r.Lock.Class+": "+r.Detail)
+	}
+	want := []string{
+		"M: the lock is not held by this goroutine",
+		"RW: the lock is not write-locked by this goroutine",
+		"RW: the lock is held by this goroutine",
+	}
+	if diff := cmp.Diff(want, details); diff != "" {
+		t.Errorf("assertion findings (-want +got):\n%s", diff)
+	}
+}
+
+func TestCondWaitLoop(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	mu := classed("queue.mu")
+	other := classed("queue.stats")
+	cond := sync.NewCond(mu)
+	var queue []int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for got := 0; got < 100; {
+			mu.Lock()
+			for len(queue) == 0 {
+				cond.Wait()
+			}
+			queue = queue[1:]
+			got++
+			other.Lock()
+			other.Unlock()
+			mu.Unlock()
+		}
+	}()
+	for i := range 100 {
+		mu.Lock()
+		queue = append(queue, i)
+		cond.Signal()
+		mu.Unlock()
+	}
+	<-done
+	if fs := lockdep.Findings(); len(fs) != 0 {
+		t.Errorf("a correct Cond loop reported: %v", fs[0])
+	}
+}
+
+// TestConsistentOrderManyGoroutines: 1,000 goroutines take the same three
+// classes in the same order, on instances of their own and shared ones.
+func TestConsistentOrderManyGoroutines(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	ca, cb, cc := lockdep.NewClass("A"), lockdep.NewClass("B"), lockdep.NewClass("C")
+	var shared lockdep.Mutex
+	shared.SetClass(cc)
+	var wg sync.WaitGroup
+	for range 1000 {
+		wg.Go(func() {
+			var a lockdep.Mutex
+			var b lockdep.RWMutex
+			a.SetClass(ca)
+			b.SetClass(cb)
+			for range 10 {
+				a.Lock()
+				b.RLock()
+				shared.Lock()
+				shared.Unlock()
+				b.RUnlock()
+				a.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if fs := lockdep.Findings(); len(fs) != 0 {
+		t.Errorf("consistent order reported: %v", fs[0])
+	}
+}
+
+// TestStressHandoff: thousands of goroutines lock, hand the lock to another
+// goroutine that unlocks it, and lock in a consistent order meanwhile.
+func TestStressHandoff(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	ca, cb := lockdep.NewClass("A"), lockdep.NewClass("B")
+	const n = 2000
+	locks := make([]lockdep.Mutex, n)
+	for i := range locks {
+		locks[i].SetClass(ca)
+	}
+	var b lockdep.Mutex
+	b.SetClass(cb)
+	handoff := make(chan *lockdep.Mutex, 64)
+	var unlockers sync.WaitGroup
+	for range 8 {
+		unlockers.Go(func() {
+			for m := range handoff {
+				m.Unlock() // unlock on behalf of the locker
+			}
+		})
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			m := &locks[i]
+			m.Lock()
+			b.Lock() // A → B, always
+			b.Unlock()
+			handoff <- m
+			// After the handoff, this goroutine does not hold m: taking
+			// B and then A must not look like B → A with A held.
+			b.Lock()
+			b.Unlock()
+		})
+	}
+	wg.Wait()
+	close(handoff)
+	unlockers.Wait()
+	// Every goroutine released everything: B then A is a fresh order
+	// that closes a real cycle, found once.
+	b.Lock()
+	locks[0].Lock()
+	locks[0].Unlock()
+	b.Unlock()
+	if diff := cmp.Diff([]finding{circ("B", "A")}, findings()); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestBounds hits each bound on purpose: one line names it and the
+// variable that raises it, validation goes off, locking carries on.
+func TestBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		limits  lockdep.Limits
+		run     func()
+		message string
+	}{
+		{"classes", lockdep.NewLimits(3, 100, 100, 48, 64), func() {
+			for range 5 {
+				var m lockdep.Mutex
+				m.Lock()
+				m.Unlock()
+			}
+		}, "lockdep: more than 3 lock classes; validation is off from here on (raise LOCKDEP_MAX_CLASSES)\n"},
+		{"dependencies", lockdep.NewLimits(100, 2, 100, 48, 64), func() {
+			ms := make([]lockdep.Mutex, 5)
+			for i := range ms {
+				ms[i].Lock()
+			}
+			for i := len(ms) - 1; i >= 0; i-- {
+				ms[i].Unlock()
+			}
+		}, "lockdep: more than 2 lock dependencies; validation is off from here on (raise LOCKDEP_MAX_DEPENDENCIES)\n"},
+		{"chains", lockdep.NewLimits(100, 100, 2, 48, 64), func() {
+			for range 4 {
+				var m lockdep.Mutex
+				m.Lock()
+				m.Unlock()
+			}
+		}, "lockdep: more than 2 lock chains; validation is off from here on (raise LOCKDEP_MAX_CHAINS)\n"},
+		{"depth", lockdep.NewLimits(100, 100, 100, 3, 64), func() {
+			ms := make([]lockdep.Mutex, 5)
+			for i := range ms {
+				ms[i].Lock()
+			}
+			for i := len(ms) - 1; i >= 0; i-- {
+				ms[i].Unlock()
+			}
+		}, "lockdep: more than 3 locks held by one goroutine; validation is off from here on (raise LOCKDEP_MAX_DEPTH)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stderr := captureStderr(t)
+			defer lockdep.Fresh(tc.limits)()
+			tc.run()
+			// Validation is off now: an inversion goes unreported.
+			abba(classed("A"), classed("B"))
+			if got := stderr(); got != tc.message {
+				t.Errorf("stderr = %q, want %q", got, tc.message)
+			}
+			if fs := lockdep.Findings(); len(fs) != 0 {
+				t.Errorf("findings after the bound: %v", fs)
+			}
+		})
+	}
+}
+
+// captureStderr redirects os.Stderr until the returned function is called,
+// which returns what was written.
+func captureStderr(t *testing.T) func() string {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = w
+	out := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		b.ReadFrom(r)
+		out <- b.String()
+	}()
+	restored := false
+	restore := func() string {
+		if restored {
+			return ""
+		}
+		restored = true
+		os.Stderr = saved
+		w.Close()
+		return <-out
+	}
+	t.Cleanup(func() { restore() })
+	return restore
+}
+
+// TestEnvironment runs a child test binary under LOCKDEP settings read at
+// start-up.
+func TestEnvironment(t *testing.T) {
+	if os.Getenv("LOCKDEP_TEST_CHILD") == "1" {
+		abba(classed("A"), classed("B"))
+		return
+	}
+	json := t.TempDir() + "/findings.jsonl"
+	for _, tc := range []struct {
+		name     string
+		env      []string
+		wantCode int
+		stderr   string
+	}{
+		{"warn+json", []string{"LOCKDEP=warn", "LOCKDEP_JSON=" + json}, 0, "WARNING: possible circular locking dependency detected"},
+		{"exit", []string{"LOCKDEP=exit"}, 66, "WARNING: possible circular locking dependency detected"},
+		{"panic", []string{"LOCKDEP=panic"}, 2, "panic: ======"},
+		{"bad-value", []string{"LOCKDEP=loud"}, 0, `lockdep: LOCKDEP="loud" is not one of warn, panic, exit, off; using warn`},
+		{"bad-bound", []string{"LOCKDEP_MAX_DEPTH=many"}, 0, `lockdep: LOCKDEP_MAX_DEPTH="many" is not a positive integer; using 48`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestEnvironment$")
+			cmd.Env = append(os.Environ(), "LOCKDEP_TEST_CHILD=1")
+			cmd.Env = append(cmd.Env, tc.env...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, stderr.String())
+			}
+		})
+	}
+	b, err := os.ReadFile(json)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], `{"kind":"circular","headline":"possible circular locking dependency detected"`) {
+		t.Errorf("LOCKDEP_JSON file holds:\n%s", b)
+	}
+}
+
+// TestDependencies: the library imports only the standard library and the
+// verified goroutine-ID source.
+func TestDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".", "./lockdeptest").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	got := strings.Fields(string(out))
+	slices.Sort(got)
+	want := []string{
+		"github.com/golockdep/lockdep",
+		"github.com/golockdep/lockdep/internal/graph",
+		"github.com/golockdep/lockdep/internal/held",
+		"github.com/golockdep/lockdep/internal/stack",
+		"github.com/golockdep/lockdep/lockdeptest",
+		"github.com/petermattis/goid",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("non-standard dependencies (-want +got):\n%s", diff)
+	}
+}
+
+// TestVetCopylocks: go vet still reports copies of the lock types.
+func TestVetCopylocks(t *testing.T) {
+	dir := t.TempDir()
+	root, _ := os.Getwd()
+	files := map[string]string{
+		"go.mod": "module example.com/copy\n\ngo 1.26\n\nrequire github.com/golockdep/lockdep v0.0.0\n\nreplace github.com/golockdep/lockdep => " + root + "\n",
+		"copy.go": "package copy\n\nimport \"github.com/golockdep/lockdep\"\n\n" +
+			"type S struct{ mu lockdep.Mutex; rw lockdep.RWMutex }\n\n" +
+			"func Copy(s *S) S { return *s }\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(dir+"/"+name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gosum, _ := os.ReadFile(root + "/go.sum")
+	os.WriteFile(dir+"/go.sum", gosum, 0o644)
+	cmd := exec.Command("go", "vet", "./...")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "return copies lock value") {
+		t.Errorf("go vet did not flag the copy (err %v):\n%s", err, out)
+	}
+}
