@@ -106,7 +106,7 @@ func (r *Report) circular(b *strings.Builder) {
 	p("%s%s(%s);\n", pad, verb(target.Mode), target.Class)
 	p("  %s(%s);\n", verb(source.Mode), source.Class)
 	for _, w := range r.Writers {
-		p("\n a read acquisition of %s blocks while a writer waits, and it is write-locked:\n", w.Class)
+		p("\n rlock(%s) blocks as soon as a writer waits for it, and it is write-locked at:\n", w.Class)
 		frames(b, w.Stack)
 	}
 	p("\n *** DEADLOCK ***\n\n")
@@ -164,7 +164,7 @@ func frames(b *strings.Builder, fs []Frame) {
 	}
 }
 
-// sortedClasses returns the distinct classes of a chain, sorted.
+// sortedClasses returns the classes of a chain, sorted.
 func sortedClasses(chain []Dependency) []string {
 	var cs []string
 	for _, d := range chain {
