@@ -78,7 +78,12 @@ var osExit = os.Exit
 // validator made a finding, it prints the reports and exits with status 1.
 // Use it as the body of TestMain.
 func VerifyTestMain(m *testing.M) {
-	code := m.Run()
+	verifyAfterRun(m.Run())
+}
+
+// verifyAfterRun exits with code, or 1 if the tests passed but the
+// validator made a finding.
+func verifyAfterRun(code int) {
 	if reps := unchecked(); len(reps) > 0 && code == 0 {
 		fmt.Fprint(os.Stderr, describe(reps))
 		code = 1

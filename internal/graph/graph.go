@@ -337,19 +337,17 @@ func (g *Graph) search(src, dst ClassID) []*Edge {
 	q := append(g.queue[:0], src)
 	g.visit[src] = g.gen
 	g.parent[src] = nil
-	for len(q) > 0 {
-		c := q[0]
-		q = q[1:]
+	var found []*Edge
+	for head := 0; head < len(q); head++ {
+		c := q[head]
 		if c == dst {
-			var path []*Edge
 			for e := g.parent[c]; e != nil; e = g.parent[e.From] {
-				path = append(path, e)
+				found = append(found, e)
 			}
-			for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
-				path[i], path[j] = path[j], path[i]
+			for i, j := 0, len(found)-1; i < j; i, j = i+1, j-1 {
+				found[i], found[j] = found[j], found[i]
 			}
-			g.queue = q[:0]
-			return path
+			break
 		}
 		for _, e := range g.classes[c].out {
 			if g.visit[e.To] == g.gen || !e.blocking(g.classes[e.To].Written) {
@@ -360,8 +358,8 @@ func (g *Graph) search(src, dst ClassID) []*Edge {
 			q = append(q, e.To)
 		}
 	}
-	g.queue = q[:0]
-	return nil
+	g.queue = q[:0] // keep the capacity for the next search
+	return found
 }
 
 // HasPath reports whether a path of blocking edges leads from src to dst.

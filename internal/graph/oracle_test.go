@@ -1,0 +1,518 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The reference oracle: random acquisition sequences of a few goroutines
+// are fed to Validate exactly as the root package feeds them, while a
+// brute-force model computes the dependencies by the rules of DESIGN.md §3
+// and finds cycles by plain depth-first search over every edge.
+
+const (
+	oracleGoroutines = 3
+	oracleClasses    = 6
+)
+
+// oracleOp is one decoded operation: an acquisition or a release of the
+// held entry at position pos (modulo the stack depth) by goroutine g.
+type oracleOp struct {
+	g       int
+	release bool
+	pos     int
+	acq     Acq
+}
+
+func (o oracleOp) String() string {
+	if o.release {
+		return fmt.Sprintf("g%d release [%d]", o.g, o.pos)
+	}
+	return fmt.Sprintf("g%d acquire %s", o.g, acqString(o.acq))
+}
+
+func acqString(a Acq) string {
+	var b strings.Builder
+	if a.Try {
+		b.WriteByte('t')
+	}
+	if a.Mode == Read {
+		b.WriteByte('r')
+	}
+	fmt.Fprintf(&b, "%c%d", 'A'+rune(a.Class)-1, a.Addr&0xf)
+	return b.String()
+}
+
+// decodeOps turns a byte string into operations, two bytes each. Byte 0
+// picks the goroutine and the kind (two thirds acquisitions); byte 1 the
+// class, mode, instance (two per class) and, about a quarter of the time,
+// a trylock — or, for a release, the position released.
+func decodeOps(data []byte) []oracleOp {
+	var ops []oracleOp
+	for ; len(data) >= 2; data = data[2:] {
+		b0, b1 := data[0], data[1]
+		o := oracleOp{g: int(b0 % oracleGoroutines)}
+		if (b0/oracleGoroutines)%3 == 2 {
+			o.release, o.pos = true, int(b1)
+		} else {
+			c := ClassID(b1%oracleClasses + 1)
+			b1 /= oracleClasses
+			mode := Mode(b1 % 2)
+			b1 /= 2
+			inst := uintptr(b1%2) + 1
+			b1 /= 2
+			o.acq = Acq{Class: c, Mode: mode, Try: b1%4 == 0, Addr: uintptr(c)<<4 | inst}
+		}
+		ops = append(ops, o)
+	}
+	return ops
+}
+
+// modelEdge is the model's view of a dependency.
+type modelEdge struct{ write, read bool }
+
+// matches reports whether ge has the model's modes. Read is compared only
+// for edges never acquired with Write: the graph does not record a read
+// acquisition along an edge that already blocks in write mode.
+func (e *modelEdge) matches(ge *Edge) bool {
+	return ge != nil && ge.Write == e.write && (e.write || ge.Read == e.read)
+}
+
+// model is the brute-force reference: every edge ever created, with its
+// modes, and the set of written classes.
+type model struct {
+	edges   map[[2]ClassID]*modelEdge
+	written map[ClassID]bool
+}
+
+func newModel() *model {
+	return &model{edges: make(map[[2]ClassID]*modelEdge), written: make(map[ClassID]bool)}
+}
+
+func (m *model) isBlocking(k [2]ClassID) bool {
+	e := m.edges[k]
+	return e != nil && (e.write || (e.read && m.written[k[1]]))
+}
+
+func (m *model) blockingSet() map[[2]ClassID]bool {
+	s := make(map[[2]ClassID]bool)
+	for k := range m.edges {
+		if m.isBlocking(k) {
+			s[k] = true
+		}
+	}
+	return s
+}
+
+// acquire applies the rules of DESIGN.md §3 for acquiring next while
+// holding held (oldest first). It returns the number of edges created and
+// whether the acquisition is recursive.
+func (m *model) acquire(held []Acq, next Acq) (created int, recursive bool) {
+	if next.Try {
+		// No inbound edge, no recursion; a write trylock makes the class
+		// written.
+		if next.Mode == Write {
+			m.written[next.Class] = true
+		}
+		return 0, false
+	}
+	for _, h := range held {
+		if h.Class == next.Class {
+			recursive = true
+		}
+	}
+	if !recursive {
+		// Edges from the most recent non-try lock and every trylock above.
+		for i := len(held) - 1; i >= 0; i-- {
+			k := [2]ClassID{held[i].Class, next.Class}
+			e := m.edges[k]
+			if e == nil {
+				e = &modelEdge{}
+				m.edges[k] = e
+				created++
+			}
+			if next.Mode == Write {
+				e.write = true
+			} else {
+				e.read = true
+			}
+			if !held[i].Try {
+				break
+			}
+		}
+	}
+	if next.Mode == Write {
+		m.written[next.Class] = true
+	}
+	return created, recursive
+}
+
+// reaches reports whether a path of blocking edges leads from src to dst
+// (depth-first, over all edges).
+func (m *model) reaches(src, dst ClassID) bool {
+	seen := map[ClassID]bool{src: true}
+	stack := []ClassID{src}
+	for len(stack) > 0 {
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if c == dst {
+			return true
+		}
+		for k := range m.edges {
+			if k[0] == c && !seen[k[1]] && m.isBlocking(k) {
+				seen[k[1]] = true
+				stack = append(stack, k[1])
+			}
+		}
+	}
+	return false
+}
+
+// hasCycle reports whether the blocking graph has a cycle (three-colour
+// depth-first search).
+func (m *model) hasCycle() bool {
+	const (
+		white = iota
+		grey
+		black
+	)
+	colour := make(map[ClassID]int)
+	var visit func(c ClassID) bool
+	visit = func(c ClassID) bool {
+		colour[c] = grey
+		for k := range m.edges {
+			if k[0] != c || !m.isBlocking(k) {
+				continue
+			}
+			switch colour[k[1]] {
+			case grey:
+				return true
+			case white:
+				if visit(k[1]) {
+					return true
+				}
+			}
+		}
+		colour[c] = black
+		return false
+	}
+	for c := ClassID(1); c <= oracleClasses; c++ {
+		if colour[c] == white && visit(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// runOracle feeds ops to a fresh graph and the model and returns the first
+// discrepancy, or "". It also returns the step at which Validate first
+// reported a cycle and the step after which the model first had one (-1
+// for none).
+func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
+	g := New(Limits{})
+	for i := range oracleClasses {
+		if _, err := g.AddClass(string(rune('A' + i))); err != nil {
+			return fmt.Sprintf("AddClass: %v", err), -1, -1
+		}
+	}
+	m := newModel()
+	held := make([][]Acq, oracleGoroutines)
+	firstReported, firstModel = -1, -1
+	var log []string
+	fail := func(format string, args ...any) (string, int, int) {
+		return fmt.Sprintf("%s\nsteps:\n  %s", fmt.Sprintf(format, args...), strings.Join(log, "\n  ")), firstReported, firstModel
+	}
+	for step, o := range ops {
+		h := held[o.g]
+		if o.release {
+			if len(h) > 0 {
+				i := o.pos % len(h)
+				log = append(log, fmt.Sprintf("%d: g%d release %s", step, o.g, acqString(h[i])))
+				held[o.g] = slices.Delete(h, i, i+1)
+			}
+			continue
+		}
+		next := o.acq
+		if next.Try && slices.ContainsFunc(h, func(a Acq) bool { return a.Addr == next.Addr }) {
+			continue // a trylock of a lock the goroutine holds fails
+		}
+		log = append(log, fmt.Sprintf("%d: g%d acquire %s holding %v", step, o.g, acqString(next), acqsString(h)))
+
+		// The chain cache's premise: a chain seen before changes nothing.
+		key := uint64(0)
+		for _, a := range h {
+			key = ChainKey(key, a)
+		}
+		key = ChainKey(key, next)
+		_, cached := g.Chains.Lookup(key)
+
+		before := m.blockingSet()
+		nWritten := len(m.written)
+		nEdges := len(m.edges)
+		created, recursive := m.acquire(h, next)
+		if cached && (created != 0 || len(m.written) != nWritten || len(m.blockingSet()) != len(before)) {
+			return fail("step %d: chain was cached but the acquisition changed the model", step)
+		}
+		if cached {
+			// Flags of existing edges may not have changed either.
+			for k, e := range m.edges {
+				if ge := g.Edge(k[0], k[1]); !e.matches(ge) {
+					return fail("step %d: chain was cached but edge %v changed", step, k)
+				}
+			}
+		}
+
+		traceCalls := 0
+		res, err := g.Validate(slices.Clone(h), next, int64(o.g+1), func() uint64 { traceCalls++; return uint64(step + 1) })
+		if err != nil {
+			return fail("step %d: Validate: %v", step, err)
+		}
+		if traceCalls > 1 {
+			return fail("step %d: trace called %d times, want at most 1", step, traceCalls)
+		}
+		if res.NewEdges != created {
+			return fail("step %d: NewEdges = %d, model created %d", step, res.NewEdges, created)
+		}
+		if len(g.edges) != len(m.edges) || g.NumEdges() != len(m.edges) || len(m.edges)-nEdges != created {
+			return fail("step %d: graph has %d edges (NumEdges %d), model %d", step, len(g.edges), g.NumEdges(), len(m.edges))
+		}
+		if got := res.Recursion != nil; got != recursive {
+			return fail("step %d: recursion = %v, want %v", step, got, recursive)
+		}
+		if r := res.Recursion; r != nil {
+			if r.Index < 0 || r.Index >= len(h) || h[r.Index] != r.Held || r.Held.Class != next.Class {
+				return fail("step %d: recursion %+v does not name a held entry of class %d", step, *r, next.Class)
+			}
+			if r.Same != (r.Held.Addr == next.Addr) {
+				return fail("step %d: recursion %+v: Same disagrees with the entry named", step, *r)
+			}
+		}
+		for k, e := range m.edges {
+			ge := g.Edge(k[0], k[1])
+			if !e.matches(ge) {
+				return fail("step %d: edge %v: graph %+v, model %+v", step, k, ge, *e)
+			}
+		}
+		for c := ClassID(1); c <= oracleClasses; c++ {
+			if g.Class(c).Written != m.written[c] {
+				return fail("step %d: class %d written = %v, model %v", step, c, g.Class(c).Written, m.written[c])
+			}
+		}
+
+		// Cycles: exactly the edges that became blocking in this step and
+		// lie on a cycle of blocking edges are reported, each once, each
+		// with a real closed walk of blocking edges.
+		after := m.blockingSet()
+		var want, got []string
+		for k := range after {
+			if !before[k] && m.reaches(k[1], k[0]) {
+				want = append(want, fmt.Sprint(k))
+			}
+		}
+		for _, cy := range res.Cycles {
+			if msg := checkCycle(g, m, cy); msg != "" {
+				return fail("step %d: %s", step, msg)
+			}
+			got = append(got, fmt.Sprint([2]ClassID{cy.New.From, cy.New.To}))
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			return fail("step %d: cycles closed by %v, model says %v", step, got, want)
+		}
+		if len(res.Cycles) > 0 && firstReported < 0 {
+			firstReported = step
+		}
+		if firstModel < 0 && m.hasCycle() {
+			firstModel = step
+		}
+		if firstReported != firstModel {
+			return fail("step %d: first cycle reported at step %d, model cyclic from step %d", step, firstReported, firstModel)
+		}
+
+		if res.Recursion == nil && len(res.Cycles) == 0 {
+			if err := g.Chains.Insert(key, uint64(step+1)); err != nil {
+				return fail("step %d: Insert: %v", step, err)
+			}
+		}
+		// The root package pushes the entry, findings or not.
+		held[o.g] = append(h, next)
+	}
+	return "", firstReported, firstModel
+}
+
+func acqsString(as []Acq) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = acqString(a)
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// checkCycle verifies that cy is a closed walk New, Path[0], …, of edges
+// that are in the graph and blocking in the model.
+func checkCycle(g *Graph, m *model, cy *Cycle) string {
+	if cy.New == nil || len(cy.Path) == 0 {
+		return fmt.Sprintf("cycle without edges: %+v", cy)
+	}
+	walk := append([]*Edge{cy.New}, cy.Path...)
+	for i, e := range walk {
+		k := [2]ClassID{e.From, e.To}
+		if g.Edge(e.From, e.To) != e {
+			return fmt.Sprintf("cycle edge %v is not the graph's edge", k)
+		}
+		if !m.isBlocking(k) {
+			return fmt.Sprintf("cycle edge %v is not blocking in the model", k)
+		}
+		if nx := walk[(i+1)%len(walk)]; e.To != nx.From {
+			return fmt.Sprintf("cycle is not a closed walk: %v then %v", k, [2]ClassID{nx.From, nx.To})
+		}
+	}
+	if ids := cy.Classes(); len(ids) != len(walk) || ids[0] != cy.New.From || ids[1] != cy.New.To {
+		return fmt.Sprintf("Classes() = %v for walk from %d to %d", ids, cy.New.From, cy.New.To)
+	}
+	return ""
+}
+
+func TestOracleRandom(t *testing.T) {
+	t.Parallel()
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	cyclic := 0
+	for seed := range uint64(n) {
+		r := rand.New(rand.NewPCG(seed, 0x10cdef))
+		data := make([]byte, 2*(10+r.IntN(120)))
+		for i := range data {
+			data[i] = byte(r.Uint32())
+		}
+		problem, first, _ := runOracle(decodeOps(data))
+		if problem != "" {
+			t.Fatalf("seed %d (input %x): %s", seed, data, problem)
+		}
+		if first >= 0 {
+			cyclic++
+		}
+	}
+	// The generator must exercise both outcomes.
+	if cyclic == 0 || cyclic == n {
+		t.Errorf("%d of %d runs found a cycle; the generator is useless", cyclic, n)
+	}
+	t.Logf("%d of %d runs found a cycle", cyclic, n)
+}
+
+func FuzzValidate(f *testing.F) {
+	enc := func(ops ...[2]byte) []byte {
+		var b []byte
+		for _, o := range ops {
+			b = append(b, o[0], o[1])
+		}
+		return b
+	}
+	// acq(g, class 1..6, read, inst 0/1, try) and rel(g, pos) build
+	// inputs that decode to the given operations.
+	acq := func(g int, c int, read bool, inst int, try bool) [2]byte {
+		b1 := c - 1 + oracleClasses*(b2i(read)+2*(inst+2*(1-b2i(try))))
+		return [2]byte{byte(g), byte(b1)}
+	}
+	rel := func(g, pos int) [2]byte { return [2]byte{byte(g + 2*oracleGoroutines), byte(pos)} }
+	// ABBA.
+	f.Add(enc(acq(0, 1, false, 0, false), acq(0, 2, false, 0, false), rel(0, 1), rel(0, 0),
+		acq(1, 2, false, 0, false), acq(1, 1, false, 0, false)))
+	// ABBCCA over three goroutines.
+	f.Add(enc(acq(0, 1, false, 0, false), acq(0, 2, false, 0, false),
+		acq(1, 2, false, 1, false), acq(1, 3, false, 0, false),
+		acq(2, 3, false, 1, false), acq(2, 1, false, 1, false)))
+	// A read-read inversion, made blocking by a later writer.
+	f.Add(enc(acq(0, 1, true, 0, false), acq(0, 2, true, 0, false), rel(0, 0), rel(0, 0),
+		acq(1, 2, true, 0, false), acq(1, 1, true, 0, false), rel(1, 1), rel(1, 0),
+		acq(2, 1, false, 0, false)))
+	// Trylocks above a plain lock, and a release from the middle.
+	f.Add(enc(acq(0, 1, false, 0, false), acq(0, 2, false, 0, true), acq(0, 3, true, 0, true),
+		acq(0, 4, false, 0, false), rel(0, 1), acq(0, 5, false, 0, false),
+		acq(1, 5, false, 0, false), acq(1, 2, false, 0, false)))
+	// Recursion: same instance, then same class.
+	f.Add(enc(acq(0, 6, false, 0, false), acq(0, 6, false, 0, false), acq(0, 6, true, 1, false)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 2000 {
+			return
+		}
+		if problem, _, _ := runOracle(decodeOps(data)); problem != "" {
+			t.Fatal(problem)
+		}
+	})
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestFuzzSeedsDecode pins the seed encoding used by FuzzValidate.
+func TestFuzzSeedsDecode(t *testing.T) {
+	t.Parallel()
+	got := fmt.Sprint(decodeOps([]byte{0, 24, 7, 3, 1, 6*(1+2*(1+2*1)) + 2, 2, 6 * 2 * 2 * 0}))
+	want := "[g0 acquire A1 g1 release [3] g1 acquire rC2 g2 acquire tA1]"
+	if got != want {
+		t.Errorf("decodeOps = %s, want %s", got, want)
+	}
+}
+
+// TestOracleDAG: acquiring classes only in increasing order can never
+// close a cycle, whatever the modes, trylocks and release order.
+func TestOracleDAG(t *testing.T) {
+	t.Parallel()
+	const classes = 40
+	g := New(Limits{})
+	for i := range classes {
+		if _, err := g.AddClass(fmt.Sprint("c", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	held := make([][]Acq, 4)
+	ops := 20000
+	if testing.Short() {
+		ops = 2000
+	}
+	acquisitions := 0
+	for step := range ops {
+		gi := r.IntN(len(held))
+		h := held[gi]
+		if len(h) > 0 && (r.IntN(3) == 0 || h[len(h)-1].Class == classes) {
+			i := r.IntN(len(h))
+			held[gi] = slices.Delete(h, i, i+1)
+			continue
+		}
+		lo := ClassID(1)
+		if len(h) > 0 {
+			lo = h[len(h)-1].Class + 1
+		}
+		c := lo + ClassID(r.IntN(int(classes-lo)+1))
+		next := Acq{Class: c, Mode: Mode(r.IntN(2)), Try: r.IntN(4) == 0, Addr: uintptr(c)}
+		res, err := g.Validate(slices.Clone(h), next, int64(gi+1), func() uint64 { return uint64(step) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Recursion != nil || len(res.Cycles) != 0 {
+			t.Fatalf("step %d: acquiring %v holding %v: recursion %+v, %d cycles", step, next, h, res.Recursion, len(res.Cycles))
+		}
+		held[gi] = append(h, next)
+		acquisitions++
+	}
+	if g.NumEdges() < 100 {
+		t.Errorf("only %d edges after %d acquisitions", g.NumEdges(), acquisitions)
+	}
+	// Every edge goes up: the graph really is the DAG we meant.
+	g.Edges(func(e *Edge) {
+		if e.From >= e.To {
+			t.Errorf("edge %d->%d goes down", e.From, e.To)
+		}
+	})
+}

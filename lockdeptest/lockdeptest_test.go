@@ -1,0 +1,91 @@
+package lockdeptest
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/golockdep/lockdep"
+)
+
+// recorder is a testing.TB that records failures instead of failing.
+type recorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *recorder) Error(args ...any) {
+	for _, a := range args {
+		r.errors = append(r.errors, a.(string))
+	}
+}
+
+func (r *recorder) Helper() {}
+
+var calls int
+
+// abba makes one circular finding between two new classes; findings are
+// deduplicated by class name, so each call needs names of its own.
+func abba(prefix string) {
+	calls++
+	prefix = fmt.Sprintf("%s%d", prefix, calls)
+	a, b := new(lockdep.Mutex), new(lockdep.Mutex)
+	a.SetClass(lockdep.NewClass(prefix + ".A"))
+	b.SetClass(lockdep.NewClass(prefix + ".B"))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Lock(); b.Lock(); b.Unlock(); a.Unlock() })
+	wg.Wait()
+	wg.Go(func() { b.Lock(); a.Lock(); a.Unlock(); b.Unlock() })
+	wg.Wait()
+}
+
+func TestVerifyNone(t *testing.T) {
+	lockdep.Configure(lockdep.Output(nil))
+	defer lockdep.Configure(lockdep.Output(nil))
+	unchecked() // start from a clean slate
+
+	clean := &recorder{TB: t}
+	VerifyNone(clean)
+	if len(clean.errors) != 0 {
+		t.Fatalf("VerifyNone failed a clean test: %v", clean.errors)
+	}
+
+	abba("lockdeptest")
+	dirty := &recorder{TB: t}
+	VerifyNone(dirty)
+	if len(dirty.errors) != 1 || !strings.Contains(dirty.errors[0], "WARNING: possible circular locking dependency detected") ||
+		!strings.Contains(dirty.errors[0], ".A){W}") {
+		t.Fatalf("VerifyNone after an inversion recorded %q", dirty.errors)
+	}
+
+	// The finding was reported once; the next check starts after it.
+	again := &recorder{TB: t}
+	VerifyNone(again)
+	if len(again.errors) != 0 {
+		t.Fatalf("VerifyNone reported an old finding again: %v", again.errors)
+	}
+}
+
+func TestVerifyTestMainExitCode(t *testing.T) {
+	lockdep.Configure(lockdep.Output(nil))
+	unchecked()
+	var code int
+	osExit = func(c int) { code = c }
+	defer func() { osExit = os.Exit }()
+	abba("main1")
+	verifyAfterRun(0)
+	if code != 1 {
+		t.Errorf("exit code %d after a finding, want 1", code)
+	}
+	verifyAfterRun(0)
+	if code != 0 {
+		t.Errorf("exit code %d with no new finding, want 0", code)
+	}
+	abba("main2")
+	verifyAfterRun(3)
+	if code != 3 {
+		t.Errorf("exit code %d when the tests failed, want theirs (3)", code)
+	}
+}
