@@ -482,6 +482,7 @@ func TestDependencies(t *testing.T) {
 		"github.com/golockdep/lockdep",
 		"github.com/golockdep/lockdep/internal/graph",
 		"github.com/golockdep/lockdep/internal/held",
+		"github.com/golockdep/lockdep/internal/hook",
 		"github.com/golockdep/lockdep/internal/stack",
 		"github.com/golockdep/lockdep/lockdeptest",
 		"github.com/petermattis/goid",

@@ -68,6 +68,6 @@ func init() {
 		fmt.Fprintln(os.Stderr, w)
 	}
 	if c.mode != Off {
-		active.Store(theValidator())
+		setActive(theValidator())
 	}
 }

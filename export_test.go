@@ -24,7 +24,7 @@ func Fresh(l Limits, opts ...Option) (restore func()) {
 		validatorMu.Lock()
 		current = prev
 		validatorMu.Unlock()
-		active.Store(prevActive)
+		setActive(prevActive)
 	}
 }
 

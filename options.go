@@ -94,12 +94,12 @@ func Configure(opts ...Option) {
 	}
 	cfg.Store(&c)
 	if c.mode == Off {
-		active.Store(nil)
+		setActive(nil)
 		return
 	}
 	v := theValidator()
 	if !v.dead.Load() {
-		active.Store(v)
+		setActive(v)
 	}
 }
 

@@ -448,7 +448,7 @@ func (v *validator) stopLocked(err error) {
 	if v.dead.Swap(true) {
 		return
 	}
-	active.Store(nil)
+	setActive(nil)
 	setting := "?"
 	var le *graph.LimitError
 	if errors.As(err, &le) {
