@@ -19,7 +19,8 @@ const MaxSubclasses = 8
 // per kind of lock (a struct field, a global): the class name appears in
 // reports. A Class is safe for concurrent use and never changes.
 type Class struct {
-	name string
+	name     string
+	instance bool // the class of one lock used without a Class
 	// ids holds, per subclass, the validator generation (high 32 bits)
 	// and graph ID (low 32 bits) the subclass was registered with.
 	ids [MaxSubclasses]atomic.Uint64

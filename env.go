@@ -2,6 +2,7 @@ package lockdep
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,9 @@ import (
 //	LOCKDEP_MAX_CHAINS=n           bound on cached lock chains
 //	LOCKDEP_MAX_DEPTH=n            bound on locks one goroutine holds at once
 //	LOCKDEP_MAX_GOROUTINES=n       size of the table of goroutines holding locks
+//	LOCKDEP_GRAPH=dir              record classes, dependencies and findings
+//	                               in dir for the lockdep command, instead
+//	                               of printing reports
 
 type limits struct {
 	classes, edges, chains, depth, goroutines int
@@ -26,6 +30,7 @@ var defaultLimits = limits{classes: 1 << 16, edges: 1 << 20, chains: 1 << 20, de
 var (
 	envLimits = defaultLimits
 	envWarn   []string // messages about bad settings, printed once
+	graphDir  string   // LOCKDEP_GRAPH
 )
 
 func init() {
@@ -42,6 +47,10 @@ func init() {
 		envWarn = append(envWarn, fmt.Sprintf("lockdep: LOCKDEP=%q is not one of warn, panic, exit, off; using warn", v))
 	}
 	c.jsonPath = os.Getenv("LOCKDEP_JSON")
+	if graphDir = os.Getenv("LOCKDEP_GRAPH"); graphDir != "" {
+		// The lockdep command prints the merged findings itself.
+		c.out = io.Discard
+	}
 	for _, l := range []struct {
 		name string
 		p    *int

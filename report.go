@@ -88,6 +88,9 @@ type Dependency struct {
 	After     string  `json:"after,omitempty"`
 	Goroutine int64   `json:"goroutine"`
 	Stack     []Frame `json:"stack"`
+	// Origin is, in reports the lockdep command merges from several
+	// processes, the package whose process recorded the dependency.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Report is one finding. Its text form (String) follows the layout of the

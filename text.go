@@ -71,7 +71,11 @@ func (r *Report) circular(b *strings.Builder) {
 	p("\nthe existing dependency chain (in reverse order) is:\n")
 	n := len(r.Chain)
 	for i, d := range r.Chain {
-		p("\n-> #%d (%s){%s}:\n", n-1-i, d.Class, d.Mode)
+		p("\n-> #%d (%s){%s}:", n-1-i, d.Class, d.Mode)
+		if d.Origin != "" {
+			p(" recorded by %s", d.Origin)
+		}
+		p("\n")
 		frames(b, d.Stack)
 	}
 	p("\nother info that might help us debug this:\n\n")

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
 	"github.com/golockdep/lockdep/internal/stack"
@@ -48,6 +49,8 @@ type validator struct {
 	seen      map[string]bool
 	findings  []Report
 
+	events *events.Writer // LOCKDEP_GRAPH: the record for the lockdep command
+
 	emitMu     sync.Mutex // serialises printing
 	jsonFile   *os.File
 	jsonFailed bool
@@ -56,7 +59,12 @@ type validator struct {
 var generations atomic.Uint64
 
 func newValidator(l limits) *validator {
+	var ev *events.Writer
+	if graphDir != "" {
+		ev = events.NewWriter(graphDir)
+	}
 	return &validator{
+		events:    ev,
 		gen:       generations.Add(1),
 		table:     held.NewTable(l.goroutines, l.depth),
 		g:         graph.New(graph.Limits{Classes: l.classes, Edges: l.edges, Chains: l.chains}),
@@ -89,6 +97,9 @@ func (v *validator) classID(c *Class, sub int) graph.ClassID {
 		return 0
 	}
 	c.ids[sub].Store(v.gen<<32 | uint64(id))
+	if v.events != nil {
+		v.events.Write(events.Event{Class: &events.Class{ID: uint32(id), Name: c.subName(sub), Instance: c.instance}})
+	}
 	return id
 }
 
@@ -107,7 +118,9 @@ func (v *validator) instanceClass(kind string) *Class {
 	if n > 0 {
 		name = fmt.Sprintf("%s#%d", name, n+1)
 	}
-	return NewClass(name)
+	c := NewClass(name)
+	c.instance = true
+	return c
 }
 
 // acquire validates taking the lock at addr, of class c, and records it as
@@ -150,6 +163,9 @@ func (v *validator) miss(st *held.Stack, gid int64, a graph.Acq, key uint64) (ui
 	if err != nil {
 		v.stopLocked(err)
 		return tid, nil
+	}
+	if v.events != nil {
+		v.logChanges(res, a, gid, tid)
 	}
 	var reps []Report
 	if r := res.Recursion; r != nil {
@@ -381,6 +397,30 @@ func (v *validator) assertFailed(c *Class, mode string, detail string) {
 	v.emit(reps)
 }
 
+// logChanges records new dependencies and a first write lock in the
+// process's event file. Called with mu held.
+func (v *validator) logChanges(res graph.Result, a graph.Acq, gid int64, tid uint64) {
+	frames := func(t uint64) []stack.Frame {
+		if t == 0 || t > uint64(len(v.traces)) {
+			return nil
+		}
+		return stack.Frames(v.traces[t-1])
+	}
+	for _, e := range res.Changed {
+		d := &events.Dependency{From: uint32(e.From), To: uint32(e.To)}
+		if a.Mode == graph.Write {
+			d.Mode, d.Goroutine, d.Stack = "W", e.Goroutine, frames(e.Trace)
+		} else {
+			d.Mode, d.Goroutine, d.Stack = "R", e.ReadGoroutine, frames(e.ReadTrace)
+		}
+		v.events.Write(events.Event{Dependency: d})
+	}
+	if res.Written {
+		c := v.g.Class(a.Class)
+		v.events.Write(events.Event{Written: &events.Written{Class: uint32(a.Class), Goroutine: c.WriteGoroutine, Stack: frames(c.WriteTrace)}})
+	}
+}
+
 // record keeps a finding unless the same problem was reported before, and
 // appends it to reps if it is new. Called with mu held.
 func (v *validator) record(reps []Report, r Report) []Report {
@@ -390,6 +430,9 @@ func (v *validator) record(reps []Report, r Report) []Report {
 	}
 	v.seen[k] = true
 	v.findings = append(v.findings, r)
+	if v.events != nil {
+		v.events.Write(events.Event{Finding: r.JSON()})
+	}
 	return append(reps, r)
 }
 

@@ -188,6 +188,10 @@ type Result struct {
 	Recursion *Recursion
 	Cycles    []*Cycle
 	NewEdges  int
+	// Changed are the edges created or given a new mode; Written is set
+	// if the acquisition made its class written for the first time.
+	Changed []*Edge
+	Written bool
 }
 
 // TraceFunc supplies a trace handle for new edges; it is called at most
@@ -202,9 +206,9 @@ func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Resu
 	if next.Try {
 		// A trylock cannot block: no recursion, no inbound edge. A held
 		// write lock still blocks readers, so the class counts as written.
-		if next.Mode == Write {
+		if next.Mode == Write && !g.classes[next.Class].Written {
 			cycles, err := g.markWritten(next.Class, gid, trace)
-			res.Cycles = cycles
+			res.Cycles, res.Written = cycles, true
 			return res, err
 		}
 		return res, nil
@@ -228,12 +232,15 @@ func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Resu
 	// from every trylock above it. A recursive acquisition adds none.
 	for i := len(held) - 1; i >= 0 && res.Recursion == nil; i-- {
 		h := held[i]
-		cyc, created, err := g.addEdge(h.Class, next, gid, getTrace)
+		cyc, created, changed, err := g.link(h.Class, next, gid, getTrace)
 		if err != nil {
 			return res, err
 		}
 		if created {
 			res.NewEdges++
+		}
+		if changed {
+			res.Changed = append(res.Changed, g.Edge(h.Class, next.Class))
 		}
 		if cyc != nil {
 			res.Cycles = append(res.Cycles, cyc)
@@ -242,12 +249,13 @@ func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Resu
 			break
 		}
 	}
-	if next.Mode == Write {
+	if next.Mode == Write && !g.classes[next.Class].Written {
 		cycles, err := g.markWritten(next.Class, gid, getTrace)
 		if err != nil {
 			return res, err
 		}
 		res.Cycles = append(res.Cycles, cycles...)
+		res.Written = true
 	}
 	return res, nil
 }
@@ -282,12 +290,18 @@ func (g *Graph) markWritten(c ClassID, gid int64, trace TraceFunc) ([]*Cycle, er
 // addEdge records from→next.Class. It returns a cycle if the edge is new,
 // or newly blocking, and closes one.
 func (g *Graph) addEdge(from ClassID, next Acq, gid int64, trace TraceFunc) (*Cycle, bool, error) {
+	cyc, created, _, err := g.link(from, next, gid, trace)
+	return cyc, created, err
+}
+
+// link records from→next.Class; changed reports whether the edge was
+// created or gained a mode.
+func (g *Graph) link(from ClassID, next Acq, gid int64, trace TraceFunc) (cyc *Cycle, created, changed bool, err error) {
 	key := [2]ClassID{from, next.Class}
 	e := g.edges[key]
-	created := false
 	if e == nil {
 		if g.nEdges >= g.limits.Edges {
-			return nil, false, &LimitError{What: "lock dependencies", Limit: g.limits.Edges}
+			return nil, false, false, &LimitError{What: "lock dependencies", Limit: g.limits.Edges}
 		}
 		e = &Edge{From: from, To: next.Class}
 		g.edges[key] = e
@@ -300,12 +314,12 @@ func (g *Graph) addEdge(from ClassID, next Acq, gid int64, trace TraceFunc) (*Cy
 	switch next.Mode {
 	case Write:
 		if e.Write {
-			return nil, created, nil
+			return nil, created, false, nil
 		}
 		e.Write, e.Trace, e.Goroutine = true, trace(), gid
 	case Read:
 		if e.Read || e.Write {
-			return nil, created, nil
+			return nil, created, false, nil
 		}
 		e.Read, e.ReadTrace, e.ReadGoroutine = true, trace(), gid
 		if !to.Written {
@@ -313,12 +327,28 @@ func (g *Graph) addEdge(from ClassID, next Acq, gid int64, trace TraceFunc) (*Cy
 		}
 	}
 	if wasBlocking || !e.blocking(to.Written) {
-		return nil, created, nil
+		return nil, created, true, nil
 	}
 	if path := g.search(next.Class, from); path != nil {
-		return &Cycle{New: e, Path: path}, created, nil
+		return &Cycle{New: e, Path: path}, created, true, nil
 	}
-	return nil, created, nil
+	return nil, created, true, nil
+}
+
+// Link records the dependency from→to, acquired in mode, as Validate
+// does for one held lock, and returns the cycle it closes, if any. It is
+// for replaying recorded dependencies, such as merging the graphs of
+// several processes.
+func (g *Graph) Link(from, to ClassID, mode Mode, gid int64, trace uint64) (*Cycle, error) {
+	cyc, _, _, err := g.link(from, Acq{Class: to, Mode: mode}, gid, func() uint64 { return trace })
+	return cyc, err
+}
+
+// MarkWritten records that class c is write-locked, returning the cycles
+// that read-only dependencies into c now close.
+func (g *Graph) MarkWritten(c ClassID, gid int64, trace uint64) []*Cycle {
+	cycles, _ := g.markWritten(c, gid, func() uint64 { return trace })
+	return cycles
 }
 
 // search looks for a path of blocking edges from src to dst and returns it,

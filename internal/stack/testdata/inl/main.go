@@ -13,10 +13,8 @@ import (
 )
 
 type output struct {
-	Frames   []stack.Frame
-	PCs      int // physical program counters
-	Logical  int // frames after inline expansion, nothing dropped
-	Internal int // frames of the validator's own packages
+	Frames  []stack.Frame
+	Inlined []string // functions whose frame is an inlined call
 }
 
 // callee is small enough to be inlined into caller.
@@ -31,13 +29,13 @@ func caller() []uintptr {
 
 func main() {
 	pcs := caller() // main-line
-	out := output{Frames: stack.Frames(pcs), PCs: len(pcs)}
+	out := output{Frames: stack.Frames(pcs)}
 	it := runtime.CallersFrames(pcs)
 	for {
 		f, more := it.Next()
-		out.Logical++
-		if stack.Internal(f.Function) {
-			out.Internal++
+		// CallersFrames leaves Func nil for an inlined call.
+		if f.Func == nil && f.Function != "" {
+			out.Inlined = append(out.Inlined, f.Function)
 		}
 		if !more {
 			break
