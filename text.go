@@ -61,6 +61,9 @@ func (r *Report) circular(b *strings.Builder) {
 		p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock.text())
 		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding.text())
 		p("which lock already depends on the new lock.\n\n")
+		if r.Detail != "" {
+			p("%s\n\n", r.Detail)
+		}
 	} else {
 		// The cycle was closed by the first write lock of a class that
 		// was only read-locked along it until now.
