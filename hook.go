@@ -3,6 +3,7 @@ package lockdep
 import (
 	"unsafe"
 
+	"github.com/golockdep/lockdep/internal/held"
 	"github.com/golockdep/lockdep/internal/hook"
 )
 
@@ -10,10 +11,11 @@ import (
 // sync locks: the same validation as Mutex and RWMutex, by address.
 func init() {
 	hook.NewClass = func(name string) unsafe.Pointer { return unsafe.Pointer(NewClass(name)) }
-	hook.Acquire = func(addr uintptr, class unsafe.Pointer, read, try bool) {
+	hook.Acquire = func(addr uintptr, class unsafe.Pointer, read, try bool) *held.Stack {
 		if v := active.Load(); v != nil {
-			v.acquire(addr, (*Class)(class), 0, modeOf(read), try)
+			return v.acquire(addr, (*Class)(class), 0, modeOf(read), try)
 		}
+		return nil
 	}
 	hook.Release = func(addr uintptr, read bool) bool {
 		if v := active.Load(); v != nil {

@@ -53,7 +53,10 @@ func (m *Mutex) SetClass(c *Class) {
 // recursive locking and circular dependencies the acquisition creates.
 func (m *Mutex) Lock() {
 	if v := active.Load(); v != nil {
-		v.acquire(m.addr(), m.classOf(v), 0, graph.Write, false)
+		st := v.acquire(m.addr(), m.classOf(v), 0, graph.Write, false)
+		m.mu.Lock()
+		st.Held()
+		return
 	}
 	m.mu.Lock()
 }
@@ -65,7 +68,10 @@ func (m *Mutex) Lock() {
 // MaxSubclasses); larger values are treated as MaxSubclasses-1.
 func (m *Mutex) LockNested(subclass int) {
 	if v := active.Load(); v != nil {
-		v.acquire(m.addr(), m.classOf(v), clampSub(subclass), graph.Write, false)
+		st := v.acquire(m.addr(), m.classOf(v), clampSub(subclass), graph.Write, false)
+		m.mu.Lock()
+		st.Held()
+		return
 	}
 	m.mu.Lock()
 }
@@ -78,7 +84,7 @@ func (m *Mutex) TryLock() bool {
 		return false
 	}
 	if v := active.Load(); v != nil {
-		v.acquire(m.addr(), m.classOf(v), 0, graph.Write, true)
+		v.acquire(m.addr(), m.classOf(v), 0, graph.Write, true).Held()
 	}
 	return true
 }
@@ -118,7 +124,7 @@ func (m *Mutex) AssertNotHeld() {
 func (m *Mutex) MightLock() {
 	if v := active.Load(); v != nil {
 		v.acquire(m.addr(), m.classOf(v), 0, graph.Write, false)
-		v.release(m.addr(), graph.Write)
+		v.release(m.addr(), graph.Write) // validated, never held
 	}
 }
 

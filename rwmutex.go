@@ -48,7 +48,10 @@ func (rw *RWMutex) SetClass(c *Class) {
 // Lock locks rw for writing, as [sync.RWMutex.Lock].
 func (rw *RWMutex) Lock() {
 	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Write, false)
+		st := v.acquire(rw.addr(), rw.classOf(v), 0, graph.Write, false)
+		rw.rw.Lock()
+		st.Held()
+		return
 	}
 	rw.rw.Lock()
 }
@@ -57,7 +60,10 @@ func (rw *RWMutex) Lock() {
 // [Mutex.LockNested].
 func (rw *RWMutex) LockNested(subclass int) {
 	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), clampSub(subclass), graph.Write, false)
+		st := v.acquire(rw.addr(), rw.classOf(v), clampSub(subclass), graph.Write, false)
+		rw.rw.Lock()
+		st.Held()
+		return
 	}
 	rw.rw.Lock()
 }
@@ -68,7 +74,7 @@ func (rw *RWMutex) TryLock() bool {
 		return false
 	}
 	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Write, true)
+		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Write, true).Held()
 	}
 	return true
 }
@@ -95,7 +101,10 @@ func (rw *RWMutex) Unlock() {
 // used for recursive read locking.
 func (rw *RWMutex) RLock() {
 	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Read, false)
+		st := v.acquire(rw.addr(), rw.classOf(v), 0, graph.Read, false)
+		rw.rw.RLock()
+		st.Held()
+		return
 	}
 	rw.rw.RLock()
 }
@@ -104,7 +113,10 @@ func (rw *RWMutex) RLock() {
 // [Mutex.LockNested].
 func (rw *RWMutex) RLockNested(subclass int) {
 	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), clampSub(subclass), graph.Read, false)
+		st := v.acquire(rw.addr(), rw.classOf(v), clampSub(subclass), graph.Read, false)
+		rw.rw.RLock()
+		st.Held()
+		return
 	}
 	rw.rw.RLock()
 }
@@ -115,7 +127,7 @@ func (rw *RWMutex) TryRLock() bool {
 		return false
 	}
 	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Read, true)
+		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Read, true).Held()
 	}
 	return true
 }
@@ -176,7 +188,7 @@ func (rw *RWMutex) AssertNotHeld() {
 func (rw *RWMutex) MightLock() {
 	if v := active.Load(); v != nil {
 		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Write, false)
-		v.release(rw.addr(), graph.Write)
+		v.release(rw.addr(), graph.Write) // validated, never held
 	}
 }
 
@@ -184,6 +196,6 @@ func (rw *RWMutex) MightLock() {
 func (rw *RWMutex) MightRLock() {
 	if v := active.Load(); v != nil {
 		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Read, false)
-		v.release(rw.addr(), graph.Read)
+		v.release(rw.addr(), graph.Read) // validated, never held
 	}
 }

@@ -123,12 +123,14 @@ func (v *validator) instanceClass(kind string) *Class {
 	return c
 }
 
-// acquire validates taking the lock at addr, of class c, and records it as
-// held. It runs before a blocking acquisition and after a successful try.
-func (v *validator) acquire(addr uintptr, c *Class, sub int, mode graph.Mode, try bool) {
+// acquire validates taking the lock at addr, of class c, and pushes it on
+// the goroutine's held stack, which it returns; the caller marks it Held
+// once the lock is. It runs before a blocking acquisition (so that it
+// reports before blocking forever) and after a successful try.
+func (v *validator) acquire(addr uintptr, c *Class, sub int, mode graph.Mode, try bool) *held.Stack {
 	id := v.classID(c, sub)
 	if id == 0 {
-		return
+		return nil
 	}
 	gid := v.table.ID()
 	st := v.table.Get(gid)
@@ -141,12 +143,13 @@ func (v *validator) acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	}
 	if len(st.Entries) >= v.table.MaxDepth() {
 		v.stop(&graph.LimitError{What: "locks held by one goroutine", Limit: v.table.MaxDepth()})
-		return
+		return nil
 	}
 	st.Push(a, key, site)
 	if reps != nil {
 		v.emit(reps)
 	}
+	return st
 }
 
 // miss validates an acquisition whose chain is not cached. It returns the

@@ -58,7 +58,10 @@ func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 // Lock is (*sync.Mutex).Lock, validated.
 func Lock(m *sync.Mutex, s *Site) {
 	if hook.On.Load() {
-		hook.Acquire(addr(m), s.classOf(), false, false)
+		st := hook.Acquire(addr(m), s.classOf(), false, false)
+		m.Lock()
+		st.Held()
+		return
 	}
 	m.Lock()
 }
@@ -69,7 +72,7 @@ func TryLock(m *sync.Mutex, s *Site) bool {
 		return false
 	}
 	if hook.On.Load() {
-		hook.Acquire(addr(m), s.classOf(), false, true)
+		hook.Acquire(addr(m), s.classOf(), false, true).Held()
 	}
 	return true
 }
@@ -90,7 +93,10 @@ func Unlock(m *sync.Mutex, s *Site) {
 // WLock is (*sync.RWMutex).Lock, validated.
 func WLock(rw *sync.RWMutex, s *Site) {
 	if hook.On.Load() {
-		hook.Acquire(addr(rw), s.classOf(), false, false)
+		st := hook.Acquire(addr(rw), s.classOf(), false, false)
+		rw.Lock()
+		st.Held()
+		return
 	}
 	rw.Lock()
 }
@@ -101,7 +107,7 @@ func WTryLock(rw *sync.RWMutex, s *Site) bool {
 		return false
 	}
 	if hook.On.Load() {
-		hook.Acquire(addr(rw), s.classOf(), false, true)
+		hook.Acquire(addr(rw), s.classOf(), false, true).Held()
 	}
 	return true
 }
@@ -125,7 +131,10 @@ func WUnlock(rw *sync.RWMutex, s *Site) {
 // RLock is (*sync.RWMutex).RLock, validated.
 func RLock(rw *sync.RWMutex, s *Site) {
 	if hook.On.Load() {
-		hook.Acquire(addr(rw), s.classOf(), true, false)
+		st := hook.Acquire(addr(rw), s.classOf(), true, false)
+		rw.RLock()
+		st.Held()
+		return
 	}
 	rw.RLock()
 }
@@ -136,7 +145,7 @@ func TryRLock(rw *sync.RWMutex, s *Site) bool {
 		return false
 	}
 	if hook.On.Load() {
-		hook.Acquire(addr(rw), s.classOf(), true, true)
+		hook.Acquire(addr(rw), s.classOf(), true, true).Held()
 	}
 	return true
 }

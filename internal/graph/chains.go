@@ -52,6 +52,9 @@ func (c *Chains) Len() int { return c.n }
 // Insert adds key (which must not be 0) with a value. It returns a
 // LimitError once the cache holds its limit.
 func (c *Chains) Insert(key, val uint64) error {
+	if key == 0 {
+		return nil // never a chain key: ChainKey does not return 0
+	}
 	if _, ok := c.Lookup(key); ok {
 		return nil
 	}

@@ -43,9 +43,11 @@ const (
 	DefaultChains  = 1 << 20
 )
 
-// LimitError reports that a bound was hit. The graph is unchanged.
+// LimitError reports that a bound was hit. The validator stops using the
+// graph then: dependencies recorded by the same acquisition before the
+// bound was hit are kept.
 type LimitError struct {
-	What  string // "classes", "dependencies", "lock chains"
+	What  string // "lock classes", "lock dependencies", "lock chains"
 	Limit int
 }
 
@@ -56,9 +58,10 @@ func (e *LimitError) Error() string {
 // Edge is a dependency: From was held while To was acquired.
 type Edge struct {
 	From, To ClassID
-	// Write is set once To was acquired with Lock (or TryLock, which is
-	// irrelevant for inbound edges) while From was held; Read once with
-	// RLock. An edge that is only Read blocks only while To has a writer.
+	// Write is set once To was acquired with Lock while From was held;
+	// Read once with RLock, unless Write was set first (a write
+	// acquisition subsumes a read one). An edge that is only Read blocks
+	// only while To has a writer.
 	Write, Read bool
 	// Trace identifies the first acquisition that created the edge (in the
 	// mode that first made it blocking, see Trace and ReadTrace) and
@@ -213,11 +216,16 @@ func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Resu
 		}
 		return res, nil
 	}
+	// The same instance anywhere in the stack is a certain self-deadlock;
+	// otherwise the most recent lock of the same class is a possible one.
 	for i := len(held) - 1; i >= 0; i-- {
 		h := held[i]
-		if h.Class == next.Class || (next.Addr != 0 && h.Addr == next.Addr) {
-			res.Recursion = &Recursion{Held: h, Index: i, Same: next.Addr != 0 && h.Addr == next.Addr}
+		if next.Addr != 0 && h.Addr == next.Addr {
+			res.Recursion = &Recursion{Held: h, Index: i, Same: true}
 			break
+		}
+		if h.Class == next.Class && res.Recursion == nil {
+			res.Recursion = &Recursion{Held: h, Index: i}
 		}
 	}
 	var tr uint64

@@ -16,6 +16,7 @@ import (
 const (
 	oracleGoroutines = 3
 	oracleClasses    = 6
+	oracleDepth      = 8 // held locks per goroutine
 )
 
 // oracleOp is one decoded operation: an acquisition or a release of the
@@ -82,29 +83,55 @@ func (e *modelEdge) matches(ge *Edge) bool {
 }
 
 // model is the brute-force reference: every edge ever created, with its
-// modes, and the set of written classes.
+// modes, and the set of written classes. Classes are 1..oracleClasses.
 type model struct {
-	edges   map[[2]ClassID]*modelEdge
-	written map[ClassID]bool
+	edges   [oracleClasses + 1][oracleClasses + 1]*modelEdge
+	written [oracleClasses + 1]bool
+	nEdges  int
 }
 
-func newModel() *model {
-	return &model{edges: make(map[[2]ClassID]*modelEdge), written: make(map[ClassID]bool)}
-}
+// blockSet is the set of blocking edges, by class pair.
+type blockSet [oracleClasses + 1][oracleClasses + 1]bool
+
+func newModel() *model { return &model{} }
 
 func (m *model) isBlocking(k [2]ClassID) bool {
-	e := m.edges[k]
+	e := m.edges[k[0]][k[1]]
 	return e != nil && (e.write || (e.read && m.written[k[1]]))
 }
 
-func (m *model) blockingSet() map[[2]ClassID]bool {
-	s := make(map[[2]ClassID]bool)
-	for k := range m.edges {
-		if m.isBlocking(k) {
-			s[k] = true
+func (m *model) blockingSet() (s blockSet) {
+	for from := range s {
+		for to := range s[from] {
+			s[from][to] = m.isBlocking([2]ClassID{ClassID(from), ClassID(to)})
 		}
 	}
 	return s
+}
+
+// edgeFlags is a snapshot of one edge of the model.
+type edgeFlags struct{ exists, write, read bool }
+
+func (m *model) flags() (f [oracleClasses + 1][oracleClasses + 1]edgeFlags) {
+	for from := range m.edges {
+		for to, e := range m.edges[from] {
+			if e != nil {
+				f[from][to] = edgeFlags{true, e.write, e.read}
+			}
+		}
+	}
+	return f
+}
+
+// forEdges calls f for every edge of the model.
+func (m *model) forEdges(f func(k [2]ClassID, e *modelEdge)) {
+	for from := range m.edges {
+		for to, e := range m.edges[from] {
+			if e != nil {
+				f([2]ClassID{ClassID(from), ClassID(to)}, e)
+			}
+		}
+	}
 }
 
 // acquire applies the rules of DESIGN.md §3 for acquiring next while
@@ -127,11 +154,11 @@ func (m *model) acquire(held []Acq, next Acq) (created int, recursive bool) {
 	if !recursive {
 		// Edges from the most recent non-try lock and every trylock above.
 		for i := len(held) - 1; i >= 0; i-- {
-			k := [2]ClassID{held[i].Class, next.Class}
-			e := m.edges[k]
+			e := m.edges[held[i].Class][next.Class]
 			if e == nil {
 				e = &modelEdge{}
-				m.edges[k] = e
+				m.edges[held[i].Class][next.Class] = e
+				m.nEdges++
 				created++
 			}
 			if next.Mode == Write {
@@ -153,7 +180,8 @@ func (m *model) acquire(held []Acq, next Acq) (created int, recursive bool) {
 // reaches reports whether a path of blocking edges leads from src to dst
 // (depth-first, over all edges).
 func (m *model) reaches(src, dst ClassID) bool {
-	seen := map[ClassID]bool{src: true}
+	var seen [oracleClasses + 1]bool
+	seen[src] = true
 	stack := []ClassID{src}
 	for len(stack) > 0 {
 		c := stack[len(stack)-1]
@@ -161,10 +189,10 @@ func (m *model) reaches(src, dst ClassID) bool {
 		if c == dst {
 			return true
 		}
-		for k := range m.edges {
-			if k[0] == c && !seen[k[1]] && m.isBlocking(k) {
-				seen[k[1]] = true
-				stack = append(stack, k[1])
+		for to := ClassID(1); to <= oracleClasses; to++ {
+			if !seen[to] && m.isBlocking([2]ClassID{c, to}) {
+				seen[to] = true
+				stack = append(stack, to)
 			}
 		}
 	}
@@ -179,19 +207,19 @@ func (m *model) hasCycle() bool {
 		grey
 		black
 	)
-	colour := make(map[ClassID]int)
+	var colour [oracleClasses + 1]int
 	var visit func(c ClassID) bool
 	visit = func(c ClassID) bool {
 		colour[c] = grey
-		for k := range m.edges {
-			if k[0] != c || !m.isBlocking(k) {
+		for to := ClassID(1); to <= oracleClasses; to++ {
+			if !m.isBlocking([2]ClassID{c, to}) {
 				continue
 			}
-			switch colour[k[1]] {
+			switch colour[to] {
 			case grey:
 				return true
 			case white:
-				if visit(k[1]) {
+				if visit(to) {
 					return true
 				}
 			}
@@ -221,25 +249,45 @@ func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
 	m := newModel()
 	held := make([][]Acq, oracleGoroutines)
 	firstReported, firstModel = -1, -1
-	var log []string
+	// The steps so far, formatted only on failure.
+	type logEntry struct {
+		step, g int
+		release bool
+		a       Acq
+		held    []Acq
+	}
+	var log []logEntry
 	fail := func(format string, args ...any) (string, int, int) {
-		return fmt.Sprintf("%s\nsteps:\n  %s", fmt.Sprintf(format, args...), strings.Join(log, "\n  ")), firstReported, firstModel
+		var b strings.Builder
+		fmt.Fprintf(&b, format, args...)
+		b.WriteString("\nsteps:")
+		for _, l := range log {
+			if l.release {
+				fmt.Fprintf(&b, "\n  %d: g%d release %s", l.step, l.g, acqString(l.a))
+			} else {
+				fmt.Fprintf(&b, "\n  %d: g%d acquire %s holding %s", l.step, l.g, acqString(l.a), acqsString(l.held))
+			}
+		}
+		return b.String(), firstReported, firstModel
 	}
 	for step, o := range ops {
 		h := held[o.g]
 		if o.release {
 			if len(h) > 0 {
 				i := o.pos % len(h)
-				log = append(log, fmt.Sprintf("%d: g%d release %s", step, o.g, acqString(h[i])))
+				log = append(log, logEntry{step: step, g: o.g, release: true, a: h[i]})
 				held[o.g] = slices.Delete(h, i, i+1)
 			}
 			continue
 		}
 		next := o.acq
+		if len(h) >= oracleDepth {
+			continue // keep stacks shallow, as real ones are
+		}
 		if next.Try && slices.ContainsFunc(h, func(a Acq) bool { return a.Addr == next.Addr }) {
 			continue // a trylock of a lock the goroutine holds fails
 		}
-		log = append(log, fmt.Sprintf("%d: g%d acquire %s holding %v", step, o.g, acqString(next), acqsString(h)))
+		log = append(log, logEntry{step: step, g: o.g, a: next, held: slices.Clone(h)})
 
 		// The chain cache's premise: a chain seen before changes nothing.
 		key := uint64(0)
@@ -250,18 +298,23 @@ func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
 		_, cached := g.Chains.Lookup(key)
 
 		before := m.blockingSet()
-		nWritten := len(m.written)
-		nEdges := len(m.edges)
+		written := m.written
+		flags := m.flags()
+		nEdges := m.nEdges
 		created, recursive := m.acquire(h, next)
-		if cached && (created != 0 || len(m.written) != nWritten || len(m.blockingSet()) != len(before)) {
+		if cached && (created != 0 || m.written != written || m.blockingSet() != before) {
 			return fail("step %d: chain was cached but the acquisition changed the model", step)
 		}
 		if cached {
 			// Flags of existing edges may not have changed either.
-			for k, e := range m.edges {
-				if ge := g.Edge(k[0], k[1]); !e.matches(ge) {
-					return fail("step %d: chain was cached but edge %v changed", step, k)
+			var changed [][2]ClassID
+			m.forEdges(func(k [2]ClassID, e *modelEdge) {
+				if !e.matches(g.Edge(k[0], k[1])) {
+					changed = append(changed, k)
 				}
+			})
+			if changed != nil {
+				return fail("step %d: chain was cached but edges %v changed", step, changed)
 			}
 		}
 
@@ -276,8 +329,34 @@ func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
 		if res.NewEdges != created {
 			return fail("step %d: NewEdges = %d, model created %d", step, res.NewEdges, created)
 		}
-		if len(g.edges) != len(m.edges) || g.NumEdges() != len(m.edges) || len(m.edges)-nEdges != created {
-			return fail("step %d: graph has %d edges (NumEdges %d), model %d", step, len(g.edges), g.NumEdges(), len(m.edges))
+		if len(g.edges) != m.nEdges || g.NumEdges() != m.nEdges || m.nEdges-nEdges != created {
+			return fail("step %d: graph has %d edges (NumEdges %d), model %d", step, len(g.edges), g.NumEdges(), m.nEdges)
+		}
+		if want := !written[next.Class] && m.written[next.Class]; res.Written != want {
+			return fail("step %d: Result.Written = %v, want %v", step, res.Written, want)
+		}
+		// Changed: the edges created or given a mode that matters (a read
+		// along a write edge changes nothing).
+		var wantChanged, gotChanged []string
+		after := m.flags()
+		for from := range after {
+			for to, f := range after[from] {
+				b := flags[from][to]
+				if f.exists && (!b.exists || f.write != b.write || !f.write && f.read != b.read) {
+					wantChanged = append(wantChanged, fmt.Sprint([2]int{from, to}))
+				}
+			}
+		}
+		for _, e := range res.Changed {
+			if e == nil || g.Edge(e.From, e.To) != e {
+				return fail("step %d: Changed has %+v, not an edge of the graph", step, e)
+			}
+			gotChanged = append(gotChanged, fmt.Sprint([2]int{int(e.From), int(e.To)}))
+		}
+		slices.Sort(wantChanged)
+		slices.Sort(gotChanged)
+		if !slices.Equal(wantChanged, gotChanged) {
+			return fail("step %d: Changed = %v, want %v", step, gotChanged, wantChanged)
 		}
 		if got := res.Recursion != nil; got != recursive {
 			return fail("step %d: recursion = %v, want %v", step, got, recursive)
@@ -290,11 +369,14 @@ func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
 				return fail("step %d: recursion %+v: Same disagrees with the entry named", step, *r)
 			}
 		}
-		for k, e := range m.edges {
-			ge := g.Edge(k[0], k[1])
-			if !e.matches(ge) {
-				return fail("step %d: edge %v: graph %+v, model %+v", step, k, ge, *e)
+		var wrong []string
+		m.forEdges(func(k [2]ClassID, e *modelEdge) {
+			if ge := g.Edge(k[0], k[1]); !e.matches(ge) {
+				wrong = append(wrong, fmt.Sprintf("edge %v: graph %+v, model %+v", k, ge, *e))
 			}
+		})
+		if wrong != nil {
+			return fail("step %d: %s", step, strings.Join(wrong, "; "))
 		}
 		for c := ClassID(1); c <= oracleClasses; c++ {
 			if g.Class(c).Written != m.written[c] {
@@ -305,11 +387,13 @@ func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
 		// Cycles: exactly the edges that became blocking in this step and
 		// lie on a cycle of blocking edges are reported, each once, each
 		// with a real closed walk of blocking edges.
-		after := m.blockingSet()
+		blockingAfter := m.blockingSet()
 		var want, got []string
-		for k := range after {
-			if !before[k] && m.reaches(k[1], k[0]) {
-				want = append(want, fmt.Sprint(k))
+		for from := ClassID(1); from <= oracleClasses; from++ {
+			for to := ClassID(1); to <= oracleClasses; to++ {
+				if blockingAfter[from][to] && !before[from][to] && m.reaches(to, from) {
+					want = append(want, fmt.Sprint([2]ClassID{from, to}))
+				}
 			}
 		}
 		for _, cy := range res.Cycles {
@@ -438,7 +522,7 @@ func FuzzValidate(f *testing.F) {
 	// Recursion: same instance, then same class.
 	f.Add(enc(acq(0, 6, false, 0, false), acq(0, 6, false, 0, false), acq(0, 6, true, 1, false)))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 2000 {
+		if len(data) > 600 {
 			return
 		}
 		if problem, _, _ := runOracle(decodeOps(data)); problem != "" {

@@ -40,9 +40,9 @@ type Entry struct {
 type Stack struct {
 	Entries []Entry
 	Gid     int64
+	t       *Table
 
-	seen    *releases // the pending releases already applied
-	seenSeq uint64    // seen.seq, kept here for Push
+	seen *releases // the pending releases already applied
 
 	// released remembers the goroutine's last few releases from below
 	// the top, for reports of unlocking a lock that is not locked.
@@ -75,9 +75,23 @@ func (s *Stack) Acqs(dst []graph.Acq) []graph.Acq {
 	return dst
 }
 
-// Push adds an entry on top.
+// waiting is the seq of an entry whose lock is not held yet: its
+// goroutine pushed it before blocking in Lock. No release applies to it.
+const waiting = ^uint64(0)
+
+// Push adds an entry on top for a lock about to be acquired; Held marks
+// it held once the lock is. A goroutine waiting for a lock does not hold
+// it, so a release posted meanwhile must not apply to the entry.
 func (s *Stack) Push(a graph.Acq, key, site uint64) {
-	s.Entries = append(s.Entries, Entry{Acq: a, Key: key, Site: site, seq: s.seenSeq})
+	s.Entries = append(s.Entries, Entry{Acq: a, Key: key, Site: site, seq: waiting})
+}
+
+// Held marks the top entry, pushed by Push, as held: releases posted
+// from now on apply to it. A nil Stack does nothing.
+func (s *Stack) Held() {
+	if s != nil && len(s.Entries) > 0 {
+		s.Entries[len(s.Entries)-1].seq = s.t.pending.Load().seq
+	}
 }
 
 // Find returns the index of the most recent entry for addr held in mode,
@@ -103,8 +117,10 @@ func (s *Stack) Remove(i int) {
 		e := &s.Entries[i]
 		s.released[s.nrel%uint(len(s.released))] = Released{Addr: e.Addr, Site: e.Site, Class: e.Class, Mode: e.Mode, Try: e.Try}
 		s.nrel++
+		n := len(s.Entries)
 		copy(s.Entries[i:], s.Entries[i+1:])
-		s.Entries = s.Entries[:len(s.Entries)-1]
+		s.Entries[n-1] = Entry{} // a copy of the top, still held: not a release
+		s.Entries = s.Entries[:n-1]
 		prev := uint64(0)
 		if i > 0 {
 			prev = s.Entries[i-1].Key
@@ -118,6 +134,9 @@ func (s *Stack) Remove(i int) {
 
 // LastRelease returns a recent release of addr by this goroutine.
 func (s *Stack) LastRelease(addr uintptr) (Released, bool) {
+	if addr == 0 {
+		return Released{}, false
+	}
 	for _, e := range s.Entries[len(s.Entries):cap(s.Entries)] {
 		if e.Addr == addr {
 			return Released{Addr: e.Addr, Site: e.Site, Class: e.Class, Mode: e.Mode, Try: e.Try}, true
@@ -216,7 +235,7 @@ func (t *Table) Get(gid int64) *Stack {
 	}
 	h := t.home(gid)
 	p := t.pending.Load()
-	st := &Stack{Gid: gid, Entries: make([]Entry, 0, min(t.maxDepth, 8)), seen: p, seenSeq: p.seq}
+	st := &Stack{Gid: gid, t: t, Entries: make([]Entry, 0, min(t.maxDepth, 8)), seen: p}
 	for {
 		for i := uint64(0); i < window; i++ {
 			s := &t.slots[(h+i)&t.mask]
@@ -277,7 +296,7 @@ func (t *Table) Post(addr uintptr, mode graph.Mode) {
 // applies only to an entry pushed before it was posted: a goroutine that
 // took the lock after the release holds it anew.
 func (t *Table) apply(st *Stack, p *releases) {
-	st.seen, st.seenSeq = p, p.seq
+	st.seen = p
 	for _, r := range p.list {
 		if r.claimed.Load() {
 			continue

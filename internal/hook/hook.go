@@ -6,6 +6,8 @@ package hook
 import (
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/golockdep/lockdep/internal/held"
 )
 
 // On is true while validation is on: one load and a branch when it is off.
@@ -14,7 +16,7 @@ var On atomic.Bool
 // The validator's operations. class is a *lockdep.Class.
 var (
 	NewClass  func(name string) unsafe.Pointer
-	Acquire   func(addr uintptr, class unsafe.Pointer, read, try bool)
+	Acquire   func(addr uintptr, class unsafe.Pointer, read, try bool) *held.Stack
 	Release   func(addr uintptr, read bool) bool
 	Holds     func(addr uintptr, read bool) bool
 	Handoff   func(addr uintptr, read bool)
