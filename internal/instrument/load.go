@@ -1,0 +1,372 @@
+package instrument
+
+import (
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// selfModule is the validator's own module. Its packages that make up the
+// validator are never instrumented; its examples are user code.
+const selfModule = "github.com/golockdep/lockdep"
+
+// validator reports whether path is a package of the validator itself.
+func validator(path string) bool {
+	path = strings.TrimSuffix(path, "_test")
+	if path == selfModule {
+		return true
+	}
+	for _, dir := range []string{"/internal", "/lockdepimpl", "/lockdeptest", "/cmd"} {
+		if p := selfModule + dir; path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// maxErrors is how many package errors Rewrite lists.
+const maxErrors = 5
+
+// Config says which packages [Rewrite] loads and how.
+type Config struct {
+	Dir      string   // working directory (module root or below)
+	Patterns []string // package patterns, e.g. ./...
+	Extra    []string // extra module path patterns to instrument besides the main module (e.g. "example.com/dep/...")
+	Tags     string   // -tags value, may be ""
+	Tests    bool     // load test packages too (true for `lockdep test`)
+	Env      []string // extra environment for go/packages (may be nil)
+}
+
+// Result is the outcome of [Rewrite].
+type Result struct {
+	// Files maps absolute original file paths to rewritten contents. Files
+	// without any rewritten site are absent.
+	Files map[string][]byte
+	// Notes has one line for each file left alone and why (cgo files, ...),
+	// sorted.
+	Notes []string
+	// Sites is the number of rewritten call sites.
+	Sites int
+}
+
+// Rewrite loads the packages matched by cfg.Patterns, and the packages they
+// depend on, and rewrites the Go files of those that belong to the main
+// module or match cfg.Extra (see [RewriteFile]). With cfg.Tests, the test
+// files of the matched packages are rewritten too. The validator's own
+// packages are never rewritten.
+//
+// Packages that do not type-check make Rewrite fail with an error listing
+// the first few errors, with positions relative to cfg.Dir.
+func Rewrite(cfg Config) (*Result, error) {
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolving %s: %w", cfg.Dir, err)
+	}
+	l := &loader{cfg: cfg, dir: dir}
+	if cfg.Tags != "" {
+		l.flags = []string{"-tags=" + cfg.Tags}
+	}
+	l.env = append(os.Environ(), cfg.Env...)
+	for _, p := range cfg.Extra {
+		re, err := patternRegexp(p)
+		if err != nil {
+			return nil, fmt.Errorf("parsing pattern %s: %w", p, err)
+		}
+		l.extra = append(l.extra, re)
+	}
+
+	roots, deps, err := l.list()
+	if err != nil {
+		return nil, err
+	}
+	var pkgs []*packages.Package
+	if len(roots) > 0 {
+		p, err := l.load(roots, cfg.Tests)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, p...)
+	}
+	if len(deps) > 0 {
+		p, err := l.load(deps, false)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, p...)
+	}
+	return l.rewrite(pkgs)
+}
+
+// loader carries the settings of one Rewrite.
+type loader struct {
+	cfg   Config
+	dir   string
+	flags []string
+	env   []string
+	extra []*regexp.Regexp
+}
+
+// wanted reports whether p is to be instrumented.
+func (l *loader) wanted(p *packages.Package) bool {
+	m := p.Module
+	if m == nil || m.Dir == "" || p.PkgPath == "sync" || validator(p.PkgPath) {
+		return false
+	}
+	if p.Name == "main" && strings.HasSuffix(p.ID, ".test") {
+		return false // the generated main package of a test binary
+	}
+	if m.Main {
+		return true
+	}
+	for _, re := range l.extra {
+		if re.MatchString(m.Path) || re.MatchString(p.PkgPath) {
+			return true
+		}
+	}
+	return false
+}
+
+// list finds, without type-checking, the import paths of the packages to
+// instrument: those matched by the patterns (roots), and those they import
+// (deps).
+func (l *loader) list() (roots, deps []string, err error) {
+	cfg := &packages.Config{
+		Mode:       packages.NeedName | packages.NeedModule | packages.NeedImports | packages.NeedDeps,
+		Dir:        l.dir,
+		Env:        l.env,
+		BuildFlags: l.flags,
+		Tests:      l.cfg.Tests,
+	}
+	top, err := packages.Load(cfg, l.cfg.Patterns...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading %s: %w", strings.Join(l.cfg.Patterns, " "), err)
+	}
+	// Errors are reported by load, which type-checks; here they would come
+	// twice, and less precise.
+	isRoot := make(map[string]bool)
+	for _, p := range top {
+		if p.ID == p.PkgPath && l.wanted(p) { // not a test variant
+			isRoot[p.PkgPath] = true
+		}
+	}
+	seen := make(map[string]bool)
+	packages.Visit(top, nil, func(p *packages.Package) {
+		if p.ID != p.PkgPath || seen[p.PkgPath] || !l.wanted(p) {
+			return
+		}
+		seen[p.PkgPath] = true
+		if isRoot[p.PkgPath] {
+			roots = append(roots, p.PkgPath)
+		} else {
+			deps = append(deps, p.PkgPath)
+		}
+	})
+	slices.Sort(roots)
+	slices.Sort(deps)
+	return roots, deps, nil
+}
+
+// load type-checks the packages with the given import paths.
+func (l *loader) load(paths []string, tests bool) ([]*packages.Package, error) {
+	cfg := &packages.Config{
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
+			packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo |
+			packages.NeedModule | packages.NeedImports,
+		Dir:        l.dir,
+		Env:        l.env,
+		BuildFlags: l.flags,
+		Tests:      tests,
+	}
+	pkgs, err := packages.Load(cfg, paths...)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", strings.Join(paths, " "), err)
+	}
+	if err := l.errors(pkgs); err != nil {
+		return nil, err
+	}
+	var wanted []*packages.Package
+	for _, p := range pkgs {
+		if l.wanted(p) {
+			wanted = append(wanted, p)
+		}
+	}
+	return wanted, nil
+}
+
+// errors returns an error listing the first few errors of pkgs, if any.
+func (l *loader) errors(pkgs []*packages.Package) error {
+	var lines []string
+	n := 0
+	seen := make(map[string]bool)
+	for _, p := range pkgs {
+		errs := p.Errors
+		// The go command's report of a compile error repeats, less
+		// precisely, what the type checker found.
+		if slices.ContainsFunc(errs, func(e packages.Error) bool { return e.Kind == packages.TypeError }) {
+			errs = slices.DeleteFunc(slices.Clone(errs), func(e packages.Error) bool { return e.Kind != packages.TypeError })
+		}
+		for _, e := range errs {
+			line := e.Msg
+			if e.Pos != "" && e.Pos != "-" {
+				line = l.relPos(e.Pos) + ": " + e.Msg
+			}
+			if seen[line] {
+				continue
+			}
+			seen[line] = true
+			n++
+			if len(lines) < maxErrors {
+				lines = append(lines, line)
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if n > len(lines) {
+		lines = append(lines, fmt.Sprintf("(and %d more)", n-len(lines)))
+	}
+	return errors.New("packages contain errors:\n\t" + strings.Join(lines, "\n\t"))
+}
+
+// relPos makes the file name of a file:line:col position relative to the
+// working directory.
+func (l *loader) relPos(pos string) string {
+	file, rest := pos, ""
+	// Strip :line and :line:col from the end.
+	for range 2 {
+		i := strings.LastIndexByte(file, ':')
+		if i < 0 {
+			break
+		}
+		if _, err := strconv.Atoi(file[i+1:]); err != nil {
+			break
+		}
+		file, rest = file[:i], file[i:]+rest
+	}
+	return l.rel(file) + rest
+}
+
+// rel returns name relative to the working directory when it is below it.
+func (l *loader) rel(name string) string {
+	if r, err := filepath.Rel(l.dir, name); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return name
+}
+
+// rewrite rewrites the files of the loaded packages. A file that belongs to
+// several variants of a package (with and without its tests) is rewritten
+// once; it gets the same result from each.
+func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
+	slices.SortFunc(pkgs, func(a, b *packages.Package) int { return strings.Compare(a.ID, b.ID) })
+
+	// Number the files of each package, across its variants, so that every
+	// file has one site array name and no two files of a package share one.
+	files := make(map[string][]string) // package path → file names
+	for _, p := range pkgs {
+		for _, name := range p.GoFiles {
+			if !slices.Contains(files[p.PkgPath], name) {
+				files[p.PkgPath] = append(files[p.PkgPath], name)
+			}
+		}
+	}
+	for _, names := range files {
+		slices.Sort(names)
+	}
+
+	res := &Result{Files: make(map[string][]byte)}
+	notes := make(map[string]bool)
+	done := make(map[string]bool)
+	for _, p := range pkgs {
+		goFiles := make(map[string]bool)
+		for _, name := range p.GoFiles {
+			goFiles[name] = true
+		}
+		compiled := make(map[string]bool)
+		for _, f := range p.Syntax {
+			name := p.Fset.File(f.FileStart).Name()
+			compiled[name] = true
+			if done[name] {
+				continue
+			}
+			done[name] = true
+			if !goFiles[name] {
+				continue // generated by cgo from a file noted below
+			}
+			out, n, err := l.rewriteOne(p, f, name, slices.Index(files[p.PkgPath], name))
+			if err != nil {
+				notes[fmt.Sprintf("skipped %s: %v", l.rel(name), err)] = true
+				continue
+			}
+			if n > 0 {
+				res.Files[name] = out
+				res.Sites += n
+			}
+		}
+		for _, name := range p.GoFiles {
+			if !compiled[name] && !done[name] {
+				done[name] = true
+				why := "not compiled"
+				if importsC(name) {
+					why = errCgo.Error()
+				}
+				notes[fmt.Sprintf("skipped %s: %s", l.rel(name), why)] = true
+			}
+		}
+	}
+	for n := range notes {
+		res.Notes = append(res.Notes, n)
+	}
+	slices.Sort(res.Notes)
+	return res, nil
+}
+
+// rewriteOne rewrites one file of p.
+func (l *loader) rewriteOne(p *packages.Package, f *ast.File, name string, index int) ([]byte, int, error) {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	rel := moduleRelPath(name)
+	if r, err := filepath.Rel(p.Module.Dir, name); err == nil && !strings.HasPrefix(r, "..") {
+		rel = filepath.ToSlash(r)
+	}
+	return rewriteFile(p.Fset, f, src, p.TypesInfo, p.Types, index, rel)
+}
+
+// importsC reports whether the file imports "C".
+func importsC(name string) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+	if err != nil {
+		return false
+	}
+	for _, imp := range f.Imports {
+		if imp.Path.Value == `"C"` {
+			return true
+		}
+	}
+	return false
+}
+
+// patternRegexp compiles a package path pattern as the go command reads
+// them: "..." matches any string, and a trailing "/..." also matches the
+// path before it ("example.com/dep/..." matches "example.com/dep").
+func patternRegexp(pattern string) (*regexp.Regexp, error) {
+	re := regexp.QuoteMeta(pattern)
+	re = strings.ReplaceAll(re, `\.\.\.`, `.*`)
+	if strings.HasSuffix(re, `/.*`) {
+		re = strings.TrimSuffix(re, `/.*`) + `(/.*)?`
+	}
+	return regexp.Compile("^" + re + "$")
+}

@@ -1,0 +1,384 @@
+package instrument
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const (
+	// implPath is the run-time support package that rewritten code calls.
+	implPath = "github.com/golockdep/lockdep/lockdepimpl"
+	// implName and syncName are the import names added to rewritten files;
+	// the trailing underscore keeps them clear of user identifiers.
+	implName = "lockdepimpl_"
+	syncName = "lockdepsync_"
+	// recvName is the parameter of the function literals that replace
+	// method expressions.
+	recvName = "lockdepR_"
+)
+
+// errCgo is returned by [RewriteFile] for files that import "C".
+var errCgo = errors.New("cgo file")
+
+// syncMethod describes one method of sync.Mutex or sync.RWMutex.
+type syncMethod struct {
+	impl   string // function of lockdepimpl that replaces a call
+	result string // result type of the method ("" for none)
+	rw     bool   // method of sync.RWMutex
+}
+
+// syncMethods maps the full names of the instrumented methods (as returned by
+// [types.Func.FullName]) to their replacements.
+var syncMethods = map[string]syncMethod{
+	"(*sync.Mutex).Lock":       {impl: "Lock"},
+	"(*sync.Mutex).Unlock":     {impl: "Unlock"},
+	"(*sync.Mutex).TryLock":    {impl: "TryLock", result: "bool"},
+	"(*sync.RWMutex).Lock":     {impl: "WLock", rw: true},
+	"(*sync.RWMutex).Unlock":   {impl: "WUnlock", rw: true},
+	"(*sync.RWMutex).TryLock":  {impl: "WTryLock", result: "bool", rw: true},
+	"(*sync.RWMutex).RLock":    {impl: "RLock", rw: true},
+	"(*sync.RWMutex).RUnlock":  {impl: "RUnlock", rw: true},
+	"(*sync.RWMutex).TryRLock": {impl: "TryRLock", result: "bool", rw: true},
+	"(*sync.RWMutex).RLocker":  {impl: "RLocker", result: syncName + ".Locker", rw: true},
+}
+
+// RewriteFile rewrites one parsed, type-checked file of package pkg: every
+// call, method value and method expression of a sync.Mutex or sync.RWMutex
+// method, and every *sync.Mutex or *sync.RWMutex that escapes into a
+// non-empty interface, is replaced on its own line by a call into the
+// lockdepimpl package. fileIndex names the file's site array
+// (lockdepSites_N) and must be unique among the files of the package.
+//
+// It returns the new contents and the number of rewritten sites; a file
+// without sites comes back unchanged with sites == 0. The site records name
+// the file relative to the root of the module that contains it (the nearest
+// directory above it holding a go.mod file). Files that import "C" are
+// rejected with an error.
+func RewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int) (out []byte, sites int, err error) {
+	tf := fset.File(file.FileStart)
+	if tf == nil {
+		return nil, 0, errors.New("file not in file set")
+	}
+	return rewriteFile(fset, file, src, info, pkg, fileIndex, moduleRelPath(tf.Name()))
+}
+
+// moduleRelPath returns filename relative to the nearest directory above it
+// that holds a go.mod file, with forward slashes.
+func moduleRelPath(filename string) string {
+	for dir := filepath.Dir(filename); ; {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			if rel, err := filepath.Rel(dir, filename); err == nil {
+				return filepath.ToSlash(rel)
+			}
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return filepath.Base(filename)
+}
+
+func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) ([]byte, int, error) {
+	if pkg.Path() == "sync" {
+		return src, 0, nil
+	}
+	for _, imp := range file.Imports {
+		if imp.Path.Value == `"C"` {
+			return nil, 0, errCgo
+		}
+	}
+	tf := fset.File(file.FileStart)
+	if tf == nil || tf.Size() != len(src) {
+		return nil, 0, errors.New("positions do not match the source")
+	}
+	r := &rewriter{
+		fset:      fset,
+		tf:        tf,
+		file:      file,
+		src:       src,
+		info:      info,
+		pkg:       pkg,
+		rel:       rel,
+		sitesName: "lockdepSites_" + strconv.Itoa(fileIndex),
+		handled:   make(map[ast.Node]bool),
+	}
+	r.walk()
+	if len(r.sites) == 0 {
+		return src, 0, nil
+	}
+	r.addHeaderAndSites()
+	out, err := applyEdits(src, r.edits)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, len(r.sites), nil
+}
+
+// rewriter holds the state of one file's rewrite.
+type rewriter struct {
+	fset      *token.FileSet
+	tf        *token.File
+	file      *ast.File
+	src       []byte
+	info      *types.Info
+	pkg       *types.Package
+	rel       string // file path relative to its module root
+	sitesName string // lockdepSites_N
+
+	edits    []edit
+	sites    []siteRecord
+	needSync bool              // the file needs the lockdepsync_ import
+	handled  map[ast.Node]bool // nodes already rewritten
+	stack    []ast.Node        // path from the file to the current node
+}
+
+// siteRecord is one element of the file's site array.
+type siteRecord struct {
+	class string
+	line  int
+}
+
+// edit replaces src[start:end] with text; start == end inserts.
+type edit struct {
+	start, end int
+	text       string
+	// order breaks ties between edits at the same start: lower first.
+	// Prefix insertions use minus the span of their node, so that an outer
+	// node's prefix comes before an inner one's.
+	order int
+}
+
+func (r *rewriter) off(p token.Pos) int { return r.tf.Offset(p) }
+
+// addSite records a site at pos and returns the expression that points at
+// its record.
+func (r *rewriter) addSite(class string, pos token.Pos) string {
+	line := r.fset.PositionFor(pos, false).Line
+	r.sites = append(r.sites, siteRecord{class: class, line: line})
+	return fmt.Sprintf("&%s[%d]", r.sitesName, len(r.sites)-1)
+}
+
+// insertBefore adds text at p, before any insertion at p for a node inside n.
+func (r *rewriter) insertBefore(p token.Pos, n ast.Node, text string) {
+	r.edits = append(r.edits, edit{start: r.off(p), end: r.off(p), text: text, order: -int(n.End() - n.Pos())})
+}
+
+// replace replaces [from, to) with text, keeping the replaced newlines: they
+// are put where slot is in text (a place where a line break changes nothing,
+// such as after a comma or an opening brace).
+func (r *rewriter) replace(from, to token.Pos, n ast.Node, text string) {
+	start, end := r.off(from), r.off(to)
+	nl := strings.Repeat("\n", bytes.Count(r.src[start:end], []byte("\n")))
+	r.edits = append(r.edits, edit{start: start, end: end, text: strings.Replace(text, slot, nl, 1), order: int(n.End() - n.Pos())})
+}
+
+// slot marks where replace puts the newlines of the replaced text.
+const slot = "\x00"
+
+// walk visits the file and records the edits.
+func (r *rewriter) walk() {
+	ast.Inspect(r.file, func(n ast.Node) bool {
+		if n == nil {
+			r.stack = r.stack[:len(r.stack)-1]
+			return true
+		}
+		r.stack = append(r.stack, n)
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			r.call(n)
+			r.escapesInCall(n)
+		case *ast.SelectorExpr:
+			r.selector(n)
+		case *ast.AssignStmt:
+			r.escapesInAssign(n)
+		case *ast.ValueSpec:
+			r.escapesInValueSpec(n)
+		case *ast.ReturnStmt:
+			r.escapesInReturn(n)
+		case *ast.CompositeLit:
+			r.escapesInCompositeLit(n)
+		case *ast.SendStmt:
+			r.escapesInSend(n)
+		}
+		return true
+	})
+}
+
+// method returns the sync method selected by sel, if any, and the selection.
+func (r *rewriter) method(sel *ast.SelectorExpr) (syncMethod, *types.Selection, bool) {
+	s, ok := r.info.Selections[sel]
+	if !ok || (s.Kind() != types.MethodVal && s.Kind() != types.MethodExpr) {
+		return syncMethod{}, nil, false
+	}
+	fn, ok := s.Obj().(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "sync" {
+		return syncMethod{}, nil, false
+	}
+	m, ok := syncMethods[fn.FullName()]
+	return m, s, ok
+}
+
+// embedPath returns the explicit field path (".A.Mutex") that a method
+// promoted through embedded fields reaches its mutex by, and whether that
+// mutex is held by value (so that its address must be taken).
+func embedPath(s *types.Selection) (fields string, byValue bool) {
+	t := s.Recv()
+	idx := s.Index()
+	var b strings.Builder
+	for _, i := range idx[:len(idx)-1] {
+		st, _ := structOf(t)
+		if st == nil || i >= st.NumFields() {
+			break
+		}
+		f := st.Field(i)
+		b.WriteString("." + f.Name())
+		t = f.Type()
+	}
+	_, isPtr := types.Unalias(t).Underlying().(*types.Pointer)
+	return b.String(), !isPtr
+}
+
+// mutexClass returns the class of the mutex that a method selection s on
+// receiver expression x operates on.
+func (r *rewriter) mutexClass(x ast.Expr, s *types.Selection) string {
+	idx := s.Index()
+	if len(idx) == 1 {
+		return r.classOf(x)
+	}
+	return r.pathClass(s.Recv(), idx[:len(idx)-1], func() string { return r.classOf(x) })
+}
+
+// call rewrites R.Lock() and friends:
+//
+//	R.Lock()  →  lockdepimpl_.Lock(&R, &lockdepSites_N[i])
+//
+// R stays in place, so rewrites inside it stay valid.
+func (r *rewriter) call(call *ast.CallExpr) {
+	sel, ok := call.Fun.(*ast.SelectorExpr) // (mu.Lock)() is rewritten as a method value
+	if !ok {
+		return
+	}
+	m, s, ok := r.method(sel)
+	if !ok || s.Kind() != types.MethodVal {
+		return
+	}
+	r.handled[sel] = true
+	fields, byValue := embedPath(s)
+	amp := ""
+	if byValue {
+		amp = "&"
+	}
+	site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos())
+	r.insertBefore(call.Pos(), call, implName+"."+m.impl+"("+amp)
+	r.replace(sel.X.End(), call.End(), call, fields+", "+slot+site+")")
+}
+
+// selector rewrites method values and method expressions of sync methods:
+//
+//	mu.Lock              →  lockdepimpl_.Locker(&mu, &lockdepSites_N[i]).Lock
+//	(*sync.Mutex).Lock   →  func(lockdepR_ (*sync.Mutex)) { lockdepimpl_.Lock(lockdepR_, &lockdepSites_N[i]) }
+func (r *rewriter) selector(sel *ast.SelectorExpr) {
+	if r.handled[sel] {
+		return
+	}
+	m, s, ok := r.method(sel)
+	if !ok {
+		return
+	}
+	r.handled[sel] = true
+	fields, byValue := embedPath(s)
+	amp := ""
+	if byValue {
+		amp = "&"
+	}
+	if s.Kind() == types.MethodVal {
+		wrap := "Locker"
+		if m.rw {
+			wrap = "RWLocker"
+		}
+		site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos())
+		r.insertBefore(sel.Pos(), sel, implName+"."+wrap+"("+amp)
+		r.replace(sel.X.End(), sel.End(), sel, fields+", "+slot+site+")."+sel.Sel.Name)
+		return
+	}
+	// Method expression. The receiver is a parameter: its origin is unknown,
+	// so the class is named after the enclosing function and receiver type.
+	recv := types.TypeString(s.Recv(), types.RelativeTo(r.pkg))
+	class := r.pkg.Path()
+	if fn := r.enclosingName(sel.Pos()); fn != "" {
+		class += "." + fn
+	}
+	class += ".(" + recv + ")"
+	site := r.addSite(class, sel.Sel.Pos())
+	result, ret := "", ""
+	if m.result != "" {
+		result, ret = m.result+" ", "return "
+		if strings.HasPrefix(m.result, syncName) {
+			r.needSync = true
+		}
+	}
+	r.insertBefore(sel.Pos(), sel, "func("+recvName+" ")
+	r.replace(sel.X.End(), sel.End(), sel,
+		") "+result+"{"+slot+" "+ret+implName+"."+m.impl+"("+amp+recvName+fields+", "+site+") }")
+}
+
+// addHeaderAndSites adds the imports on the package-clause line and the site
+// array after the last line.
+func (r *rewriter) addHeaderAndSites() {
+	header := "; import " + implName + " " + strconv.Quote(implPath)
+	if r.needSync {
+		header += "; import " + syncName + ` "sync"`
+	}
+	end := r.off(r.file.Name.End())
+	r.edits = append(r.edits, edit{start: end, end: end, text: header})
+
+	var b strings.Builder
+	if len(r.src) > 0 && r.src[len(r.src)-1] != '\n' {
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "\nvar _ = %s.V1\n\nvar %s = [...]%s.Site{\n", implName, r.sitesName, implName)
+	for _, s := range r.sites {
+		fmt.Fprintf(&b, "\t{Class: %s, File: %s, Line: %d},\n", strconv.Quote(s.class), strconv.Quote(r.rel), s.line)
+	}
+	b.WriteString("}\n")
+	r.edits = append(r.edits, edit{start: len(r.src), end: len(r.src), text: b.String(), order: 1 << 30})
+}
+
+// applyEdits applies non-overlapping edits to src and checks that no line
+// moved: each edit keeps the number of newlines it replaces, except for the
+// lines added after the end of the file.
+func applyEdits(src []byte, edits []edit) ([]byte, error) {
+	slices.SortStableFunc(edits, func(a, b edit) int {
+		if a.start != b.start {
+			return a.start - b.start
+		}
+		return a.order - b.order
+	})
+	var out bytes.Buffer
+	last := 0
+	for _, e := range edits {
+		if e.start < last || e.end < e.start || e.end > len(src) {
+			return nil, fmt.Errorf("overlapping edits at offset %d", e.start)
+		}
+		if e.start < len(src) && bytes.Count(src[e.start:e.end], []byte("\n")) != strings.Count(e.text, "\n") {
+			return nil, fmt.Errorf("edit at offset %d would move lines", e.start)
+		}
+		out.Write(src[last:e.start])
+		out.WriteString(e.text)
+		last = e.end
+	}
+	out.Write(src[last:])
+	return out.Bytes(), nil
+}
