@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/golockdep/lockdep"
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/tools/txtar"
+)
+
+// These tests run the command in process on small modules: each builds
+// and tests code with the go command, so they take seconds each.
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := Main(context.Background(), "/*\nLockdep runs tests.\n*/\npackage main\n", append(args[:1:1], append([]string{"-C", dir}, args[1:]...)...), nil, &stdout, &stderr)
+	code := 0
+	var ec interface{ ExitCode() int }
+	switch {
+	case err == nil:
+	case errors.As(err, &ec):
+		code = ec.ExitCode()
+	default:
+		code = 2
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// extract writes the module of testdata/name.txtar into a temporary
+// directory.
+func extract(t *testing.T, name string) string {
+	t.Helper()
+	ar, err := txtar.ParseFile(filepath.Join("testdata", name+".txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		p := filepath.Join(dir, f.Name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// snapshot hashes every file under dir.
+func snapshot(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	m := map[string][32]byte{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			m[p] = sha256.Sum256(b)
+		}
+		return nil
+	})
+	return m
+}
+
+func jsonFindings(t *testing.T, out string) []lockdep.Report {
+	t.Helper()
+	var reps []lockdep.Report
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var r lockdep.Report
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("stdout is not JSON lines: %v\n%s", err, out)
+		}
+		reps = append(reps, r)
+	}
+	return reps
+}
+
+func summary(r lockdep.Report) string {
+	var cs []string
+	switch r.Kind {
+	case lockdep.Circular:
+		for _, d := range r.Chain {
+			cs = append(cs, d.Class)
+		}
+	default:
+		cs = append(cs, r.Lock.Class)
+	}
+	return r.Kind.String() + " " + strings.Join(cs, " ")
+}
+
+func TestExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the examples")
+	}
+	root, _ := filepath.Abs("../..")
+	before := snapshot(t, filepath.Join(root, "examples"))
+	r := run(t, root, "test", "-json", "./examples/...")
+	if r.code != exitFindings {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
+	}
+	var got []string
+	for _, f := range jsonFindings(t, r.stdout) {
+		got = append(got, summary(f))
+	}
+	slices.Sort(got)
+	want := []string{
+		"circular github.com/golockdep/lockdep/examples/abba.Store.mu github.com/golockdep/lockdep/examples/abba.Cache.mu",
+		"circular github.com/golockdep/lockdep/examples/threeway.Metrics.mu github.com/golockdep/lockdep/examples/threeway.Worker.mu github.com/golockdep/lockdep/examples/threeway.Queue.mu",
+		"circular hotplug.Device.structMu hotplug.MM.mmapSem hotplug.PerfContext.mu hotplug.pmusLock hotplug.cpuHotplugLock",
+		"recursive github.com/golockdep/lockdep/examples/nestedhelper.Account.mu",
+		"recursive github.com/golockdep/lockdep/examples/rlockwriter.Table.mu",
+		"recursive github.com/golockdep/lockdep/examples/transfer.Account.mu",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.stderr, "lockdep: 6 findings (circular 3, recursive 3, bad unlock 0) in 6 packages;") {
+		t.Errorf("summary line missing:\n%s", r.stderr)
+	}
+	if diff := cmp.Diff(before, snapshot(t, filepath.Join(root, "examples"))); diff != "" {
+		t.Errorf("the examples changed:\n%s", diff)
+	}
+}
+
+func TestCleanModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a module")
+	}
+	dir := extract(t, "clean")
+	before := snapshot(t, dir)
+	r := run(t, dir, "test", "./...")
+	if r.code != 0 {
+		t.Fatalf("exit %d on correct locking\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout, "WARNING") {
+		t.Errorf("reports on correct locking:\n%s", r.stdout)
+	}
+	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+		t.Errorf("the module changed:\n%s", diff)
+	}
+}
+
+func TestCrossPackageCycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a module")
+	}
+	dir := extract(t, "crosspkg")
+	out := filepath.Join(t.TempDir(), "graph.json")
+	sarifPath := filepath.Join(t.TempDir(), "out.sarif")
+	r := run(t, dir, "test", "-json", "-o", out, "-sarif", sarifPath, "./...")
+	if r.code != exitFindings {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
+	}
+	reps := jsonFindings(t, r.stdout)
+	if len(reps) != 1 || reps[0].Kind != lockdep.Circular {
+		t.Fatalf("findings %v, want one circular", reps)
+	}
+	var origins []string
+	for _, d := range reps[0].Chain {
+		origins = append(origins, d.Class+" by "+d.Origin)
+	}
+	slices.Sort(origins)
+	want := []string{"example.com/crosspkg/locks.A by ./ba", "example.com/crosspkg/locks.B by ./ab"}
+	if diff := cmp.Diff(want, origins); diff != "" {
+		t.Errorf("chain origins (-want +got):\n%s", diff)
+	}
+
+	var g Graph
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatalf("-o file: %v", err)
+	}
+	if len(g.Classes) != 2 || len(g.Dependencies) != 2 || len(g.Findings) != 1 {
+		t.Errorf("-o graph: %d classes, %d dependencies, %d findings; want 2, 2, 1", len(g.Classes), len(g.Dependencies), len(g.Findings))
+	}
+
+	var s struct {
+		Version string
+		Runs    []struct {
+			Results []struct {
+				RuleID    string
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine int }
+					}
+				}
+			}
+		}
+	}
+	b, err = os.ReadFile(sarifPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("SARIF: %v", err)
+	}
+	if s.Version != "2.1.0" || len(s.Runs) != 1 || len(s.Runs[0].Results) != 1 || s.Runs[0].Results[0].RuleID != "circular" {
+		t.Fatalf("SARIF content: %s", b)
+	}
+	loc := s.Runs[0].Results[0].Locations[0].PhysicalLocation
+	if !strings.HasSuffix(loc.ArtifactLocation.URI, "_test.go") || loc.Region.StartLine == 0 {
+		t.Errorf("SARIF location %+v", loc)
+	}
+}
+
+func TestLineNumbersKept(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a module")
+	}
+	dir := extract(t, "lines")
+	r := run(t, dir, "test", ".", "-v")
+	if r.code != exitTestsFailed {
+		t.Fatalf("exit %d, want %d (a test fails)\nstdout:\n%s\nstderr:\n%s", r.code, exitTestsFailed, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"lines_test.go:12: failing at line 12", "lines_test.go:22"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestBuildError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	dir := extract(t, "broken")
+	before := snapshot(t, dir)
+	r := run(t, dir, "test", "./...")
+	if r.code != exitUsage {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitUsage, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "broken.go:10") {
+		t.Errorf("stderr lacks the compiler's position:\n%s", r.stderr)
+	}
+	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+		t.Errorf("the module changed:\n%s", diff)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"no-args", nil, exitUsage, "", "usage: lockdep test|run|version|help"},
+		{"unknown", []string{"frob"}, exitUsage, "", `lockdep: unknown command "frob"`},
+		{"bad-flag", []string{"test", "-bogus"}, exitUsage, "", "lockdep test: flag provided but not defined: -bogus\nrun 'lockdep help test'\n"},
+		{"help", []string{"help"}, 0, "Lockdep runs tests.", ""},
+		{"test-h", []string{"test", "-h"}, 0, "Lockdep runs tests.", ""},
+		{"run-nothing", []string{"run"}, exitUsage, "", "lockdep run: no package to run"},
+		{"version", []string{"version"}, 0, "lockdep ", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := Main(context.Background(), "/*\nLockdep runs tests.\n*/\npackage main\n", tc.args, nil, &stdout, &stderr)
+			code := 0
+			var ec interface{ ExitCode() int }
+			if errors.As(err, &ec) {
+				code = ec.ExitCode()
+			} else if err != nil {
+				code = 2
+			}
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+			if !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stdout %q, stderr %q; want them to contain %q, %q", stdout.String(), stderr.String(), tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
