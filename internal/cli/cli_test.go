@@ -119,8 +119,8 @@ func TestExamples(t *testing.T) {
 	slices.Sort(got)
 	want := []string{
 		"circular github.com/golockdep/lockdep/examples/abba.Store.mu github.com/golockdep/lockdep/examples/abba.Cache.mu",
+		"circular github.com/golockdep/lockdep/examples/hotplug.Device.structMu github.com/golockdep/lockdep/examples/hotplug.MM.mmapSem github.com/golockdep/lockdep/examples/hotplug.PerfContext.mu github.com/golockdep/lockdep/examples/hotplug.pmusLock github.com/golockdep/lockdep/examples/hotplug.cpuHotplugLock",
 		"circular github.com/golockdep/lockdep/examples/threeway.Metrics.mu github.com/golockdep/lockdep/examples/threeway.Worker.mu github.com/golockdep/lockdep/examples/threeway.Queue.mu",
-		"circular hotplug.Device.structMu hotplug.MM.mmapSem hotplug.PerfContext.mu hotplug.pmusLock hotplug.cpuHotplugLock",
 		"recursive github.com/golockdep/lockdep/examples/nestedhelper.Account.mu",
 		"recursive github.com/golockdep/lockdep/examples/rlockwriter.Table.mu",
 		"recursive github.com/golockdep/lockdep/examples/transfer.Account.mu",
