@@ -16,7 +16,13 @@ type locker interface {
 }
 
 func modes(b *testing.B, run func(b *testing.B, mk func() locker)) {
-	b.Run("impl=sync", func(b *testing.B) { run(b, func() locker { return new(sync.Mutex) }) })
+	modesOf(b, func() locker { return new(sync.Mutex) }, func() locker { return new(lockdep.Mutex) }, run)
+}
+
+// modesOf runs run with the sync locks plain, then with lockdep's off and
+// on, each "on" with a fresh validator.
+func modesOf(b *testing.B, plain, validated func() locker, run func(b *testing.B, mk func() locker)) {
+	b.Run("impl=sync", func(b *testing.B) { run(b, plain) })
 	for _, m := range []lockdep.Mode{lockdep.Off, lockdep.Warn} {
 		name := "impl=off"
 		if m != lockdep.Off {
@@ -24,7 +30,7 @@ func modes(b *testing.B, run func(b *testing.B, mk func() locker)) {
 		}
 		b.Run(name, func(b *testing.B) {
 			defer lockdep.Fresh(lockdep.DefaultLimits, m)()
-			run(b, func() locker { return new(lockdep.Mutex) })
+			run(b, validated)
 		})
 	}
 }
@@ -61,30 +67,18 @@ func benchNested(b *testing.B, n int) {
 func BenchmarkNested2(b *testing.B) { benchNested(b, 2) }
 func BenchmarkNested4(b *testing.B) { benchNested(b, 4) }
 
+// BenchmarkRLockRUnlock: through RLocker, so that every implementation
+// pays the same interface call as the Lock benchmarks.
 func BenchmarkRLockRUnlock(b *testing.B) {
-	b.Run("impl=sync", func(b *testing.B) {
-		b.ReportAllocs()
-		var rw sync.RWMutex
-		for b.Loop() {
-			rw.RLock()
-			rw.RUnlock()
-		}
-	})
-	for _, m := range []lockdep.Mode{lockdep.Off, lockdep.Warn} {
-		name := "impl=off"
-		if m != lockdep.Off {
-			name = "impl=on"
-		}
-		b.Run(name, func(b *testing.B) {
-			defer lockdep.Fresh(lockdep.DefaultLimits, m)()
+	modesOf(b, func() locker { return new(sync.RWMutex).RLocker() }, func() locker { return new(lockdep.RWMutex).RLocker() },
+		func(b *testing.B, mk func() locker) {
 			b.ReportAllocs()
-			var rw lockdep.RWMutex
+			rl := mk()
 			for b.Loop() {
-				rw.RLock()
-				rw.RUnlock()
+				rl.Lock()
+				rl.Unlock()
 			}
 		})
-	}
 }
 
 // BenchmarkParallelIndependent: every goroutine locks a mutex of its own,

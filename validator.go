@@ -354,46 +354,34 @@ func (v *validator) cycleReport(st *held.Stack, gid int64, a graph.Acq, cy *grap
 
 // badUnlock reports unlocking a lock that no goroutine holds.
 func (v *validator) badUnlock(addr uintptr, c *Class, mode string, detail string) {
-	gid := v.table.ID()
-	fs := toFrames(stack.Frames(stack.Capture(1)))
-	st := v.table.Lookup(gid)
-	var last held.Released
-	hasLast := false
-	if st != nil {
-		last, hasLast = st.LastRelease(addr)
-	}
-	v.mu.Lock()
-	rep := Report{
-		Kind:      BadUnlock,
-		Headline:  BadUnlock.Headline(),
-		Goroutine: gid,
-		Lock:      Lock{Class: c.name, Mode: mode, At: first(fs)},
-		Detail:    detail,
-		HeldLocks: v.heldLocks(st),
-		Stack:     fs,
-	}
-	if hasLast {
-		rep.LastRelease = &Dependency{Class: v.className(last.Class), Mode: modeName(graph.Acq{Mode: last.Mode, Try: last.Try}), Goroutine: gid, Stack: v.frames(last.Site)}
-	}
-	reps := v.record(nil, rep)
-	v.mu.Unlock()
-	v.emit(reps)
+	v.reportOp(BadUnlock, addr, c, mode, detail)
 }
 
 // assertFailed reports a failed assertion about the calling goroutine.
 func (v *validator) assertFailed(c *Class, mode string, detail string) {
+	v.reportOp(Assertion, 0, c, mode, detail)
+}
+
+// reportOp reports a finding about one operation of the calling goroutine
+// on the lock at addr (a bad unlock, an assertion).
+func (v *validator) reportOp(kind Kind, addr uintptr, c *Class, mode, detail string) {
 	gid := v.table.ID()
-	fs := toFrames(stack.Frames(stack.Capture(1)))
+	fs := toFrames(stack.Frames(stack.Capture(2)))
 	st := v.table.Lookup(gid)
 	v.mu.Lock()
 	rep := Report{
-		Kind:      Assertion,
-		Headline:  Assertion.Headline(),
+		Kind:      kind,
+		Headline:  kind.Headline(),
 		Goroutine: gid,
 		Lock:      Lock{Class: c.name, Mode: mode, At: first(fs)},
 		Detail:    detail,
 		HeldLocks: v.heldLocks(st),
 		Stack:     fs,
+	}
+	if st != nil && kind == BadUnlock {
+		if last, ok := st.LastRelease(addr); ok {
+			rep.LastRelease = &Dependency{Class: v.className(last.Class), Mode: modeName(graph.Acq{Mode: last.Mode, Try: last.Try}), Goroutine: gid, Stack: v.frames(last.Site)}
+		}
 	}
 	reps := v.record(nil, rep)
 	v.mu.Unlock()

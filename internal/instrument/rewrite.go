@@ -275,14 +275,21 @@ func (r *rewriter) call(call *ast.CallExpr) {
 		return
 	}
 	r.handled[sel] = true
-	fields, byValue := embedPath(s)
-	amp := ""
-	if byValue {
-		amp = "&"
-	}
+	fields, amp := receiverParts(s)
 	site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos())
 	r.insertBefore(call.Pos(), call, implName+"."+m.impl+"("+amp)
 	r.replace(sel.X.End(), call.End(), call, fields+", "+slot+site+")")
+}
+
+// receiverParts returns what follows the receiver expression to reach the
+// mutex (the embedded fields' path) and what precedes it ("&" when the
+// mutex is reached by value).
+func receiverParts(s *types.Selection) (fields, amp string) {
+	fields, byValue := embedPath(s)
+	if byValue {
+		amp = "&"
+	}
+	return fields, amp
 }
 
 // selector rewrites method values and method expressions of sync methods:
@@ -298,11 +305,7 @@ func (r *rewriter) selector(sel *ast.SelectorExpr) {
 		return
 	}
 	r.handled[sel] = true
-	fields, byValue := embedPath(s)
-	amp := ""
-	if byValue {
-		amp = "&"
-	}
+	fields, amp := receiverParts(s)
 	if s.Kind() == types.MethodVal {
 		wrap := "Locker"
 		if m.rw {
