@@ -70,8 +70,8 @@ func Main(ctx context.Context, doc string, args []string, stdin io.Reader, stdou
 		return errUsage
 	}
 	var ee *exitError
-	if err != nil && !errors.As(err, &ee) {
-		logger.Print(err)
+	if err != nil && (!errors.As(err, &ee) || ee.err != nil) {
+		logger.Print(err) // such as "interrupted" or "build failed"
 	}
 	return err
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/golockdep/lockdep/internal/instrument"
@@ -163,6 +162,7 @@ func runGo(ctx context.Context, dir string, args []string, graphDir string, stdo
 	outW, outDone := watch(stdout, failed)
 	errW, errDone := watch(stderr, header)
 	c.Stdout, c.Stderr = outW, errW
+	ownGroup(c)
 	if err := c.Start(); err != nil {
 		return 0, false, fmt.Errorf("running go: %w", err)
 	}
@@ -173,11 +173,11 @@ func runGo(ctx context.Context, dir string, args []string, graphDir string, stdo
 	case werr = <-waited:
 	case <-ctx.Done():
 		// Interrupted: let go and the tests stop, then clean up.
-		c.Process.Signal(syscall.SIGINT)
+		interrupt(c, false)
 		select {
 		case werr = <-waited:
 		case <-time.After(10 * time.Second):
-			c.Process.Kill()
+			interrupt(c, true)
 			werr = <-waited
 		}
 	}
