@@ -49,13 +49,15 @@ func findModule(ctx context.Context, dir string) (*module, error) {
 	case env.GOMOD == "" || env.GOMOD == os.DevNull:
 		return nil, fmt.Errorf("%s is not in a Go module: run lockdep in a module (a directory with a go.mod file or below one)", dir)
 	}
-	c = exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Path}}")
-	c.Dir = dir
-	out, err = c.Output()
+	data, err := os.ReadFile(env.GOMOD)
 	if err != nil {
-		return nil, fmt.Errorf("go list -m: %w", err)
+		return nil, err
 	}
-	return &module{path: strings.TrimSpace(string(out)), dir: filepath.Dir(env.GOMOD), gomod: env.GOMOD}, nil
+	path := modfile.ModulePath(data)
+	if path == "" {
+		return nil, fmt.Errorf("%s: no module path", env.GOMOD)
+	}
+	return &module{path: path, dir: filepath.Dir(env.GOMOD), gomod: env.GOMOD}, nil
 }
 
 // writeModfile writes a copy of the module's go.mod and go.sum into work

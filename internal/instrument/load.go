@@ -85,8 +85,12 @@ func Rewrite(cfg Config) (*Result, error) {
 		l.extra = append(l.extra, re)
 	}
 
-	roots, deps, err := l.list()
-	if err != nil {
+	var roots, deps []string
+	if len(l.extra) == 0 && slices.Equal(cfg.Patterns, []string{"./..."}) && isModuleRoot(dir) {
+		// Every package of the main module is a root: no listing needed
+		// to find the others, which saves a run of go list.
+		roots = cfg.Patterns
+	} else if roots, deps, err = l.list(); err != nil {
 		return nil, err
 	}
 	var pkgs []*packages.Package
@@ -174,6 +178,12 @@ func (l *loader) list() (roots, deps []string, err error) {
 	slices.Sort(roots)
 	slices.Sort(deps)
 	return roots, deps, nil
+}
+
+// isModuleRoot reports whether dir holds a go.mod file.
+func isModuleRoot(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "go.mod"))
+	return err == nil
 }
 
 // load type-checks the packages with the given import paths.
