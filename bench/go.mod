@@ -1,6 +1,6 @@
 module github.com/golockdep/lockdep/bench
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/golockdep/lockdep v0.0.0

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -288,5 +289,39 @@ func TestUsage(t *testing.T) {
 				t.Errorf("stdout %q, stderr %q; want them to contain %q, %q", stdout.String(), stderr.String(), tc.stdout, tc.stderr)
 			}
 		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestRewritingCases runs every rewriting case (testdata/cases.txtar) under
+// the command; testdata/cases.golden lists the findings, one per case.
+func TestRewritingCases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a module")
+	}
+	dir := extract(t, "cases")
+	r := run(t, dir, "test", "-json", ".")
+	if r.code != exitFindings {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
+	}
+	var got []string
+	for _, f := range jsonFindings(t, r.stdout) {
+		got = append(got, summary(f))
+	}
+	slices.Sort(got)
+	text := strings.Join(got, "\n") + "\n"
+	golden := filepath.Join("testdata", "cases.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), text); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
