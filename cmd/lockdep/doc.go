@@ -52,6 +52,22 @@ go test runs one process per package. Each records its dependencies; lockdep
 merges them and also reports cycles that no single process saw, naming the
 package that recorded each dependency.
 
+# The graph file
+
+-o writes the merged dependency graph as one JSON object:
+
+	{
+	  "version": 1,
+	  "classes": [{"name": "example.com/pkg.Server.mu", "written": true}, ...],
+	  "dependencies": [{"from": "example.com/pkg.Server.mu", "to": "example.com/pkg.cache",
+	                    "mode": "W", "origin": "./pkg", "stack": [{"func": ..., "file": ..., "line": ...}]}, ...],
+	  "findings": [ ... the reports, as -json prints them ... ]
+	}
+
+A dependency says that "from" was held while "to" was acquired, for writing
+(W) or reading (R), first by the tests of package "origin" at "stack";
+"written" says a class was ever write-locked. Field names are stable.
+
 # Exit codes
 
 	0  tests passed (or the program exited 0) and there were no findings
