@@ -62,6 +62,7 @@ func newValidator(l limits) *validator {
 	var ev *events.Writer
 	if graphDir != "" {
 		ev = events.NewWriter(graphDir)
+		ev.Start()
 	}
 	return &validator{
 		events:    ev,

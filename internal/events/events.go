@@ -74,24 +74,36 @@ type Writer struct {
 // NewWriter returns a writer for dir; the file is created on first use.
 func NewWriter(dir string) *Writer { return &Writer{dir: dir} }
 
+// Start creates the file, so that a process that records nothing is still
+// counted.
+func (w *Writer) Start() {
+	if w.f == nil && w.err == nil {
+		w.open()
+	}
+}
+
 // Write appends e and flushes it to the file.
 func (w *Writer) Write(e Event) {
+	if w.f == nil && w.err == nil {
+		w.open()
+	}
 	if w.err != nil {
 		return
-	}
-	if w.f == nil {
-		w.f, w.err = os.CreateTemp(w.dir, fmt.Sprintf("%d-*.jsonl", os.Getpid()))
-		if w.err != nil {
-			fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_GRAPH: %v\n", w.err)
-			return
-		}
-		w.w = bufio.NewWriter(w.f)
-		wd, _ := os.Getwd()
-		w.Write(Event{Process: &Process{Version: Version, PID: os.Getpid(), Dir: wd, Args: os.Args}})
 	}
 	b, _ := json.Marshal(e)
 	w.w.Write(append(b, '\n'))
 	w.err = w.w.Flush()
+}
+
+func (w *Writer) open() {
+	w.f, w.err = os.CreateTemp(w.dir, fmt.Sprintf("%d-*.jsonl", os.Getpid()))
+	if w.err != nil {
+		fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_GRAPH: %v\n", w.err)
+		return
+	}
+	w.w = bufio.NewWriter(w.f)
+	wd, _ := os.Getwd()
+	w.Write(Event{Process: &Process{Version: Version, PID: os.Getpid(), Dir: wd, Args: os.Args}})
 }
 
 // File is the record of one process.
