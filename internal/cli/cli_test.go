@@ -103,13 +103,10 @@ func summary(r lockdep.Report) string {
 	return r.Kind.String() + " " + strings.Join(cs, " ")
 }
 
-func TestExamples(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the examples")
-	}
-	root, _ := filepath.Abs("../..")
-	before := snapshot(t, filepath.Join(root, "examples"))
-	r := run(t, root, "test", "-json", "./examples/...")
+// summaries checks that a -json run exited with findings and returns one
+// sorted summary line per finding.
+func summaries(t *testing.T, r result) []string {
+	t.Helper()
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
 	}
@@ -118,6 +115,17 @@ func TestExamples(t *testing.T) {
 		got = append(got, summary(f))
 	}
 	slices.Sort(got)
+	return got
+}
+
+func TestExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the examples")
+	}
+	root, _ := filepath.Abs("../..")
+	before := snapshot(t, filepath.Join(root, "examples"))
+	r := run(t, root, "test", "-json", "./examples/...")
+	got := summaries(t, r)
 	want := []string{
 		"circular github.com/golockdep/lockdep/examples/abba.Store.mu github.com/golockdep/lockdep/examples/abba.Cache.mu",
 		"circular github.com/golockdep/lockdep/examples/hotplug.Device.structMu github.com/golockdep/lockdep/examples/hotplug.MM.mmapSem github.com/golockdep/lockdep/examples/hotplug.PerfContext.mu github.com/golockdep/lockdep/examples/hotplug.pmusLock github.com/golockdep/lockdep/examples/hotplug.cpuHotplugLock",
@@ -302,14 +310,7 @@ func TestRewritingCases(t *testing.T) {
 	}
 	dir := extract(t, "cases")
 	r := run(t, dir, "test", "-json", ".")
-	if r.code != exitFindings {
-		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
-	}
-	var got []string
-	for _, f := range jsonFindings(t, r.stdout) {
-		got = append(got, summary(f))
-	}
-	slices.Sort(got)
+	got := summaries(t, r)
 	text := strings.Join(got, "\n") + "\n"
 	golden := filepath.Join("testdata", "cases.golden")
 	if *update {
