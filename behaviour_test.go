@@ -512,3 +512,26 @@ func TestVetCopylocks(t *testing.T) {
 		t.Errorf("go vet did not flag the copy (err %v):\n%s", err, out)
 	}
 }
+
+// TestRecurringFindingBounded: a finding repeated a thousand times is
+// reported once and keeps no more memory than the first time.
+func TestRecurringFindingBounded(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	class := lockdep.NewClass("A")
+	a1, a2 := new(lockdep.Mutex), new(lockdep.Mutex)
+	a1.SetClass(class)
+	a2.SetClass(class)
+	a1.Lock()
+	a2.MightLock()
+	traces := lockdep.Traces()
+	for range 1000 {
+		a2.MightLock()
+	}
+	a1.Unlock()
+	if got := lockdep.Traces(); got != traces {
+		t.Errorf("stacks kept: %d after the first report, %d after 1,000 more", traces, got)
+	}
+	if fs := lockdep.Findings(); len(fs) != 1 {
+		t.Errorf("%d findings, want 1", len(fs))
+	}
+}

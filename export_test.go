@@ -47,3 +47,11 @@ func Stats() (classes, edges, chains int) {
 	defer v.mu.Unlock()
 	return v.g.NumClasses(), v.g.NumEdges(), v.g.Chains.Len()
 }
+
+// Traces returns how many stacks the validator keeps.
+func Traces() int {
+	v := theValidator()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.traces)
+}

@@ -162,14 +162,22 @@ func (v *validator) miss(st *held.Stack, gid int64, a graph.Acq, key uint64) (ui
 	if v.dead.Load() {
 		return 0, nil
 	}
-	tid := v.addTrace(pcs)
-	res, err := v.g.Validate(st.Acqs(nil), a, gid, func() uint64 { return tid })
+	// The stack is kept only if a dependency or the chain cache refers to
+	// it: a recurring finding (an uncached chain) must not grow memory.
+	var tid uint64
+	trace := func() uint64 {
+		if tid == 0 {
+			tid = v.addTrace(pcs)
+		}
+		return tid
+	}
+	res, err := v.g.Validate(st.Acqs(nil), a, gid, trace)
 	if err != nil {
 		v.stopLocked(err)
 		return tid, nil
 	}
 	if v.events != nil {
-		v.logChanges(res, a, gid, tid)
+		v.logChanges(res, a)
 	}
 	var reps []Report
 	if r := res.Recursion; r != nil {
@@ -181,7 +189,7 @@ func (v *validator) miss(st *held.Stack, gid int64, a graph.Acq, key uint64) (ui
 	if res.Recursion == nil && len(res.Cycles) == 0 {
 		// A chain with a finding stays uncached so that it is checked
 		// again (a later same-instance recursion is a different problem).
-		if err := v.g.Chains.Insert(key, tid); err != nil {
+		if err := v.g.Chains.Insert(key, trace()); err != nil {
 			v.stopLocked(err)
 		}
 	}
@@ -391,7 +399,7 @@ func (v *validator) reportOp(kind Kind, addr uintptr, c *Class, mode, detail str
 
 // logChanges records new dependencies and a first write lock in the
 // process's event file. Called with mu held.
-func (v *validator) logChanges(res graph.Result, a graph.Acq, gid int64, tid uint64) {
+func (v *validator) logChanges(res graph.Result, a graph.Acq) {
 	frames := func(t uint64) []stack.Frame {
 		if t == 0 || t > uint64(len(v.traces)) {
 			return nil
