@@ -268,8 +268,10 @@ type release struct {
 }
 
 // maxPending bounds the list of unclaimed releases; beyond it the oldest
-// are dropped (their holder did not run a lock operation in the meantime).
-const maxPending = 1024
+// are dropped (their holder did not run a lock operation in the meantime,
+// typically because it exited). It also bounds the work of a post and of
+// a goroutine's first operation after one.
+const maxPending = 256
 
 // Post announces that addr, held in mode by some goroutine other than the
 // caller, was released. The holder drops the entry before its next
@@ -297,6 +299,9 @@ func (t *Table) Post(addr uintptr, mode graph.Mode) {
 // took the lock after the release holds it anew.
 func (t *Table) apply(st *Stack, p *releases) {
 	st.seen = p
+	if len(st.Entries) == 0 {
+		return // nothing held: nothing to release
+	}
 	for _, r := range p.list {
 		if r.claimed.Load() {
 			continue
