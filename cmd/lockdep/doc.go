@@ -90,5 +90,8 @@ environment apply as usual.
   - cgo files are not instrumented (a note says which).
   - Locks reached only through a pointer parameter are classed by that
     parameter (pkg/path.Func.param), not by where the mutex was declared.
+  - Locks taken through a type parameter, through a value that escaped into
+    an empty interface, or through a pointer to a struct that embeds a mutex
+    and escaped as a sync.Locker are not validated.
 */
 package main
