@@ -76,6 +76,20 @@ func snapshot(t *testing.T, dir string) map[string][32]byte {
 	return m
 }
 
+// watchTree snapshots dir and returns a check, to call after a run, that
+// fails t unless every file under dir is as it was: the command must never
+// write to the user's tree.
+func watchTree(t *testing.T, dir string) (unchanged func()) {
+	t.Helper()
+	before := snapshot(t, dir)
+	return func() {
+		t.Helper()
+		if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+			t.Errorf("%s changed during the run (-before +after):\n%s", dir, diff)
+		}
+	}
+}
+
 func jsonFindings(t *testing.T, out string) []lockdep.Report {
 	t.Helper()
 	var reps []lockdep.Report
@@ -123,7 +137,7 @@ func TestExamples(t *testing.T) {
 		t.Skip("builds and runs the examples")
 	}
 	root, _ := filepath.Abs("../..")
-	before := snapshot(t, filepath.Join(root, "examples"))
+	unchanged := watchTree(t, filepath.Join(root, "examples"))
 	r := run(t, root, "test", "-json", "./examples/...")
 	got := summaries(t, r)
 	want := []string{
@@ -140,9 +154,7 @@ func TestExamples(t *testing.T) {
 	if !strings.Contains(r.stderr, "lockdep: 6 findings (circular 3, recursive 3, bad unlock 0) in 6 packages;") {
 		t.Errorf("summary line missing:\n%s", r.stderr)
 	}
-	if diff := cmp.Diff(before, snapshot(t, filepath.Join(root, "examples"))); diff != "" {
-		t.Errorf("the examples changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 func TestCleanModule(t *testing.T) {
@@ -150,7 +162,7 @@ func TestCleanModule(t *testing.T) {
 		t.Skip("builds and runs a module")
 	}
 	dir := extract(t, "clean")
-	before := snapshot(t, dir)
+	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "./...")
 	if r.code != 0 {
 		t.Fatalf("exit %d on correct locking\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
@@ -158,9 +170,7 @@ func TestCleanModule(t *testing.T) {
 	if strings.Contains(r.stdout, "WARNING") {
 		t.Errorf("reports on correct locking:\n%s", r.stdout)
 	}
-	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
-		t.Errorf("the module changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 func TestCrossPackageCycle(t *testing.T) {
@@ -251,7 +261,7 @@ func TestBuildError(t *testing.T) {
 		t.Skip("builds a module")
 	}
 	dir := extract(t, "broken")
-	before := snapshot(t, dir)
+	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "./...")
 	if r.code != exitUsage {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitUsage, r.stderr)
@@ -259,9 +269,7 @@ func TestBuildError(t *testing.T) {
 	if !strings.Contains(r.stderr, "broken.go:10") {
 		t.Errorf("stderr lacks the compiler's position:\n%s", r.stderr)
 	}
-	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
-		t.Errorf("the module changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 func TestUsage(t *testing.T) {

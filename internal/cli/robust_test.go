@@ -47,7 +47,7 @@ func TestInterrupt(t *testing.T) {
 	}
 
 	dir := extract(t, "interrupt")
-	before := snapshot(t, dir)
+	unchanged := watchTree(t, dir)
 	tmp := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	c := exec.Command(bin, "test", "./...")
@@ -113,9 +113,7 @@ func TestInterrupt(t *testing.T) {
 	if err := test.Signal(syscall.Signal(0)); err == nil {
 		t.Errorf("the test binary (pid %d) still runs after lockdep exited", pid)
 	}
-	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
-		t.Errorf("the module changed:\n%s", diff)
-	}
+	unchanged()
 	left, _ := filepath.Glob(filepath.Join(tmp, "*"))
 	if len(left) > 0 {
 		t.Errorf("left in TMPDIR: %v", left)
@@ -149,7 +147,7 @@ func TestKeepWork(t *testing.T) {
 	}
 	t.Setenv("TMPDIR", t.TempDir()) // the kept directory goes away with it
 	dir := extract(t, "crosspkg")
-	before := snapshot(t, dir)
+	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "-work", "./...")
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
@@ -211,9 +209,7 @@ func TestKeepWork(t *testing.T) {
 	if recs, _ := filepath.Glob(filepath.Join(work, "graph", "*.jsonl")); len(recs) != 2 {
 		t.Errorf("graph records %v, want one per package", recs)
 	}
-	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
-		t.Errorf("the module changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 // TestTempDirRemoved checks the contrary: without -work, nothing is left.
@@ -250,7 +246,7 @@ func TestWorkspace(t *testing.T) {
 		t.Skip("builds and runs a module")
 	}
 	dir := filepath.Join(extract(t, "workspace"), "m")
-	before := snapshot(t, filepath.Dir(dir))
+	unchanged := watchTree(t, filepath.Dir(dir))
 
 	t.Setenv("GOWORK", "")
 	r := run(t, dir, "test", "./...")
@@ -266,9 +262,7 @@ func TestWorkspace(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("with GOWORK=off: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if diff := cmp.Diff(before, snapshot(t, filepath.Dir(dir))); diff != "" {
-		t.Errorf("the workspace changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 // TestVendorDirectory checks that a module with a vendor directory runs:
@@ -279,7 +273,7 @@ func TestVendorDirectory(t *testing.T) {
 		t.Skip("builds and runs a module")
 	}
 	dir := extract(t, "vendored")
-	before := snapshot(t, dir)
+	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "./...")
 	if r.code != 0 {
 		t.Errorf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
@@ -287,9 +281,7 @@ func TestVendorDirectory(t *testing.T) {
 	if !strings.Contains(r.stdout, "ok  \texample.com/vendored") {
 		t.Errorf("the test did not run:\n%s", r.stdout)
 	}
-	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
-		t.Errorf("the module changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 // TestRun runs a program with lockdep run.
@@ -298,7 +290,7 @@ func TestRun(t *testing.T) {
 		t.Skip("builds and runs a program")
 	}
 	dir := extract(t, "app")
-	before := snapshot(t, dir)
+	unchanged := watchTree(t, dir)
 
 	t.Run("ABBA", func(t *testing.T) {
 		r := run(t, dir, "run", "-json", "./cmd/app")
@@ -337,9 +329,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("findings without locking:\n%s", r.stdout)
 		}
 	})
-	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
-		t.Errorf("the module changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 // TestRequiresLockdep runs a module whose go.mod already requires and
@@ -361,7 +351,7 @@ func TestRequiresLockdep(t *testing.T) {
 	if err := os.WriteFile(gomod, bytes.ReplaceAll(b, []byte("LOCKDEP_ROOT"), []byte(root)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, dir)
+	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "-json", "./...", "-v")
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitFindings, r.stdout, r.stderr)
@@ -372,9 +362,7 @@ func TestRequiresLockdep(t *testing.T) {
 			t.Errorf("go test output lacks %q:\n%s", want, r.stderr)
 		}
 	}
-	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
-		t.Errorf("the module changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 // TestExtraPackages checks -pkg: an inversion inside a dependency module
@@ -384,7 +372,7 @@ func TestExtraPackages(t *testing.T) {
 		t.Skip("builds and runs a module")
 	}
 	dir := extract(t, "pkgdep")
-	before := snapshot(t, dir)
+	unchanged := watchTree(t, dir)
 
 	r := run(t, dir, "test", "-json", "./...")
 	if r.code != 0 {
@@ -399,9 +387,7 @@ func TestExtraPackages(t *testing.T) {
 		t.Fatalf("with -pkg: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitFindings, r.stdout, r.stderr)
 	}
 	wantCycle(t, r.stdout, "example.com/dep.a", "example.com/dep.b")
-	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
-		t.Errorf("the module changed:\n%s", diff)
-	}
+	unchanged()
 }
 
 // wantCycle checks that the JSON lines in out are one circular finding
