@@ -96,7 +96,8 @@ func TestModes(t *testing.T) {
 		b.Unlock()
 		a.Unlock()
 		b.Lock()
-		defer b.Unlock()
+		a.Lock() // closes the cycle, which rests on this hold of b
+		a.Unlock()
 		func() {
 			defer func() {
 				r, ok := recover().(lockdep.Report)
@@ -104,13 +105,46 @@ func TestModes(t *testing.T) {
 					t.Errorf("recovered %v, want a circular Report", r)
 				}
 			}()
-			a.Lock() // panics before it locks
+			b.Unlock() // ends the hold by its owner: confirmed, panics
+			t.Error("Unlock did not panic")
+		}()
+		if !b.TryLock() {
+			t.Fatal("the panicking Unlock left the mutex locked")
+		}
+		b.Unlock()
+	})
+	t.Run("panic-deadlock-in-progress", func(t *testing.T) {
+		// An acquisition that closes a cycle and then waits longer than
+		// the settle time panics in its own goroutine, before it blocks
+		// for good.
+		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Panic)()
+		a, b := classed("A"), classed("B")
+		a.Lock()
+		b.Lock()
+		b.Unlock()
+		a.Unlock()
+		held := make(chan struct{})
+		release := make(chan struct{})
+		go func() {
+			a.Lock() // another goroutine holds A meanwhile
+			close(held)
+			<-release
+			a.Unlock()
+		}()
+		<-held
+		b.Lock()
+		func() {
+			defer func() {
+				r, ok := recover().(lockdep.Report)
+				if !ok || r.Kind != lockdep.Circular {
+					t.Errorf("recovered %v, want a circular Report", r)
+				}
+			}()
+			a.Lock()
 			t.Error("Lock did not panic")
 		}()
-		if !a.TryLock() {
-			t.Fatal("the panicking Lock left the mutex locked")
-		}
-		a.Unlock()
+		close(release)
+		b.Unlock()
 	})
 	t.Run("exit", func(t *testing.T) {
 		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Exit)()
@@ -319,8 +353,17 @@ func TestStressHandoff(t *testing.T) {
 	wg.Wait()
 	close(handoff)
 	unlockers.Wait()
-	// Every goroutine released everything: B then A is a fresh order
-	// that closes a real cycle, found once.
+	// Every goroutine released everything, and every A was handed off:
+	// A → B was withdrawn each time, since A may have been handed over
+	// before B was taken. One goroutine that takes A then B and releases
+	// both itself makes A → B real; B then A closes a cycle, found once.
+	if fs := findings(); len(fs) != 0 {
+		t.Fatalf("findings after the hand-offs: %v", fs)
+	}
+	locks[1].Lock()
+	b.Lock()
+	b.Unlock()
+	locks[1].Unlock()
 	b.Lock()
 	locks[0].Lock()
 	locks[0].Unlock()
@@ -339,14 +382,14 @@ func TestBounds(t *testing.T) {
 		run     func()
 		message string
 	}{
-		{"classes", lockdep.NewLimits(3, 100, 100, 48, 64), func() {
+		{"classes", lockdep.Limits{Classes: 3, Dependencies: 100, Chains: 100, Depth: 48, Goroutines: 64}, func() {
 			for range 5 {
 				var m lockdep.Mutex
 				m.Lock()
 				m.Unlock()
 			}
 		}, "lockdep: more than 3 lock classes; validation is off from here on (raise LOCKDEP_MAX_CLASSES)\n"},
-		{"dependencies", lockdep.NewLimits(100, 2, 100, 48, 64), func() {
+		{"dependencies", lockdep.Limits{Classes: 100, Dependencies: 2, Chains: 100, Depth: 48, Goroutines: 64}, func() {
 			ms := make([]lockdep.Mutex, 5)
 			for i := range ms {
 				ms[i].Lock()
@@ -355,14 +398,14 @@ func TestBounds(t *testing.T) {
 				ms[i].Unlock()
 			}
 		}, "lockdep: more than 2 lock dependencies; validation is off from here on (raise LOCKDEP_MAX_DEPENDENCIES)\n"},
-		{"chains", lockdep.NewLimits(100, 100, 2, 48, 64), func() {
+		{"chains", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 2, Depth: 48, Goroutines: 64}, func() {
 			for range 4 {
 				var m lockdep.Mutex
 				m.Lock()
 				m.Unlock()
 			}
 		}, "lockdep: more than 2 lock chains; validation is off from here on (raise LOCKDEP_MAX_CHAINS)\n"},
-		{"depth", lockdep.NewLimits(100, 100, 100, 3, 64), func() {
+		{"depth", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 100, Depth: 3, Goroutines: 64}, func() {
 			ms := make([]lockdep.Mutex, 5)
 			for i := range ms {
 				ms[i].Lock()
@@ -463,7 +506,7 @@ func TestEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], `{"kind":"circular","headline":"possible circular locking dependency detected"`) {
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], `{"version":1,"kind":"circular","headline":"possible circular locking dependency detected"`) {
 		t.Errorf("LOCKDEP_JSON file holds:\n%s", b)
 	}
 }

@@ -1,13 +1,10 @@
 package lockdep
 
-import (
-	"strconv"
-	"sync/atomic"
-)
+import "github.com/golockdep/lockdep/internal/validate"
 
 // MaxSubclasses is the number of subclasses a class has: LockNested and
 // RLockNested take a subclass in [0, MaxSubclasses).
-const MaxSubclasses = 8
+const MaxSubclasses = validate.MaxSubclasses
 
 // A Class is a lock class: the unit the validator orders. All locks given
 // the same Class share one place in the dependency graph, so taking two of
@@ -17,29 +14,24 @@ const MaxSubclasses = 8
 //
 // Create classes with NewClass, typically as package-level variables, one
 // per kind of lock (a struct field, a global): the class name appears in
-// reports. A Class is safe for concurrent use and never changes.
+// reports. A Class is safe for concurrent use and never changes; it must
+// not be copied.
 type Class struct {
-	name     string
-	instance bool // the class of one lock used without a Class
-	// ids holds, per subclass, the validator generation (high 32 bits)
-	// and graph ID (low 32 bits) the subclass was registered with.
-	ids [MaxSubclasses]atomic.Uint64
+	c validate.Class
 }
 
-// NewClass returns a new class with the given name. Two classes with the
-// same name are still distinct; name them after the lock's declaration,
-// such as "example.com/pkg.Server.mu".
-func NewClass(name string) *Class { return &Class{name: name} }
+// NewClass returns a new class with the given name. Name classes after the
+// lock's declaration, such as "example.com/pkg.Server.mu". Two classes
+// made with the same name are still distinct; reports name the second
+// "name#2", the third "name#3", and so on.
+func NewClass(name string) *Class {
+	c := new(Class)
+	c.c.Init(name)
+	return c
+}
 
 // Name returns the name given to NewClass.
-func (c *Class) Name() string { return c.name }
+func (c *Class) Name() string { return c.c.Name() }
 
 // String returns the class name.
-func (c *Class) String() string { return c.name }
-
-func (c *Class) subName(sub int) string {
-	if sub == 0 {
-		return c.name
-	}
-	return c.name + "/" + strconv.Itoa(sub)
-}
+func (c *Class) String() string { return c.c.Name() }

@@ -43,6 +43,7 @@ func ExampleRWMutex_RLock() {
 func ExampleClass() {
 	lockdep.Configure(lockdep.Output(nil), lockdep.OnReport(func(r lockdep.Report) {
 		fmt.Println(r.Kind, r.Detail)
+		fmt.Println(r.Advice)
 	}))
 	defer lockdep.Configure(lockdep.OnReport(nil))
 
@@ -65,7 +66,8 @@ func ExampleClass() {
 	parent.Unlock()
 	// Output:
 	// nested: fine
-	// recursive Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock. If the nesting is deliberate, take the inner lock with LockNested.
+	// recursive Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock.
+	// May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested.
 }
 
 func ExampleReport() {

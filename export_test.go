@@ -1,57 +1,38 @@
 package lockdep
 
-import "io"
+import (
+	"time"
+
+	"github.com/golockdep/lockdep/internal/validate"
+)
 
 // Limits exposes the validator's bounds to tests.
-type Limits = limits
+type Limits = validate.Limits
 
 // DefaultLimits are the bounds without LOCKDEP_MAX_* settings.
-var DefaultLimits = defaultLimits
+var DefaultLimits = validate.DefaultLimits
+
+// TestSettle is the settle time of the validators tests make: long enough
+// for a hand-off in flight to complete, short enough that a test of a
+// deadlock in progress does not wait a second.
+const TestSettle = 50 * time.Millisecond
 
 // Fresh installs a new validator with the given bounds, in Warn mode with
 // text output discarded, and returns a function that restores the previous
 // configuration and validator. Tests using it must not run in parallel.
 func Fresh(l Limits, opts ...Option) (restore func()) {
-	validatorMu.Lock()
-	prev, prevActive := current, active.Load()
-	current = newValidator(l)
-	validatorMu.Unlock()
-	prevCfg := cfg.Load()
-	cfg.Store(defaultConfig())
-	Configure(append([]Option{Warn, Output(io.Discard)}, opts...)...)
-	return func() {
-		cfg.Store(prevCfg)
-		validatorMu.Lock()
-		current = prev
-		validatorMu.Unlock()
-		setActive(prevActive)
-	}
+	v := validate.New(l)
+	v.SetSettle(TestSettle)
+	restore = validate.Replace(v, validate.Config{Mode: validate.Warn})
+	Configure(opts...)
+	return restore
 }
 
 // SetExit replaces os.Exit for the Exit mode.
-func SetExit(f func(int)) (restore func()) {
-	prev := exit
-	exit = f
-	return func() { exit = prev }
-}
-
-// SetLimitsForTest sets the field names of Limits.
-func NewLimits(classes, edges, chains, depth, goroutines int) Limits {
-	return limits{classes: classes, edges: edges, chains: chains, depth: depth, goroutines: goroutines}
-}
+func SetExit(f func(int)) (restore func()) { return validate.SetExit(f) }
 
 // Stats returns the validator's class, edge and chain counts.
-func Stats() (classes, edges, chains int) {
-	v := theValidator()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.g.NumClasses(), v.g.NumEdges(), v.g.Chains.Len()
-}
+func Stats() (classes, edges, chains int) { return validate.Current().Stats() }
 
 // Traces returns how many stacks the validator keeps.
-func Traces() int {
-	v := theValidator()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return len(v.traces)
-}
+func Traces() int { return validate.Current().Traces() }

@@ -5,7 +5,8 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/internal/validate"
 )
 
 // A Mutex is a mutual exclusion lock whose use is validated: a drop-in
@@ -22,21 +23,19 @@ import (
 // Go's fatal error on unlocking an unlocked mutex.
 type Mutex struct {
 	mu    sync.Mutex
-	class atomic.Pointer[Class]
+	class atomic.Pointer[validate.Class]
 }
 
 var _ sync.Locker = (*Mutex)(nil)
 
 func (m *Mutex) addr() uintptr { return uintptr(unsafe.Pointer(m)) }
 
-func (m *Mutex) classOf(v *validator) *Class {
+// classOf returns m's class, making its own on first use (pc: where).
+func (m *Mutex) classOf(pc uintptr) *validate.Class {
 	if c := m.class.Load(); c != nil {
 		return c
 	}
-	c := v.instanceClass("Mutex")
-	if m.class.CompareAndSwap(nil, c) {
-		return c
-	}
+	m.class.CompareAndSwap(nil, validate.InstanceClass("Mutex", pc))
 	return m.class.Load()
 }
 
@@ -45,46 +44,62 @@ func (m *Mutex) classOf(v *validator) *Class {
 // shared by all locks that play the same role.
 func (m *Mutex) SetClass(c *Class) {
 	if c != nil {
-		m.class.Store(c)
+		m.class.Store(&c.c)
 	}
 }
 
+// The methods that validate are not inlined: each reads its caller's
+// address, the exact site reports show, from its own frame.
+
 // Lock locks m, as [sync.Mutex.Lock]. Before it blocks, it reports
 // recursive locking and circular dependencies the acquisition creates.
+//
+//go:noinline
 func (m *Mutex) Lock() {
-	if v := active.Load(); v != nil {
-		st := v.acquire(m.addr(), m.classOf(v), 0, graph.Write, false)
-		m.mu.Lock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		m.lock(v, 0, stack.Caller())
 		return
 	}
 	m.mu.Lock()
 }
 
 // LockNested locks m as a subclass of its class, for deliberate nesting of
-// locks of one class (parent before child, hand-over-hand): a lock taken
-// with subclass 1 while one of subclass 0 is held is not recursive locking.
-// Subclasses are ordered like classes. subclass must be in [0,
-// MaxSubclasses); larger values are treated as MaxSubclasses-1.
+// locks of one class (parent before child, accounts in ID order): a lock
+// taken with subclass 1 while one of subclass 0 is held is not recursive
+// locking. Subclasses are ordered like classes. subclass must be in [0,
+// MaxSubclasses); another value is reported, and then validated as
+// MaxSubclasses-1.
+//
+//go:noinline
 func (m *Mutex) LockNested(subclass int) {
-	if v := active.Load(); v != nil {
-		st := v.acquire(m.addr(), m.classOf(v), clampSub(subclass), graph.Write, false)
-		m.mu.Lock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		m.lock(v, subclass, stack.Caller())
 		return
 	}
 	m.mu.Lock()
 }
 
+func (m *Mutex) lock(v *validate.Validator, sub int, pc uintptr) {
+	st, p := v.Acquire(m.addr(), m.classOf(pc), sub, validate.Write, false, pc, nil)
+	if p == nil || !v.Settle(p, (*validate.MutexLock)(&m.mu)) {
+		m.mu.Lock()
+	}
+	st.Held()
+}
+
 // TryLock tries to lock m, as [sync.Mutex.TryLock]. A successful TryLock
 // cannot block, so it adds no dependency on locks already held; locks
 // taken while it is held depend on it as usual.
+//
+//go:noinline
 func (m *Mutex) TryLock() bool {
 	if !m.mu.TryLock() {
 		return false
 	}
-	if v := active.Load(); v != nil {
-		v.acquire(m.addr(), m.classOf(v), 0, graph.Write, true).Held()
+	if v := validate.Active(); v != nil {
+		pc := stack.Caller()
+		st, _ := v.Acquire(m.addr(), m.classOf(pc), 0, validate.Write, true, pc, nil)
+		st.Held()
 	}
 	return true
 }
@@ -92,45 +107,49 @@ func (m *Mutex) TryLock() bool {
 // Unlock unlocks m, as [sync.Mutex.Unlock]. m may be unlocked by another
 // goroutine than the one that locked it. Unlocking an unlocked mutex is
 // reported, and then is Go's usual fatal error.
+//
+//go:noinline
 func (m *Mutex) Unlock() {
-	if v := active.Load(); v != nil && !v.release(m.addr(), graph.Write) {
-		if m.mu.TryLock() {
-			m.mu.Unlock()
-			v.badUnlock(m.addr(), m.classOf(v), "W", "The mutex is not locked.")
-		} else {
-			v.handoff(m.addr(), graph.Write)
+	if v := validate.Active(); v != nil {
+		pc := stack.Caller()
+		reps := v.Release(m.addr(), m.classOf(pc), validate.Write, pc, nil, (*validate.MutexLock)(&m.mu))
+		m.mu.Unlock()
+		if reps != nil {
+			v.Emit(reps)
 		}
+		return
 	}
 	m.mu.Unlock()
 }
 
 // AssertHeld reports a finding unless the calling goroutine holds m.
+//
+//go:noinline
 func (m *Mutex) AssertHeld() {
-	if v := active.Load(); v != nil && !v.holds(m.addr(), graph.Write) {
-		v.assertFailed(m.classOf(v), "W", "the lock is not held by this goroutine")
+	if v := validate.Active(); v != nil && !v.Holds(m.addr(), validate.Write) {
+		pc := stack.Caller()
+		v.AssertFailed(m.classOf(pc), "W", pc, "the lock is not held by this goroutine")
 	}
 }
 
 // AssertNotHeld reports a finding if the calling goroutine holds m.
+//
+//go:noinline
 func (m *Mutex) AssertNotHeld() {
-	if v := active.Load(); v != nil && v.holds(m.addr(), graph.Write) {
-		v.assertFailed(m.classOf(v), "W", "the lock is held by this goroutine")
+	if v := validate.Active(); v != nil && v.Holds(m.addr(), validate.Write) {
+		pc := stack.Caller()
+		v.AssertFailed(m.classOf(pc), "W", pc, "the lock is held by this goroutine")
 	}
 }
 
 // MightLock records the dependencies that locking m here would create, and
 // reports what that lock would, without locking it: for paths that lock m
 // only sometimes.
+//
+//go:noinline
 func (m *Mutex) MightLock() {
-	if v := active.Load(); v != nil {
-		v.acquire(m.addr(), m.classOf(v), 0, graph.Write, false)
-		v.release(m.addr(), graph.Write) // validated, never held
+	if v := validate.Active(); v != nil {
+		pc := stack.Caller()
+		v.MightLock(m.addr(), m.classOf(pc), validate.Write, pc)
 	}
-}
-
-func clampSub(s int) int {
-	if s < 0 || s >= MaxSubclasses {
-		return MaxSubclasses - 1
-	}
-	return s
 }

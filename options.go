@@ -2,15 +2,14 @@ package lockdep
 
 import (
 	"io"
-	"os"
-	"sync"
-	"sync/atomic"
+
+	"github.com/golockdep/lockdep/internal/validate"
 )
 
 // An Option configures the validator; pass options to Configure. Options
 // are made only by this package: the Mode constants, Output and OnReport.
 type Option interface {
-	apply(*config)
+	apply(*validate.Config)
 }
 
 // Mode says what the validator does on a finding. A Mode is an Option.
@@ -18,14 +17,14 @@ type Mode int
 
 const (
 	// Warn prints each new finding and carries on. The default.
-	Warn Mode = iota
+	Warn Mode = Mode(validate.Warn)
 	// Panic prints each new finding, then panics with the Report in the
 	// goroutine that made the operation.
-	Panic
+	Panic Mode = Mode(validate.Panic)
 	// Exit prints each new finding, then exits the process with status 66.
-	Exit
+	Exit Mode = Mode(validate.Exit)
 	// Off turns validation off: locks are plain sync locks plus one branch.
-	Off
+	Off Mode = Mode(validate.Off)
 )
 
 var modeNames = [...]string{Warn: "warn", Panic: "panic", Exit: "exit", Off: "off"}
@@ -38,7 +37,7 @@ func (m Mode) String() string {
 	return "Mode(?)"
 }
 
-func (m Mode) apply(c *config) { c.mode = m }
+func (m Mode) apply(c *validate.Config) { c.Mode = validate.Mode(m) }
 
 // Output sends the text form of each new finding to w instead of
 // os.Stderr. A nil w discards the text; callbacks and Findings still see
@@ -47,11 +46,11 @@ func Output(w io.Writer) Option { return outputOption{w} }
 
 type outputOption struct{ w io.Writer }
 
-func (o outputOption) apply(c *config) {
+func (o outputOption) apply(c *validate.Config) {
 	if o.w == nil {
 		o.w = io.Discard
 	}
-	c.out = o.w
+	c.Out = o.w
 }
 
 // OnReport sets the function called with each new finding, after its text
@@ -62,20 +61,7 @@ func OnReport(f func(Report)) Option { return reportOption{f} }
 
 type reportOption struct{ f func(Report) }
 
-func (o reportOption) apply(c *config) { c.onReport = o.f }
-
-// config is swapped as a whole; a published config is never changed.
-type config struct {
-	mode     Mode
-	out      io.Writer
-	jsonPath string
-	onReport func(Report)
-}
-
-var (
-	cfg       atomic.Pointer[config]
-	configure sync.Mutex // serialises Configure
-)
+func (o reportOption) apply(c *validate.Config) { c.OnReport = o.f }
 
 // Configure changes the validator's configuration: each option replaces
 // the setting it names. Safe for concurrent use.
@@ -84,23 +70,11 @@ var (
 // validates locks acquired from then on. Once a bound has switched the
 // validator off, it stays off.
 func Configure(opts ...Option) {
-	configure.Lock()
-	defer configure.Unlock()
-	c := *cfg.Load()
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
+	validate.Configure(func(c *validate.Config) {
+		for _, o := range opts {
+			if o != nil {
+				o.apply(c)
+			}
 		}
-	}
-	cfg.Store(&c)
-	if c.mode == Off {
-		setActive(nil)
-		return
-	}
-	v := theValidator()
-	if !v.dead.Load() {
-		setActive(v)
-	}
+	})
 }
-
-func defaultConfig() *config { return &config{mode: Warn, out: os.Stderr} }

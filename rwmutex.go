@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/internal/validate"
 )
 
 // An RWMutex is a reader/writer mutual exclusion lock whose use is
@@ -20,37 +22,34 @@ import (
 // write-locked somewhere.
 type RWMutex struct {
 	rw    sync.RWMutex
-	class atomic.Pointer[Class]
+	class atomic.Pointer[validate.Class]
 }
 
 var _ sync.Locker = (*RWMutex)(nil)
 
 func (rw *RWMutex) addr() uintptr { return uintptr(unsafe.Pointer(rw)) }
 
-func (rw *RWMutex) classOf(v *validator) *Class {
+func (rw *RWMutex) classOf(pc uintptr) *validate.Class {
 	if c := rw.class.Load(); c != nil {
 		return c
 	}
-	c := v.instanceClass("RWMutex")
-	if rw.class.CompareAndSwap(nil, c) {
-		return c
-	}
+	rw.class.CompareAndSwap(nil, validate.InstanceClass("RWMutex", pc))
 	return rw.class.Load()
 }
 
 // SetClass sets the lock's class; see [Mutex.SetClass].
 func (rw *RWMutex) SetClass(c *Class) {
 	if c != nil {
-		rw.class.Store(c)
+		rw.class.Store(&c.c)
 	}
 }
 
 // Lock locks rw for writing, as [sync.RWMutex.Lock].
+//
+//go:noinline
 func (rw *RWMutex) Lock() {
-	if v := active.Load(); v != nil {
-		st := v.acquire(rw.addr(), rw.classOf(v), 0, graph.Write, false)
-		rw.rw.Lock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		rw.lock(v, 0, validate.Write, stack.Caller())
 		return
 	}
 	rw.rw.Lock()
@@ -58,52 +57,23 @@ func (rw *RWMutex) Lock() {
 
 // LockNested locks rw for writing as a subclass of its class; see
 // [Mutex.LockNested].
+//
+//go:noinline
 func (rw *RWMutex) LockNested(subclass int) {
-	if v := active.Load(); v != nil {
-		st := v.acquire(rw.addr(), rw.classOf(v), clampSub(subclass), graph.Write, false)
-		rw.rw.Lock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		rw.lock(v, subclass, validate.Write, stack.Caller())
 		return
 	}
 	rw.rw.Lock()
 }
 
-// TryLock tries to lock rw for writing, as [sync.RWMutex.TryLock].
-func (rw *RWMutex) TryLock() bool {
-	if !rw.rw.TryLock() {
-		return false
-	}
-	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Write, true).Held()
-	}
-	return true
-}
-
-// Unlock unlocks rw for writing, as [sync.RWMutex.Unlock]. Unlocking a
-// mutex that is not write-locked is reported, and then is Go's usual fatal
-// error.
-func (rw *RWMutex) Unlock() {
-	if v := active.Load(); v != nil && !v.release(rw.addr(), graph.Write) {
-		switch {
-		case v.holds(rw.addr(), graph.Read):
-			v.badUnlock(rw.addr(), rw.classOf(v), "W", "The RWMutex is read-locked by this goroutine: release it with RUnlock.")
-		case rw.rw.TryLock():
-			rw.rw.Unlock()
-			v.badUnlock(rw.addr(), rw.classOf(v), "W", "The RWMutex is not locked.")
-		default:
-			v.handoff(rw.addr(), graph.Write)
-		}
-	}
-	rw.rw.Unlock()
-}
-
 // RLock locks rw for reading, as [sync.RWMutex.RLock]. It must not be
 // used for recursive read locking.
+//
+//go:noinline
 func (rw *RWMutex) RLock() {
-	if v := active.Load(); v != nil {
-		st := v.acquire(rw.addr(), rw.classOf(v), 0, graph.Read, false)
-		rw.rw.RLock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		rw.lock(v, 0, validate.Read, stack.Caller())
 		return
 	}
 	rw.rw.RLock()
@@ -111,43 +81,94 @@ func (rw *RWMutex) RLock() {
 
 // RLockNested locks rw for reading as a subclass of its class; see
 // [Mutex.LockNested].
+//
+//go:noinline
 func (rw *RWMutex) RLockNested(subclass int) {
-	if v := active.Load(); v != nil {
-		st := v.acquire(rw.addr(), rw.classOf(v), clampSub(subclass), graph.Read, false)
-		rw.rw.RLock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		rw.lock(v, subclass, validate.Read, stack.Caller())
 		return
 	}
 	rw.rw.RLock()
 }
 
+func (rw *RWMutex) lock(v *validate.Validator, sub int, mode graph.Mode, pc uintptr) {
+	st, p := v.Acquire(rw.addr(), rw.classOf(pc), sub, mode, false, pc, nil)
+	if mode == validate.Read {
+		if p == nil || !v.Settle(p, (*validate.RLock)(&rw.rw)) {
+			rw.rw.RLock()
+		}
+	} else if p == nil || !v.Settle(p, (*validate.RWLock)(&rw.rw)) {
+		rw.rw.Lock()
+	}
+	st.Held()
+}
+
+// TryLock tries to lock rw for writing, as [sync.RWMutex.TryLock].
+//
+//go:noinline
+func (rw *RWMutex) TryLock() bool {
+	if !rw.rw.TryLock() {
+		return false
+	}
+	rw.tried(validate.Write, stack.Caller())
+	return true
+}
+
 // TryRLock tries to lock rw for reading, as [sync.RWMutex.TryRLock].
+//
+//go:noinline
 func (rw *RWMutex) TryRLock() bool {
 	if !rw.rw.TryRLock() {
 		return false
 	}
-	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Read, true).Held()
-	}
+	rw.tried(validate.Read, stack.Caller())
 	return true
+}
+
+func (rw *RWMutex) tried(mode graph.Mode, pc uintptr) {
+	if v := validate.Active(); v != nil {
+		st, _ := v.Acquire(rw.addr(), rw.classOf(pc), 0, mode, true, pc, nil)
+		st.Held()
+	}
+}
+
+// Unlock unlocks rw for writing, as [sync.RWMutex.Unlock]. Unlocking a
+// mutex that is not write-locked is reported, and then is Go's usual fatal
+// error.
+//
+//go:noinline
+func (rw *RWMutex) Unlock() {
+	if v := validate.Active(); v != nil {
+		pc := stack.Caller()
+		reps := v.Release(rw.addr(), rw.classOf(pc), validate.Write, pc, nil, (*validate.RWLock)(&rw.rw))
+		rw.rw.Unlock()
+		if reps != nil {
+			v.Emit(reps)
+		}
+		return
+	}
+	rw.rw.Unlock()
 }
 
 // RUnlock undoes a single RLock, as [sync.RWMutex.RUnlock]. Another
 // goroutine than the reader may call it. Unlocking a mutex that is not
 // read-locked is reported, and then is Go's usual fatal error.
+//
+//go:noinline
 func (rw *RWMutex) RUnlock() {
-	if v := active.Load(); v != nil && !v.release(rw.addr(), graph.Read) {
-		switch {
-		case v.holds(rw.addr(), graph.Write):
-			v.badUnlock(rw.addr(), rw.classOf(v), "R", "The RWMutex is write-locked by this goroutine: release it with Unlock.")
-		case rw.rw.TryLock():
-			rw.rw.Unlock()
-			v.badUnlock(rw.addr(), rw.classOf(v), "R", "The RWMutex is not read-locked.")
-		default:
-			v.handoff(rw.addr(), graph.Read)
-		}
+	if v := validate.Active(); v != nil {
+		rw.runlock(v, stack.Caller())
+		return
 	}
 	rw.rw.RUnlock()
+}
+
+func (rw *RWMutex) runlock(v *validate.Validator, pc uintptr) {
+	reps := v.Release(rw.addr(), rw.classOf(pc), validate.Read, pc, nil, (*validate.RLock)(&rw.rw))
+	rw.rw.RUnlock()
+	if reps != nil {
+		v.Emit(reps)
+	}
 }
 
 // RLocker returns a [sync.Locker] whose Lock and Unlock call rw.RLock and
@@ -156,46 +177,74 @@ func (rw *RWMutex) RLocker() sync.Locker { return (*rlocker)(rw) }
 
 type rlocker RWMutex
 
-func (r *rlocker) Lock()   { (*RWMutex)(r).RLock() }
-func (r *rlocker) Unlock() { (*RWMutex)(r).RUnlock() }
+//go:noinline
+func (r *rlocker) Lock() {
+	if v := validate.Active(); v != nil {
+		(*RWMutex)(r).lock(v, 0, validate.Read, stack.Caller())
+		return
+	}
+	r.rw.RLock()
+}
+
+//go:noinline
+func (r *rlocker) Unlock() {
+	if v := validate.Active(); v != nil {
+		(*RWMutex)(r).runlock(v, stack.Caller())
+		return
+	}
+	r.rw.RUnlock()
+}
 
 // AssertHeld reports a finding unless the calling goroutine holds rw for
 // writing.
+//
+//go:noinline
 func (rw *RWMutex) AssertHeld() {
-	if v := active.Load(); v != nil && !v.holds(rw.addr(), graph.Write) {
-		v.assertFailed(rw.classOf(v), "W", "the lock is not write-locked by this goroutine")
+	if v := validate.Active(); v != nil && !v.Holds(rw.addr(), validate.Write) {
+		pc := stack.Caller()
+		v.AssertFailed(rw.classOf(pc), "W", pc, "the lock is not write-locked by this goroutine")
 	}
 }
 
 // AssertRHeld reports a finding unless the calling goroutine holds rw for
 // reading or writing.
+//
+//go:noinline
 func (rw *RWMutex) AssertRHeld() {
-	if v := active.Load(); v != nil && !v.holds(rw.addr(), graph.Read, graph.Write) {
-		v.assertFailed(rw.classOf(v), "R", "the lock is not held by this goroutine")
+	if v := validate.Active(); v != nil && !v.Holds(rw.addr(), validate.Read, validate.Write) {
+		pc := stack.Caller()
+		v.AssertFailed(rw.classOf(pc), "R", pc, "the lock is not held by this goroutine")
 	}
 }
 
 // AssertNotHeld reports a finding if the calling goroutine holds rw in
 // either mode.
+//
+//go:noinline
 func (rw *RWMutex) AssertNotHeld() {
-	if v := active.Load(); v != nil && v.holds(rw.addr(), graph.Read, graph.Write) {
-		v.assertFailed(rw.classOf(v), "W", "the lock is held by this goroutine")
+	if v := validate.Active(); v != nil && v.Holds(rw.addr(), validate.Read, validate.Write) {
+		pc := stack.Caller()
+		v.AssertFailed(rw.classOf(pc), "W", pc, "the lock is held by this goroutine")
 	}
 }
 
 // MightLock records what write-locking rw here would, without locking it;
 // see [Mutex.MightLock].
+//
+//go:noinline
 func (rw *RWMutex) MightLock() {
-	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Write, false)
-		v.release(rw.addr(), graph.Write) // validated, never held
+	if v := validate.Active(); v != nil {
+		pc := stack.Caller()
+		v.MightLock(rw.addr(), rw.classOf(pc), validate.Write, pc)
 	}
 }
 
 // MightRLock records what read-locking rw here would, without locking it.
+//
+//go:noinline
 func (rw *RWMutex) MightRLock() {
-	if v := active.Load(); v != nil {
-		v.acquire(rw.addr(), rw.classOf(v), 0, graph.Read, false)
-		v.release(rw.addr(), graph.Read) // validated, never held
+	if v := validate.Active(); v != nil {
+		pc := stack.Caller()
+		v.MightLock(rw.addr(), rw.classOf(pc), validate.Read, pc)
 	}
 }

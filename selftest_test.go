@@ -255,9 +255,18 @@ func TestSelftest(t *testing.T) {
 		{name: "handoff/read", script: "1: R A; 2: RU A; 1: L B; 1: U B; 2: L B; 2: L A; 2: U A; 2: U B"},
 		{name: "handoff/then-relock", script: "1: L A; 2: U A; 1: L A; 1: U A"},
 		// A leaves goroutine 1's stack from below B: C then depends on B
-		// only (with an edge A→C the cycle found would be [C A]).
-		{name: "handoff/held-below", script: "1: L A; 1: L B; 2: U A; 1: L C; 1: U C; 1: U B; 2: L C; 2: L A; 2: U A; 2: U C",
+		// only (with an edge A→C the cycle found would be [C A]). A→B is
+		// a dependency because goroutine 3 releases its own A.
+		{name: "handoff/held-below", script: "3: L A; 3: L B; 3: U B; 3: U A; 1: L A; 1: L B; 2: U A; 1: L C; 1: U C; 1: U B; 2: L C; 2: L A; 2: U A; 2: U C",
 			want: []finding{circ("C", "B", "A")}},
+		// What a goroutine takes while holding a lock that another
+		// goroutine then unlocks is no dependency: the lock may have
+		// been handed over first (a go statement, a channel send).
+		{name: "handoff/withdraws", script: "1: L A; 1: L B; 1: U B; 2: U A; 3: L B; 3: L A; 3: U A; 3: U B"},
+		{name: "handoff/confirmed-elsewhere", script: "1: L A; 1: L B; 1: U B; 3: L A2; 3: L B2; 3: U B2; 3: U A2; 2: U A; 4: L B; 4: L A; 4: U A; 4: U B",
+			want: []finding{circ("B", "A")}},
+		// A same-instance relock while the hand-off is still in flight.
+		{name: "handoff/relock-in-flight", script: "1: L A; 1: M A; 2: U A; 1: L A; 1: U A"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)

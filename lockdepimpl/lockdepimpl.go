@@ -12,159 +12,175 @@ package lockdepimpl
 
 import (
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
-	_ "github.com/golockdep/lockdep" // sets up the validator behind hook
-	"github.com/golockdep/lockdep/internal/hook"
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/internal/validate"
 )
 
 // V1 is referenced by rewritten files: it exists while this package
 // speaks version 1 of the rewriting protocol.
 const V1 = 1
 
-// Site is the static record of one rewritten call site.
-type Site struct {
-	Class string // the lock's class, named after its declaration
-	File  string // relative to the module root
-	Line  int
+// Site is the static record of one rewritten call site: the lock's class,
+// named after its declaration, and where the call is. Sites of one class
+// name share one class.
+type Site = validate.Site
 
-	class atomic.Pointer[byte] // the *lockdep.Class, made on first use
-}
-
-// classOf returns the site's class, creating it on first use. Sites of
-// the same class name share one class.
-func (s *Site) classOf() unsafe.Pointer {
-	if c := s.class.Load(); c != nil {
-		return unsafe.Pointer(c)
-	}
-	c := classNamed(s.Class)
-	s.class.Store((*byte)(c))
-	return c
-}
-
-var classes sync.Map // class name → unsafe.Pointer(*lockdep.Class)
-
-func classNamed(name string) unsafe.Pointer {
-	if c, ok := classes.Load(name); ok {
-		return c.(unsafe.Pointer)
-	}
-	c, _ := classes.LoadOrStore(name, hook.NewClass(name))
-	return c.(unsafe.Pointer)
-}
-
-func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
+// The exported functions are not inlined: each reads its caller's address,
+// the exact site reports show, from its own frame.
 
 // Lock is (*sync.Mutex).Lock, validated.
+//
+//go:noinline
 func Lock(m *sync.Mutex, s *Site) {
-	if hook.On.Load() {
-		st := hook.Acquire(addr(m), s.classOf(), false, false)
-		m.Lock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		lock(v, m, s, stack.Caller())
 		return
 	}
 	m.Lock()
 }
 
+func lock(v *validate.Validator, m *sync.Mutex, s *Site, pc uintptr) {
+	st, p := v.Acquire(addr(m), s.ClassOf(), 0, validate.Write, false, pc, s)
+	if p == nil || !v.Settle(p, (*validate.MutexLock)(m)) {
+		m.Lock()
+	}
+	st.Held()
+}
+
 // TryLock is (*sync.Mutex).TryLock, validated.
+//
+//go:noinline
 func TryLock(m *sync.Mutex, s *Site) bool {
 	if !m.TryLock() {
 		return false
 	}
-	if hook.On.Load() {
-		hook.Acquire(addr(m), s.classOf(), false, true).Held()
-	}
+	tried(addr(m), s, validate.Write, stack.Caller())
 	return true
 }
 
 // Unlock is (*sync.Mutex).Unlock, validated.
+//
+//go:noinline
 func Unlock(m *sync.Mutex, s *Site) {
-	if hook.On.Load() && !hook.Release(addr(m), false) {
-		if m.TryLock() {
-			m.Unlock()
-			hook.BadUnlock(addr(m), s.classOf(), "W", "The mutex is not locked.")
-		} else {
-			hook.Handoff(addr(m), false)
-		}
+	if v := validate.Active(); v != nil {
+		unlock(v, m, s, stack.Caller())
+		return
 	}
 	m.Unlock()
 }
 
+func unlock(v *validate.Validator, m *sync.Mutex, s *Site, pc uintptr) {
+	reps := v.Release(addr(m), s.ClassOf(), validate.Write, pc, s, (*validate.MutexLock)(m))
+	m.Unlock()
+	if reps != nil {
+		v.Emit(reps)
+	}
+}
+
 // WLock is (*sync.RWMutex).Lock, validated.
+//
+//go:noinline
 func WLock(rw *sync.RWMutex, s *Site) {
-	if hook.On.Load() {
-		st := hook.Acquire(addr(rw), s.classOf(), false, false)
-		rw.Lock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		rwLock(v, rw, s, validate.Write, stack.Caller())
 		return
 	}
 	rw.Lock()
 }
 
-// WTryLock is (*sync.RWMutex).TryLock, validated.
-func WTryLock(rw *sync.RWMutex, s *Site) bool {
-	if !rw.TryLock() {
-		return false
-	}
-	if hook.On.Load() {
-		hook.Acquire(addr(rw), s.classOf(), false, true).Held()
-	}
-	return true
-}
-
-// WUnlock is (*sync.RWMutex).Unlock, validated.
-func WUnlock(rw *sync.RWMutex, s *Site) {
-	if hook.On.Load() && !hook.Release(addr(rw), false) {
-		switch {
-		case hook.Holds(addr(rw), true):
-			hook.BadUnlock(addr(rw), s.classOf(), "W", "The RWMutex is read-locked by this goroutine: release it with RUnlock.")
-		case rw.TryLock():
-			rw.Unlock()
-			hook.BadUnlock(addr(rw), s.classOf(), "W", "The RWMutex is not locked.")
-		default:
-			hook.Handoff(addr(rw), false)
-		}
-	}
-	rw.Unlock()
-}
-
 // RLock is (*sync.RWMutex).RLock, validated.
+//
+//go:noinline
 func RLock(rw *sync.RWMutex, s *Site) {
-	if hook.On.Load() {
-		st := hook.Acquire(addr(rw), s.classOf(), true, false)
-		rw.RLock()
-		st.Held()
+	if v := validate.Active(); v != nil {
+		rwLock(v, rw, s, validate.Read, stack.Caller())
 		return
 	}
 	rw.RLock()
 }
 
+func rwLock(v *validate.Validator, rw *sync.RWMutex, s *Site, mode graph.Mode, pc uintptr) {
+	st, p := v.Acquire(addr(rw), s.ClassOf(), 0, mode, false, pc, s)
+	if mode == validate.Read {
+		if p == nil || !v.Settle(p, (*validate.RLock)(rw)) {
+			rw.RLock()
+		}
+	} else if p == nil || !v.Settle(p, (*validate.RWLock)(rw)) {
+		rw.Lock()
+	}
+	st.Held()
+}
+
+// WTryLock is (*sync.RWMutex).TryLock, validated.
+//
+//go:noinline
+func WTryLock(rw *sync.RWMutex, s *Site) bool {
+	if !rw.TryLock() {
+		return false
+	}
+	tried(addr(rw), s, validate.Write, stack.Caller())
+	return true
+}
+
 // TryRLock is (*sync.RWMutex).TryRLock, validated.
+//
+//go:noinline
 func TryRLock(rw *sync.RWMutex, s *Site) bool {
 	if !rw.TryRLock() {
 		return false
 	}
-	if hook.On.Load() {
-		hook.Acquire(addr(rw), s.classOf(), true, true).Held()
-	}
+	tried(addr(rw), s, validate.Read, stack.Caller())
 	return true
 }
 
+func tried(a uintptr, s *Site, mode graph.Mode, pc uintptr) {
+	if v := validate.Active(); v != nil {
+		st, _ := v.Acquire(a, s.ClassOf(), 0, mode, true, pc, s)
+		st.Held()
+	}
+}
+
+// WUnlock is (*sync.RWMutex).Unlock, validated.
+//
+//go:noinline
+func WUnlock(rw *sync.RWMutex, s *Site) {
+	if v := validate.Active(); v != nil {
+		rwUnlock(v, rw, s, validate.Write, stack.Caller())
+		return
+	}
+	rw.Unlock()
+}
+
 // RUnlock is (*sync.RWMutex).RUnlock, validated.
+//
+//go:noinline
 func RUnlock(rw *sync.RWMutex, s *Site) {
-	if hook.On.Load() && !hook.Release(addr(rw), true) {
-		switch {
-		case hook.Holds(addr(rw), false):
-			hook.BadUnlock(addr(rw), s.classOf(), "R", "The RWMutex is write-locked by this goroutine: release it with Unlock.")
-		case rw.TryLock():
-			rw.Unlock()
-			hook.BadUnlock(addr(rw), s.classOf(), "R", "The RWMutex is not read-locked.")
-		default:
-			hook.Handoff(addr(rw), true)
-		}
+	if v := validate.Active(); v != nil {
+		rwUnlock(v, rw, s, validate.Read, stack.Caller())
+		return
 	}
 	rw.RUnlock()
 }
+
+func rwUnlock(v *validate.Validator, rw *sync.RWMutex, s *Site, mode graph.Mode, pc uintptr) {
+	var reps []report.Report
+	if mode == validate.Read {
+		reps = v.Release(addr(rw), s.ClassOf(), mode, pc, s, (*validate.RLock)(rw))
+		rw.RUnlock()
+	} else {
+		reps = v.Release(addr(rw), s.ClassOf(), mode, pc, s, (*validate.RWLock)(rw))
+		rw.Unlock()
+	}
+	if reps != nil {
+		v.Emit(reps)
+	}
+}
+
+func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 
 // Mutex is a *sync.Mutex that escaped as a value (a sync.Locker, a method
 // value) with the site where it escaped; its methods are validated.
@@ -178,13 +194,37 @@ type Mutex struct {
 func Locker(m *sync.Mutex, s *Site) *Mutex { return &Mutex{m, s} }
 
 // Lock locks the mutex.
-func (l *Mutex) Lock() { Lock(l.m, l.s) }
+//
+//go:noinline
+func (l *Mutex) Lock() {
+	if v := validate.Active(); v != nil {
+		lock(v, l.m, l.s, stack.Caller())
+		return
+	}
+	l.m.Lock()
+}
 
 // Unlock unlocks the mutex.
-func (l *Mutex) Unlock() { Unlock(l.m, l.s) }
+//
+//go:noinline
+func (l *Mutex) Unlock() {
+	if v := validate.Active(); v != nil {
+		unlock(v, l.m, l.s, stack.Caller())
+		return
+	}
+	l.m.Unlock()
+}
 
 // TryLock tries to lock the mutex.
-func (l *Mutex) TryLock() bool { return TryLock(l.m, l.s) }
+//
+//go:noinline
+func (l *Mutex) TryLock() bool {
+	if !l.m.TryLock() {
+		return false
+	}
+	tried(addr(l.m), l.s, validate.Write, stack.Caller())
+	return true
+}
 
 // RWMutex is a *sync.RWMutex that escaped as a value, like [Mutex].
 type RWMutex struct {
@@ -197,33 +237,77 @@ type RWMutex struct {
 func RWLocker(rw *sync.RWMutex, s *Site) *RWMutex { return &RWMutex{rw, s} }
 
 // Lock write-locks the mutex.
-func (l *RWMutex) Lock() { WLock(l.rw, l.s) }
-
-// Unlock write-unlocks the mutex.
-func (l *RWMutex) Unlock() { WUnlock(l.rw, l.s) }
-
-// TryLock tries to write-lock the mutex.
-func (l *RWMutex) TryLock() bool { return WTryLock(l.rw, l.s) }
+//
+//go:noinline
+func (l *RWMutex) Lock() { l.lock(validate.Write, stack.Caller()) }
 
 // RLock read-locks the mutex.
-func (l *RWMutex) RLock() { RLock(l.rw, l.s) }
+//
+//go:noinline
+func (l *RWMutex) RLock() { l.lock(validate.Read, stack.Caller()) }
 
-// RUnlock read-unlocks the mutex.
-func (l *RWMutex) RUnlock() { RUnlock(l.rw, l.s) }
-
-// TryRLock tries to read-lock the mutex.
-func (l *RWMutex) TryRLock() bool { return TryRLock(l.rw, l.s) }
-
-// RLocker returns a Locker whose Lock and Unlock read-lock the mutex.
-func (l *RWMutex) RLocker() sync.Locker { return rlocker{l.rw, l.s} }
-
-// RLocker is (*sync.RWMutex).RLocker, validated.
-func RLocker(rw *sync.RWMutex, s *Site) sync.Locker { return rlocker{rw, s} }
-
-type rlocker struct {
-	rw *sync.RWMutex
-	s  *Site
+func (l *RWMutex) lock(mode graph.Mode, pc uintptr) {
+	if v := validate.Active(); v != nil {
+		rwLock(v, l.rw, l.s, mode, pc)
+	} else if mode == validate.Read {
+		l.rw.RLock()
+	} else {
+		l.rw.Lock()
+	}
 }
 
-func (l rlocker) Lock()   { RLock(l.rw, l.s) }
-func (l rlocker) Unlock() { RUnlock(l.rw, l.s) }
+// Unlock write-unlocks the mutex.
+//
+//go:noinline
+func (l *RWMutex) Unlock() { l.unlock(validate.Write, stack.Caller()) }
+
+// RUnlock read-unlocks the mutex.
+//
+//go:noinline
+func (l *RWMutex) RUnlock() { l.unlock(validate.Read, stack.Caller()) }
+
+func (l *RWMutex) unlock(mode graph.Mode, pc uintptr) {
+	if v := validate.Active(); v != nil {
+		rwUnlock(v, l.rw, l.s, mode, pc)
+	} else if mode == validate.Read {
+		l.rw.RUnlock()
+	} else {
+		l.rw.Unlock()
+	}
+}
+
+// TryLock tries to write-lock the mutex.
+//
+//go:noinline
+func (l *RWMutex) TryLock() bool {
+	if !l.rw.TryLock() {
+		return false
+	}
+	tried(addr(l.rw), l.s, validate.Write, stack.Caller())
+	return true
+}
+
+// TryRLock tries to read-lock the mutex.
+//
+//go:noinline
+func (l *RWMutex) TryRLock() bool {
+	if !l.rw.TryRLock() {
+		return false
+	}
+	tried(addr(l.rw), l.s, validate.Read, stack.Caller())
+	return true
+}
+
+// RLocker returns a Locker whose Lock and Unlock read-lock the mutex.
+func (l *RWMutex) RLocker() sync.Locker { return (*rlocker)(l) }
+
+// RLocker is (*sync.RWMutex).RLocker, validated.
+func RLocker(rw *sync.RWMutex, s *Site) sync.Locker { return &rlocker{rw, s} }
+
+type rlocker RWMutex
+
+//go:noinline
+func (l *rlocker) Lock() { (*RWMutex)(l).lock(validate.Read, stack.Caller()) }
+
+//go:noinline
+func (l *rlocker) Unlock() { (*RWMutex)(l).unlock(validate.Read, stack.Caller()) }

@@ -6,28 +6,29 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/golockdep/lockdep"
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
-	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/internal/report"
 )
+
+// mergeLimits bound the merged graph: generous, since it holds what many
+// processes each kept within their own bounds.
+var mergeLimits = graph.Limits{Classes: 1 << 20, Edges: 1 << 24, Chains: 1}
 
 // merged is the union of the graphs that the processes of a run recorded.
 type merged struct {
 	g        *graph.Graph
 	deps     []depInfo // trace handle - 1 → who recorded the dependency
-	findings []lockdep.Report
+	findings []report.Report
 	seen     map[string]bool
 	packages map[string]bool
 }
 
 type depInfo struct {
-	origin    string
-	goroutine int64
-	stack     []lockdep.Frame
+	origin string
+	stack  []report.Frame
 }
 
 // mergeDir reads the records in dir and merges them. root is the module
@@ -38,12 +39,12 @@ func mergeDir(dir, root string) (*merged, error) {
 		return nil, err
 	}
 	m := &merged{
-		g:        graph.New(graph.Limits{}),
+		g:        graph.New(mergeLimits),
 		seen:     map[string]bool{},
 		packages: map[string]bool{},
 	}
 	shared := map[string]graph.ClassID{} // class name → union class
-	var cycles []lockdep.Report          // found in the union graph
+	var cycles []report.Report           // found in the union graph
 	for _, f := range files {
 		origin := packageOf(f.Process.Dir, root)
 		m.packages[origin] = true
@@ -71,23 +72,23 @@ func mergeDir(dir, root string) (*merged, error) {
 				if d.Mode == "R" {
 					mode = graph.Read
 				}
-				cyc, err := m.g.Link(from, to, mode, d.Goroutine, m.trace(origin, d.Goroutine, d.Stack))
+				cyc, err := m.g.Link(from, to, mode, d.Goroutine, m.trace(origin, d.Stack))
 				if err != nil {
 					return nil, err
 				}
 				if cyc != nil {
-					cycles = append(cycles, m.cycleReport(cyc))
+					cycles = append(cycles, report.CycleReport(m.g, cyc, m, nil))
 				}
 			case e.Written != nil:
 				c := local[e.Written.Class]
 				if c == 0 {
 					continue
 				}
-				for _, cyc := range m.g.MarkWritten(c, e.Written.Goroutine, m.trace(origin, e.Written.Goroutine, e.Written.Stack)) {
-					cycles = append(cycles, m.cycleReport(cyc))
+				for _, cyc := range m.g.MarkWritten(c, e.Written.Goroutine, m.trace(origin, e.Written.Stack)) {
+					cycles = append(cycles, report.CycleReport(m.g, cyc, m, nil))
 				}
 			case e.Finding != nil:
-				var r lockdep.Report
+				var r report.Report
 				if err := json.Unmarshal(e.Finding, &r); err != nil {
 					return nil, fmt.Errorf("%s: %w", f.Path, err)
 				}
@@ -96,20 +97,15 @@ func mergeDir(dir, root string) (*merged, error) {
 		}
 	}
 	// The processes' own reports say more (held locks, the full stack);
-	// cycles only the union shows come after them.
+	// cycles only the union shows come after them, in the order found.
 	for _, r := range cycles {
 		m.add(r)
 	}
-	sort.SliceStable(m.findings, func(i, j int) bool { return m.findings[i].Kind < m.findings[j].Kind })
 	return m, nil
 }
 
-func (m *merged) trace(origin string, gid int64, fs []stack.Frame) uint64 {
-	frames := make([]lockdep.Frame, len(fs))
-	for i, f := range fs {
-		frames[i] = lockdep.Frame(f)
-	}
-	m.deps = append(m.deps, depInfo{origin: origin, goroutine: gid, stack: frames})
+func (m *merged) trace(origin string, fs []report.Frame) uint64 {
+	m.deps = append(m.deps, depInfo{origin: origin, stack: fs})
 	return uint64(len(m.deps))
 }
 
@@ -120,74 +116,20 @@ func (m *merged) info(t uint64) depInfo {
 	return m.deps[t-1]
 }
 
-// key identifies a problem as the validator does: kind and classes.
-func key(r *lockdep.Report) string {
-	var cs []string
-	for _, d := range r.Chain {
-		cs = append(cs, d.Class)
-	}
-	if r.Kind != lockdep.Circular {
-		cs = append(cs, r.Lock.Class+"{"+r.Lock.Mode+"}")
-		if r.Holding != nil {
-			cs = append(cs, r.Holding.Class+"{"+r.Holding.Mode+"}")
-		}
-	}
-	sort.Strings(cs)
-	k := r.Kind.String() + ":" + strings.Join(cs, "|")
-	if r.Kind != lockdep.Circular {
-		k += "|" + r.Detail
-	}
-	return k
-}
+// Stack implements report.Resolver.
+func (m *merged) Stack(t uint64) []report.Frame { return m.info(t).stack }
 
-func (m *merged) add(r lockdep.Report) {
-	if k := key(&r); !m.seen[k] {
+// Origin implements report.Resolver: the package whose process recorded
+// the dependency.
+func (m *merged) Origin(t uint64) string { return m.info(t).origin }
+
+// add keeps a finding unless one with the same key (report.Key, as the
+// validator dedups) was kept before.
+func (m *merged) add(r report.Report) {
+	if k := r.Key(); !m.seen[k] {
 		m.seen[k] = true
 		m.findings = append(m.findings, r)
 	}
-}
-
-// cycleReport describes a cycle of the union graph; when its dependencies
-// come from several processes each names the package that recorded it.
-func (m *merged) cycleReport(cy *graph.Cycle) lockdep.Report {
-	edges := make([]*graph.Edge, 0, len(cy.Path)+1)
-	for i := len(cy.Path) - 1; i >= 0; i-- {
-		edges = append(edges, cy.Path[i])
-	}
-	edges = append(edges, cy.New)
-	name := func(id graph.ClassID) string { return m.g.Class(id).Name }
-	r := lockdep.Report{Kind: lockdep.Circular, Headline: lockdep.Circular.Headline(), HeldLocks: []lockdep.Lock{}}
-	origins := map[string]bool{}
-	for _, e := range edges {
-		d := lockdep.Dependency{Class: name(e.To), After: name(e.From)}
-		var in depInfo
-		if e.Write {
-			d.Mode, in = "W", m.info(e.Trace)
-		} else {
-			d.Mode, in = "R", m.info(e.ReadTrace)
-		}
-		d.Goroutine, d.Stack, d.Origin = in.goroutine, in.stack, in.origin
-		origins[in.origin] = true
-		r.Chain = append(r.Chain, d)
-		if !e.Write {
-			c := m.g.Class(e.To)
-			w := m.info(c.WriteTrace)
-			r.Writers = append(r.Writers, lockdep.Dependency{Class: c.Name, Mode: "W", Goroutine: w.goroutine, Stack: w.stack, Origin: w.origin})
-		}
-	}
-	last := r.Chain[len(r.Chain)-1]
-	r.Goroutine, r.Stack = last.Goroutine, last.Stack
-	r.Lock = lockdep.Lock{Class: last.Class, Mode: last.Mode}
-	if len(last.Stack) > 0 {
-		f := last.Stack[0]
-		r.Lock.At = &f
-	}
-	r.Holding = &lockdep.Lock{Class: last.After, Mode: "W"}
-	r.HeldLocks = []lockdep.Lock{*r.Holding}
-	if len(origins) > 1 {
-		r.Detail = "The dependencies of this cycle were recorded by different packages' tests."
-	}
-	return r
 }
 
 // packageOf names a process's package by its directory relative to root.
@@ -213,7 +155,7 @@ func (m *merged) output(o *options, stdout, stderr io.Writer) error {
 		}
 	}
 	if o.sarif != "" {
-		if err := writeFile(o.sarif, sarif(m.findings)); err != nil {
+		if err := writeFile(o.sarif, report.SARIF(m.findings, version())); err != nil {
 			return err
 		}
 	}
@@ -225,11 +167,11 @@ func (m *merged) output(o *options, stdout, stderr io.Writer) error {
 	var c, r, b int
 	for _, f := range m.findings {
 		switch f.Kind {
-		case lockdep.Circular:
+		case report.Circular:
 			c++
-		case lockdep.Recursive:
+		case report.Recursive:
 			r++
-		case lockdep.BadUnlock:
+		case report.BadUnlock:
 			b++
 		}
 	}
@@ -247,10 +189,10 @@ func writeFile(path string, data []byte) error {
 
 // Graph is the -o file: the merged dependency graph.
 type Graph struct {
-	Version      int              `json:"version"`
-	Classes      []GraphClass     `json:"classes"`
-	Dependencies []GraphDep       `json:"dependencies"`
-	Findings     []lockdep.Report `json:"findings"`
+	Version      int             `json:"version"`
+	Classes      []GraphClass    `json:"classes"`
+	Dependencies []GraphDep      `json:"dependencies"`
+	Findings     []report.Report `json:"findings"`
 }
 
 // GraphClass is a class of the merged graph.
@@ -262,11 +204,11 @@ type GraphClass struct {
 // GraphDep is a dependency of the merged graph: From was held while To
 // was acquired, in Mode, first recorded by Origin's process at Stack.
 type GraphDep struct {
-	From   string          `json:"from"`
-	To     string          `json:"to"`
-	Mode   string          `json:"mode"`
-	Origin string          `json:"origin"`
-	Stack  []lockdep.Frame `json:"stack"`
+	From   string         `json:"from"`
+	To     string         `json:"to"`
+	Mode   string         `json:"mode"`
+	Origin string         `json:"origin"`
+	Stack  []report.Frame `json:"stack"`
 }
 
 func (m *merged) graphJSON() []byte {

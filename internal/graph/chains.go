@@ -59,7 +59,7 @@ func (c *Chains) Insert(key, val uint64) error {
 		return nil
 	}
 	if c.n >= c.limit {
-		return &LimitError{What: "lock chains", Limit: c.limit}
+		return &LimitError{Bound: MaxChains, Limit: c.limit}
 	}
 	t := c.tab.Load()
 	if 2*(c.n+1) > len(t.keys) {

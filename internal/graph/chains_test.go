@@ -166,7 +166,7 @@ func TestChainKey(t *testing.T) {
 // buildDAG returns a graph of n classes with about 3 edges per class, each
 // to a higher class, built in the order that keeps every search short.
 func buildDAG(tb testing.TB, n, extra int) *Graph {
-	g := New(Limits{})
+	g := New(testLimits)
 	for i := range n + extra {
 		if _, err := g.AddClass(fmt.Sprint("c", i)); err != nil {
 			tb.Fatal(err)
@@ -214,7 +214,7 @@ func TestBenchmarkGraphShape(t *testing.T) {
 		t.Errorf("class 100 reaches %d classes, want most of %d", reach, n)
 	}
 	res, err := g.Validate([]Acq{{Class: n + 1}}, Acq{Class: 1}, 1, nil)
-	if err != nil || res.NewEdges != 1 || len(res.Cycles) != 0 {
+	if err != nil || len(res.Deps) != 1 || !res.Deps[0].Added || len(res.Cycles) != 0 {
 		t.Errorf("new edge into the DAG: %v, %+v", err, res)
 	}
 }
@@ -241,7 +241,7 @@ func BenchmarkValidateNewEdge10k(b *testing.B) {
 		to := ClassID(1 + i%targets)
 		i++
 		res, err := g.Validate([]Acq{{Class: from}}, Acq{Class: to}, 1, nil)
-		if err != nil || res.NewEdges != 1 || len(res.Cycles) != 0 {
+		if err != nil || len(res.Deps) != 1 || !res.Deps[0].Added || len(res.Cycles) != 0 {
 			b.Fatalf("%v, %+v", err, res)
 		}
 	}

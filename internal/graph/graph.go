@@ -5,7 +5,7 @@
 //
 // A Graph is not safe for concurrent use, with one exception: Chains.Lookup
 // may run concurrently with everything else. The caller serialises all other
-// calls (the root package takes one lock, only on the miss path).
+// calls (the validator takes one lock, only on the miss path).
 package graph
 
 import "fmt"
@@ -29,66 +29,87 @@ type Acq struct {
 	Addr  uintptr // instance address; 0 for MightLock
 }
 
-// Limits bound the graph's memory. Zero fields take the defaults.
+// Bound names one of the validator's bounds.
+type Bound uint8
+
+// The bounds. MaxClasses, MaxDependencies and MaxChains are the graph's
+// own; MaxDepth is the held-stack bound, which the validator enforces with
+// the same error.
+const (
+	MaxClasses Bound = iota + 1
+	MaxDependencies
+	MaxChains
+	MaxDepth
+)
+
+var boundNames = [...]string{MaxClasses: "lock classes", MaxDependencies: "lock dependencies", MaxChains: "lock chains", MaxDepth: "locks held by one goroutine"}
+
+// String says what the bound counts, in the plural: "lock classes".
+func (b Bound) String() string {
+	if int(b) < len(boundNames) && boundNames[b] != "" {
+		return boundNames[b]
+	}
+	return fmt.Sprintf("Bound(%d)", int(b))
+}
+
+// Limits bound the graph's memory. Every field must be positive.
 type Limits struct {
 	Classes int
 	Edges   int
 	Chains  int
 }
 
-// Default limits.
-const (
-	DefaultClasses = 1 << 16
-	DefaultEdges   = 1 << 20
-	DefaultChains  = 1 << 20
-)
-
 // LimitError reports that a bound was hit. The validator stops using the
 // graph then: dependencies recorded by the same acquisition before the
 // bound was hit are kept.
 type LimitError struct {
-	What  string // "lock classes", "lock dependencies", "lock chains"
+	Bound Bound
 	Limit int
 }
 
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("more than %d %s", e.Limit, e.What)
+	return fmt.Sprintf("more than %d %s", e.Limit, e.Bound)
 }
 
 // Edge is a dependency: From was held while To was acquired.
 type Edge struct {
 	From, To ClassID
-	// Write is set once To was acquired with Lock while From was held;
-	// Read once with RLock, unless Write was set first (a write
-	// acquisition subsumes a read one). An edge that is only Read blocks
+	// Write is set once To was acquired with Lock while From was held,
+	// Read once with RLock. The two are kept apart so that withdrawing
+	// one (see Unlink) leaves the other. An edge that is only Read blocks
 	// only while To has a writer.
 	Write, Read bool
-	// Trace identifies the first acquisition that created the edge (in the
-	// mode that first made it blocking, see Trace and ReadTrace) and
-	// Goroutine the goroutine that did it. They are opaque to the graph.
+	// Trace and Goroutine identify the first write acquisition that made
+	// the edge, ReadTrace and ReadGoroutine the first read one. Traces are
+	// opaque to the graph.
 	Trace, ReadTrace         uint64
 	Goroutine, ReadGoroutine int64
-	// Origin is an opaque tag of the producer (a process or package), kept
-	// for merged graphs.
-	Origin string
 }
 
 // Blocking reports whether acquiring To along this edge can block, given
 // whether To's class is ever write-locked.
 func (e *Edge) blocking(toWritten bool) bool { return e.Write || (e.Read && toWritten) }
 
+// Has reports whether the edge was made in mode m.
+func (e *Edge) Has(m Mode) bool {
+	if m == Write {
+		return e.Write
+	}
+	return e.Read
+}
+
 // Class is one node.
 type Class struct {
 	ID   ClassID
 	Name string
-	// Written is set once the class is write-locked; WriteTrace and
-	// WriteGoroutine record the first time.
+	// Written is set once the class is write-locked by a blocking Lock;
+	// WriteTrace and WriteGoroutine record the first time.
 	Written        bool
 	WriteTrace     uint64
 	WriteGoroutine int64
 
 	out []*Edge
-	in  []*Edge // read-only inbound edges, checked when the class is first written
+	in  []*Edge // read edges into a class not yet written, checked when it is
 }
 
 // Graph is the class graph. The zero value is not usable; call New.
@@ -96,7 +117,6 @@ type Graph struct {
 	limits  Limits
 	classes []*Class // index = ClassID; [0] is nil
 	edges   map[[2]ClassID]*Edge
-	nEdges  int
 	Chains  *Chains
 
 	// search state, reused: visit[i] == gen marks class i visited.
@@ -108,15 +128,6 @@ type Graph struct {
 
 // New returns an empty graph with the given limits.
 func New(l Limits) *Graph {
-	if l.Classes <= 0 {
-		l.Classes = DefaultClasses
-	}
-	if l.Edges <= 0 {
-		l.Edges = DefaultEdges
-	}
-	if l.Chains <= 0 {
-		l.Chains = DefaultChains
-	}
 	return &Graph{
 		limits:  l,
 		classes: []*Class{nil},
@@ -128,7 +139,7 @@ func New(l Limits) *Graph {
 // AddClass registers a class and returns its ID.
 func (g *Graph) AddClass(name string) (ClassID, error) {
 	if len(g.classes)-1 >= g.limits.Classes {
-		return 0, &LimitError{What: "lock classes", Limit: g.limits.Classes}
+		return 0, &LimitError{Bound: MaxClasses, Limit: g.limits.Classes}
 	}
 	id := ClassID(len(g.classes))
 	g.classes = append(g.classes, &Class{ID: id, Name: name})
@@ -146,8 +157,8 @@ func (g *Graph) Class(id ClassID) *Class {
 // NumClasses returns the number of classes.
 func (g *Graph) NumClasses() int { return len(g.classes) - 1 }
 
-// NumEdges returns the number of dependencies.
-func (g *Graph) NumEdges() int { return g.nEdges }
+// NumEdges returns the number of dependencies (edges, whatever their modes).
+func (g *Graph) NumEdges() int { return len(g.edges) }
 
 // Edge returns the edge from→to, or nil.
 func (g *Graph) Edge(from, to ClassID) *Edge { return g.edges[[2]ClassID{from, to}] }
@@ -169,14 +180,14 @@ type Cycle struct {
 	Path []*Edge
 }
 
-// Classes returns the classes of the cycle, starting with the held lock
-// followed by the new one.
-func (c *Cycle) Classes() []ClassID {
-	ids := []ClassID{c.New.From}
-	for _, e := range c.Path {
-		ids = append(ids, e.From)
+// Edges returns the cycle's edges in the order reports print them: from
+// the held lock around to New.
+func (c *Cycle) Edges() []*Edge {
+	es := make([]*Edge, 0, len(c.Path)+1)
+	for i := len(c.Path) - 1; i >= 0; i-- {
+		es = append(es, c.Path[i])
 	}
-	return ids
+	return append(es, c.New)
 }
 
 // Recursion is an acquisition of a class the goroutine already holds.
@@ -186,34 +197,42 @@ type Recursion struct {
 	Same  bool // same instance: a certain self-deadlock
 }
 
+// Dep is one dependency an acquisition made: held entry Held was held
+// while the edge's To was acquired in Mode. Added says the edge gained
+// that mode with this acquisition.
+type Dep struct {
+	Edge  *Edge
+	Mode  Mode
+	Held  int
+	Added bool
+}
+
 // Result is what Validate found.
 type Result struct {
 	Recursion *Recursion
 	Cycles    []*Cycle
-	NewEdges  int
-	// Changed are the edges created or given a new mode; Written is set
-	// if the acquisition made its class written for the first time.
-	Changed []*Edge
+	// Deps are the dependencies the acquisition made, one per held entry.
+	Deps []Dep
+	// Written is set if the acquisition made its class written for the
+	// first time.
 	Written bool
 }
 
 // TraceFunc supplies a trace handle for new edges; it is called at most
-// once per Validate, and only if an edge is created or made blocking.
+// once per Validate, and only if an edge gains a mode or a class is first
+// written.
 type TraceFunc func() uint64
 
 // Validate checks acquiring next while the goroutine holds held (oldest
-// first) and records the dependencies it creates. gid and trace describe the
-// acquisition for the edges it creates.
+// first) and records the dependencies it creates: one from every held lock
+// (DESIGN.md §3), none into a trylock, none for a recursive acquisition.
+// gid and trace describe the acquisition for what it records.
 func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Result, error) {
 	var res Result
 	if next.Try {
-		// A trylock cannot block: no recursion, no inbound edge. A held
-		// write lock still blocks readers, so the class counts as written.
-		if next.Mode == Write && !g.classes[next.Class].Written {
-			cycles, err := g.markWritten(next.Class, gid, trace)
-			res.Cycles, res.Written = cycles, true
-			return res, err
-		}
+		// A trylock cannot block: no recursion, no inbound edge, and it
+		// does not make its class written (a writer that never waits
+		// never blocks a reader).
 		return res, nil
 	}
 	// The same instance anywhere in the stack is a certain self-deadlock;
@@ -236,127 +255,132 @@ func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Resu
 		}
 		return tr
 	}
-	// Edges come from the most recent lock not taken by a trylock and
-	// from every trylock above it. A recursive acquisition adds none.
-	for i := len(held) - 1; i >= 0 && res.Recursion == nil; i-- {
-		h := held[i]
-		cyc, created, changed, err := g.link(h.Class, next, gid, getTrace)
-		if err != nil {
-			return res, err
-		}
-		if created {
-			res.NewEdges++
-		}
-		if changed {
-			res.Changed = append(res.Changed, g.Edge(h.Class, next.Class))
-		}
-		if cyc != nil {
-			res.Cycles = append(res.Cycles, cyc)
-		}
-		if !h.Try {
-			break
+	if res.Recursion == nil {
+		for i, h := range held {
+			e, added, cyc, err := g.link(h.Class, next.Class, next.Mode, gid, getTrace)
+			if err != nil {
+				return res, err
+			}
+			res.Deps = append(res.Deps, Dep{Edge: e, Mode: next.Mode, Held: i, Added: added})
+			if cyc != nil {
+				res.Cycles = append(res.Cycles, cyc)
+			}
 		}
 	}
 	if next.Mode == Write && !g.classes[next.Class].Written {
-		cycles, err := g.markWritten(next.Class, gid, getTrace)
-		if err != nil {
-			return res, err
-		}
-		res.Cycles = append(res.Cycles, cycles...)
+		res.Cycles = append(res.Cycles, g.markWritten(next.Class, gid, getTrace)...)
 		res.Written = true
 	}
 	return res, nil
 }
 
 // markWritten records that class c is write-locked and returns the cycles
-// that read-only edges into c close now that they can block.
-func (g *Graph) markWritten(c ClassID, gid int64, trace TraceFunc) ([]*Cycle, error) {
+// that read edges into c close now that they can block.
+func (g *Graph) markWritten(c ClassID, gid int64, trace TraceFunc) []*Cycle {
 	cl := g.classes[c]
 	if cl.Written {
-		return nil, nil
+		return nil
 	}
 	cl.Written, cl.WriteGoroutine = true, gid
 	if trace != nil {
 		cl.WriteTrace = trace()
 	}
-	// Read-only edges into c were not blocking until now: check whether
-	// each closes a cycle.
 	var cycles []*Cycle
 	in := cl.in
 	cl.in = nil
 	for _, e := range in {
-		if e.Write {
-			continue
+		if e.Write || !e.Read {
+			continue // already blocking, so already checked; or withdrawn
 		}
 		if path := g.search(e.To, e.From); path != nil {
 			cycles = append(cycles, &Cycle{New: e, Path: path})
 		}
 	}
-	return cycles, nil
+	return cycles
 }
 
-// addEdge records from→next.Class. It returns a cycle if the edge is new,
-// or newly blocking, and closes one.
-func (g *Graph) addEdge(from ClassID, next Acq, gid int64, trace TraceFunc) (*Cycle, bool, error) {
-	cyc, created, _, err := g.link(from, next, gid, trace)
-	return cyc, created, err
-}
-
-// link records from→next.Class; changed reports whether the edge was
-// created or gained a mode.
-func (g *Graph) link(from ClassID, next Acq, gid int64, trace TraceFunc) (cyc *Cycle, created, changed bool, err error) {
-	key := [2]ClassID{from, next.Class}
-	e := g.edges[key]
+// link records from→to in mode. added reports whether the edge gained the
+// mode; cyc is the cycle it closes if that made it blocking.
+func (g *Graph) link(from, to ClassID, mode Mode, gid int64, trace TraceFunc) (e *Edge, added bool, cyc *Cycle, err error) {
+	key := [2]ClassID{from, to}
+	e = g.edges[key]
 	if e == nil {
-		if g.nEdges >= g.limits.Edges {
-			return nil, false, false, &LimitError{What: "lock dependencies", Limit: g.limits.Edges}
+		if len(g.edges) >= g.limits.Edges {
+			return nil, false, nil, &LimitError{Bound: MaxDependencies, Limit: g.limits.Edges}
 		}
-		e = &Edge{From: from, To: next.Class}
+		e = &Edge{From: from, To: to}
 		g.edges[key] = e
-		g.nEdges++
 		g.classes[from].out = append(g.classes[from].out, e)
-		created = true
 	}
-	to := g.classes[next.Class]
-	wasBlocking := e.blocking(to.Written)
-	switch next.Mode {
-	case Write:
-		if e.Write {
-			return nil, created, false, nil
-		}
+	if e.Has(mode) {
+		return e, false, nil, nil
+	}
+	dst := g.classes[to]
+	wasBlocking := e.blocking(dst.Written)
+	if mode == Write {
 		e.Write, e.Trace, e.Goroutine = true, trace(), gid
-	case Read:
-		if e.Read || e.Write {
-			return nil, created, false, nil
-		}
+	} else {
 		e.Read, e.ReadTrace, e.ReadGoroutine = true, trace(), gid
-		if !to.Written {
-			to.in = append(to.in, e)
+		if !dst.Written {
+			dst.in = append(dst.in, e)
 		}
 	}
-	if wasBlocking || !e.blocking(to.Written) {
-		return nil, created, true, nil
+	if wasBlocking || !e.blocking(dst.Written) {
+		return e, true, nil, nil
 	}
-	if path := g.search(next.Class, from); path != nil {
-		return &Cycle{New: e, Path: path}, created, true, nil
+	if path := g.search(to, from); path != nil {
+		return e, true, &Cycle{New: e, Path: path}, nil
 	}
-	return nil, created, true, nil
+	return e, true, nil, nil
 }
+
+// Unlink withdraws mode from edge e, and the edge itself once it has no
+// mode left: the dependency turned out not to be one (the lock it came
+// from had been handed to another goroutine).
+func (g *Graph) Unlink(e *Edge, mode Mode) {
+	if g.edges[[2]ClassID{e.From, e.To}] != e || !e.Has(mode) {
+		return
+	}
+	if mode == Write {
+		e.Write, e.Trace, e.Goroutine = false, 0, 0
+	} else {
+		e.Read, e.ReadTrace, e.ReadGoroutine = false, 0, 0
+		g.classes[e.To].in = remove(g.classes[e.To].in, e)
+	}
+	if e.Write || e.Read {
+		return
+	}
+	delete(g.edges, [2]ClassID{e.From, e.To})
+	g.classes[e.From].out = remove(g.classes[e.From].out, e)
+}
+
+func remove(es []*Edge, e *Edge) []*Edge {
+	for i, x := range es {
+		if x == e {
+			copy(es[i:], es[i+1:])
+			es[len(es)-1] = nil
+			return es[:len(es)-1]
+		}
+	}
+	return es
+}
+
+// Blocking reports whether acquiring e.To along e can block.
+func (g *Graph) Blocking(e *Edge) bool { return e.blocking(g.classes[e.To].Written) }
 
 // Link records the dependency from→to, acquired in mode, as Validate
 // does for one held lock, and returns the cycle it closes, if any. It is
 // for replaying recorded dependencies, such as merging the graphs of
 // several processes.
 func (g *Graph) Link(from, to ClassID, mode Mode, gid int64, trace uint64) (*Cycle, error) {
-	cyc, _, _, err := g.link(from, Acq{Class: to, Mode: mode}, gid, func() uint64 { return trace })
+	_, _, cyc, err := g.link(from, to, mode, gid, func() uint64 { return trace })
 	return cyc, err
 }
 
 // MarkWritten records that class c is write-locked, returning the cycles
 // that read-only dependencies into c now close.
 func (g *Graph) MarkWritten(c ClassID, gid int64, trace uint64) []*Cycle {
-	cycles, _ := g.markWritten(c, gid, func() uint64 { return trace })
-	return cycles
+	return g.markWritten(c, gid, func() uint64 { return trace })
 }
 
 // search looks for a path of blocking edges from src to dst and returns it,
@@ -369,7 +393,9 @@ func (g *Graph) search(src, dst ClassID) []*Edge {
 	}
 	g.gen++
 	if g.gen == 0 {
-		clear(g.visit)
+		for i := range g.visit {
+			g.visit[i] = 0
+		}
 		g.gen = 1
 	}
 	q := append(g.queue[:0], src)
@@ -399,6 +425,3 @@ func (g *Graph) search(src, dst ClassID) []*Edge {
 	g.queue = q[:0] // keep the capacity for the next search
 	return found
 }
-
-// HasPath reports whether a path of blocking edges leads from src to dst.
-func (g *Graph) HasPath(src, dst ClassID) bool { return g.search(src, dst) != nil }

@@ -18,9 +18,9 @@ import (
 type scriptResult struct {
 	edges      []string // "A->B W", "A->B R"
 	written    string   // the written classes, in order
-	cycles     []string // "step 3: A B" = Cycle.Classes() names
+	cycles     []string // "step 3: A B": the classes of the cycle, held lock first
 	recursions []string // "step 2: A1 at 0 same"
-	newEdges   []int    // Result.NewEdges per acquisition step
+	added      []int    // dependencies added, per acquisition step
 	err        error
 }
 
@@ -81,7 +81,13 @@ func runScript(t *testing.T, g *Graph, steps []string) scriptResult {
 			r.err = err
 			break
 		}
-		r.newEdges = append(r.newEdges, res.NewEdges)
+		n := 0
+		for _, d := range res.Deps {
+			if d.Added {
+				n++
+			}
+		}
+		r.added = append(r.added, n)
 		if rec := res.Recursion; rec != nil {
 			same := "class"
 			if rec.Same {
@@ -91,7 +97,7 @@ func runScript(t *testing.T, g *Graph, steps []string) scriptResult {
 		}
 		for _, cy := range res.Cycles {
 			var names []string
-			for _, c := range cy.Classes() {
+			for _, c := range cycleClasses(cy) {
 				names = append(names, className(c))
 			}
 			r.cycles = append(r.cycles, fmt.Sprintf("step %d: %s", i, strings.Join(names, " ")))
@@ -113,6 +119,19 @@ func runScript(t *testing.T, g *Graph, steps []string) scriptResult {
 		}
 	}
 	return r
+}
+
+// testLimits are large enough for every test that is not about bounds.
+var testLimits = Limits{Classes: 1 << 16, Edges: 1 << 20, Chains: 1 << 20}
+
+// cycleClasses returns the classes of a cycle, starting with the held
+// lock followed by the new one.
+func cycleClasses(c *Cycle) []ClassID {
+	ids := []ClassID{c.New.From}
+	for _, e := range c.Path {
+		ids = append(ids, e.From)
+	}
+	return ids
 }
 
 func newTestGraph(t *testing.T, l Limits, n int) *Graph {
@@ -140,62 +159,72 @@ func TestValidateRules(t *testing.T) {
 		{
 			name:  "edge/plain",
 			steps: []string{"1+A", "1+B", "1+C"},
-			want:  scriptResult{edges: []string{"A->B W", "B->C W"}, written: "ABC", newEdges: []int{0, 1, 1}},
+			want:  scriptResult{edges: []string{"A->B W", "A->C W", "B->C W"}, written: "ABC", added: []int{0, 1, 2}},
 		},
 		{
 			name:  "edge/read",
 			steps: []string{"1+A", "1+rB"},
-			want:  scriptResult{edges: []string{"A->B R"}, written: "A", newEdges: []int{0, 1}},
+			want:  scriptResult{edges: []string{"A->B R"}, written: "A", added: []int{0, 1}},
 		},
 		{
 			name:  "edge/existing-not-new",
 			steps: []string{"1+A", "1+B", "1-B", "1+B", "1-B", "1+rB"},
-			want:  scriptResult{edges: []string{"A->B W"}, written: "AB", newEdges: []int{0, 1, 0, 0}},
+			want:  scriptResult{edges: []string{"A->B R", "A->B W"}, written: "AB", added: []int{0, 1, 0, 1}},
 		},
 		{
 			name:  "edge/release-from-middle",
 			steps: []string{"1+A", "1+B", "1-A", "1+C"},
-			want:  scriptResult{edges: []string{"A->B W", "B->C W"}, written: "ABC", newEdges: []int{0, 1, 1}},
+			want:  scriptResult{edges: []string{"A->B W", "B->C W"}, written: "ABC", added: []int{0, 1, 1}},
+		},
+		{
+			// A(W) -> L(R) -> B with L never written: the path through L
+			// is pruned, so A->B must be an edge of its own.
+			name:  "edge/from-every-held-lock",
+			steps: []string{"1+A", "1+rL", "1+B", "1-B", "1-L", "1-A", "2+B", "2+A"},
+			want: scriptResult{
+				edges: []string{"A->B W", "A->L R", "B->A W", "L->B W"}, written: "AB", added: []int{0, 1, 2, 0, 1},
+				cycles: []string{"step 7: B A"},
+			},
 		},
 		{
 			name:  "trylock/no-inbound-edge",
 			steps: []string{"1+A", "1+tB"},
-			want:  scriptResult{written: "AB", newEdges: []int{0, 0}},
+			want:  scriptResult{written: "A", added: []int{0, 0}},
 		},
 		{
 			name:  "trylock/read-not-written",
 			steps: []string{"1+A", "1+trB"},
-			want:  scriptResult{written: "A", newEdges: []int{0, 0}},
+			want:  scriptResult{written: "A", added: []int{0, 0}},
 		},
 		{
 			name:  "trylock/outbound-edge",
 			steps: []string{"1+tA", "1+B"},
-			want:  scriptResult{edges: []string{"A->B W"}, written: "AB", newEdges: []int{0, 1}},
+			want:  scriptResult{edges: []string{"A->B W"}, written: "B", added: []int{0, 1}},
 		},
 		{
-			name:  "trylock/edges-from-each-try-above-last-plain",
+			name:  "trylock/edges-from-every-held",
 			steps: []string{"1+A", "1+B", "1+tC", "1+trD", "1+E"},
 			want: scriptResult{
-				edges:    []string{"A->B W", "B->E W", "C->E W", "D->E W"},
-				written:  "ABCE",
-				newEdges: []int{0, 1, 0, 0, 3},
+				edges:   []string{"A->B W", "A->E W", "B->E W", "C->E W", "D->E W"},
+				written: "ABE",
+				added:   []int{0, 1, 0, 0, 4},
 			},
 		},
 		{
 			name:  "trylock/only-trylocks-held",
 			steps: []string{"1+tA", "1+tB", "1+rC"},
-			want:  scriptResult{edges: []string{"A->C R", "B->C R"}, written: "AB", newEdges: []int{0, 0, 2}},
+			want:  scriptResult{edges: []string{"A->C R", "B->C R"}, added: []int{0, 0, 2}},
 		},
 		{
 			name:  "trylock/ABBA-inbound-trylock-safe",
 			steps: []string{"1+A", "1+tB", "1-B", "1-A", "2+B", "2+A"},
-			want:  scriptResult{edges: []string{"B->A W"}, written: "AB", newEdges: []int{0, 0, 0, 1}},
+			want:  scriptResult{edges: []string{"B->A W"}, written: "AB", added: []int{0, 0, 0, 1}},
 		},
 		{
 			name:  "trylock/ABBA-outbound-trylock-counts",
 			steps: []string{"1+tA", "1+B", "1-B", "1-A", "2+B", "2+A"},
 			want: scriptResult{
-				edges: []string{"A->B W", "B->A W"}, written: "AB", newEdges: []int{0, 1, 0, 1},
+				edges: []string{"A->B W", "B->A W"}, written: "AB", added: []int{0, 1, 0, 1},
 				cycles: []string{"step 5: B A"},
 			},
 		},
@@ -203,7 +232,7 @@ func TestValidateRules(t *testing.T) {
 			name:  "cycle/ABBA",
 			steps: []string{"1+A", "1+B", "2+B", "2+A"},
 			want: scriptResult{
-				edges: []string{"A->B W", "B->A W"}, written: "AB", newEdges: []int{0, 1, 0, 1},
+				edges: []string{"A->B W", "B->A W"}, written: "AB", added: []int{0, 1, 0, 1},
 				cycles: []string{"step 3: B A"},
 			},
 		},
@@ -211,7 +240,7 @@ func TestValidateRules(t *testing.T) {
 			name:  "cycle/ABBCCA",
 			steps: []string{"1+A", "1+B", "2+B2", "2+C", "3+C2", "3+A2"},
 			want: scriptResult{
-				edges: []string{"A->B W", "B->C W", "C->A W"}, written: "ABC", newEdges: []int{0, 1, 0, 1, 0, 1},
+				edges: []string{"A->B W", "B->C W", "C->A W"}, written: "ABC", added: []int{0, 1, 0, 1, 0, 1},
 				cycles: []string{"step 5: C A B"},
 			},
 		},
@@ -219,33 +248,42 @@ func TestValidateRules(t *testing.T) {
 			name:  "cycle/ABCDA-four-goroutines",
 			steps: []string{"1+A", "1+B", "2+C", "2+D", "3+B", "3+C", "4+D", "4+A"},
 			want: scriptResult{
-				edges: []string{"A->B W", "B->C W", "C->D W", "D->A W"}, written: "ABCD", newEdges: []int{0, 1, 0, 1, 0, 1, 0, 1},
+				edges: []string{"A->B W", "B->C W", "C->D W", "D->A W"}, written: "ABCD", added: []int{0, 1, 0, 1, 0, 1, 0, 1},
 				cycles: []string{"step 7: D A B C"},
+			},
+		},
+		{
+			// Holding A and B, C closes a cycle with each of them.
+			name:  "cycle/one-per-held-lock",
+			steps: []string{"1+C", "1+A", "1-A", "1-C", "1+A", "1+B", "1+C"},
+			want: scriptResult{
+				edges: []string{"A->B W", "A->C W", "B->C W", "C->A W"}, written: "ABC", added: []int{0, 1, 0, 1, 2},
+				cycles: []string{"step 6: A C", "step 6: B C A"},
 			},
 		},
 		{
 			name:  "cycle/reported-once",
 			steps: []string{"1+A", "1+B", "2+B", "2+A", "2-A", "2+A"},
 			want: scriptResult{
-				edges: []string{"A->B W", "B->A W"}, written: "AB", newEdges: []int{0, 1, 0, 1, 0},
+				edges: []string{"A->B W", "B->A W"}, written: "AB", added: []int{0, 1, 0, 1, 0},
 				cycles: []string{"step 3: B A"},
 			},
 		},
 		{
 			name:  "read/read-read-inversion-without-writer-is-safe",
 			steps: []string{"1+rA", "1+rB", "2+rB", "2+rA"},
-			want:  scriptResult{edges: []string{"A->B R", "B->A R"}, newEdges: []int{0, 1, 0, 1}},
+			want:  scriptResult{edges: []string{"A->B R", "B->A R"}, added: []int{0, 1, 0, 1}},
 		},
 		{
 			name:  "read/read-step-of-never-written-class-is-safe",
 			steps: []string{"1+A", "1+rB", "2+rB", "2+A"},
-			want:  scriptResult{edges: []string{"A->B R", "B->A W"}, written: "A", newEdges: []int{0, 1, 0, 1}},
+			want:  scriptResult{edges: []string{"A->B R", "B->A W"}, written: "A", added: []int{0, 1, 0, 1}},
 		},
 		{
 			name:  "read/cycle-when-class-already-written",
 			steps: []string{"3+B", "3-B", "1+A", "1+rB", "2+rB", "2+A"},
 			want: scriptResult{
-				edges: []string{"A->B R", "B->A W"}, written: "AB", newEdges: []int{0, 0, 1, 0, 1},
+				edges: []string{"A->B R", "B->A W"}, written: "AB", added: []int{0, 0, 1, 0, 1},
 				cycles: []string{"step 5: B A"},
 			},
 		},
@@ -255,22 +293,21 @@ func TestValidateRules(t *testing.T) {
 			name:  "read/cycle-at-first-write",
 			steps: []string{"1+A", "1+rB", "1-B", "1-A", "2+rB", "2+A", "2-A", "2-B", "3+B"},
 			want: scriptResult{
-				edges: []string{"A->B R", "B->A W"}, written: "AB", newEdges: []int{0, 1, 0, 1, 0},
+				edges: []string{"A->B R", "B->A W"}, written: "AB", added: []int{0, 1, 0, 1, 0},
 				cycles: []string{"step 8: A B"},
 			},
 		},
 		{
-			name:  "read/cycle-at-first-write-by-trylock",
+			// A writer that only ever trylocks never waits, so it never
+			// blocks a reader: B stays unwritten and the cycle safe.
+			name:  "read/trylock-writer-does-not-write",
 			steps: []string{"1+A", "1+rB", "1-B", "1-A", "2+rB", "2+A", "2-A", "2-B", "3+tB"},
-			want: scriptResult{
-				edges: []string{"A->B R", "B->A W"}, written: "AB", newEdges: []int{0, 1, 0, 1, 0},
-				cycles: []string{"step 8: A B"},
-			},
+			want:  scriptResult{edges: []string{"A->B R", "B->A W"}, written: "A", added: []int{0, 1, 0, 1, 0}},
 		},
 		{
 			name:  "read/try-read-does-not-write",
 			steps: []string{"1+A", "1+rB", "1-B", "1-A", "2+rB", "2+A", "2-A", "2-B", "3+trB"},
-			want:  scriptResult{edges: []string{"A->B R", "B->A W"}, written: "A", newEdges: []int{0, 1, 0, 1, 0}},
+			want:  scriptResult{edges: []string{"A->B R", "B->A W"}, written: "A", added: []int{0, 1, 0, 1, 0}},
 		},
 		{
 			// Two read-only edges into B close two different cycles when
@@ -283,7 +320,7 @@ func TestValidateRules(t *testing.T) {
 			},
 			want: scriptResult{
 				edges:   []string{"A->B R", "B->A W", "B->C W", "C->B R"},
-				written: "ABC", newEdges: []int{0, 1, 0, 1, 0, 1, 0, 1, 0},
+				written: "ABC", added: []int{0, 1, 0, 1, 0, 1, 0, 1, 0},
 				cycles: []string{"step 16: A B", "step 16: C B"},
 			},
 		},
@@ -291,7 +328,7 @@ func TestValidateRules(t *testing.T) {
 			name:  "read/write-after-first-write-not-reported-again",
 			steps: []string{"1+rB", "1+A", "1-A", "1-B", "2+A", "2+rB", "2-B", "3+B", "3-B", "2+B"},
 			want: scriptResult{
-				edges: []string{"A->B R", "A->B W", "B->A W"}, written: "AB", newEdges: []int{0, 1, 0, 1, 0, 0},
+				edges: []string{"A->B R", "A->B W", "B->A W"}, written: "AB", added: []int{0, 1, 0, 1, 0, 1},
 				// B written by goroutine 3: the read-only edge A->B
 				// blocks from then on and closes the cycle there; the
 				// later write along it finds nothing new.
@@ -302,20 +339,20 @@ func TestValidateRules(t *testing.T) {
 			name:  "read/upgrade-read-edge-to-write-rechecks",
 			steps: []string{"1+rB", "1+A", "1-A", "1-B", "2+A", "2+rB", "2-B", "2+B"},
 			want: scriptResult{
-				edges: []string{"A->B R", "A->B W", "B->A W"}, written: "AB", newEdges: []int{0, 1, 0, 1, 0},
+				edges: []string{"A->B R", "A->B W", "B->A W"}, written: "AB", added: []int{0, 1, 0, 1, 1},
 				cycles: []string{"step 7: A B"},
 			},
 		},
 		{
 			name:  "recursion/same-instance",
 			steps: []string{"1+A", "1+A"},
-			want:  scriptResult{written: "A", newEdges: []int{0, 0}, recursions: []string{"step 1: A1 at 0 same"}},
+			want:  scriptResult{written: "A", added: []int{0, 0}, recursions: []string{"step 1: A1 at 0 same"}},
 		},
 		{
 			name:  "recursion/same-instance-read",
 			steps: []string{"1+rA", "1+B", "1+rA"},
 			want: scriptResult{
-				edges: []string{"A->B W"}, written: "B", newEdges: []int{0, 1, 0},
+				edges: []string{"A->B W"}, written: "B", added: []int{0, 1, 0},
 				recursions: []string{"step 2: A1 at 0 same"},
 			},
 		},
@@ -323,25 +360,25 @@ func TestValidateRules(t *testing.T) {
 			name:  "recursion/same-class-other-instance",
 			steps: []string{"1+A", "1+B", "1+A2"},
 			want: scriptResult{
-				edges: []string{"A->B W"}, written: "AB", newEdges: []int{0, 1, 0},
+				edges: []string{"A->B W"}, written: "AB", added: []int{0, 1, 0},
 				recursions: []string{"step 2: A1 at 0 class"},
 			},
 		},
 		{
 			name:  "recursion/trylock-is-not-recursion",
 			steps: []string{"1+A", "1+tA2", "1+trA3"},
-			want:  scriptResult{written: "A", newEdges: []int{0, 0, 0}},
+			want:  scriptResult{written: "A", added: []int{0, 0, 0}},
 		},
 		{
 			name:  "recursion/write-still-marks-written",
 			steps: []string{"1+rA", "1+A2"},
-			want:  scriptResult{written: "A", newEdges: []int{0, 0}, recursions: []string{"step 1: A1 at 0 class"}},
+			want:  scriptResult{written: "A", added: []int{0, 0}, recursions: []string{"step 1: A1 at 0 class"}},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := runScript(t, newTestGraph(t, Limits{}, 5), tc.steps)
+			got := runScript(t, newTestGraph(t, testLimits, 12), tc.steps)
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(scriptResult{}), cmp.Comparer(errorsEqual)); diff != "" {
 				t.Errorf("steps %v (-want +got):\n%s", tc.steps, diff)
 			}
@@ -360,7 +397,7 @@ func errorsEqual(a, b error) bool {
 // locking A1 again is a certain self-deadlock, whichever entry is newer.
 func TestRecursionSameInstanceBelowSameClass(t *testing.T) {
 	t.Parallel()
-	g := newTestGraph(t, Limits{}, 1)
+	g := newTestGraph(t, testLimits, 1)
 	a1 := Acq{Class: 1, Addr: 0x11}
 	a2 := Acq{Class: 1, Addr: 0x12, Try: true}
 	res, err := g.Validate([]Acq{a1, a2}, a1, 1, nil)
@@ -383,7 +420,7 @@ func TestCycleDetails(t *testing.T) {
 	// ABBCCA: the path runs from the new lock back to the held one, each
 	// edge carrying the trace and goroutine of the acquisition that made
 	// it.
-	g := newTestGraph(t, Limits{}, 3)
+	g := newTestGraph(t, testLimits, 3)
 	steps := []struct {
 		held []Acq
 		next Acq
@@ -424,11 +461,16 @@ func TestCycleDetails(t *testing.T) {
 	if diff := cmp.Diff(wantPath, path); diff != "" {
 		t.Errorf("Path (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]ClassID{3, 1, 2}, cy.Classes()); diff != "" {
-		t.Errorf("Classes (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]ClassID{3, 1, 2}, cycleClasses(cy)); diff != "" {
+		t.Errorf("classes (-want +got):\n%s", diff)
 	}
-	if !g.HasPath(1, 3) {
-		t.Errorf("HasPath(1, 3) = false")
+	var order []ClassID
+	for _, e := range cy.Edges() {
+		order = append(order, e.To)
+	}
+	// Print order: from the held lock (C) around to the new one (A).
+	if diff := cmp.Diff([]ClassID{3, 2, 1}, order); diff != "" {
+		t.Errorf("Edges() targets (-want +got):\n%s", diff)
 	}
 	// The written class records the first writer.
 	if c := g.Class(2); !c.Written || c.WriteTrace != 100 || c.WriteGoroutine != 10 {
@@ -438,7 +480,7 @@ func TestCycleDetails(t *testing.T) {
 
 func TestReadTrace(t *testing.T) {
 	t.Parallel()
-	g := newTestGraph(t, Limits{}, 2)
+	g := newTestGraph(t, testLimits, 2)
 	if _, err := g.Validate([]Acq{{Class: 1}}, Acq{Class: 2, Mode: Read}, 7, func() uint64 { return 70 }); err != nil {
 		t.Fatal(err)
 	}
@@ -456,7 +498,7 @@ func TestReadTrace(t *testing.T) {
 
 func TestTraceCalledOnlyForChanges(t *testing.T) {
 	t.Parallel()
-	g := newTestGraph(t, Limits{}, 2)
+	g := newTestGraph(t, testLimits, 2)
 	calls := 0
 	trace := func() uint64 { calls++; return 1 }
 	steps := []struct {
@@ -469,7 +511,8 @@ func TestTraceCalledOnlyForChanges(t *testing.T) {
 		{nil, Acq{Class: 1}, 1},                           // nothing new
 		{[]Acq{{Class: 1}}, Acq{Class: 2}, 2},             // edge and write, one call
 		{[]Acq{{Class: 1}}, Acq{Class: 2}, 2},             // nothing new
-		{[]Acq{{Class: 1}}, Acq{Class: 2, Mode: Read}, 2}, // covered by Write
+		{[]Acq{{Class: 1}}, Acq{Class: 2, Mode: Read}, 3}, // the read mode is its own
+		{[]Acq{{Class: 1}}, Acq{Class: 2, Mode: Read}, 3}, // nothing new
 	}
 	for i, s := range steps {
 		if _, err := g.Validate(s.held, s.next, 1, trace); err != nil {
@@ -480,8 +523,8 @@ func TestTraceCalledOnlyForChanges(t *testing.T) {
 		}
 	}
 	// A nil TraceFunc is allowed.
-	g2 := newTestGraph(t, Limits{}, 2)
-	if _, err := g2.Validate(nil, Acq{Class: 1, Try: true}, 1, nil); err != nil {
+	g2 := newTestGraph(t, testLimits, 2)
+	if _, err := g2.Validate(nil, Acq{Class: 1}, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := g2.Validate([]Acq{{Class: 1}}, Acq{Class: 2}, 1, nil); err != nil {
@@ -496,7 +539,7 @@ func TestLimits(t *testing.T) {
 	t.Parallel()
 	t.Run("classes", func(t *testing.T) {
 		t.Parallel()
-		g := New(Limits{Classes: 2})
+		g := New(Limits{Classes: 2, Edges: 1, Chains: 1})
 		for range 2 {
 			if _, err := g.AddClass("x"); err != nil {
 				t.Fatal(err)
@@ -504,7 +547,7 @@ func TestLimits(t *testing.T) {
 		}
 		id, err := g.AddClass("y")
 		var le *LimitError
-		if !errors.As(err, &le) || *le != (LimitError{What: "lock classes", Limit: 2}) || id != 0 {
+		if !errors.As(err, &le) || *le != (LimitError{Bound: MaxClasses, Limit: 2}) || id != 0 {
 			t.Fatalf("third AddClass = %d, %v; want 0, more than 2 lock classes", id, err)
 		}
 		if err.Error() != "more than 2 lock classes" {
@@ -516,11 +559,11 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("dependencies", func(t *testing.T) {
 		t.Parallel()
-		g := newTestGraph(t, Limits{Edges: 2}, 4)
-		got := runScript(t, g, []string{"1+A", "1+B", "1+C", "1+D"})
+		g := newTestGraph(t, Limits{Classes: 4, Edges: 2, Chains: 1}, 4)
+		got := runScript(t, g, []string{"1+A", "1+B", "1-A", "1+C", "1-B", "1+D"})
 		want := scriptResult{
-			edges: []string{"A->B W", "B->C W"}, written: "ABC", newEdges: []int{0, 1, 1},
-			err: &LimitError{What: "lock dependencies", Limit: 2},
+			edges: []string{"A->B W", "B->C W"}, written: "ABC", added: []int{0, 1, 1},
+			err: &LimitError{Bound: MaxDependencies, Limit: 2},
 		}
 		if diff := cmp.Diff(want, got, cmp.AllowUnexported(scriptResult{}), cmp.Comparer(errorsEqual)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
@@ -535,7 +578,7 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("chains", func(t *testing.T) {
 		t.Parallel()
-		g := New(Limits{Chains: 3})
+		g := New(Limits{Classes: 1, Edges: 1, Chains: 3})
 		for k := uint64(1); k <= 3; k++ {
 			if err := g.Chains.Insert(k, k*10); err != nil {
 				t.Fatal(err)
@@ -543,7 +586,7 @@ func TestLimits(t *testing.T) {
 		}
 		err := g.Chains.Insert(4, 40)
 		var le *LimitError
-		if !errors.As(err, &le) || *le != (LimitError{What: "lock chains", Limit: 3}) {
+		if !errors.As(err, &le) || *le != (LimitError{Bound: MaxChains, Limit: 3}) {
 			t.Fatalf("fourth Insert = %v, want more than 3 lock chains", err)
 		}
 		if _, ok := g.Chains.Lookup(4); ok {
@@ -556,19 +599,20 @@ func TestLimits(t *testing.T) {
 			t.Errorf("Lookup(2) = %d, %v, Len %d; want 20, true, 3", v, ok, g.Chains.Len())
 		}
 	})
-	t.Run("defaults", func(t *testing.T) {
+	t.Run("names", func(t *testing.T) {
 		t.Parallel()
-		g := New(Limits{})
-		if g.limits != (Limits{DefaultClasses, DefaultEdges, DefaultChains}) || g.Chains.limit != DefaultChains {
-			t.Errorf("limits = %+v, chains %d", g.limits, g.Chains.limit)
+		for b, want := range map[Bound]string{MaxClasses: "lock classes", MaxDependencies: "lock dependencies", MaxChains: "lock chains", MaxDepth: "locks held by one goroutine", 9: "Bound(9)"} {
+			if got := b.String(); got != want {
+				t.Errorf("Bound(%d).String() = %q, want %q", b, got, want)
+			}
 		}
 	})
 }
 
 func TestGraphAccessors(t *testing.T) {
 	t.Parallel()
-	g := newTestGraph(t, Limits{}, 3)
-	runScript(t, g, []string{"1+C", "1+A", "1+B", "2+A", "2+C"})
+	g := newTestGraph(t, testLimits, 3)
+	runScript(t, g, []string{"1+C", "1+A", "1-C", "1+B", "2+A", "2+C"})
 	var got []string
 	g.Edges(func(e *Edge) { got = append(got, className(e.From)+className(e.To)) })
 	// Insertion order per source class, sources in class order.
@@ -586,8 +630,44 @@ func TestGraphAccessors(t *testing.T) {
 		src, dst ClassID
 		want     bool
 	}{{1, 2, true}, {3, 2, true}, {2, 1, false}, {2, 3, false}} {
-		if got := g.HasPath(tc.src, tc.dst); got != tc.want {
-			t.Errorf("HasPath(%d, %d) = %v, want %v", tc.src, tc.dst, got, tc.want)
+		if got := g.search(tc.src, tc.dst) != nil; got != tc.want {
+			t.Errorf("search(%d, %d) found %v, want %v", tc.src, tc.dst, got, tc.want)
 		}
+	}
+}
+
+// TestUnlink: withdrawing a mode leaves the other; withdrawing the last
+// removes the edge from every list, so no later search or first write
+// sees it.
+func TestUnlink(t *testing.T) {
+	t.Parallel()
+	g := newTestGraph(t, testLimits, 3)
+	runScript(t, g, []string{"1+A", "1+B", "1-B", "1+rB", "1-B", "1-A", "2+rC", "2+A"})
+	ab, ca := g.Edge(1, 2), g.Edge(3, 1)
+	if ab == nil || !ab.Write || !ab.Read || ca == nil || !ca.Write {
+		t.Fatalf("setup: A->B %+v, C->A %+v", ab, ca)
+	}
+	g.Unlink(ab, Write)
+	if g.Edge(1, 2) != ab || ab.Write || !ab.Read || ab.Trace != 0 {
+		t.Errorf("after Unlink(A->B, W): %+v, want only R left", ab)
+	}
+	g.Unlink(ab, Write) // not there: no-op
+	g.Unlink(ab, Read)
+	if g.Edge(1, 2) != nil || g.NumEdges() != 1 {
+		t.Errorf("after Unlink(A->B, R): edge %v, %d edges; want gone, 1", g.Edge(1, 2), g.NumEdges())
+	}
+	var left []string
+	g.Edges(func(e *Edge) { left = append(left, className(e.From)+className(e.To)) })
+	if diff := cmp.Diff([]string{"CA"}, left); diff != "" {
+		t.Errorf("Edges (-want +got):\n%s", diff)
+	}
+	// C->A is a read edge into unwritten C... no: C was read-locked, A
+	// written. A read edge into B, withdrawn, must not be checked when B
+	// is first written.
+	g2 := newTestGraph(t, testLimits, 2)
+	runScript(t, g2, []string{"1+A", "1+rB", "1-B", "1-A", "2+rB", "2+A", "2-A", "2-B"})
+	g2.Unlink(g2.Edge(1, 2), Read)
+	if got := g2.MarkWritten(2, 3, 9); len(got) != 0 {
+		t.Errorf("first write of B after A->B was withdrawn closed %d cycles", len(got))
 	}
 }

@@ -75,11 +75,9 @@ func decodeOps(data []byte) []oracleOp {
 // modelEdge is the model's view of a dependency.
 type modelEdge struct{ write, read bool }
 
-// matches reports whether ge has the model's modes. Read is compared only
-// for edges never acquired with Write: the graph does not record a read
-// acquisition along an edge that already blocks in write mode.
+// matches reports whether ge has the model's modes.
 func (e *modelEdge) matches(ge *Edge) bool {
-	return ge != nil && ge.Write == e.write && (e.write || ge.Read == e.read)
+	return ge != nil && ge.Write == e.write && ge.Read == e.read
 }
 
 // model is the brute-force reference: every edge ever created, with its
@@ -135,16 +133,13 @@ func (m *model) forEdges(f func(k [2]ClassID, e *modelEdge)) {
 }
 
 // acquire applies the rules of DESIGN.md §3 for acquiring next while
-// holding held (oldest first). It returns the number of edges created and
-// whether the acquisition is recursive.
-func (m *model) acquire(held []Acq, next Acq) (created int, recursive bool) {
+// holding held (oldest first). It returns the dependencies added (edge
+// modes set that were not) and whether the acquisition is recursive.
+func (m *model) acquire(held []Acq, next Acq) (added []string, recursive bool) {
 	if next.Try {
-		// No inbound edge, no recursion; a write trylock makes the class
-		// written.
-		if next.Mode == Write {
-			m.written[next.Class] = true
-		}
-		return 0, false
+		// A trylock cannot block: no inbound edge, no recursion, and it
+		// does not make its class written.
+		return nil, false
 	}
 	for _, h := range held {
 		if h.Class == next.Class {
@@ -152,29 +147,28 @@ func (m *model) acquire(held []Acq, next Acq) (created int, recursive bool) {
 		}
 	}
 	if !recursive {
-		// Edges from the most recent non-try lock and every trylock above.
-		for i := len(held) - 1; i >= 0; i-- {
-			e := m.edges[held[i].Class][next.Class]
+		// An edge from every held lock, each mode on its own.
+		for _, h := range held {
+			e := m.edges[h.Class][next.Class]
 			if e == nil {
 				e = &modelEdge{}
-				m.edges[held[i].Class][next.Class] = e
+				m.edges[h.Class][next.Class] = e
 				m.nEdges++
-				created++
 			}
-			if next.Mode == Write {
+			switch {
+			case next.Mode == Write && !e.write:
 				e.write = true
-			} else {
+				added = append(added, fmt.Sprintf("%d->%d W", h.Class, next.Class))
+			case next.Mode == Read && !e.read:
 				e.read = true
-			}
-			if !held[i].Try {
-				break
+				added = append(added, fmt.Sprintf("%d->%d R", h.Class, next.Class))
 			}
 		}
 	}
 	if next.Mode == Write {
 		m.written[next.Class] = true
 	}
-	return created, recursive
+	return added, recursive
 }
 
 // reaches reports whether a path of blocking edges leads from src to dst
@@ -240,7 +234,7 @@ func (m *model) hasCycle() bool {
 // reported a cycle and the step after which the model first had one (-1
 // for none).
 func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
-	g := New(Limits{})
+	g := New(testLimits)
 	for i := range oracleClasses {
 		if _, err := g.AddClass(string(rune('A' + i))); err != nil {
 			return fmt.Sprintf("AddClass: %v", err), -1, -1
@@ -299,10 +293,8 @@ func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
 
 		before := m.blockingSet()
 		written := m.written
-		flags := m.flags()
-		nEdges := m.nEdges
-		created, recursive := m.acquire(h, next)
-		if cached && (created != 0 || m.written != written || m.blockingSet() != before) {
+		added, recursive := m.acquire(h, next)
+		if cached && (len(added) != 0 || m.written != written || m.blockingSet() != before) {
 			return fail("step %d: chain was cached but the acquisition changed the model", step)
 		}
 		if cached {
@@ -326,37 +318,34 @@ func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
 		if traceCalls > 1 {
 			return fail("step %d: trace called %d times, want at most 1", step, traceCalls)
 		}
-		if res.NewEdges != created {
-			return fail("step %d: NewEdges = %d, model created %d", step, res.NewEdges, created)
-		}
-		if len(g.edges) != m.nEdges || g.NumEdges() != m.nEdges || m.nEdges-nEdges != created {
+		if len(g.edges) != m.nEdges || g.NumEdges() != m.nEdges {
 			return fail("step %d: graph has %d edges (NumEdges %d), model %d", step, len(g.edges), g.NumEdges(), m.nEdges)
 		}
 		if want := !written[next.Class] && m.written[next.Class]; res.Written != want {
 			return fail("step %d: Result.Written = %v, want %v", step, res.Written, want)
 		}
-		// Changed: the edges created or given a mode that matters (a read
-		// along a write edge changes nothing).
-		var wantChanged, gotChanged []string
-		after := m.flags()
-		for from := range after {
-			for to, f := range after[from] {
-				b := flags[from][to]
-				if f.exists && (!b.exists || f.write != b.write || !f.write && f.read != b.read) {
-					wantChanged = append(wantChanged, fmt.Sprint([2]int{from, to}))
+		// Deps: one per held entry unless recursive or a trylock, naming
+		// the graph's edge; Added exactly for the modes the model added.
+		if want := len(h); !recursive && !next.Try && len(res.Deps) != want {
+			return fail("step %d: %d deps, want one per held lock (%d)", step, len(res.Deps), want)
+		}
+		var gotAdded []string
+		for _, d := range res.Deps {
+			if d.Edge == nil || g.Edge(d.Edge.From, d.Edge.To) != d.Edge || d.Edge.From != h[d.Held].Class || d.Edge.To != next.Class || d.Mode != next.Mode {
+				return fail("step %d: dep %+v does not name the edge from held entry %d", step, d, d.Held)
+			}
+			if d.Added {
+				m := "W"
+				if d.Mode == Read {
+					m = "R"
 				}
+				gotAdded = append(gotAdded, fmt.Sprintf("%d->%d %s", d.Edge.From, d.Edge.To, m))
 			}
 		}
-		for _, e := range res.Changed {
-			if e == nil || g.Edge(e.From, e.To) != e {
-				return fail("step %d: Changed has %+v, not an edge of the graph", step, e)
-			}
-			gotChanged = append(gotChanged, fmt.Sprint([2]int{int(e.From), int(e.To)}))
-		}
-		slices.Sort(wantChanged)
-		slices.Sort(gotChanged)
-		if !slices.Equal(wantChanged, gotChanged) {
-			return fail("step %d: Changed = %v, want %v", step, gotChanged, wantChanged)
+		slices.Sort(added)
+		slices.Sort(gotAdded)
+		if !slices.Equal(added, gotAdded) {
+			return fail("step %d: added %v, model added %v", step, gotAdded, added)
 		}
 		if got := res.Recursion != nil; got != recursive {
 			return fail("step %d: recursion = %v, want %v", step, got, recursive)
@@ -455,8 +444,8 @@ func checkCycle(g *Graph, m *model, cy *Cycle) string {
 			return fmt.Sprintf("cycle is not a closed walk: %v then %v", k, [2]ClassID{nx.From, nx.To})
 		}
 	}
-	if ids := cy.Classes(); len(ids) != len(walk) || ids[0] != cy.New.From || ids[1] != cy.New.To {
-		return fmt.Sprintf("Classes() = %v for walk from %d to %d", ids, cy.New.From, cy.New.To)
+	if es := cy.Edges(); len(es) != len(walk) || es[len(es)-1] != cy.New {
+		return fmt.Sprintf("Edges() = %v does not end with New", es)
 	}
 	return ""
 }
@@ -553,7 +542,7 @@ func TestFuzzSeedsDecode(t *testing.T) {
 func TestOracleDAG(t *testing.T) {
 	t.Parallel()
 	const classes = 40
-	g := New(Limits{})
+	g := New(testLimits)
 	for i := range classes {
 		if _, err := g.AddClass(fmt.Sprint("c", i)); err != nil {
 			t.Fatal(err)

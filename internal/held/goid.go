@@ -42,11 +42,11 @@ func verifyFast() (ok bool) {
 		return false
 	}
 	res := make(chan bool)
-	for range 4 {
+	for i := 0; i < 4; i++ {
 		go func() { res <- check() }()
 	}
 	ok = true
-	for range 4 {
+	for i := 0; i < 4; i++ {
 		ok = <-res && ok
 	}
 	return ok

@@ -22,17 +22,30 @@ package held
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/petermattis/goid"
 )
 
+// Site is where a lock operation was made: the return address into the
+// code that called it (PC, 0 if unknown), and for rewritten code the
+// static record of the call site (Static, opaque to this package).
+type Site struct {
+	PC     uintptr
+	Static unsafe.Pointer
+}
+
 // Entry is one held lock.
 type Entry struct {
 	graph.Acq
-	Key  uint64 // chain key of the held sequence up to and including this entry
-	Site uint64 // opaque: where it was acquired
+	Key uint64 // chain key of the held sequence up to and including this entry
+	At  Site   // where it was acquired
+	// Hold is opaque to this package: the validator's record of what the
+	// hold supports, set only by the goroutine itself, on a slow path.
+	Hold unsafe.Pointer
 	seq  uint64 // the last posted release seen when it was pushed
+	rel  Site   // where it was released, once popped (see Remove)
 }
 
 // Stack is one goroutine's held locks, oldest first. Only its goroutine
@@ -50,13 +63,11 @@ type Stack struct {
 	nrel     uint
 }
 
-// Released is a release remembered: the lock and where it was acquired.
+// Released is a release remembered: the lock, where it was acquired and
+// where it was released.
 type Released struct {
-	Addr  uintptr
-	Site  uint64
-	Class graph.ClassID
-	Mode  graph.Mode
-	Try   bool
+	graph.Acq
+	At, Rel Site
 }
 
 // Top returns the chain key of the whole stack (0 when empty).
@@ -82,8 +93,8 @@ const waiting = ^uint64(0)
 // Push adds an entry on top for a lock about to be acquired; Held marks
 // it held once the lock is. A goroutine waiting for a lock does not hold
 // it, so a release posted meanwhile must not apply to the entry.
-func (s *Stack) Push(a graph.Acq, key, site uint64) {
-	s.Entries = append(s.Entries, Entry{Acq: a, Key: key, Site: site, seq: waiting})
+func (s *Stack) Push(a graph.Acq, key uint64, at Site) {
+	s.Entries = append(s.Entries, Entry{Acq: a, Key: key, At: at, seq: waiting})
 }
 
 // Held marks the top entry, pushed by Push, as held: releases posted
@@ -92,6 +103,16 @@ func (s *Stack) Held() {
 	if s != nil && len(s.Entries) > 0 {
 		s.Entries[len(s.Entries)-1].seq = s.t.pending.Load().seq
 	}
+}
+
+// Holds reports whether the stack has an entry for addr, in any mode.
+func (s *Stack) Holds(addr uintptr) bool {
+	for i := range s.Entries {
+		if s.Entries[i].Addr == addr {
+			return true
+		}
+	}
+	return false
 }
 
 // Find returns the index of the most recent entry for addr held in mode,
@@ -105,17 +126,18 @@ func (s *Stack) Find(addr uintptr, mode graph.Mode) int {
 	return -1
 }
 
-// Remove drops entry i, recomputes the chain keys above it and remembers
-// the release.
-func (s *Stack) Remove(i int) {
+// Remove drops entry i, released at rel, recomputes the chain keys above
+// it and remembers the release.
+func (s *Stack) Remove(i int, rel Site) {
 	if i == len(s.Entries)-1 {
 		// The entry stays in the backing array above len until a push
 		// overwrites it: LastRelease looks there. Copying it out costs
 		// as much as the rest of the fast path.
+		s.Entries[i].rel = rel
 		s.Entries = s.Entries[:i]
 	} else {
 		e := &s.Entries[i]
-		s.released[s.nrel%uint(len(s.released))] = Released{Addr: e.Addr, Site: e.Site, Class: e.Class, Mode: e.Mode, Try: e.Try}
+		s.released[s.nrel%uint(len(s.released))] = Released{Acq: e.Acq, At: e.At, Rel: rel}
 		s.nrel++
 		n := len(s.Entries)
 		copy(s.Entries[i:], s.Entries[i+1:])
@@ -139,7 +161,7 @@ func (s *Stack) LastRelease(addr uintptr) (Released, bool) {
 	}
 	for _, e := range s.Entries[len(s.Entries):cap(s.Entries)] {
 		if e.Addr == addr {
-			return Released{Addr: e.Addr, Site: e.Site, Class: e.Class, Mode: e.Mode, Try: e.Try}, true
+			return Released{Acq: e.Acq, At: e.At, Rel: e.rel}, true
 		}
 	}
 	n := uint(len(s.released))
@@ -185,9 +207,6 @@ func NewTable(size, maxDepth int) *Table {
 	return t
 }
 
-// FastID reports whether goroutine IDs come from the verified fast source.
-func (t *Table) FastID() bool { return t.fast }
-
 // ID returns the calling goroutine's ID.
 func (t *Table) ID() int64 {
 	if t.fast {
@@ -195,9 +214,6 @@ func (t *Table) ID() int64 {
 	}
 	return slowID()
 }
-
-// Size returns the number of slots.
-func (t *Table) Size() int { return len(t.slots) }
 
 // MaxDepth returns the held-depth bound.
 func (t *Table) MaxDepth() int { return t.maxDepth }
@@ -235,7 +251,11 @@ func (t *Table) Get(gid int64) *Stack {
 	}
 	h := t.home(gid)
 	p := t.pending.Load()
-	st := &Stack{Gid: gid, t: t, Entries: make([]Entry, 0, min(t.maxDepth, 8)), seen: p}
+	n := 8
+	if t.maxDepth < n {
+		n = t.maxDepth
+	}
+	st := &Stack{Gid: gid, t: t, Entries: make([]Entry, 0, n), seen: p}
 	for {
 		for i := uint64(0); i < window; i++ {
 			s := &t.slots[(h+i)&t.mask]
@@ -263,6 +283,7 @@ type releases struct {
 type release struct {
 	addr    uintptr
 	mode    graph.Mode
+	hold    unsafe.Pointer // if set, the release is of the entry with this Hold
 	seq     uint64
 	claimed atomic.Bool
 }
@@ -274,9 +295,9 @@ type release struct {
 const maxPending = 256
 
 // Post announces that addr, held in mode by some goroutine other than the
-// caller, was released. The holder drops the entry before its next
-// operation.
-func (t *Table) Post(addr uintptr, mode graph.Mode) {
+// caller, was released: by the entry whose Hold is hold, if hold is not
+// nil. The holder drops the entry before its next operation.
+func (t *Table) Post(addr uintptr, mode graph.Mode, hold unsafe.Pointer) {
 	t.postMu.Lock()
 	defer t.postMu.Unlock()
 	old := t.pending.Load().list
@@ -290,8 +311,16 @@ func (t *Table) Post(addr uintptr, mode graph.Mode) {
 		list = list[len(list)-maxPending+1:]
 	}
 	seq := t.pending.Load().seq + 1
-	list = append(list, &release{addr: addr, mode: mode, seq: seq})
+	list = append(list, &release{addr: addr, mode: mode, hold: hold, seq: seq})
 	t.pending.Store(&releases{list: list, seq: seq})
+}
+
+// Apply drops the entries of st that releases posted since st last looked
+// name. The owner calls it; Lookup does too.
+func (t *Table) Apply(st *Stack) {
+	if p := t.pending.Load(); p != st.seen {
+		t.apply(st, p)
+	}
 }
 
 // apply drops the entries of st that posted releases name. A release
@@ -308,9 +337,9 @@ func (t *Table) apply(st *Stack, p *releases) {
 		}
 		for i := len(st.Entries) - 1; i >= 0; i-- {
 			e := &st.Entries[i]
-			if e.Addr == r.addr && e.Mode == r.mode && e.seq < r.seq {
+			if e.Addr == r.addr && e.Mode == r.mode && e.seq < r.seq && (r.hold == nil || r.hold == e.Hold) {
 				if r.claimed.CompareAndSwap(false, true) {
-					st.Remove(i)
+					st.Remove(i, Site{})
 				}
 				break
 			}

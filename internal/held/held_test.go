@@ -39,8 +39,8 @@ func TestGoroutineID(t *testing.T) {
 		t.Fatal("verifyFast() = false: the fast goroutine-ID source disagrees with runtime.Stack on this machine")
 	}
 	tab := NewTable(0, 8)
-	if !tab.FastID() {
-		t.Error("NewTable: FastID() = false")
+	if !tab.fast {
+		t.Error("NewTable did not take the verified fast source")
 	}
 	slow := &Table{fast: false}
 	type ids struct{ stack, slow, fast, slowTable int64 }
@@ -79,8 +79,8 @@ func newStack() *Stack { return &Stack{t: NewTable(64, 48)} }
 
 // push pushes a as held, with its chain key as the root package computes
 // it.
-func push(st *Stack, a graph.Acq, site uint64) {
-	st.Push(a, graph.ChainKey(st.Top(), a), site)
+func push(st *Stack, a graph.Acq, site uintptr) {
+	st.Push(a, graph.ChainKey(st.Top(), a), Site{PC: site})
 	st.Held()
 }
 
@@ -145,11 +145,11 @@ func TestStackRemove(t *testing.T) {
 			t.Parallel()
 			st := newStack()
 			for i, a := range all {
-				push(st, a, uint64(100+i))
+				push(st, a, uintptr(100+i))
 			}
 			checkKeys(t, st)
 			for _, i := range tc.remove {
-				st.Remove(i)
+				st.Remove(i, Site{})
 				checkKeys(t, st)
 			}
 			if diff := cmp.Diff(tc.want, classes(st)); diff != "" {
@@ -157,8 +157,8 @@ func TestStackRemove(t *testing.T) {
 			}
 			// Sites travel with their entries.
 			for _, e := range st.Entries {
-				if e.Site != uint64(100+int(e.Class)-1) {
-					t.Errorf("entry of class %d has site %d", e.Class, e.Site)
+				if e.At.PC != uintptr(100+int(e.Class)-1) {
+					t.Errorf("entry of class %d has site %d", e.Class, e.At.PC)
 				}
 			}
 		})
@@ -211,10 +211,10 @@ func TestLastRelease(t *testing.T) {
 		want   Released
 		ok     bool
 	}{
-		{"popped-top", []int{2}, z.Addr, Released{Addr: z.Addr, Site: 3, Class: 3, Mode: graph.Write}, true},
-		{"removed-middle", []int{1}, y.Addr, Released{Addr: y.Addr, Site: 2, Class: 2, Mode: graph.Read, Try: true}, true},
-		{"removed-bottom", []int{0}, x.Addr, Released{Addr: x.Addr, Site: 1, Class: 1, Mode: graph.Write}, true},
-		{"all-popped", []int{2, 1, 0}, x.Addr, Released{Addr: x.Addr, Site: 1, Class: 1, Mode: graph.Write}, true},
+		{"popped-top", []int{2}, z.Addr, Released{Acq: z, At: Site{PC: 3}, Rel: Site{PC: 1003}}, true},
+		{"removed-middle", []int{1}, y.Addr, Released{Acq: y, At: Site{PC: 2}, Rel: Site{PC: 1002}}, true},
+		{"removed-bottom", []int{0}, x.Addr, Released{Acq: x, At: Site{PC: 1}, Rel: Site{PC: 1001}}, true},
+		{"all-popped", []int{2, 1, 0}, x.Addr, Released{Acq: x, At: Site{PC: 1}, Rel: Site{PC: 1001}}, true},
 		{"never-held", []int{2}, 0x999, Released{}, false},
 		{"still-held", nil, x.Addr, Released{}, false},
 	}
@@ -226,7 +226,7 @@ func TestLastRelease(t *testing.T) {
 			push(st, y, 2)
 			push(st, z, 3)
 			for _, i := range tc.remove {
-				st.Remove(i)
+				st.Remove(i, Site{PC: st.Entries[i].At.PC + 1000})
 			}
 			got, ok := st.LastRelease(tc.addr)
 			if ok != tc.ok || got != tc.want {
@@ -241,15 +241,15 @@ func TestLastRelease(t *testing.T) {
 		push(st, x, 1)
 		for i := range 6 {
 			a := acq(graph.ClassID(10+i), graph.Write, false, 1)
-			push(st, a, uint64(10+i))
+			push(st, a, uintptr(10+i))
 			push(st, z, 3)
-			st.Remove(len(st.Entries) - 2) // a, below z
-			st.Remove(len(st.Entries) - 1) // z, the top
+			st.Remove(len(st.Entries)-2, Site{}) // a, below z
+			st.Remove(len(st.Entries)-1, Site{}) // z, the top
 		}
 		for i := range 6 {
 			addr := acq(graph.ClassID(10+i), graph.Write, false, 1).Addr
 			r, ok := st.LastRelease(addr)
-			if wantOK := i >= 2; ok != wantOK || (ok && r.Site != uint64(10+i)) {
+			if wantOK := i >= 2; ok != wantOK || (ok && r.At.PC != uintptr(10+i)) {
 				t.Errorf("release %d: LastRelease = %+v, %v; want found = %v", i, r, ok, wantOK)
 			}
 		}
@@ -266,7 +266,7 @@ func TestLastReleaseOfHeldTop(t *testing.T) {
 	y := acq(2, graph.Write, false, 1)
 	push(st, x, 1)
 	push(st, y, 2)
-	st.Remove(0)
+	st.Remove(0, Site{})
 	if r, ok := st.LastRelease(y.Addr); ok {
 		t.Errorf("LastRelease(%#x) = %+v for a lock still held and never released", y.Addr, r)
 	}
@@ -275,11 +275,11 @@ func TestLastReleaseOfHeldTop(t *testing.T) {
 func TestTableGet(t *testing.T) {
 	t.Parallel()
 	tab := NewTable(100, 8)
-	if tab.Size() != 128 || tab.MaxDepth() != 8 {
-		t.Errorf("Size %d, MaxDepth %d; want 128, 8", tab.Size(), tab.MaxDepth())
+	if len(tab.slots) != 128 || tab.MaxDepth() != 8 {
+		t.Errorf("%d slots, MaxDepth %d; want 128, 8", len(tab.slots), tab.MaxDepth())
 	}
-	if n := NewTable(1, 8).Size(); n != 64 {
-		t.Errorf("NewTable(1, 8).Size() = %d, want 64", n)
+	if n := len(NewTable(1, 8).slots); n != 64 {
+		t.Errorf("NewTable(1, 8) has %d slots, want 64", n)
 	}
 	id := tab.ID()
 	if st := tab.Lookup(id); st != nil {
@@ -327,7 +327,7 @@ func TestTableSteal(t *testing.T) {
 		if st.Gid != g || len(st.Entries) != 0 {
 			t.Fatalf("Get(%d) = stack of %d with %d entries", g, st.Gid, len(st.Entries))
 		}
-		push(st, acq(1, graph.Write, false, uintptr(g)), uint64(g))
+		push(st, acq(1, graph.Write, false, uintptr(g)), uintptr(g))
 		stacks[g] = st
 	}
 	victims := 0
@@ -404,7 +404,7 @@ func TestTableConcurrent(t *testing.T) {
 						checkKeysErr(st, errs)
 						if len(mine) > 0 && i%3 == 2 {
 							j := (i / 3) % len(mine)
-							st.Remove(j)
+							st.Remove(j, Site{})
 							mine = append(mine[:j:j], mine[j+1:]...)
 						} else if len(mine) < 5 {
 							a := mk(graph.ClassID(i+1), graph.Mode(i%2))
@@ -430,7 +430,7 @@ func TestTableConcurrent(t *testing.T) {
 				}
 			}
 			// After phase 1 at most Size() goroutines own a slot.
-			if tc.wantStolen != (n > 0) || tc.wantStolen && n < tc.goroutines-tab.Size() {
+			if tc.wantStolen != (n > 0) || tc.wantStolen && n < tc.goroutines-len(tab.slots) {
 				t.Errorf("%d of %d goroutines were robbed of their slot", n, tc.goroutines)
 			}
 		})
@@ -450,8 +450,8 @@ func TestPostApply(t *testing.T) {
 		push(a, rx, 0)
 		push(a, x, 0)
 		push(a, y, 0)
-		tab.Post(x.Addr, graph.Read) // wrong mode: nothing to drop
-		tab.Post(x.Addr, graph.Write)
+		tab.Post(x.Addr, graph.Read, nil) // wrong mode: nothing to drop
+		tab.Post(x.Addr, graph.Write, nil)
 		got := tab.Lookup(1)
 		if got != a {
 			t.Fatalf("Lookup = %p, want %p", got, a)
@@ -463,7 +463,7 @@ func TestPostApply(t *testing.T) {
 		// Another goroutine has nothing to drop and keeps its entries.
 		b := tab.Get(2)
 		push(b, y, 0)
-		tab.Post(rx.Addr, graph.Read)
+		tab.Post(rx.Addr, graph.Read, nil)
 		tab.Lookup(2)
 		if diff := cmp.Diff([]graph.Acq{y}, b.Acqs(nil)); diff != "" {
 			t.Errorf("bystander's held (-want +got):\n%s", diff)
@@ -480,7 +480,7 @@ func TestPostApply(t *testing.T) {
 		a := tab.Get(1)
 		push(a, x, 0)
 		c := tab.Get(3) // C exists before the release
-		tab.Post(x.Addr, graph.Write)
+		tab.Post(x.Addr, graph.Write, nil)
 		// C takes X after the release: it looks its stack up (as every
 		// acquisition does) and pushes.
 		if tab.Get(3) != c {
@@ -511,11 +511,11 @@ func TestPostApply(t *testing.T) {
 				tab := NewTable(64, 8)
 				a := tab.Get(1)
 				push(a, x, 0)
-				tab.Post(x.Addr, graph.Write) // B unlocks A's X
-				c := tab.Get(3)               // C then takes X
+				tab.Post(x.Addr, graph.Write, nil) // B unlocks A's X
+				c := tab.Get(3)                    // C then takes X
 				push(c, x, 0)
 				push(c, y, 0)
-				tab.Post(x.Addr, graph.Write) // D unlocks C's X
+				tab.Post(x.Addr, graph.Write, nil) // D unlocks C's X
 				for _, g := range order {
 					tab.Lookup(g)
 				}
@@ -535,11 +535,11 @@ func TestPostApply(t *testing.T) {
 		tab := NewTable(64, 8)
 		a := tab.Get(1)
 		push(a, x, 0)
-		tab.Post(x.Addr, graph.Write)
+		tab.Post(x.Addr, graph.Write, nil)
 		// Many unrelated releases and other goroutines' operations
 		// before A runs again.
 		for i := range 100 {
-			tab.Post(uintptr(0x10000+i), graph.Write)
+			tab.Post(uintptr(0x10000+i), graph.Write, nil)
 			tab.Lookup(2)
 		}
 		tab.Lookup(1)
@@ -563,9 +563,9 @@ func TestPostWhileWaiting(t *testing.T) {
 			a := tab.Get(1)
 			push(a, x, 0)
 			c := tab.Get(3)
-			c.Push(x, graph.ChainKey(c.Top(), x), 0) // C blocks in Lock
-			tab.Post(x.Addr, graph.Write)            // B unlocks A's X
-			c.Held()                                 // C holds X
+			c.Push(x, graph.ChainKey(c.Top(), x), Site{}) // C blocks in Lock
+			tab.Post(x.Addr, graph.Write, nil)            // B unlocks A's X
+			c.Held()                                      // C holds X
 			for _, g := range order {
 				tab.Lookup(g)
 			}

@@ -1,8 +1,7 @@
-package lockdep
+package report
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -30,12 +29,22 @@ func (r Report) String() string {
 			p("%s\n", r.Detail)
 		}
 		if lr := r.LastRelease; lr != nil {
-			p("\nit was last released by goroutine %d; it had been acquired at:\n", lr.Goroutine)
-			frames(&b, lr.Stack)
+			p("\nit was last released by goroutine %d at:\n", lr.Goroutine)
+			frames(&b, frameList(lr.At))
+			if lr.Acquired != nil {
+				p("after it was acquired at:\n")
+				frames(&b, frameList(lr.Acquired))
+			}
+		}
+		if r.Advice != "" {
+			p("%s\n", r.Advice)
 		}
 		p("\nother info that might help us debug this:\n")
 	default:
 		p("goroutine %d: %s\n %s\n", r.Goroutine, r.Detail, r.Lock.text())
+		if r.Advice != "" {
+			p("%s\n", r.Advice)
+		}
 		p("\nother info that might help us debug this:\n")
 	}
 	switch n := len(r.HeldLocks); n {
@@ -137,8 +146,8 @@ func (r *Report) recursive(b *strings.Builder) {
 	}
 	p("  %s(%s);\n", verb(r.Lock.Mode), r.Lock.Class)
 	p("\n *** DEADLOCK ***\n\n")
-	if r.Holding != nil && r.Holding.Class == r.Lock.Class && !strings.Contains(r.Detail, "same lock") {
-		p(" May be due to missing lock nesting notation\n\n")
+	if r.Advice != "" {
+		p(" %s\n\n", r.Advice)
 	}
 }
 
@@ -154,29 +163,29 @@ func verb(mode string) string {
 
 func (l Lock) text() string {
 	s := fmt.Sprintf("(%s){%s}", l.Class, l.Mode)
-	if l.At != nil {
-		s += ", at: " + l.At.text()
+	switch {
+	case l.At != nil:
+		s += ", at: " + frameText(*l.At)
+	case l.FirstSeen != nil:
+		s += ", chain first seen at: " + frameText(*l.FirstSeen)
 	}
 	return s
 }
 
-func (f Frame) text() string { return fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line) }
+func frameText(f Frame) string { return fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line) }
+
+func frameList(f *Frame) []Frame {
+	if f == nil {
+		return nil
+	}
+	return []Frame{*f}
+}
 
 func frames(b *strings.Builder, fs []Frame) {
 	if len(fs) == 0 {
 		b.WriteString("       (no stack recorded)\n")
 	}
 	for _, f := range fs {
-		b.WriteString("       " + f.text() + "\n")
+		b.WriteString("       " + frameText(f) + "\n")
 	}
-}
-
-// sortedClasses returns the classes of a chain, sorted.
-func sortedClasses(chain []Dependency) []string {
-	var cs []string
-	for _, d := range chain {
-		cs = append(cs, d.Class)
-	}
-	sort.Strings(cs)
-	return cs
 }

@@ -1,11 +1,9 @@
-package cli
+package report
 
 import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/golockdep/lockdep"
 )
 
 // SARIF 2.1.0, the subset code-scanning services read: one run, one rule
@@ -70,7 +68,7 @@ type sarifRegion struct {
 	StartLine int `json:"startLine"`
 }
 
-func sarifLoc(id int, f *lockdep.Frame, msg string) sarifLocation {
+func sarifLoc(id int, f *Frame, msg string) sarifLocation {
 	l := sarifLocation{ID: id, PhysicalLocation: sarifPhysical{
 		ArtifactLocation: sarifArtifact{URI: f.File},
 		Region:           sarifRegion{StartLine: f.Line},
@@ -81,23 +79,25 @@ func sarifLoc(id int, f *lockdep.Frame, msg string) sarifLocation {
 	return l
 }
 
-func sarif(findings []lockdep.Report) []byte {
+// SARIF renders findings as a SARIF 2.1.0 log of one run by the named
+// tool version.
+func SARIF(findings []Report, toolVersion string) []byte {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           "lockdep",
-			Version:        version(),
+			Version:        toolVersion,
 			InformationURI: "https://pkg.go.dev/github.com/golockdep/lockdep",
 		}},
 		Results: []sarifResult{},
 	}
-	for k := lockdep.Circular; k <= lockdep.Assertion; k++ {
+	for _, k := range Kinds() {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: k.String(), ShortDescription: sarifMessage{Text: k.Headline()}})
 	}
 	for _, r := range findings {
 		res := sarifResult{RuleID: r.Kind.String(), Level: "error", Locations: []sarifLocation{}}
 		msg := r.Headline + ": " + r.Lock.Class
 		switch {
-		case r.Kind == lockdep.Circular:
+		case r.Kind == Circular:
 			var cs []string
 			for i := len(r.Chain) - 1; i >= 0; i-- {
 				cs = append(cs, r.Chain[i].Class)

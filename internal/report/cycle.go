@@ -1,0 +1,86 @@
+package report
+
+import (
+	"github.com/golockdep/lockdep/internal/graph"
+)
+
+// A Resolver turns the opaque trace handles of a graph into the stacks
+// they stand for, and says who recorded them (a package's tests, a CI
+// job; "" in one process).
+type Resolver interface {
+	Stack(trace uint64) []Frame
+	Origin(trace uint64) string
+}
+
+// Acquisition is what a report says about the operation that found a
+// cycle, when it is known: the goroutine, the lock it acquires, the held
+// lock the cycle closes with, what it holds and its stack.
+type Acquisition struct {
+	Goroutine int64
+	Lock      Lock
+	Holding   *Lock
+	HeldLocks []Lock
+	Stack     []Frame
+}
+
+// ModeName is the letter a report gives an acquisition: W, R or T.
+func ModeName(mode graph.Mode, try bool) string {
+	switch {
+	case try:
+		return "T"
+	case mode == graph.Read:
+		return "R"
+	}
+	return "W"
+}
+
+// CycleReport makes the report of cycle cy of g. Each step of the chain is
+// the edge's write acquisition if it has one (a write blocks whatever the
+// class), else its read one, with the writer that makes it block. acq is
+// the acquisition that found the cycle; nil when a merge of recorded
+// graphs found it, and the report then tells the story from the last
+// dependency of the chain.
+func CycleReport(g *graph.Graph, cy *graph.Cycle, res Resolver, acq *Acquisition) Report {
+	r := Report{Version: Version, Kind: Circular, Headline: Circular.Headline()}
+	origins := map[string]bool{}
+	for _, e := range cy.Edges() {
+		d := Dependency{Class: g.Class(e.To).Name, After: g.Class(e.From).Name}
+		var tr uint64
+		if e.Write {
+			d.Mode, d.Goroutine, tr = "W", e.Goroutine, e.Trace
+		} else {
+			d.Mode, d.Goroutine, tr = "R", e.ReadGoroutine, e.ReadTrace
+		}
+		d.Stack, d.Origin = res.Stack(tr), res.Origin(tr)
+		origins[d.Origin] = true
+		r.Chain = append(r.Chain, d)
+		if !e.Write {
+			// A read step blocks because a writer of its class waits.
+			c := g.Class(e.To)
+			r.Writers = append(r.Writers, Dependency{
+				Class: c.Name, Mode: "W", Goroutine: c.WriteGoroutine,
+				Stack: res.Stack(c.WriteTrace), Origin: res.Origin(c.WriteTrace),
+			})
+		}
+	}
+	if acq != nil {
+		r.Goroutine, r.Lock, r.Holding, r.HeldLocks, r.Stack = acq.Goroutine, acq.Lock, acq.Holding, acq.HeldLocks, acq.Stack
+		if r.HeldLocks == nil {
+			r.HeldLocks = []Lock{}
+		}
+		return r
+	}
+	last := r.Chain[len(r.Chain)-1]
+	r.Goroutine, r.Stack = last.Goroutine, last.Stack
+	r.Lock = Lock{Class: last.Class, Mode: last.Mode}
+	if len(last.Stack) > 0 {
+		f := last.Stack[0]
+		r.Lock.At = &f
+	}
+	r.Holding = &Lock{Class: last.After, Mode: "W"}
+	r.HeldLocks = []Lock{*r.Holding}
+	if len(origins) > 1 {
+		r.Detail = "The dependencies of this cycle were recorded by different processes."
+	}
+	return r
+}

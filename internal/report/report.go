@@ -1,0 +1,221 @@
+// Package report is the finding model: the kinds of findings, the Report
+// every one of them is, the key that makes two reports one problem, the
+// making of a report from a cycle of the class graph, and the renderers
+// (text in the kernel's layout, JSON lines, SARIF).
+//
+// The validator and the lockdep command both build their reports here, so
+// a finding reads the same whether one process found it or the command
+// found it in the merged graphs of many.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/golockdep/lockdep/internal/stack"
+)
+
+// Version is the version of the JSON form of a Report, carried in its
+// "version" field. It changes only when a field changes meaning.
+const Version = 1
+
+// Kind is the kind of a finding.
+type Kind int
+
+// The kinds of findings.
+const (
+	// Circular: a new dependency closes a cycle of lock classes.
+	Circular Kind = iota + 1
+	// Recursive: a goroutine acquires a class it already holds.
+	Recursive
+	// BadUnlock: a lock that is not held is unlocked, or unlocked in the
+	// wrong mode.
+	BadUnlock
+	// Assertion: AssertHeld, AssertRHeld or AssertNotHeld failed.
+	Assertion
+	// BadSubclass: LockNested or RLockNested with a subclass out of range.
+	BadSubclass
+)
+
+var kindNames = [...]string{Circular: "circular", Recursive: "recursive", BadUnlock: "bad_unlock", Assertion: "assertion", BadSubclass: "bad_subclass"}
+
+var headlines = [...]string{
+	Circular:    "possible circular locking dependency detected",
+	Recursive:   "possible recursive locking detected",
+	BadUnlock:   "bad unlock balance detected",
+	Assertion:   "lock assertion failed",
+	BadSubclass: "invalid lock subclass",
+}
+
+// Kinds lists every kind, in order.
+func Kinds() []Kind { return []Kind{Circular, Recursive, BadUnlock, Assertion, BadSubclass} }
+
+// String returns the kind's JSON name: circular, recursive, bad_unlock,
+// assertion or bad_subclass.
+func (k Kind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Headline returns the report headline for the kind, as printed after
+// "WARNING: ".
+func (k Kind) Headline() string {
+	if k > 0 && int(k) < len(headlines) {
+		return headlines[k]
+	}
+	return "lockdep finding"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n != "" && n == string(b) {
+			*k = Kind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("lockdep: unknown report kind %q", b)
+}
+
+// Frame is one call site of a stack: the package path-qualified function
+// and file:line, relative to the module root where possible.
+type Frame = stack.Frame
+
+// Lock names a lock in a report.
+type Lock struct {
+	Class string `json:"class"`
+	// Mode is "W" for Lock, "R" for RLock, "T" for TryLock and TryRLock;
+	// the text form prints it as {W}, {R}, {T}.
+	Mode string `json:"mode"`
+	// At is where the lock was acquired (or released, for BadUnlock), if
+	// known.
+	At *Frame `json:"at,omitempty"`
+	// FirstSeen is, for a held lock whose own acquisition site is not
+	// known (see the package documentation of lockdep), where a goroutine
+	// first took the same sequence of locks. It is never printed as the
+	// acquisition site.
+	FirstSeen *Frame `json:"chain_first_seen_at,omitempty"`
+}
+
+// Dependency is one link of a dependency chain: Class was acquired (in
+// Mode) while After was held, first by Goroutine at Stack.
+type Dependency struct {
+	Class     string  `json:"class"`
+	Mode      string  `json:"mode"`
+	After     string  `json:"after,omitempty"`
+	Goroutine int64   `json:"goroutine"`
+	Stack     []Frame `json:"stack"`
+	// Origin is, in reports the lockdep command merges from several
+	// processes, the package (or job) whose process recorded the
+	// dependency.
+	Origin string `json:"origin,omitempty"`
+}
+
+// Release is where a goroutine last released a lock.
+type Release struct {
+	Goroutine int64 `json:"goroutine"`
+	// At is where it was released; Acquired where it had been acquired.
+	At       *Frame `json:"at,omitempty"`
+	Acquired *Frame `json:"acquired_at,omitempty"`
+}
+
+// Report is one finding. Its text form (String) follows the layout of the
+// Linux kernel's lockdep reports; it marshals to JSON with the field names
+// shown, which are stable.
+type Report struct {
+	// Version is the version of this JSON form (Version).
+	Version  int    `json:"version"`
+	Kind     Kind   `json:"kind"`
+	Headline string `json:"headline"`
+	// Goroutine is the goroutine that made the operation reported.
+	Goroutine int64 `json:"goroutine"`
+	// Lock is the lock being acquired (Circular, Recursive, BadSubclass),
+	// released (BadUnlock) or asserted on (Assertion).
+	Lock Lock `json:"lock"`
+	// Holding is, for Circular, the held lock that the new one closes the
+	// cycle with and, for Recursive, the held lock of the same class.
+	Holding *Lock `json:"holding,omitempty"`
+	// Chain is, for Circular, the dependency cycle in the order the text
+	// prints it: Chain[0] is the held lock (#n), the last entry the new lock
+	// (#0). Chain[i].After is the class held when Chain[i].Class was taken.
+	Chain []Dependency `json:"chain,omitempty"`
+	// Writers is, for a Circular report with read acquisitions, where each
+	// read-acquired class of the cycle is write-locked: a waiting writer
+	// is what makes those read acquisitions block.
+	Writers []Dependency `json:"writers,omitempty"`
+	// Detail is a sentence that completes the headline, such as why an
+	// unlock is bad or what an assertion expected.
+	Detail string `json:"detail,omitempty"`
+	// Advice says how to fix the finding or, if it is deliberate, how to
+	// tell the validator so.
+	Advice string `json:"advice,omitempty"`
+	// LastRelease is, for BadUnlock, the last release of the lock by the
+	// same goroutine, if the validator still remembers it.
+	LastRelease *Release `json:"last_release,omitempty"`
+	// HeldLocks are the locks the goroutine held, oldest first.
+	HeldLocks []Lock `json:"held_locks"`
+	// Stack is the goroutine's stack at the operation.
+	Stack []Frame `json:"stack"`
+}
+
+// JSON returns the report as one line of JSON, without a newline.
+func (r *Report) JSON() []byte {
+	b, err := json.Marshal(r)
+	if err != nil { // cannot happen: all fields marshal
+		return []byte(`{"kind":"error"}`)
+	}
+	return b
+}
+
+// Key identifies the problem a report is about: its kind and the classes
+// involved (for a cycle, as a set; otherwise the lock's class and mode,
+// the held lock's, and the detail). Two reports with one key are one
+// problem, reported once. The key holds no line number, goroutine or
+// address, so it survives edits of the code around the locks.
+func (r *Report) Key() string {
+	k := r.Kind.String() + ":"
+	if r.Kind == Circular {
+		cs := make([]string, 0, len(r.Chain))
+		for _, d := range r.Chain {
+			cs = append(cs, d.Class)
+		}
+		sort.Strings(cs)
+		return k + strings.Join(cs, "|")
+	}
+	k += r.Lock.Class + "{" + r.Lock.Mode + "}"
+	if r.Holding != nil {
+		k += "|" + r.Holding.Class + "{" + r.Holding.Mode + "}"
+	}
+	return k + "|" + r.Detail
+}
+
+// Classes returns the classes the report is about, each once, in the
+// order the text names them.
+func (r *Report) Classes() []string {
+	var cs []string
+	seen := map[string]bool{}
+	add := func(c string) {
+		if c != "" && !seen[c] {
+			seen[c] = true
+			cs = append(cs, c)
+		}
+	}
+	if r.Kind == Circular {
+		for i := len(r.Chain) - 1; i >= 0; i-- {
+			add(r.Chain[i].Class)
+		}
+		return cs
+	}
+	if r.Holding != nil {
+		add(r.Holding.Class)
+	}
+	add(r.Lock.Class)
+	return cs
+}

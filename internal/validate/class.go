@@ -1,0 +1,134 @@
+package validate
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/golockdep/lockdep/internal/events"
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/stack"
+)
+
+// MaxSubclasses is the number of subclasses of a class: LockNested takes
+// a subclass in [0, MaxSubclasses).
+const MaxSubclasses = 8
+
+// Class is a lock class as the validator knows it. Its zero value is not
+// usable; make it with NewClass or Init. A Class must not be copied.
+type Class struct {
+	name     string
+	instance bool // the class of one lock used without a class
+	// ids holds, per subclass, the validator generation (high 32 bits)
+	// and graph ID (low 32 bits) the subclass was registered with.
+	ids [MaxSubclasses]atomic.Uint64
+}
+
+// NewClass returns a new class with the given name.
+func NewClass(name string) *Class {
+	c := new(Class)
+	c.Init(name)
+	return c
+}
+
+// Init names a class before its first use.
+func (c *Class) Init(name string) { c.name = name }
+
+// Name returns the name the class was made with.
+func (c *Class) Name() string { return c.name }
+
+// Site is the static record of one call site in rewritten code: the class
+// of the lock it names, the function it is in and where. Rewritten code
+// declares one per call and never changes it.
+type Site struct {
+	Class string
+	Func  string // package path-qualified, as runtime frames name functions
+	File  string // relative to the module root
+	Line  int
+
+	class atomic.Pointer[Class] // made on first use
+}
+
+// sites maps class names to the classes of rewritten code: every site of
+// one name shares one class.
+var sites sync.Map
+
+// ClassOf returns the site's class, making it on first use.
+func (s *Site) ClassOf() *Class {
+	if c := s.class.Load(); c != nil {
+		return c
+	}
+	c, ok := sites.Load(s.Class)
+	if !ok {
+		c, _ = sites.LoadOrStore(s.Class, NewClass(s.Class))
+	}
+	s.class.Store(c.(*Class))
+	return c.(*Class)
+}
+
+// InstanceClass returns the class of a lock used without one: named after
+// kind and where it is first locked (pc, or the caller's caller if 0).
+func InstanceClass(kind string, pc uintptr) *Class {
+	f, ok := stack.FrameOf(pc)
+	if !ok {
+		fs := stack.Frames(stack.Capture(2))
+		f, ok = Frame{}, len(fs) > 0
+		if ok {
+			f = fs[0]
+		}
+	}
+	name := kind
+	if ok {
+		name = fmt.Sprintf("%s@%s:%d", kind, f.File, f.Line)
+	}
+	c := NewClass(name)
+	c.instance = true
+	return c
+}
+
+// Frame is a call site in a report.
+type Frame = stack.Frame
+
+// classID returns the graph class of c's subclass sub, registering it on
+// first use; 0 if a bound was hit.
+func (v *Validator) classID(c *Class, sub int) graph.ClassID {
+	if x := c.ids[sub].Load(); x>>32 == v.gen {
+		return graph.ClassID(uint32(x))
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if x := c.ids[sub].Load(); x>>32 == v.gen {
+		return graph.ClassID(uint32(x))
+	}
+	name := v.displayName(c)
+	if sub != 0 {
+		name += "/" + strconv.Itoa(sub)
+	}
+	id, err := v.g.AddClass(name)
+	if err != nil {
+		v.stopLocked(err)
+		return 0
+	}
+	c.ids[sub].Store(v.gen<<32 | uint64(id))
+	if v.events != nil {
+		v.events.Write(events.Event{Class: &events.Class{ID: uint32(id), Name: name, Instance: c.instance}})
+	}
+	return id
+}
+
+// displayName returns the name reports give c: its own, or, for the
+// second class made with the same name, name#2, and so on. Called with mu
+// held.
+func (v *Validator) displayName(c *Class) string {
+	if n, ok := v.display[c]; ok {
+		return n
+	}
+	v.names[c.name]++
+	n := c.name
+	if k := v.names[c.name]; k > 1 {
+		n = fmt.Sprintf("%s#%d", c.name, k)
+	}
+	v.display[c] = n
+	return n
+}

@@ -1,0 +1,202 @@
+package validate
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/report"
+)
+
+// Mode says what the validator does on a finding.
+type Mode int
+
+const (
+	Warn  Mode = iota // print and carry on
+	Panic             // print, then panic with the Report
+	Exit              // print, then exit with status 66
+	Off               // do not validate
+)
+
+// Config is the validator's configuration. A published Config is never
+// changed; Configure swaps it as a whole.
+type Config struct {
+	Mode     Mode
+	Out      io.Writer // text of each finding; never nil
+	JSONPath string    // LOCKDEP_JSON: also append each finding there
+	OnReport func(report.Report)
+}
+
+// Limits are the validator's bounds (see the lockdep package
+// documentation). Every field is positive.
+type Limits struct {
+	Classes, Dependencies, Chains, Depth, Goroutines int
+}
+
+// DefaultLimits are the bounds when no LOCKDEP_MAX_* variable is set.
+var DefaultLimits = Limits{Classes: 1 << 16, Dependencies: 1 << 20, Chains: 1 << 20, Depth: 48, Goroutines: 1 << 14}
+
+// settings names, per bound, the variable that raises it.
+var settings = map[graph.Bound]string{
+	graph.MaxClasses:      "LOCKDEP_MAX_CLASSES",
+	graph.MaxDependencies: "LOCKDEP_MAX_DEPENDENCIES",
+	graph.MaxChains:       "LOCKDEP_MAX_CHAINS",
+	graph.MaxDepth:        "LOCKDEP_MAX_DEPTH",
+}
+
+var (
+	cfg       atomic.Pointer[Config]
+	configure sync.Mutex // serialises Configure
+
+	// The process's validator: current is made at start-up (or by
+	// Configure); active points to it while validation is on, and the
+	// lock methods test it once per operation, so Off costs one branch.
+	active      atomic.Pointer[Validator]
+	validatorMu sync.Mutex
+	current     *Validator
+
+	envLimits = DefaultLimits
+	graphDir  string // LOCKDEP_GRAPH
+)
+
+// Active returns the validator while validation is on, or nil.
+func Active() *Validator { return active.Load() }
+
+// Current returns the process's validator, on or off (nil if it was never
+// made).
+func Current() *Validator {
+	validatorMu.Lock()
+	defer validatorMu.Unlock()
+	return current
+}
+
+// Configure applies f to a copy of the configuration and publishes it,
+// turning validation on or off to match its Mode. Once a bound has
+// switched the validator off, it stays off.
+func Configure(f func(*Config)) {
+	configure.Lock()
+	defer configure.Unlock()
+	c := *cfg.Load()
+	f(&c)
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	cfg.Store(&c)
+	if c.Mode == Off {
+		active.Store(nil)
+		return
+	}
+	validatorMu.Lock()
+	if current == nil {
+		current = New(envLimits)
+	}
+	v := current
+	validatorMu.Unlock()
+	if !v.dead.Load() {
+		active.Store(v)
+	}
+}
+
+// Replace installs v as the process's validator with configuration c, and
+// returns a function that restores the previous ones. It is for tests.
+func Replace(v *Validator, c Config) (restore func()) {
+	configure.Lock()
+	defer configure.Unlock()
+	validatorMu.Lock()
+	prev, prevActive, prevCfg := current, active.Load(), cfg.Load()
+	current = v
+	validatorMu.Unlock()
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	cfg.Store(&c)
+	if c.Mode != Off && v != nil && !v.dead.Load() {
+		active.Store(v)
+	} else {
+		active.Store(nil)
+	}
+	return func() {
+		configure.Lock()
+		defer configure.Unlock()
+		validatorMu.Lock()
+		current = prev
+		validatorMu.Unlock()
+		cfg.Store(prevCfg)
+		active.Store(prevActive)
+	}
+}
+
+// The environment is read once, when the package is initialised:
+//
+//	LOCKDEP=warn|panic|exit|off    what to do on a finding (default warn)
+//	LOCKDEP_JSON=path              append each finding to path as one JSON line
+//	LOCKDEP_MAX_CLASSES=n          bound on lock classes
+//	LOCKDEP_MAX_DEPENDENCIES=n     bound on dependencies (graph edges)
+//	LOCKDEP_MAX_CHAINS=n           bound on cached lock chains
+//	LOCKDEP_MAX_DEPTH=n            bound on locks one goroutine holds at once
+//	LOCKDEP_MAX_GOROUTINES=n       size of the table of goroutines holding locks
+//	LOCKDEP_GRAPH=dir              record classes, dependencies and findings
+//	                               in dir for the lockdep command, instead
+//	                               of printing reports
+func init() {
+	c, warns := fromEnv(os.Getenv)
+	cfg.Store(c)
+	for _, w := range warns {
+		fmt.Fprintln(os.Stderr, w)
+	}
+	if c.Mode != Off {
+		current = New(envLimits)
+		active.Store(current)
+	}
+}
+
+// fromEnv reads the configuration and bounds from the environment; it
+// returns a message for each bad setting.
+func fromEnv(getenv func(string) string) (*Config, []string) {
+	var warns []string
+	c := &Config{Mode: Warn, Out: os.Stderr}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("LOCKDEP"))); v {
+	case "", "warn", "on", "1":
+	case "panic":
+		c.Mode = Panic
+	case "exit":
+		c.Mode = Exit
+	case "off", "0":
+		c.Mode = Off
+	default:
+		warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP=%q is not one of warn, panic, exit, off; using warn", v))
+	}
+	c.JSONPath = getenv("LOCKDEP_JSON")
+	if graphDir = getenv("LOCKDEP_GRAPH"); graphDir != "" {
+		// The lockdep command prints the merged findings itself.
+		c.Out = io.Discard
+	}
+	envLimits = DefaultLimits
+	for _, l := range []struct {
+		name string
+		p    *int
+	}{
+		{"LOCKDEP_MAX_CLASSES", &envLimits.Classes},
+		{"LOCKDEP_MAX_DEPENDENCIES", &envLimits.Dependencies},
+		{"LOCKDEP_MAX_CHAINS", &envLimits.Chains},
+		{"LOCKDEP_MAX_DEPTH", &envLimits.Depth},
+		{"LOCKDEP_MAX_GOROUTINES", &envLimits.Goroutines},
+	} {
+		s := getenv(l.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			warns = append(warns, fmt.Sprintf("lockdep: %s=%q is not a positive integer; using %d", l.name, s, *l.p))
+			continue
+		}
+		*l.p = n
+	}
+	return c, warns
+}

@@ -1,0 +1,259 @@
+package validate
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"unsafe"
+
+	"github.com/golockdep/lockdep/internal/events"
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/held"
+	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/stack"
+)
+
+// Findings are made here from the validator's state, recorded once per
+// problem (report.Key), and delivered by emit with no lock held.
+
+func siteRef(s *Site) unsafe.Pointer { return unsafe.Pointer(s) }
+
+// Stack implements report.Resolver over the validator's traces.
+func (v *Validator) Stack(tid uint64) []Frame { return v.frames(tid) }
+
+// Origin implements report.Resolver: one process records everything.
+func (v *Validator) Origin(uint64) string { return "" }
+
+func (v *Validator) frames(tid uint64) []Frame {
+	if tid == 0 || tid > uint64(len(v.traces)) {
+		return nil
+	}
+	return stack.Frames(v.traces[tid-1])
+}
+
+// siteFrame returns the frame of a lock operation's site: exact from its
+// return address or its static record.
+func siteFrame(s held.Site) *Frame {
+	if f, ok := stack.FrameOf(s.PC); ok {
+		return &f
+	}
+	if s.Static != nil {
+		st := (*Site)(s.Static)
+		return &Frame{Func: st.Func, File: st.File, Line: st.Line}
+	}
+	return nil
+}
+
+func (v *Validator) className(id graph.ClassID) string {
+	if c := v.g.Class(id); c != nil {
+		return c.Name
+	}
+	return "?"
+}
+
+// lockOf names a held entry. Where its own site is unknown, the report
+// shows where its chain was first seen, labelled as such.
+func (v *Validator) lockOf(e held.Entry) report.Lock {
+	l := report.Lock{Class: v.className(e.Class), Mode: report.ModeName(e.Mode, e.Try), At: siteFrame(e.At)}
+	if l.At == nil {
+		if tid, ok := v.g.Chains.Lookup(e.Key); ok {
+			if fs := v.frames(tid); len(fs) > 0 {
+				l.FirstSeen = &fs[0]
+			}
+		}
+	}
+	return l
+}
+
+func (v *Validator) heldLocks(st *held.Stack) []report.Lock {
+	locks := []report.Lock{}
+	if st == nil {
+		return locks
+	}
+	for _, e := range st.Entries {
+		locks = append(locks, v.lockOf(e))
+	}
+	return locks
+}
+
+func first(fs []Frame) *Frame {
+	if len(fs) == 0 {
+		return nil
+	}
+	f := fs[0]
+	return &f
+}
+
+func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *graph.Recursion, pcs []uintptr) report.Report {
+	fs := stack.Frames(pcs)
+	holding := v.lockOf(st.Entries[r.Index])
+	var detail, advice string
+	switch {
+	case r.Same && a.Mode == Read && r.Held.Mode == Read:
+		detail = "This read-locks the same RWMutex twice. Go's readers are not recursive: a writer waiting in between blocks this goroutine forever."
+	case r.Same:
+		detail = "This is the same lock instance: the goroutine blocks forever."
+	default:
+		detail = "Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock."
+		advice = "May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested."
+	}
+	return report.Report{
+		Version:   report.Version,
+		Kind:      report.Recursive,
+		Headline:  report.Recursive.Headline(),
+		Goroutine: gid,
+		Lock:      report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: first(fs)},
+		Holding:   &holding,
+		Detail:    detail,
+		Advice:    advice,
+		HeldLocks: v.heldLocks(st),
+		Stack:     fs,
+	}
+}
+
+func (v *Validator) cycleReport(st *held.Stack, gid int64, a graph.Acq, cy *graph.Cycle, pcs []uintptr) report.Report {
+	fs := stack.Frames(pcs)
+	acq := &report.Acquisition{
+		Goroutine: gid,
+		Lock:      report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: first(fs)},
+		HeldLocks: v.heldLocks(st),
+		Stack:     fs,
+	}
+	if cy.New.To == a.Class {
+		// The new dependency closes the cycle: name the held lock it
+		// comes from.
+		for i := len(st.Entries) - 1; i >= 0; i-- {
+			if e := st.Entries[i]; e.Class == cy.New.From {
+				l := v.lockOf(e)
+				acq.Holding = &l
+				break
+			}
+		}
+	}
+	return report.CycleReport(v.g, cy, v, acq)
+}
+
+// opReport is a finding about one operation of the calling goroutine on a
+// lock of class c (a bad unlock, an assertion, a bad subclass), recorded
+// and delivered at once.
+func (v *Validator) opReport(kind report.Kind, st *held.Stack, gid int64, c *Class, mode string, pc uintptr, site *Site, detail string, rel *report.Release) {
+	fs := stack.Frames(stack.Capture(2))
+	at := siteFrame(held.Site{PC: pc, Static: siteRef(site)})
+	if at == nil {
+		at = first(fs)
+	}
+	id := v.classID(c, 0)
+	v.mu.Lock()
+	name := c.name
+	if id != 0 {
+		name = v.className(id)
+	}
+	rep := report.Report{
+		Version:     report.Version,
+		Kind:        kind,
+		Headline:    kind.Headline(),
+		Goroutine:   gid,
+		Lock:        report.Lock{Class: name, Mode: mode, At: at},
+		Detail:      detail,
+		LastRelease: rel,
+		HeldLocks:   v.heldLocks(st),
+		Stack:       fs,
+	}
+	reps := v.record(nil, rep)
+	v.mu.Unlock()
+	v.emit(reps)
+}
+
+// badUnlock reports unlocking a lock that is not held (in mode), with the
+// goroutine's last release of it if it remembers one.
+func (v *Validator) badUnlock(st *held.Stack, gid int64, addr uintptr, c *Class, mode graph.Mode, pc uintptr, site *Site, detail string) {
+	var rel *report.Release
+	if st != nil {
+		if r, ok := st.LastRelease(addr); ok {
+			rel = &report.Release{Goroutine: gid, At: siteFrame(r.Rel), Acquired: siteFrame(r.At)}
+		}
+	}
+	v.opReport(report.BadUnlock, st, gid, c, report.ModeName(mode, false), pc, site, detail, rel)
+}
+
+// AssertFailed reports a failed assertion about the calling goroutine and
+// the lock of class c.
+func (v *Validator) AssertFailed(c *Class, mode string, pc uintptr, detail string) {
+	gid := v.table.ID()
+	v.opReport(report.Assertion, v.table.Lookup(gid), gid, c, mode, pc, nil, detail, nil)
+}
+
+func (v *Validator) badSubclass(c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
+	gid := v.table.ID()
+	detail := fmt.Sprintf("Subclass %d is out of range: LockNested takes 0 to %d. The lock is validated as subclass %d.", sub, MaxSubclasses-1, MaxSubclasses-1)
+	v.opReport(report.BadSubclass, v.table.Lookup(gid), gid, c, report.ModeName(mode, false), pc, site, detail, nil)
+}
+
+// record keeps a finding unless the same problem was reported before, and
+// appends it to reps if it is new. Called with mu held.
+func (v *Validator) record(reps []report.Report, r report.Report) []report.Report {
+	k := r.Key()
+	if v.seen[k] {
+		return reps
+	}
+	v.seen[k] = true
+	v.findings = append(v.findings, r)
+	if v.events != nil {
+		v.events.Write(events.Event{Finding: r.JSON()})
+	}
+	return append(reps, r)
+}
+
+// Emit delivers findings that Release returned, once the real unlock is
+// done.
+func (v *Validator) Emit(reps []report.Report) { v.emit(reps) }
+
+// emit delivers new findings: text, JSON line, callbacks, then the mode's
+// action. No lock of the validator is held while user code runs.
+func (v *Validator) emit(reps []report.Report) {
+	if len(reps) == 0 {
+		return
+	}
+	c := cfg.Load()
+	for _, r := range reps {
+		v.print(c, &r)
+		if c.OnReport != nil {
+			c.OnReport(r)
+		}
+	}
+	switch c.Mode {
+	case Panic:
+		panic(reps[0])
+	case Exit:
+		exit(66)
+	}
+}
+
+// exit is os.Exit, replaced in tests.
+var exit = os.Exit
+
+// SetExit replaces os.Exit for the Exit mode; it is for tests.
+func SetExit(f func(int)) (restore func()) {
+	prev := exit
+	exit = f
+	return func() { exit = prev }
+}
+
+func (v *Validator) print(c *Config, r *report.Report) {
+	v.emitMu.Lock()
+	defer v.emitMu.Unlock()
+	io.WriteString(c.Out, r.String())
+	if c.JSONPath == "" || v.jsonFailed {
+		return
+	}
+	if v.jsonFile == nil {
+		f, err := os.OpenFile(c.JSONPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_JSON: %v; findings are not written there\n", err)
+			v.jsonFailed = true
+			return
+		}
+		v.jsonFile = f
+	}
+	v.jsonFile.Write(append(r.JSON(), '\n'))
+}

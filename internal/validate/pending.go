@@ -1,0 +1,320 @@
+package validate
+
+import (
+	"time"
+	"unsafe"
+
+	"github.com/golockdep/lockdep/internal/events"
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/held"
+	"github.com/golockdep/lockdep/internal/report"
+)
+
+// The bookkeeping of hand-offs (see the package documentation). All of it
+// is guarded by the validator's mu; the owner of a held entry reads its
+// Hold pointer without the lock, only to know whether to take it.
+
+type holdState uint8
+
+const (
+	holding   holdState = iota
+	released            // by the goroutine that took it: its dependencies are real
+	handedOff           // by another goroutine: they may not be
+)
+
+// A hold is a held entry that made or supports a pending dependency, or
+// that a pending recursion finding rests on.
+type hold struct {
+	gid   int64
+	addr  uintptr
+	mode  graph.Mode
+	state holdState
+	deps  []dep // pending dependencies it supports
+}
+
+// dep is one mode of one edge.
+type dep struct {
+	e    *graph.Edge
+	mode graph.Mode
+}
+
+type addrMode struct {
+	addr uintptr
+	mode graph.Mode
+}
+
+// A finding waits in pending until what it rests on is confirmed.
+type finding struct {
+	rep   report.Report
+	edges []*graph.Edge // a cycle: each edge must block by confirmed modes
+	hold  *hold         // a recursion: the hold must end by its owner
+	since time.Time
+	// settling is set while the acquisition that made the finding waits
+	// for its lock in Settle, which then reports it itself.
+	settling bool
+}
+
+type verdict uint8
+
+const (
+	waiting verdict = iota
+	confirmed
+	dropped
+)
+
+// maxPendingFindings bounds the findings that wait at once; beyond it new
+// ones are dropped (a finding is missed, never invented).
+const maxPendingFindings = 1024
+
+type pending struct {
+	deps     map[dep][]*hold      // pending dependency → the holds that support it
+	byAddr   map[addrMode][]*hold // holds still held, by lock
+	findings []*finding
+	timer    *time.Timer // armed while findings wait: see expire
+}
+
+func newPending() pending {
+	return pending{deps: map[dep][]*hold{}, byAddr: map[addrMode][]*hold{}}
+}
+
+// wait adds f to the findings that wait. Called with mu held.
+func (v *Validator) wait(f *finding) bool {
+	p := &v.pend
+	if len(p.findings) >= maxPendingFindings {
+		return false
+	}
+	f.since = time.Now()
+	p.findings = append(p.findings, f)
+	if p.timer == nil {
+		p.timer = time.AfterFunc(v.settle, v.expire)
+	}
+	return true
+}
+
+// expire reports the findings that have waited for the settle time while
+// what they rest on is still held: a hand-off completes quickly, so a
+// hold that lasts is its holder's. It runs on a timer, in a goroutine of
+// its own; in Panic mode the panic ends the program.
+func (v *Validator) expire() {
+	if Current() != v {
+		return // a validator a test replaced
+	}
+	v.mu.Lock()
+	now := time.Now()
+	var reps []report.Report
+	var next time.Duration
+	keep := v.pend.findings[:0]
+	for _, f := range v.pend.findings {
+		switch v.state(f) {
+		case confirmed:
+			reps = v.record(reps, f.rep)
+			continue
+		case dropped:
+			continue
+		}
+		if age := now.Sub(f.since); age >= v.settle && !f.settling {
+			reps = v.record(reps, f.rep)
+			continue
+		} else if d := v.settle - age; d <= 0 {
+			next = v.settle
+		} else if next == 0 || d < next {
+			next = d
+		}
+		keep = append(keep, f)
+	}
+	for i := len(keep); i < len(v.pend.findings); i++ {
+		v.pend.findings[i] = nil
+	}
+	v.pend.findings = keep
+	v.pend.timer = nil
+	if len(keep) > 0 {
+		v.pend.timer = time.AfterFunc(next, v.expire)
+	}
+	v.mu.Unlock()
+	v.emit(reps)
+}
+
+func (p *pending) remove(f *finding) bool {
+	for i, x := range p.findings {
+		if x == f {
+			p.findings = append(p.findings[:i], p.findings[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (p *pending) dropHold(h *hold) {
+	k := addrMode{h.addr, h.mode}
+	hs := removeHold(p.byAddr[k], h)
+	if len(hs) == 0 {
+		delete(p.byAddr, k)
+	} else {
+		p.byAddr[k] = hs
+	}
+}
+
+func removeHold(hs []*hold, h *hold) []*hold {
+	for i, x := range hs {
+		if x == h {
+			return append(hs[:i], hs[i+1:]...)
+		}
+	}
+	return hs
+}
+
+// holdOf returns the hold of the goroutine's entry i, making it on first
+// use. Called with mu held, by the goroutine that owns st.
+func (v *Validator) holdOf(st *held.Stack, i int) *hold {
+	e := &st.Entries[i]
+	if e.Hold != nil {
+		return (*hold)(e.Hold)
+	}
+	h := &hold{gid: st.Gid, addr: e.Addr, mode: e.Mode}
+	e.Hold = unsafe.Pointer(h)
+	k := addrMode{e.Addr, e.Mode}
+	v.pend.byAddr[k] = append(v.pend.byAddr[k], h)
+	return h
+}
+
+// support records that the acquisition's dependency d rests on the held
+// entry it comes from, if d is pending (new, or not confirmed yet). It
+// reports whether d is pending. Called with mu held.
+func (v *Validator) support(st *held.Stack, d graph.Dep) bool {
+	k := dep{d.Edge, d.Mode}
+	sup, isPending := v.pend.deps[k]
+	if !d.Added && !isPending {
+		return false // confirmed by an earlier hold
+	}
+	h := v.holdOf(st, d.Held)
+	for _, x := range sup {
+		if x == h {
+			return true
+		}
+	}
+	v.pend.deps[k] = append(sup, h)
+	h.deps = append(h.deps, k)
+	return true
+}
+
+// confirm ends hold h, released by the goroutine that took it: the
+// dependencies it supports are real. It returns the findings that were
+// waiting for that.
+func (v *Validator) confirm(h *hold) []report.Report {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if h.state != holding {
+		return nil
+	}
+	h.state = released
+	v.pend.dropHold(h)
+	for _, d := range h.deps {
+		if _, ok := v.pend.deps[d]; ok {
+			delete(v.pend.deps, d)
+			v.logDep(d)
+		}
+	}
+	h.deps = nil
+	return v.resolve()
+}
+
+// handoff records an unlock of addr by a goroutine that does not hold it,
+// which is legal: the holder drops its entry before its next operation,
+// and the dependencies that only that hold supported are withdrawn.
+func (v *Validator) handoff(addr uintptr, mode graph.Mode) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var h *hold
+	if hs := v.pend.byAddr[addrMode{addr, mode}]; len(hs) > 0 {
+		// Several goroutines may read-hold addr; which hold was handed
+		// over cannot be known, so the oldest is taken.
+		h = hs[0]
+	}
+	v.table.Post(addr, mode, unsafe.Pointer(h))
+	if h == nil {
+		return
+	}
+	h.state = handedOff
+	v.pend.dropHold(h)
+	for _, d := range h.deps {
+		sup, ok := v.pend.deps[d]
+		if !ok {
+			continue // confirmed meanwhile by another hold
+		}
+		if sup = removeHold(sup, h); len(sup) > 0 {
+			v.pend.deps[d] = sup
+			continue
+		}
+		delete(v.pend.deps, d)
+		v.g.Unlink(d.e, d.mode)
+	}
+	h.deps = nil
+	v.resolve() // withdrawals only drop findings
+}
+
+// confirmedBlocking reports whether acquiring e.To along e can block by
+// modes that are confirmed.
+func (v *Validator) confirmedBlocking(e *graph.Edge) bool {
+	ok := func(m graph.Mode) bool {
+		_, p := v.pend.deps[dep{e, m}]
+		return e.Has(m) && !p
+	}
+	return ok(Write) || (ok(Read) && v.g.Class(e.To).Written)
+}
+
+// state judges a finding: confirmed when everything it rests on is,
+// dropped when something was withdrawn.
+func (v *Validator) state(f *finding) verdict {
+	if h := f.hold; h != nil {
+		switch h.state {
+		case released:
+			return confirmed
+		case handedOff:
+			return dropped
+		}
+		return waiting
+	}
+	res := confirmed
+	for _, e := range f.edges {
+		if v.g.Edge(e.From, e.To) != e || !v.g.Blocking(e) {
+			return dropped
+		}
+		if !v.confirmedBlocking(e) {
+			res = waiting
+		}
+	}
+	return res
+}
+
+// resolve records the pending findings that are now confirmed and forgets
+// those dropped; it returns the ones to deliver. Called with mu held.
+func (v *Validator) resolve() []report.Report {
+	var reps []report.Report
+	keep := v.pend.findings[:0]
+	for _, f := range v.pend.findings {
+		switch v.state(f) {
+		case confirmed:
+			reps = v.record(reps, f.rep)
+		case waiting:
+			keep = append(keep, f)
+		}
+	}
+	for i := len(keep); i < len(v.pend.findings); i++ {
+		v.pend.findings[i] = nil
+	}
+	v.pend.findings = keep
+	return reps
+}
+
+// logDep writes a confirmed dependency to the process's event file.
+// Called with mu held.
+func (v *Validator) logDep(d dep) {
+	if v.events == nil || !d.e.Has(d.mode) {
+		return
+	}
+	ev := &events.Dependency{From: uint32(d.e.From), To: uint32(d.e.To), Mode: "W", Goroutine: d.e.Goroutine, Stack: v.frames(d.e.Trace)}
+	if d.mode == Read {
+		ev.Mode, ev.Goroutine, ev.Stack = "R", d.e.ReadGoroutine, v.frames(d.e.ReadTrace)
+	}
+	v.events.Write(events.Event{Dependency: ev})
+}

@@ -1,0 +1,374 @@
+// Package validate is the lock validator: one per process, called
+// directly by the lock types of package lockdep and by package
+// lockdepimpl for rewritten code.
+//
+// Data flows one way: an acquisition looks up the goroutine's held stack
+// (package held), then the chain cache (package graph); a hit is done.
+// Only a miss takes the validator's lock, records dependencies in the
+// class graph and searches it, and makes findings (package report), which
+// are delivered to the sinks with no lock held.
+//
+// # Hand-offs
+//
+// Go lets one goroutine unlock a lock another one locked. The hold may
+// pass to the unlocking goroutine at any moment before it unlocks (a
+// go statement, a channel send), so what the locking goroutine acquires
+// while the lock is still locked need not depend on it. The validator
+// therefore treats every dependency as pending until the hold it comes
+// from ends: released by the goroutine that took it, the dependency is
+// confirmed; released by another goroutine, it is withdrawn, unless
+// another hold confirmed it meanwhile. A finding that rests on pending
+// dependencies (or, for recursive locking, on a hold) is reported when
+// they are confirmed and dropped when one is withdrawn. If the acquisition
+// that made such a finding would block for longer than the settle time
+// (a deadlock in progress), the finding is reported then, before the
+// goroutine blocks for good. Releases are exact: once any goroutine
+// unlocks a lock, no later check of any goroutine treats it as held.
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golockdep/lockdep/internal/events"
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/held"
+	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/stack"
+)
+
+// The modes of an acquisition or release.
+const (
+	Write = graph.Write
+	Read  = graph.Read
+)
+
+// DefaultSettle is how long an acquisition that made a pending finding
+// waits for its lock (letting a hand-off complete) before it reports the
+// finding as a deadlock in progress.
+const DefaultSettle = time.Second
+
+// Validator is the process-wide state. The fast path (a lock sequence
+// seen before) touches only the calling goroutine's held stack and the
+// lock-free chain cache; everything else is guarded by mu, which is taken
+// only on a chain-cache miss (and when a hold that made dependencies
+// ends) and never while user code runs.
+type Validator struct {
+	gen    uint64 // distinguishes validators (tests make several)
+	table  *held.Table
+	dead   atomic.Bool // a bound was hit: validation is off for good
+	settle time.Duration
+
+	mu       sync.Mutex
+	g        *graph.Graph
+	traces   [][]uintptr // trace ID-1 → program counters
+	names    map[string]int
+	display  map[*Class]string
+	seen     map[string]bool
+	findings []report.Report
+	pend     pending
+
+	events *events.Writer // LOCKDEP_GRAPH: the record for the lockdep command
+
+	emitMu     sync.Mutex // serialises printing
+	jsonFile   *os.File
+	jsonFailed bool
+}
+
+var generations atomic.Uint64
+
+// New returns a validator with the given bounds; it records events in
+// LOCKDEP_GRAPH's directory if that is set.
+func New(l Limits) *Validator {
+	var ev *events.Writer
+	if graphDir != "" {
+		ev = events.NewWriter(graphDir)
+		ev.Start()
+	}
+	return &Validator{
+		events:  ev,
+		gen:     generations.Add(1),
+		settle:  DefaultSettle,
+		table:   held.NewTable(l.Goroutines, l.Depth),
+		g:       graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
+		names:   make(map[string]int),
+		display: make(map[*Class]string),
+		seen:    make(map[string]bool),
+		pend:    newPending(),
+	}
+}
+
+// SetSettle sets the settle time (see DefaultSettle). It is for tests.
+func (v *Validator) SetSettle(d time.Duration) { v.settle = d }
+
+// A Pending lists the findings an acquisition made that wait for their
+// dependencies to be confirmed; nil if there are none.
+type Pending []*finding
+
+// Acquire validates taking the lock at addr, of class c (subclass sub),
+// in mode (try: by a successful TryLock), called at pc or site, and
+// pushes it on the goroutine's held stack, which it returns; the caller
+// marks it Held once it holds the lock. It runs before a blocking
+// acquisition, so that it reports before blocking forever, and after a
+// successful try. If p is not nil, the caller should acquire the lock
+// with Settle. A nil stack means validation stepped aside.
+func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, try bool, pc uintptr, site *Site) (st *held.Stack, p Pending) {
+	if sub < 0 || sub >= MaxSubclasses {
+		v.badSubclass(c, sub, mode, pc, site)
+		sub = MaxSubclasses - 1
+	}
+	id := v.classID(c, sub)
+	if id == 0 {
+		return nil, nil
+	}
+	gid := v.table.ID()
+	st = v.table.Get(gid)
+	a := graph.Acq{Class: id, Mode: mode, Try: try, Addr: addr}
+	at := held.Site{PC: pc, Static: siteRef(site)}
+	// A lock this goroutine already holds is a certain self-deadlock,
+	// whatever the chain: the chain key hashes classes, not instances.
+	hit := false
+	if !try && !st.Holds(addr) {
+		_, hit = v.g.Chains.Lookup(graph.ChainKey(st.Top(), a))
+	}
+	var reps []report.Report
+	if !hit {
+		reps, p = v.miss(st, gid, a)
+	}
+	if len(st.Entries) >= v.table.MaxDepth() {
+		v.emit(reps)
+		v.stop(&graph.LimitError{Bound: graph.MaxDepth, Limit: v.table.MaxDepth()})
+		return nil, nil
+	}
+	st.Push(a, graph.ChainKey(st.Top(), a), at)
+	v.emit(reps)
+	return st, p
+}
+
+// miss validates an acquisition whose chain is not cached. It returns the
+// findings to report now and those that wait for confirmation.
+func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq) ([]report.Report, Pending) {
+	pcs := stack.Capture(1)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.dead.Load() {
+		return nil, nil
+	}
+	// Releases posted since the goroutine's last look are applied under
+	// mu, which every hand-off takes: what another goroutine released
+	// before this point is not held here.
+	v.table.Apply(st)
+	// The stack is kept only if a dependency or the chain cache refers to
+	// it: a recurring finding (an uncached chain) must not grow memory.
+	var tid uint64
+	trace := func() uint64 {
+		if tid == 0 {
+			tid = v.addTrace(pcs)
+		}
+		return tid
+	}
+	res, err := v.g.Validate(st.Acqs(nil), a, gid, trace)
+	if err != nil {
+		v.stopLocked(err)
+		return nil, nil
+	}
+	if res.Written && v.events != nil {
+		c := v.g.Class(a.Class)
+		v.events.Write(events.Event{Written: &events.Written{Class: uint32(a.Class), Goroutine: c.WriteGoroutine, Stack: v.frames(c.WriteTrace)}})
+	}
+	pending := false
+	for _, d := range res.Deps {
+		if v.support(st, d) {
+			pending = true
+		}
+	}
+	var fs []*finding
+	if r := res.Recursion; r != nil {
+		h := v.holdOf(st, r.Index)
+		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, pcs), hold: h})
+	}
+	for _, cy := range res.Cycles {
+		fs = append(fs, &finding{rep: v.cycleReport(st, gid, a, cy, pcs), edges: cy.Edges()})
+	}
+	if len(fs) == 0 && !pending {
+		if err := v.g.Chains.Insert(graph.ChainKey(st.Top(), a), trace()); err != nil {
+			v.stopLocked(err)
+		}
+		return nil, nil
+	}
+	// A chain with a finding or a pending dependency stays uncached, so
+	// that it is checked again.
+	var now []report.Report
+	var later Pending
+	for _, f := range fs {
+		switch v.state(f) {
+		case confirmed:
+			now = v.record(now, f.rep)
+		case waiting:
+			if !v.seen[f.rep.Key()] && v.wait(f) {
+				later = append(later, f)
+			}
+		}
+	}
+	return now, later
+}
+
+// Settle acquires lk for an acquisition whose findings p wait for
+// confirmation. It tries for up to the settle time, letting other
+// goroutines run (a hand-off in flight completes, and withdraws or
+// confirms the findings); then, if the lock is still taken, it reports
+// the findings that still wait, as a deadlock in progress, and returns
+// false: the caller blocks in Lock. It returns true if it took the lock.
+func (v *Validator) Settle(p Pending, lk Lock) bool {
+	v.mu.Lock()
+	for _, f := range p {
+		f.settling = true
+	}
+	v.mu.Unlock()
+	deadline := time.Now().Add(v.settle)
+	for i := 0; ; i++ {
+		if lk.TryLock() {
+			v.mu.Lock()
+			for _, f := range p {
+				f.settling = false
+			}
+			v.mu.Unlock()
+			return true
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		if i < 16 {
+			continue
+		}
+		if i < 64 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(time.Duration(i) * time.Microsecond)
+		}
+	}
+	v.mu.Lock()
+	var reps []report.Report
+	for _, f := range p {
+		if v.pend.remove(f) {
+			reps = v.record(reps, f.rep)
+		}
+	}
+	v.mu.Unlock()
+	v.emit(reps)
+	return false
+}
+
+// Release validates an unlock, in mode, of the lock at addr, of class c,
+// at pc or site; lk is the real lock, looked at only if the calling
+// goroutine does not hold it. It returns findings to deliver with Emit
+// once the real unlock is done. A bad unlock is reported at once, before
+// the real unlock makes it Go's fatal error.
+func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr, site *Site, lk Lock) []report.Report {
+	gid := v.table.ID()
+	st := v.table.Lookup(gid)
+	if st != nil {
+		if i := st.Find(addr, mode); i >= 0 {
+			h := st.Entries[i].Hold
+			st.Remove(i, held.Site{PC: pc, Static: siteRef(site)})
+			if h != nil {
+				return v.confirm((*hold)(h))
+			}
+			return nil
+		}
+	}
+	other := Read
+	if mode == Read {
+		other = Write
+	}
+	switch state := lk.state(); {
+	case st != nil && st.Find(addr, other) >= 0:
+		v.badUnlock(st, gid, addr, c, mode, pc, site, unlockDetail(lk.kind(), mode, heldOtherMode))
+	case state == unlocked:
+		v.badUnlock(st, gid, addr, c, mode, pc, site, unlockDetail(lk.kind(), mode, unlocked))
+	case state == writeLocked && mode == Read, state == readLocked && mode == Write:
+		v.badUnlock(st, gid, addr, c, mode, pc, site, unlockDetail(lk.kind(), mode, state))
+	default:
+		v.handoff(addr, mode)
+	}
+	return nil
+}
+
+// Holds reports whether the calling goroutine holds addr in one of modes.
+func (v *Validator) Holds(addr uintptr, modes ...graph.Mode) bool {
+	st := v.table.Lookup(v.table.ID())
+	if st == nil {
+		return false
+	}
+	for _, m := range modes {
+		if st.Find(addr, m) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// MightLock validates acquiring the lock at addr without acquiring it:
+// the dependencies and findings are those of a Lock (or RLock) here.
+func (v *Validator) MightLock(addr uintptr, c *Class, mode graph.Mode, pc uintptr) {
+	st, _ := v.Acquire(addr, c, 0, mode, false, pc, nil)
+	if st == nil {
+		return
+	}
+	// Validated, never held: drop the entry pushed on top. It made no
+	// dependency of its own, so it has no hold to end.
+	st.Remove(len(st.Entries)-1, held.Site{})
+}
+
+func (v *Validator) addTrace(pcs []uintptr) uint64 {
+	v.traces = append(v.traces, pcs)
+	return uint64(len(v.traces))
+}
+
+// Stop turns validation off for good after a bound was hit, with one line
+// that names the bound and the setting that raises it.
+func (v *Validator) stop(err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.stopLocked(err)
+}
+
+func (v *Validator) stopLocked(err error) {
+	if v.dead.Swap(true) {
+		return
+	}
+	active.CompareAndSwap(v, nil)
+	var le *graph.LimitError
+	if errors.As(err, &le) {
+		fmt.Fprintf(os.Stderr, "lockdep: %v; validation is off from here on (raise %s)\n", err, settings[le.Bound])
+		return
+	}
+	fmt.Fprintf(os.Stderr, "lockdep: %v; validation is off from here on\n", err)
+}
+
+// Findings returns the findings reported so far, oldest first, each
+// problem once.
+func (v *Validator) Findings() []report.Report {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]report.Report(nil), v.findings...)
+}
+
+// Stats returns the numbers of classes, dependencies and cached chains.
+func (v *Validator) Stats() (classes, deps, chains int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.g.NumClasses(), v.g.NumEdges(), v.g.Chains.Len()
+}
+
+// Traces returns how many stacks the validator keeps.
+func (v *Validator) Traces() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.traces)
+}
