@@ -3,7 +3,9 @@ package graph
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -455,6 +457,9 @@ func TestOracleRandom(t *testing.T) {
 	n := 3000
 	if testing.Short() {
 		n = 300
+	}
+	if s := os.Getenv("LOCKDEP_MODEL_SCHEDULES"); s != "" {
+		n, _ = strconv.Atoi(s)
 	}
 	cyclic := 0
 	for seed := range uint64(n) {

@@ -94,7 +94,16 @@ const waiting = ^uint64(0)
 // it held once the lock is. A goroutine waiting for a lock does not hold
 // it, so a release posted meanwhile must not apply to the entry.
 func (s *Stack) Push(a graph.Acq, key uint64, at Site) {
-	s.Entries = append(s.Entries, Entry{Acq: a, Key: key, At: at, seq: waiting})
+	n := len(s.Entries)
+	if n == cap(s.Entries) {
+		s.Entries = append(s.Entries, Entry{})
+	} else {
+		s.Entries = s.Entries[:n+1]
+	}
+	// Field by field, which is cheaper than a composite literal; rel is
+	// set when the entry is popped.
+	e := &s.Entries[n]
+	e.Acq, e.Key, e.At, e.Hold, e.seq = a, key, at, nil, waiting
 }
 
 // Held marks the top entry, pushed by Push, as held: releases posted

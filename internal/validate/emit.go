@@ -111,7 +111,9 @@ func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *g
 	}
 }
 
-func (v *Validator) cycleReport(st *held.Stack, gid int64, a graph.Acq, cy *graph.Cycle, pcs []uintptr) report.Report {
+// acquisition is what a cycle's report says about the acquisition that
+// found it.
+func (v *Validator) acquisition(st *held.Stack, gid int64, a graph.Acq, cy *graph.Cycle, pcs []uintptr) *report.Acquisition {
 	fs := stack.Frames(pcs)
 	acq := &report.Acquisition{
 		Goroutine: gid,
@@ -130,7 +132,7 @@ func (v *Validator) cycleReport(st *held.Stack, gid int64, a graph.Acq, cy *grap
 			}
 		}
 	}
-	return report.CycleReport(v.g, cy, v, acq)
+	return acq
 }
 
 // opReport is a finding about one operation of the calling goroutine on a

@@ -132,21 +132,33 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	at := held.Site{PC: pc, Static: siteRef(site)}
 	// A lock this goroutine already holds is a certain self-deadlock,
 	// whatever the chain: the chain key hashes classes, not instances.
+	key := graph.ChainKey(st.Top(), a)
 	hit := false
 	if !try && !st.Holds(addr) {
-		_, hit = v.g.Chains.Lookup(graph.ChainKey(st.Top(), a))
+		_, hit = v.g.Chains.Lookup(key)
+	}
+	if hit && len(st.Entries) < v.table.MaxDepth() {
+		st.Push(a, key, at)
+		return st, nil
 	}
 	var reps []report.Report
 	if !hit {
 		reps, p = v.miss(st, gid, a)
 	}
 	if len(st.Entries) >= v.table.MaxDepth() {
+		// Deliver what this acquisition found, pending or not: the
+		// validator cannot follow the holds from here on.
+		reps = append(reps, v.flush(p)...)
 		v.emit(reps)
 		v.stop(&graph.LimitError{Bound: graph.MaxDepth, Limit: v.table.MaxDepth()})
 		return nil, nil
 	}
+	// miss may have applied releases posted meanwhile: the key is
+	// computed again from what is held now.
 	st.Push(a, graph.ChainKey(st.Top(), a), at)
-	v.emit(reps)
+	if reps != nil {
+		v.emit(reps)
+	}
 	return st, p
 }
 
@@ -193,7 +205,8 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq) ([]report.Repor
 		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, pcs), hold: h})
 	}
 	for _, cy := range res.Cycles {
-		fs = append(fs, &finding{rep: v.cycleReport(st, gid, a, cy, pcs), edges: cy.Edges()})
+		acq := v.acquisition(st, gid, a, cy, pcs)
+		fs = append(fs, &finding{rep: report.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
 	}
 	if len(fs) == 0 && !pending {
 		if err := v.g.Chains.Insert(graph.ChainKey(st.Top(), a), trace()); err != nil {
@@ -252,16 +265,25 @@ func (v *Validator) Settle(p Pending, lk Lock) bool {
 			time.Sleep(time.Duration(i) * time.Microsecond)
 		}
 	}
+	v.emit(v.flush(p))
+	return false
+}
+
+// flush records the findings of p that still wait, as they are: the
+// acquisition that made them cannot wait for them to be confirmed.
+func (v *Validator) flush(p Pending) []report.Report {
+	if len(p) == 0 {
+		return nil
+	}
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	var reps []report.Report
 	for _, f := range p {
 		if v.pend.remove(f) {
 			reps = v.record(reps, f.rep)
 		}
 	}
-	v.mu.Unlock()
-	v.emit(reps)
-	return false
+	return reps
 }
 
 // Release validates an unlock, in mode, of the lock at addr, of class c,
