@@ -528,6 +528,17 @@ func TestDependencies(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("non-standard dependencies (-want +got):\n%s", diff)
 	}
+	// The command never validates its own locks: it must not even make
+	// a validator (a held table of about a megabyte at start-up).
+	out, err = exec.Command("go", "list", "-deps", "./cmd/lockdep").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "github.com/golockdep/lockdep" || strings.HasSuffix(p, "/internal/validate") || strings.HasSuffix(p, "/internal/held") {
+			t.Errorf("cmd/lockdep depends on %s", p)
+		}
+	}
 }
 
 // TestVetCopylocks: go vet still reports copies of the lock types.
