@@ -56,7 +56,7 @@ func TestZeroValueClassNamedAfterFirstLock(t *testing.T) {
 		t.Fatalf("got %d findings, want 1", len(fs))
 	}
 	for _, d := range fs[0].Chain {
-		if !strings.HasPrefix(d.Class, "Mutex@behaviour_test.go:") {
+		if !strings.HasPrefix(d.Class, "lockdep.Mutex@behaviour_test.go:") {
 			t.Errorf("class %q is not named after where it was first locked", d.Class)
 		}
 	}

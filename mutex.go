@@ -41,7 +41,7 @@ func (m *Mutex) classOf(pc uintptr) *validate.Class {
 // ownClass gives a lock used without a class one of its own, named after
 // where it is first locked (pc).
 func (m *Mutex) ownClass(pc uintptr) *validate.Class {
-	m.class.CompareAndSwap(nil, validate.InstanceClass("Mutex", pc))
+	m.class.CompareAndSwap(nil, validate.InstanceClass("lockdep.Mutex", pc))
 	return m.class.Load()
 }
 

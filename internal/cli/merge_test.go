@@ -77,7 +77,7 @@ func mergeChild(t *testing.T, path string) {
 	r.RUnlock()
 	inOrder(a, b)
 	inOrder(b, c)
-	inOrder(c, a) // circular, three classes
-	inOrder(b, a) // circular, two
+	inOrder(c, a)  // circular, three classes
+	inOrder(b, a)  // circular, two
 	a.AssertHeld() // assertion
 }
