@@ -589,3 +589,30 @@ func TestRecurringFindingBounded(t *testing.T) {
 		t.Errorf("%d findings, want 1", len(fs))
 	}
 }
+
+// TestSameClassOppositeOrder: a same-class report says whether the run
+// took the two instances in the opposite order, which is a real deadlock.
+func TestSameClassOppositeOrder(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	class := lockdep.NewClass("tree.Node.mu")
+	a, b := new(lockdep.Mutex), new(lockdep.Mutex)
+	a.SetClass(class)
+	b.SetClass(class)
+	lockPairOf := func(x, y *lockdep.Mutex) { x.Lock(); y.Lock(); y.Unlock(); x.Unlock() }
+	lockPairOf(a, b)
+	lockPairOf(a, b) // the same problem: reported once
+	lockPairOf(b, a)
+	fs := lockdep.Findings()
+	if len(fs) != 2 {
+		t.Fatalf("got %d findings, want 2", len(fs))
+	}
+	if fs[0].Opposite != nil || !strings.Contains(fs[0].Detail, "did not take these two instances in the opposite order") {
+		t.Errorf("first report: detail %q, opposite %v; want not inverted", fs[0].Detail, fs[0].Opposite)
+	}
+	if o := fs[1].Opposite; o == nil || len(o.Stack) == 0 || !strings.Contains(fs[1].Detail, "also took these two instances in the opposite order") {
+		t.Errorf("second report: detail %q, opposite %+v; want inverted, with the stack", fs[1].Detail, o)
+	}
+	if !strings.Contains(fs[0].Advice, "LockNested") {
+		t.Errorf("advice %q does not name LockNested", fs[0].Advice)
+	}
+}

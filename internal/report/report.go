@@ -156,6 +156,10 @@ type Report struct {
 	// Advice says how to fix the finding or, if it is deliberate, how to
 	// tell the validator so.
 	Advice string `json:"advice,omitempty"`
+	// Opposite is, for recursive locking of two instances of one class,
+	// where this run took the two in the opposite order (Class while
+	// holding After), if it did.
+	Opposite *Dependency `json:"opposite_order,omitempty"`
 	// LastRelease is, for BadUnlock, the last release of the lock by the
 	// same goroutine, if the validator still remembers it.
 	LastRelease *Release `json:"last_release,omitempty"`

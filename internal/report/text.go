@@ -137,6 +137,11 @@ func (r *Report) recursive(b *strings.Builder) {
 	if r.Detail != "" {
 		p("%s\n\n", r.Detail)
 	}
+	if o := r.Opposite; o != nil {
+		p("the opposite order was taken by goroutine %d at:\n", o.Goroutine)
+		frames(b, o.Stack)
+		p("\n")
+	}
 	p("other info that might help us debug this:\n")
 	p(" Possible unsafe locking scenario:\n\n")
 	p("       G1\n")

@@ -69,6 +69,7 @@ type Validator struct {
 	traces   [][]uintptr // trace ID-1 → program counters
 	names    map[string]int
 	display  map[*Class]string
+	nestings map[[2]uintptr]nesting // see recursionReport
 	seen     map[string]bool
 	findings []report.Report
 	pend     pending
@@ -98,6 +99,7 @@ func New(l Limits) *Validator {
 		g:       graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
 		names:   make(map[string]int),
 		display: make(map[*Class]string),
+		nestings: make(map[[2]uintptr]nesting),
 		seen:    make(map[string]bool),
 		pend:    newPending(),
 	}
@@ -143,7 +145,7 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	}
 	var reps []report.Report
 	if !hit {
-		reps, p = v.miss(st, gid, a)
+		reps, p = v.miss(st, gid, a, site != nil)
 	}
 	if len(st.Entries) >= v.table.MaxDepth() {
 		// Deliver what this acquisition found, pending or not: the
@@ -164,7 +166,7 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 
 // miss validates an acquisition whose chain is not cached. It returns the
 // findings to report now and those that wait for confirmation.
-func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq) ([]report.Report, Pending) {
+func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool) ([]report.Report, Pending) {
 	pcs := stack.Capture(1)
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -202,7 +204,7 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq) ([]report.Repor
 	var fs []*finding
 	if r := res.Recursion; r != nil {
 		h := v.holdOf(st, r.Index)
-		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, pcs), hold: h})
+		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, trace, pcs, rewritten), hold: h})
 	}
 	for _, cy := range res.Cycles {
 		acq := v.acquisition(st, gid, a, cy, pcs)
