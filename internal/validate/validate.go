@@ -92,16 +92,16 @@ func New(l Limits) *Validator {
 		ev.Start()
 	}
 	return &Validator{
-		events:  ev,
-		gen:     generations.Add(1),
-		settle:  DefaultSettle,
-		table:   held.NewTable(l.Goroutines, l.Depth),
-		g:       graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
-		names:   make(map[string]int),
-		display: make(map[*Class]string),
+		events:   ev,
+		gen:      generations.Add(1),
+		settle:   DefaultSettle,
+		table:    held.NewTable(l.Goroutines, l.Depth),
+		g:        graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
+		names:    make(map[string]int),
+		display:  make(map[*Class]string),
 		nestings: make(map[[2]uintptr]nesting),
-		seen:    make(map[string]bool),
-		pend:    newPending(),
+		seen:     make(map[string]bool),
+		pend:     newPending(),
 	}
 }
 

@@ -24,7 +24,7 @@ func TestNestingAdviceForRewrittenCode(t *testing.T) {
 	if len(got) != 1 || got[0].Kind != lockdep.Recursive || !strings.Contains(got[0].Advice, "//lockdep:nested") {
 		t.Fatalf("reports %v, want one recursive whose advice names //lockdep:nested", got)
 	}
-	if at := got[0].Lock.At; at == nil || !strings.HasSuffix(at.File, "advice_test.go") || !strings.HasSuffix(at.Func, "TestNestingAdviceForRewrittenCode") {
+	if at := got[0].Lock.At; at == nil || !strings.HasSuffix(at.File, "nesting_test.go") || !strings.HasSuffix(at.Func, "TestNestingAdviceForRewrittenCode") {
 		t.Errorf("lock at %+v, want the call in this test", at)
 	}
 }
