@@ -373,6 +373,26 @@ func TestStressHandoff(t *testing.T) {
 	}
 }
 
+// lockEach locks and unlocks n new mutexes, one after the other.
+func lockEach(n int) {
+	for range n {
+		var m lockdep.Mutex
+		m.Lock()
+		m.Unlock()
+	}
+}
+
+// lockNested locks n new mutexes, each while holding the ones before.
+func lockNested(n int) {
+	ms := make([]lockdep.Mutex, n)
+	for i := range ms {
+		ms[i].Lock()
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		ms[i].Unlock()
+	}
+}
+
 // TestBounds hits each bound on purpose: one line names it and the
 // variable that raises it, validation goes off, locking carries on.
 func TestBounds(t *testing.T) {
@@ -382,38 +402,14 @@ func TestBounds(t *testing.T) {
 		run     func()
 		message string
 	}{
-		{"classes", lockdep.Limits{Classes: 3, Dependencies: 100, Chains: 100, Depth: 48, Goroutines: 64}, func() {
-			for range 5 {
-				var m lockdep.Mutex
-				m.Lock()
-				m.Unlock()
-			}
-		}, "lockdep: more than 3 lock classes; validation is off from here on (raise LOCKDEP_MAX_CLASSES)\n"},
-		{"dependencies", lockdep.Limits{Classes: 100, Dependencies: 2, Chains: 100, Depth: 48, Goroutines: 64}, func() {
-			ms := make([]lockdep.Mutex, 5)
-			for i := range ms {
-				ms[i].Lock()
-			}
-			for i := len(ms) - 1; i >= 0; i-- {
-				ms[i].Unlock()
-			}
-		}, "lockdep: more than 2 lock dependencies; validation is off from here on (raise LOCKDEP_MAX_DEPENDENCIES)\n"},
-		{"chains", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 2, Depth: 48, Goroutines: 64}, func() {
-			for range 4 {
-				var m lockdep.Mutex
-				m.Lock()
-				m.Unlock()
-			}
-		}, "lockdep: more than 2 lock chains; validation is off from here on (raise LOCKDEP_MAX_CHAINS)\n"},
-		{"depth", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 100, Depth: 3, Goroutines: 64}, func() {
-			ms := make([]lockdep.Mutex, 5)
-			for i := range ms {
-				ms[i].Lock()
-			}
-			for i := len(ms) - 1; i >= 0; i-- {
-				ms[i].Unlock()
-			}
-		}, "lockdep: more than 3 locks held by one goroutine; validation is off from here on (raise LOCKDEP_MAX_DEPTH)\n"},
+		{"classes", lockdep.Limits{Classes: 3, Dependencies: 100, Chains: 100, Depth: 48, Goroutines: 64}, func() { lockEach(5) },
+			"lockdep: more than 3 lock classes; validation is off from here on (raise LOCKDEP_MAX_CLASSES)\n"},
+		{"dependencies", lockdep.Limits{Classes: 100, Dependencies: 2, Chains: 100, Depth: 48, Goroutines: 64}, func() { lockNested(5) },
+			"lockdep: more than 2 lock dependencies; validation is off from here on (raise LOCKDEP_MAX_DEPENDENCIES)\n"},
+		{"chains", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 2, Depth: 48, Goroutines: 64}, func() { lockEach(4) },
+			"lockdep: more than 2 lock chains; validation is off from here on (raise LOCKDEP_MAX_CHAINS)\n"},
+		{"depth", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 100, Depth: 3, Goroutines: 64}, func() { lockNested(5) },
+			"lockdep: more than 3 locks held by one goroutine; validation is off from here on (raise LOCKDEP_MAX_DEPTH)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stderr := captureStderr(t)
