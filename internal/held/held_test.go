@@ -77,7 +77,7 @@ func acq(c graph.ClassID, mode graph.Mode, try bool, inst uintptr) graph.Acq {
 // newStack returns a stack outside any goroutine's slot.
 func newStack() *Stack { return &Stack{t: NewTable(64, 48)} }
 
-// push pushes a as held, with its chain key as the root package computes
+// push pushes a as held, with its chain key as the validator computes
 // it.
 func push(st *Stack, a graph.Acq, site uintptr) {
 	st.Push(a, graph.ChainKey(st.Top(), a), Site{PC: site})
