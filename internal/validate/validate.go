@@ -64,15 +64,16 @@ type Validator struct {
 	dead   atomic.Bool // a bound was hit: validation is off for good
 	settle time.Duration
 
-	mu       sync.Mutex
-	g        *graph.Graph
-	traces   [][]uintptr // trace ID-1 → program counters
-	names    map[string]int
-	display  map[*Class]string
-	nestings map[[2]uintptr]nesting // see recursionReport
-	seen     map[string]bool
-	findings []report.Report
-	pend     pending
+	mu        sync.Mutex
+	g         *graph.Graph
+	traces    [][]uintptr // trace ID-1 → program counters
+	names     map[string]int
+	display   map[*Class]string
+	nestings  map[[2]uintptr]nesting // see recursionReport
+	instances map[graph.ClassID]bool // classes of one lock each
+	seen      map[string]bool
+	findings  []report.Report
+	pend      pending
 
 	events *events.Writer // LOCKDEP_GRAPH: the record for the lockdep command
 
@@ -92,16 +93,17 @@ func New(l Limits) *Validator {
 		ev.Start()
 	}
 	return &Validator{
-		events:   ev,
-		gen:      generations.Add(1),
-		settle:   DefaultSettle,
-		table:    held.NewTable(l.Goroutines, l.Depth),
-		g:        graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
-		names:    make(map[string]int),
-		display:  make(map[*Class]string),
-		nestings: make(map[[2]uintptr]nesting),
-		seen:     make(map[string]bool),
-		pend:     newPending(),
+		events:    ev,
+		gen:       generations.Add(1),
+		settle:    DefaultSettle,
+		table:     held.NewTable(l.Goroutines, l.Depth),
+		g:         graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
+		names:     make(map[string]int),
+		display:   make(map[*Class]string),
+		nestings:  make(map[[2]uintptr]nesting),
+		instances: make(map[graph.ClassID]bool),
+		seen:      make(map[string]bool),
+		pend:      newPending(),
 	}
 }
 
