@@ -37,8 +37,8 @@ func FreshSettle(l Limits, d time.Duration, opts ...Option) (restore func()) {
 // SetExit replaces os.Exit for the Exit mode.
 func SetExit(f func(int)) (restore func()) { return validate.SetExit(f) }
 
-// Stats returns the validator's class, edge and chain counts.
-func Stats() (classes, edges, chains int) { return validate.Current().Stats() }
+// Counts returns the validator's class, edge and chain counts.
+func Counts() (classes, edges, chains int) { return validate.Current().Counts() }
 
 // Traces returns how many stacks the validator keeps.
 func Traces() int { return validate.Current().Traces() }

@@ -44,8 +44,11 @@ type Entry struct {
 	// Hold is opaque to this package: the validator's record of what the
 	// hold supports, set only by the goroutine itself, on a slow path.
 	Hold unsafe.Pointer
-	seq  uint64 // the last posted release seen when it was pushed
-	rel  Site   // where it was released, once popped (see Remove)
+	// T is when the lock was held, in Unix nanoseconds, while lock
+	// statistics are on; 0 otherwise.
+	T   int64
+	seq uint64 // the last posted release seen when it was pushed
+	rel Site   // where it was released, once popped (see Remove)
 }
 
 // Stack is one goroutine's held locks, oldest first. Only its goroutine
@@ -103,7 +106,7 @@ func (s *Stack) Push(a graph.Acq, key uint64, at Site) {
 	// Field by field, which is cheaper than a composite literal; rel is
 	// set when the entry is popped.
 	e := &s.Entries[n]
-	e.Acq, e.Key, e.At, e.Hold, e.seq = a, key, at, nil, waiting
+	e.Acq, e.Key, e.At, e.Hold, e.T, e.seq = a, key, at, nil, 0, waiting
 }
 
 // Held marks the top entry, pushed by Push, as held: releases posted

@@ -114,6 +114,7 @@ func (v *Validator) classID(c *Class, sub int) graph.ClassID {
 	if c.instance {
 		v.instances[id] = true
 	}
+	v.addStat(id)
 	if v.events != nil {
 		v.events.Write(events.Event{Class: &events.Class{ID: uint32(id), Name: name, Instance: c.instance}})
 	}

@@ -77,6 +77,13 @@ type Validator struct {
 
 	events *events.Writer // LOCKDEP_GRAPH: the record for the lockdep command
 
+	// Lock statistics and the watchdog; timing is set if either is on.
+	stats   atomic.Pointer[[]*classStat]
+	statsOn atomic.Bool
+	timing  atomic.Bool
+	timeout atomic.Int64 // nanoseconds; 0: the watchdog is off
+	dog     watchdog
+
 	emitMu     sync.Mutex // serialises printing
 	jsonFile   *os.File
 	jsonFailed bool
@@ -143,6 +150,9 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	}
 	if hit && len(st.Entries) < v.table.MaxDepth() {
 		st.Push(a, key, at)
+		if v.timing.Load() {
+			return st, v.timed(id, st, try)
+		}
 		return st, nil
 	}
 	var reps []report.Report
@@ -163,7 +173,24 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	if reps != nil {
 		v.emit(reps)
 	}
+	if v.timing.Load() && p == nil {
+		p = v.timed(id, st, try)
+	}
 	return st, p
+}
+
+// timed counts an acquisition pushed on st while statistics or the
+// watchdog are on. A trylock holds its lock already; a blocking one is
+// timed by Settle, which its Pending sends it to.
+func (v *Validator) timed(id graph.ClassID, st *held.Stack, try bool) Pending {
+	if v.statsOn.Load() {
+		v.countAcquisition(id)
+	}
+	if try {
+		st.Entries[len(st.Entries)-1].T = time.Now().UnixNano()
+		return nil
+	}
+	return timed
 }
 
 // miss validates an acquisition whose chain is not cached. It returns the
@@ -242,6 +269,10 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 // the findings that still wait, as a deadlock in progress, and returns
 // false: the caller blocks in Lock. It returns true if it took the lock.
 func (v *Validator) Settle(p Pending, lk Lock) bool {
+	if len(p) == 0 {
+		v.timedLock(lk) // statistics or the watchdog: time the wait
+		return true
+	}
 	v.mu.Lock()
 	for _, f := range p {
 		f.settling = true
@@ -301,6 +332,9 @@ func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr,
 	if st != nil {
 		if i := st.Find(addr, mode); i >= 0 {
 			h := st.Entries[i].Hold
+			if v.statsOn.Load() {
+				v.countHold(&st.Entries[i])
+			}
 			st.Remove(i, held.Site{PC: pc, Static: siteRef(site)})
 			if h != nil {
 				return v.confirm((*hold)(h))
@@ -385,8 +419,8 @@ func (v *Validator) Findings() []report.Report {
 	return append([]report.Report(nil), v.findings...)
 }
 
-// Stats returns the numbers of classes, dependencies and cached chains.
-func (v *Validator) Stats() (classes, deps, chains int) {
+// Counts returns the numbers of classes, dependencies and cached chains.
+func (v *Validator) Counts() (classes, deps, chains int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.g.NumClasses(), v.g.NumEdges(), v.g.Chains.Len()
