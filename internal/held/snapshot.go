@@ -52,3 +52,29 @@ func readStack(st *Stack) (snap Snap, ok bool) {
 	}
 	return snap, true
 }
+
+// InUse returns how many slots goroutines own.
+func (t *Table) InUse() int {
+	n := 0
+	for i := range t.slots {
+		if t.slots[i].owner.Load() != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Slots returns the number of slots.
+func (t *Table) Slots() int { return len(t.slots) }
+
+// Deepest returns the most locks one goroutine holds now, as far as a
+// Snapshot sees.
+func (t *Table) Deepest() int {
+	n := 0
+	for _, s := range t.Snapshot() {
+		if len(s.Entries) > n {
+			n = len(s.Entries)
+		}
+	}
+	return n
+}

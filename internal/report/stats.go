@@ -106,3 +106,12 @@ func writeGoroutine(b *strings.Builder, g Goroutine) {
 	}
 	frames(b, g.Stack)
 }
+
+// BoundUsage is how much of one of the validator's bounds is used, as the
+// kernel's lockdep_stats shows.
+type BoundUsage struct {
+	Bound   string `json:"bound"` // "lock classes"...
+	Used    int    `json:"used"`
+	Limit   int    `json:"limit"`
+	Setting string `json:"setting"` // the variable that raises it
+}

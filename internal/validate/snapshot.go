@@ -18,3 +18,17 @@ func (v *Validator) Graph() report.Graph {
 	instance := func(id graph.ClassID) bool { return v.instances[id] }
 	return report.GraphOf(v.g, v, confirmed, instance, append([]report.Report(nil), v.findings...))
 }
+
+// Usage returns how much of each bound is used.
+func (v *Validator) Usage() []report.BoundUsage {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	l := v.limits
+	return []report.BoundUsage{
+		{Bound: graph.MaxClasses.String(), Used: v.g.NumClasses(), Limit: l.Classes, Setting: settings[graph.MaxClasses]},
+		{Bound: graph.MaxDependencies.String(), Used: v.g.NumEdges(), Limit: l.Dependencies, Setting: settings[graph.MaxDependencies]},
+		{Bound: graph.MaxChains.String(), Used: v.g.Chains.Len(), Limit: l.Chains, Setting: settings[graph.MaxChains]},
+		{Bound: graph.MaxDepth.String(), Used: v.table.Deepest(), Limit: l.Depth, Setting: settings[graph.MaxDepth]},
+		{Bound: "goroutines holding locks", Used: v.table.InUse(), Limit: v.table.Slots(), Setting: "LOCKDEP_MAX_GOROUTINES"},
+	}
+}

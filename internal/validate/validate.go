@@ -60,6 +60,7 @@ const DefaultSettle = time.Second
 // ends) and never while user code runs.
 type Validator struct {
 	gen    uint64 // distinguishes validators (tests make several)
+	limits Limits
 	table  *held.Table
 	dead   atomic.Bool // a bound was hit: validation is off for good
 	settle time.Duration
