@@ -86,7 +86,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdout, std
 	var goArgs []string
 	if cmd == "test" {
 		// Cached results record nothing: the tests must run. (The cache
-		// cannot see LOCKDEP_GRAPH, which is read before tests start.)
+		// cannot see LOCKDEP_EVENTS, which is read before tests start.)
 		if !hasFlag(o.rest, "count") {
 			goflags = append(goflags, "-count=1")
 		}
@@ -125,12 +125,12 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdout, std
 	return nil
 }
 
-// runGo runs the go command in dir with LOCKDEP_GRAPH set, streaming its
+// runGo runs the go command in dir with LOCKDEP_EVENTS set, streaming its
 // output. It reports the exit status and whether a build failed.
 func runGo(ctx context.Context, dir string, args []string, graphDir string, stdout, stderr io.Writer) (code int, buildFailed bool, err error) {
 	c := exec.Command("go", args...)
 	c.Dir = dir
-	c.Env = append(os.Environ(), "LOCKDEP_GRAPH="+graphDir)
+	c.Env = append(os.Environ(), "LOCKDEP_EVENTS="+graphDir)
 	c.Stdin = nil
 	var mu sync.Mutex
 	// go test reports a failed build as "FAIL pkg [build failed]" on

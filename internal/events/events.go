@@ -1,6 +1,6 @@
 // Package events is the record a validating process leaves for the
 // lockdep command: one file of JSON lines per process in the directory
-// named by LOCKDEP_GRAPH, written as classes, dependencies and findings
+// named by LOCKDEP_EVENTS, written as classes, dependencies and findings
 // appear (so a process that crashes or hangs still leaves what it saw).
 // The command merges the files of all processes of a run.
 package events
@@ -98,7 +98,7 @@ func (w *Writer) Write(e Event) {
 func (w *Writer) open() {
 	w.f, w.err = os.CreateTemp(w.dir, fmt.Sprintf("%d-*.jsonl", os.Getpid()))
 	if w.err != nil {
-		fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_GRAPH: %v\n", w.err)
+		fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_EVENTS: %v\n", w.err)
 		return
 	}
 	w.w = bufio.NewWriter(w.f)

@@ -115,6 +115,7 @@ func (v *Validator) classID(c *Class, sub int) graph.ClassID {
 		v.instances[id] = true
 	}
 	v.addStat(id)
+	v.changed()
 	if v.events != nil {
 		v.events.Write(events.Event{Class: &events.Class{ID: uint32(id), Name: name, Instance: c.instance}})
 	}

@@ -223,6 +223,7 @@ func (v *Validator) record(reps []report.Report, r report.Report) []report.Repor
 	}
 	v.seen[k] = true
 	v.findings = append(v.findings, r)
+	v.changed()
 	if v.events != nil {
 		v.events.Write(events.Event{Finding: r.JSON()})
 	}

@@ -76,7 +76,8 @@ type Validator struct {
 	findings  []report.Report
 	pend      pending
 
-	events *events.Writer // LOCKDEP_GRAPH: the record for the lockdep command
+	events     *events.Writer // LOCKDEP_EVENTS: the record for the lockdep command
+	graphDirty chan struct{}  // LOCKDEP_GRAPH: see graphfile.go
 
 	// Lock statistics and the watchdog; timing is set if either is on.
 	stats   atomic.Pointer[[]*classStat]
@@ -93,14 +94,14 @@ type Validator struct {
 var generations atomic.Uint64
 
 // New returns a validator with the given bounds; it records events in
-// LOCKDEP_GRAPH's directory if that is set.
+// LOCKDEP_EVENTS's directory if that is set.
 func New(l Limits) *Validator {
 	var ev *events.Writer
-	if graphDir != "" {
-		ev = events.NewWriter(graphDir)
+	if eventsDir != "" {
+		ev = events.NewWriter(eventsDir)
 		ev.Start()
 	}
-	return &Validator{
+	v := &Validator{
 		events:    ev,
 		gen:       generations.Add(1),
 		settle:    DefaultSettle,
@@ -113,6 +114,10 @@ func New(l Limits) *Validator {
 		seen:      make(map[string]bool),
 		pend:      newPending(),
 	}
+	if graphPath != "" {
+		v.startGraphWriter(graphPath, graphSig)
+	}
+	return v
 }
 
 // SetSettle sets the settle time (see DefaultSettle). It is for tests.
@@ -220,6 +225,9 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 	if err != nil {
 		v.stopLocked(err)
 		return nil, nil
+	}
+	if res.Written {
+		v.changed()
 	}
 	if res.Written && v.events != nil {
 		c := v.g.Class(a.Class)
