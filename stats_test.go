@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestStatistics: acquisitions and contentions counted exactly, waits and
@@ -185,5 +186,28 @@ func TestDumpHeld(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("dump lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestChainsAndUsage: the chains validated, as lockdep_chains lists them,
+// and each bound's usage, as lockdep_stats does.
+func TestChainsAndUsage(t *testing.T) {
+	defer lockdep.Fresh(lockdep.Limits{Classes: 10, Dependencies: 20, Chains: 30, Depth: 40, Goroutines: 64})()
+	a, b := classed("A"), new(lockdep.RWMutex)
+	b.SetClass(lockdep.NewClass("B"))
+	a.Lock()
+	b.RLock()
+	b.RUnlock()
+	a.Unlock()
+	a.Lock() // the chain is cached now that A -> B is confirmed
+	b.RLock()
+	b.RUnlock()
+	a.Unlock()
+	if diff := cmp.Diff([]string{"A{W}", "A{W} B{R}"}, lockdep.Chains()); diff != "" {
+		t.Errorf("chains (-want +got):\n%s", diff)
+	}
+	want := []string{"lock classes 2/10", "lock dependencies 1/20", "lock chains 2/30", "locks held by one goroutine 0/40", "goroutines holding locks 1/64"}
+	if diff := cmp.Diff(want, lockdep.Usage()); diff != "" {
+		t.Errorf("usage (-want +got):\n%s", diff)
 	}
 }

@@ -71,6 +71,7 @@ type Validator struct {
 	names     map[string]int
 	display   map[*Class]string
 	nestings  map[[2]uintptr]nesting // see recursionReport
+	chains    [][]graph.Acq          // the cached chains, for Chains
 	instances map[graph.ClassID]bool // classes of one lock each
 	seen      map[string]bool
 	findings  []report.Report
@@ -104,6 +105,7 @@ func New(l Limits) *Validator {
 	v := &Validator{
 		events:    ev,
 		gen:       generations.Add(1),
+		limits:    l,
 		settle:    DefaultSettle,
 		table:     held.NewTable(l.Goroutines, l.Depth),
 		g:         graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
@@ -249,8 +251,13 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 		fs = append(fs, &finding{rep: report.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
 	}
 	if len(fs) == 0 && !pending {
-		if err := v.g.Chains.Insert(graph.ChainKey(st.Top(), a), trace()); err != nil {
-			v.stopLocked(err)
+		key := graph.ChainKey(st.Top(), a)
+		if _, seen := v.g.Chains.Lookup(key); !seen {
+			if err := v.g.Chains.Insert(key, trace()); err != nil {
+				v.stopLocked(err)
+				return nil, nil
+			}
+			v.chains = append(v.chains, chainOf(st, a))
 		}
 		return nil, nil
 	}
