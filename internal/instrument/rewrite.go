@@ -123,6 +123,7 @@ func rewriteFileNotes(fset *token.FileSet, file *ast.File, src []byte, info *typ
 		handled:   make(map[ast.Node]bool),
 	}
 	r.walk()
+	r.embeddedMethods()
 	if len(r.sites) == 0 {
 		return src, 0, r.notes, nil
 	}
