@@ -124,6 +124,7 @@ func rewriteFileNotes(fset *token.FileSet, file *ast.File, src []byte, info *typ
 	}
 	r.walk()
 	r.embeddedMethods()
+	r.directives()
 	if len(r.sites) == 0 {
 		return src, 0, r.notes, nil
 	}
