@@ -52,8 +52,9 @@ type Result struct {
 	// Files maps absolute original file paths to rewritten contents. Files
 	// without any rewritten site are absent.
 	Files map[string][]byte
-	// Notes has one line for each file left alone and why (cgo files, ...),
-	// sorted.
+	// Notes has one line for each file left alone and why (cgo files, ...)
+	// and for each lockdep directive that does nothing ("x.go:12:
+	// //lockdep:nested 9: ..."), sorted.
 	Notes []string
 	// Sites is the number of rewritten call sites.
 	Sites int
