@@ -2,7 +2,11 @@
 // lockdep command: each Lock, Unlock, RLock... of a sync.Mutex or
 // sync.RWMutex in an instrumented package becomes a call to a function of
 // this package, on the same line, with a static [Site] that names the
-// lock's class after its declaration.
+// lock's class after its declaration. Where the call site cannot see the
+// declaration (the lock is reached through a pointer, an interface or a
+// type parameter), the receiver is wrapped ([Ptr], [RWPtr], [Any]) and the
+// class is found by the mutex's address, which rewritten code registers
+// where the declaration is in view ([Ref]); see registry.go.
 //
 // It is public only so that rewritten code can import it. It is for
 // generated code only: its API may change with every release of lockdep,
