@@ -32,7 +32,7 @@ func TestScenarios(t *testing.T) {
 		t.Fatalf("no testdata/scenario/*.txtar: %v", err)
 	}
 	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
+		file, name := file, strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ar, err := txtar.ParseFile(file)
