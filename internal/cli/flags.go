@@ -20,6 +20,11 @@ type options struct {
 	work    bool
 	targets []string // package patterns (test) or the package (run)
 	rest    []string // go test flags, or the program's arguments
+
+	// The -baseline file of known findings; -write-baseline makes the
+	// run write it (baseline.go).
+	baseline      string
+	writeBaseline bool
 }
 
 // parseFlags parses lockdep's flags, then splits what follows into
@@ -36,11 +41,17 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.sarif, "sarif", "", "")
 	fs.StringVar(&o.out, "o", "", "")
 	fs.BoolVar(&o.work, "work", false, "")
+	fs.StringVar(&o.baseline, "baseline", "", "")
+	fs.BoolVar(&o.writeBaseline, "write-baseline", false, "")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return nil, errHelp
 		}
 		fmt.Fprintf(stderr, "lockdep %s: %v\nrun 'lockdep help %s'\n", cmd, err, cmd)
+		return nil, errUsage
+	}
+	if o.writeBaseline && o.baseline == "" {
+		fmt.Fprintf(stderr, "lockdep %s: -write-baseline needs -baseline file\nrun 'lockdep help %s'\n", cmd, cmd)
 		return nil, errUsage
 	}
 	if *pkgs != "" {

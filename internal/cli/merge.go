@@ -24,6 +24,7 @@ type merged struct {
 	findings []report.Report
 	seen     map[string]bool
 	packages map[string]bool
+	base     *baseline // known findings (-baseline), or nil
 }
 
 type depInfo struct {
@@ -149,9 +150,9 @@ func (m *merged) output(o *options, stdout, stderr io.Writer) error {
 	for i := range m.findings {
 		r := &m.findings[i]
 		if o.json {
-			stdout.Write(append(r.JSON(), '\n'))
+			stdout.Write(append(m.base.json(r), '\n'))
 		} else {
-			io.WriteString(stdout, r.String())
+			io.WriteString(stdout, m.base.text(r))
 		}
 	}
 	if o.sarif != "" {

@@ -28,6 +28,10 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdout, std
 	if err != nil {
 		return err
 	}
+	base, err := loadBaseline(o)
+	if err != nil {
+		return err
+	}
 	dir := o.dir
 	if dir == "" {
 		dir = "."
@@ -113,13 +117,18 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdout, std
 	if err != nil {
 		return fmt.Errorf("reading the recorded dependencies: %w", err)
 	}
+	m.base = base
+	if err := base.update(m.findings); err != nil {
+		return err
+	}
 	if err := m.output(o, stdout, stderr); err != nil {
 		return err
 	}
+	base.summary(stderr, m.findings)
 	switch {
 	case code != 0:
 		return &exitError{code: exitTestsFailed}
-	case len(m.findings) > 0:
+	case base.newFindings(m.findings) > 0:
 		return &exitError{code: exitFindings}
 	}
 	return nil

@@ -46,6 +46,9 @@ type Site struct {
 	Func  string // package path-qualified, as runtime frames name functions
 	File  string // relative to the module root
 	Line  int
+	// Nested is the subclass the site acquires its lock in (a
+	// //lockdep:nested directive; 0 without one).
+	Nested int
 
 	class atomic.Pointer[Class] // made on first use
 }
