@@ -26,6 +26,7 @@ import (
 //	              write-locked
 //	detail        a sentence completing the headline
 //	advice        how to fix it, or how to declare it deliberate
+//	same_instance for recursive locking, set if the lock is the one held
 //	opposite_order for recursive locking of two instances of a class, where
 //	              this run took them the other way round
 //	holders       for a timeout, the goroutines that hold the lock: goroutine,
