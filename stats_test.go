@@ -2,6 +2,8 @@ package lockdep_test
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/events"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -209,5 +212,49 @@ func TestChainsAndUsage(t *testing.T) {
 	want := []string{"lock classes 2/10", "lock dependencies 1/20", "lock chains 2/30", "locks held by one goroutine 0/40", "goroutines holding locks 1/64"}
 	if diff := cmp.Diff(want, lockdep.Usage()); diff != "" {
 		t.Errorf("usage (-want +got):\n%s", diff)
+	}
+}
+
+// TestStatisticsRecorded: under the lockdep command (LOCKDEP_EVENTS), a
+// process with statistics on leaves them in its record.
+func TestStatisticsRecorded(t *testing.T) {
+	if os.Getenv("LOCKDEP_TEST_CHILD") == "stats" {
+		m := classed("recorded.mu")
+		for range 5 {
+			m.Lock()
+			m.Unlock()
+		}
+		// The writer ticks every tenth of a second: wait for its record.
+		for range 500 {
+			files, _ := events.ReadDir(os.Getenv("LOCKDEP_EVENTS"))
+			for _, f := range files {
+				for _, e := range f.Events {
+					if e.Stats != nil {
+						return
+					}
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("no statistics recorded")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStatisticsRecorded$")
+	cmd.Env = append(os.Environ(), "LOCKDEP_TEST_CHILD=stats", "LOCKDEP_EVENTS="+dir, "LOCKDEP_STAT=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	files, err := events.ReadDir(dir)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("records: %v, %d files", err, len(files))
+	}
+	var last []lockdep.ClassStats
+	for _, e := range files[0].Events {
+		if e.Stats != nil {
+			last = e.Stats
+		}
+	}
+	if len(last) != 1 || last[0].Class != "recorded.mu" || last[0].Acquisitions != 5 {
+		t.Errorf("recorded statistics %+v, want 5 acquisitions of recorded.mu", last)
 	}
 }

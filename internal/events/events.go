@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/stack"
 )
 
@@ -27,6 +28,9 @@ type Event struct {
 	Dependency *Dependency     `json:"dependency,omitempty"`
 	Written    *Written        `json:"written,omitempty"`
 	Finding    json.RawMessage `json:"finding,omitempty"` // a report.Report
+	// Stats is the process's lock statistics so far (LOCKDEP_STAT=1); the
+	// last such event of a file is the process's.
+	Stats []report.ClassStats `json:"stats,omitempty"`
 }
 
 // Process starts every file.

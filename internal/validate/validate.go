@@ -87,6 +87,8 @@ type Validator struct {
 	timeout atomic.Int64 // nanoseconds; 0: the watchdog is off
 	dog     watchdog
 
+	statsWriter sync.Once
+
 	emitMu     sync.Mutex // serialises printing
 	jsonFile   *os.File
 	jsonFailed bool
