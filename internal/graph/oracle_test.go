@@ -109,20 +109,6 @@ func (m *model) blockingSet() (s blockSet) {
 	return s
 }
 
-// edgeFlags is a snapshot of one edge of the model.
-type edgeFlags struct{ exists, write, read bool }
-
-func (m *model) flags() (f [oracleClasses + 1][oracleClasses + 1]edgeFlags) {
-	for from := range m.edges {
-		for to, e := range m.edges[from] {
-			if e != nil {
-				f[from][to] = edgeFlags{true, e.write, e.read}
-			}
-		}
-	}
-	return f
-}
-
 // forEdges calls f for every edge of the model.
 func (m *model) forEdges(f func(k [2]ClassID, e *modelEdge)) {
 	for from := range m.edges {
