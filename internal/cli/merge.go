@@ -3,8 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,13 +15,25 @@ import (
 // processes each kept within their own bounds.
 var mergeLimits = graph.Limits{Classes: 1 << 20, Edges: 1 << 24, Chains: 1}
 
-// merged is the union of the graphs that the processes of a run recorded.
+// merged is the union of the graphs that the processes of a run record,
+// read while they run: each finding is passed to emit once, as soon as a
+// process records it or the union of the graphs shows it.
 type merged struct {
+	root     string // the module root, against which processes name their packages
+	tail     *events.Tail
+	emit     func(report.Report)
 	g        *graph.Graph
 	deps     []depInfo // trace handle - 1 → who recorded the dependency
 	findings []report.Report
 	seen     map[string]bool
 	packages map[string]bool
+	shared   map[string]graph.ClassID                     // class name → union class
+	local    map[*events.Process]map[uint32]graph.ClassID // a process's class IDs → union class
+	// later holds the cycles of the union graph whose dependencies one
+	// package's processes recorded: that process reports them itself,
+	// with more to say (held locks, the full stack), unless it hit a
+	// bound; they are reported at the end if it did not.
+	later []report.Report
 }
 
 type depInfo struct {
@@ -31,77 +41,113 @@ type depInfo struct {
 	stack  []report.Frame
 }
 
-// mergeDir reads the records in dir and merges them. root is the module
+// newMerged returns the merge of the records in dir. root is the module
 // root, against which the processes' directories name their packages.
-func mergeDir(dir, root string) (*merged, error) {
-	files, err := events.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	m := &merged{
+func newMerged(dir, root string, emit func(report.Report)) *merged {
+	return &merged{
+		root:     root,
+		tail:     events.NewTail(dir),
+		emit:     emit,
 		g:        graph.New(mergeLimits),
 		seen:     map[string]bool{},
 		packages: map[string]bool{},
+		shared:   map[string]graph.ClassID{},
+		local:    map[*events.Process]map[uint32]graph.ClassID{},
 	}
-	shared := map[string]graph.ClassID{} // class name → union class
-	var cycles []report.Report           // found in the union graph
-	for _, f := range files {
-		origin := packageOf(f.Process.Dir, root)
-		m.packages[origin] = true
-		local := map[uint32]graph.ClassID{}
-		for _, e := range f.Events {
-			switch {
-			case e.Class != nil:
-				id, ok := shared[e.Class.Name]
-				if !ok || e.Class.Instance {
-					if id, err = m.g.AddClass(e.Class.Name); err != nil {
-						return nil, err
-					}
-					if !e.Class.Instance {
-						shared[e.Class.Name] = id
-					}
-				}
-				local[e.Class.ID] = id
-			case e.Dependency != nil:
-				d := e.Dependency
-				from, to := local[d.From], local[d.To]
-				if from == 0 || to == 0 {
-					continue
-				}
-				mode := graph.Write
-				if d.Mode == "R" {
-					mode = graph.Read
-				}
-				cyc, err := m.g.Link(from, to, mode, d.Goroutine, m.trace(origin, d.Stack))
-				if err != nil {
-					return nil, err
-				}
-				if cyc != nil {
-					cycles = append(cycles, report.CycleReport(m.g, cyc, m, nil))
-				}
-			case e.Written != nil:
-				c := local[e.Written.Class]
-				if c == 0 {
-					continue
-				}
-				for _, cyc := range m.g.MarkWritten(c, e.Written.Goroutine, m.trace(origin, e.Written.Stack)) {
-					cycles = append(cycles, report.CycleReport(m.g, cyc, m, nil))
-				}
-			case e.Finding != nil:
-				var r report.Report
-				if err := json.Unmarshal(e.Finding, &r); err != nil {
-					return nil, fmt.Errorf("%s: %w", f.Path, err)
-				}
-				m.add(r)
-			}
+}
+
+// poll merges what the processes recorded since the last poll.
+func (m *merged) poll() error {
+	var err error
+	rerr := m.tail.Read(func(p *events.Process, e *events.Event) {
+		if err == nil {
+			err = m.event(p, e)
 		}
+	})
+	if err != nil {
+		return err
 	}
-	// The processes' own reports say more (held locks, the full stack);
-	// cycles only the union shows come after them, in the order found.
-	for _, r := range cycles {
+	return rerr
+}
+
+// finish merges the rest, reports what was kept for the end, and closes
+// the records.
+func (m *merged) finish() error {
+	err := m.poll()
+	for _, r := range m.later {
 		m.add(r)
 	}
-	return m, nil
+	m.later = nil
+	m.tail.Close()
+	return err
+}
+
+func (m *merged) event(p *events.Process, e *events.Event) error {
+	origin := packageOf(p.Dir, m.root)
+	m.packages[origin] = true
+	local := m.local[p]
+	if local == nil {
+		local = map[uint32]graph.ClassID{}
+		m.local[p] = local
+	}
+	switch {
+	case e.Class != nil:
+		id, ok := m.shared[e.Class.Name]
+		if !ok || e.Class.Instance {
+			var err error
+			if id, err = m.g.AddClass(e.Class.Name); err != nil {
+				return err
+			}
+			if !e.Class.Instance {
+				m.shared[e.Class.Name] = id
+			}
+		}
+		local[e.Class.ID] = id
+	case e.Dependency != nil:
+		d := e.Dependency
+		from, to := local[d.From], local[d.To]
+		if from == 0 || to == 0 {
+			return nil
+		}
+		mode := graph.Write
+		if d.Mode == "R" {
+			mode = graph.Read
+		}
+		cyc, err := m.g.Link(from, to, mode, d.Goroutine, m.trace(origin, d.Stack))
+		if err != nil {
+			return err
+		}
+		if cyc != nil {
+			m.cycle(report.CycleReport(m.g, cyc, m, nil))
+		}
+	case e.Written != nil:
+		c := local[e.Written.Class]
+		if c == 0 {
+			return nil
+		}
+		for _, cyc := range m.g.MarkWritten(c, e.Written.Goroutine, m.trace(origin, e.Written.Stack)) {
+			m.cycle(report.CycleReport(m.g, cyc, m, nil))
+		}
+	case e.Finding != nil:
+		var r report.Report
+		if err := json.Unmarshal(e.Finding, &r); err != nil {
+			return fmt.Errorf("a finding of %s: %w", origin, err)
+		}
+		m.add(r)
+	}
+	return nil
+}
+
+// cycle reports a cycle of the union graph now if the dependencies of
+// several packages make it, or keeps it for the end (see later).
+func (m *merged) cycle(r report.Report) {
+	for _, d := range r.Chain[1:] {
+		if d.Origin != r.Chain[0].Origin {
+			m.add(r)
+			return
+		}
+	}
+	m.later = append(m.later, r)
 }
 
 func (m *merged) trace(origin string, fs []report.Frame) uint64 {
@@ -123,12 +169,15 @@ func (m *merged) Stack(t uint64) []report.Frame { return m.info(t).stack }
 // the dependency.
 func (m *merged) Origin(t uint64) string { return m.info(t).origin }
 
-// add keeps a finding unless one with the same key (report.Key, as the
-// validator dedups) was kept before.
+// add keeps and emits a finding unless one with the same key (report.Key,
+// as the validator dedups) was kept before.
 func (m *merged) add(r report.Report) {
 	if k := r.Key(); !m.seen[k] {
 		m.seen[k] = true
 		m.findings = append(m.findings, r)
+		if m.emit != nil {
+			m.emit(r)
+		}
 	}
 }
 
@@ -144,26 +193,8 @@ func packageOf(dir, root string) string {
 	return "./" + filepath.ToSlash(rel)
 }
 
-// output prints the findings, writes the requested files and the summary.
-func (m *merged) output(o *options, stdout, stderr io.Writer) error {
-	for i := range m.findings {
-		r := &m.findings[i]
-		if o.json {
-			stdout.Write(append(r.JSON(), '\n'))
-		} else {
-			io.WriteString(stdout, r.String())
-		}
-	}
-	if o.sarif != "" {
-		if err := writeFile(o.sarif, report.SARIF(m.findings, version())); err != nil {
-			return err
-		}
-	}
-	if o.out != "" {
-		if err := writeFile(o.out, m.graphJSON()); err != nil {
-			return err
-		}
-	}
+// summary returns the line that ends every run.
+func (m *merged) summary() string {
 	var c, r, b int
 	for _, f := range m.findings {
 		switch f.Kind {
@@ -175,16 +206,17 @@ func (m *merged) output(o *options, stdout, stderr io.Writer) error {
 			b++
 		}
 	}
-	fmt.Fprintf(stderr, "lockdep: %d findings (circular %d, recursive %d, bad unlock %d) in %d packages; %d classes, %d dependencies\n",
-		len(m.findings), c, r, b, len(m.packages), m.g.NumClasses(), m.g.NumEdges())
-	return nil
+	return fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d) in %s; %s, %s",
+		count(len(m.findings), "finding", "findings"), c, r, b, count(len(m.packages), "package", "packages"),
+		count(m.g.NumClasses(), "class", "classes"), count(m.g.NumEdges(), "dependency", "dependencies"))
 }
 
-func writeFile(path string, data []byte) error {
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+// count says n things, in the singular for one.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
 	}
-	return nil
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // Graph is the -o file: the merged dependency graph.

@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+)
+
+// TestScenarios runs the scripts of testdata/*.txtar: each archive whose
+// comment holds a script is a module, extracted into a temporary
+// directory, and the script runs the command on it, a line at a time:
+//
+//	lockdep ARGS...   run the command in the module (in process; ARGS are
+//	                  split at spaces, '...' quotes); -C is added first
+//	stdin TEXT        what the next command reads on its standard input
+//	env KEY=VALUE     set for the commands that follow
+//	exit N            the last command exited N
+//	stdout RE         its stdout matches RE (multi-line mode)
+//	!stdout RE        its stdout does not match RE
+//	stderr RE, !stderr RE   the same for stderr
+//	count stdout|stderr N RE   so many lines match RE
+//	file NAME RE      the file NAME matches RE; !file NAME: it does not exist
+//
+// $WORK in a line is a directory for the command's output files, $DIR
+// the module's, $ROOT the root of this repository. Lines that start with # are comments; the
+// script ends at the first blank line after it starts. After every
+// command, the module's files must be as they were: lockdep never writes
+// to the user's tree.
+func TestScenarios(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		ar, err := txtar.ParseFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := scriptOf(ar.Comment)
+		if script == nil {
+			continue // used by a test of its own
+		}
+		t.Run(strings.TrimSuffix(filepath.Base(name), ".txtar"), func(t *testing.T) {
+			if testing.Short() {
+				t.Skip("builds and runs a module")
+			}
+			dir := extract(t, strings.TrimSuffix(filepath.Base(name), ".txtar"))
+			unchanged := watchTree(t, dir)
+			work := t.TempDir()
+			expand := func(s string) string {
+				return strings.NewReplacer("$WORK", work, "$ROOT", root, "$DIR", dir).Replace(s)
+			}
+			var last result
+			var stdin string
+			ran := false
+			for _, sl := range script {
+				line := expand(sl.text)
+				verb, arg, _ := strings.Cut(line, " ")
+				fail := func(format string, args ...any) {
+					t.Helper()
+					t.Errorf("line %d: %s: "+format+"\nstdout:\n%s\nstderr:\n%s", append([]any{sl.n, sl.text}, append(args, last.stdout, last.stderr)...)...)
+				}
+				switch verb {
+				case "lockdep":
+					args := splitArgs(arg)
+					last = runIn(t, dir, stdin, args...)
+					stdin, ran = "", true
+					unchanged()
+				case "stdin":
+					stdin = unquote(arg) + "\n"
+				case "env":
+					k, v, _ := strings.Cut(arg, "=")
+					t.Setenv(k, v)
+				case "exit":
+					if want, _ := strconv.Atoi(arg); last.code != want {
+						fail("exit %d, want %d", last.code, want)
+					}
+				case "stdout", "!stdout", "stderr", "!stderr":
+					out := last.stdout
+					if strings.HasSuffix(verb, "stderr") {
+						out = last.stderr
+					}
+					re := regexp.MustCompile("(?m)" + unquote(arg))
+					if re.MatchString(out) == strings.HasPrefix(verb, "!") {
+						fail("%s %s %q", strings.TrimPrefix(verb, "!"), map[bool]string{true: "matches", false: "does not match"}[strings.HasPrefix(verb, "!")], re)
+					}
+				case "count":
+					f := strings.SplitN(arg, " ", 3)
+					out := last.stdout
+					if f[0] == "stderr" {
+						out = last.stderr
+					}
+					want, _ := strconv.Atoi(f[1])
+					if got := len(regexp.MustCompile("(?m)"+unquote(f[2])).FindAllString(out, -1)); got != want {
+						fail("%d lines of %s match %q, want %d", got, f[0], f[2], want)
+					}
+				case "file", "!file":
+					p, re, _ := strings.Cut(arg, " ")
+					b, err := os.ReadFile(p)
+					switch {
+					case verb == "!file" && err == nil:
+						fail("%s exists", p)
+					case verb == "file" && err != nil:
+						fail("%v", err)
+					case verb == "file" && !regexp.MustCompile("(?m)"+unquote(re)).Match(b):
+						fail("%s does not match %q:\n%s", p, re, b)
+					}
+				default:
+					t.Fatalf("line %d: unknown verb %q", sl.n, verb)
+				}
+			}
+			if !ran {
+				t.Fatal("the script runs no command")
+			}
+		})
+	}
+}
+
+type scriptLine struct {
+	n    int
+	text string
+}
+
+// scriptOf returns the script in a txtar comment: the lines from the
+// first that starts with "lockdep " to the next blank one.
+func scriptOf(comment []byte) []scriptLine {
+	var lines []scriptLine
+	for i, l := range strings.Split(string(comment), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case lines == nil && !strings.HasPrefix(l, "lockdep "):
+			continue
+		case l == "":
+			return lines
+		case strings.HasPrefix(l, "#"):
+			continue
+		}
+		lines = append(lines, scriptLine{i + 1, l})
+	}
+	return lines
+}
+
+// splitArgs splits at spaces, keeping what is inside '...' together.
+func splitArgs(s string) []string {
+	var args []string
+	var cur strings.Builder
+	in, have := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			in, have = !in, true
+		case r == ' ' && !in:
+			if have {
+				args = append(args, cur.String())
+			}
+			cur.Reset()
+			have = false
+		default:
+			cur.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		args = append(args, cur.String())
+	}
+	return args
+}
+
+// unquote removes the quotes around '...'.
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// runIn runs the command in process in dir, with stdin.
+func runIn(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if len(args) > 0 && (args[0] == "test" || args[0] == "run") {
+		args = append([]string{args[0], "-C", dir}, args[1:]...)
+	}
+	err := Main(context.Background(), testDoc, args, strings.NewReader(stdin), &stdout, &stderr)
+	code := 0
+	var ec interface{ ExitCode() int }
+	switch {
+	case err == nil:
+	case errors.As(err, &ec):
+		code = ec.ExitCode()
+	default:
+		code = 2
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// testDoc is a manual with the sections help prints.
+const testDoc = `/*
+Lockdep runs tests.
+
+# Test: lockdep test
+
+Runs go test.
+
+# Run: lockdep run
+
+Runs go run.
+
+# Exit codes
+
+0 1 2 3
+*/
+package main
+`
