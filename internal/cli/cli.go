@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
 
@@ -91,8 +92,8 @@ func version() string {
 }
 
 // help returns the manual, or for "test" and "run" its section about that
-// command (headed "# Test" or "# Run"), and whether there is such a
-// topic. The manual is the doc comment of cmd/lockdep, so usage and
+// command (headed "# Test" or "# Run") and those about flags and exit
+// codes, and whether there is such a topic. The manual is the doc comment of cmd/lockdep, so usage and
 // documentation never drift.
 func help(doc, topic string) (string, bool) {
 	doc = strings.TrimSpace(doc)
@@ -108,12 +109,12 @@ func help(doc, topic string) (string, bool) {
 	default:
 		return "", false
 	}
-	heading := "# " + strings.ToUpper(topic[:1]) + topic[1:]
+	headings := []string{"# " + strings.ToUpper(topic[:1]) + topic[1:], "# Flags", "# Exit codes"}
 	var b strings.Builder
 	in := false
 	for _, line := range strings.SplitAfter(doc, "\n") {
 		if strings.HasPrefix(line, "# ") {
-			in = strings.HasPrefix(line, heading)
+			in = slices.ContainsFunc(headings, func(h string) bool { return strings.HasPrefix(line, h) })
 		}
 		if in {
 			b.WriteString(line)
