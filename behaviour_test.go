@@ -56,7 +56,7 @@ func TestZeroValueClassNamedAfterFirstLock(t *testing.T) {
 		t.Fatalf("got %d findings, want 1", len(fs))
 	}
 	for _, d := range fs[0].Chain {
-		if !strings.HasPrefix(d.Class, "Mutex@behaviour_test.go:") {
+		if !strings.HasPrefix(d.Class, "lockdep.Mutex@behaviour_test.go:") {
 			t.Errorf("class %q is not named after where it was first locked", d.Class)
 		}
 	}
@@ -373,6 +373,26 @@ func TestStressHandoff(t *testing.T) {
 	}
 }
 
+// lockEach locks and unlocks n new mutexes, one after the other.
+func lockEach(n int) {
+	for range n {
+		var m lockdep.Mutex
+		m.Lock()
+		m.Unlock()
+	}
+}
+
+// lockNested locks n new mutexes, each while holding the ones before.
+func lockNested(n int) {
+	ms := make([]lockdep.Mutex, n)
+	for i := range ms {
+		ms[i].Lock()
+	}
+	for i := len(ms) - 1; i >= 0; i-- {
+		ms[i].Unlock()
+	}
+}
+
 // TestBounds hits each bound on purpose: one line names it and the
 // variable that raises it, validation goes off, locking carries on.
 func TestBounds(t *testing.T) {
@@ -382,38 +402,14 @@ func TestBounds(t *testing.T) {
 		run     func()
 		message string
 	}{
-		{"classes", lockdep.Limits{Classes: 3, Dependencies: 100, Chains: 100, Depth: 48, Goroutines: 64}, func() {
-			for range 5 {
-				var m lockdep.Mutex
-				m.Lock()
-				m.Unlock()
-			}
-		}, "lockdep: more than 3 lock classes; validation is off from here on (raise LOCKDEP_MAX_CLASSES)\n"},
-		{"dependencies", lockdep.Limits{Classes: 100, Dependencies: 2, Chains: 100, Depth: 48, Goroutines: 64}, func() {
-			ms := make([]lockdep.Mutex, 5)
-			for i := range ms {
-				ms[i].Lock()
-			}
-			for i := len(ms) - 1; i >= 0; i-- {
-				ms[i].Unlock()
-			}
-		}, "lockdep: more than 2 lock dependencies; validation is off from here on (raise LOCKDEP_MAX_DEPENDENCIES)\n"},
-		{"chains", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 2, Depth: 48, Goroutines: 64}, func() {
-			for range 4 {
-				var m lockdep.Mutex
-				m.Lock()
-				m.Unlock()
-			}
-		}, "lockdep: more than 2 lock chains; validation is off from here on (raise LOCKDEP_MAX_CHAINS)\n"},
-		{"depth", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 100, Depth: 3, Goroutines: 64}, func() {
-			ms := make([]lockdep.Mutex, 5)
-			for i := range ms {
-				ms[i].Lock()
-			}
-			for i := len(ms) - 1; i >= 0; i-- {
-				ms[i].Unlock()
-			}
-		}, "lockdep: more than 3 locks held by one goroutine; validation is off from here on (raise LOCKDEP_MAX_DEPTH)\n"},
+		{"classes", lockdep.Limits{Classes: 3, Dependencies: 100, Chains: 100, Depth: 48, Goroutines: 64}, func() { lockEach(5) },
+			"lockdep: more than 3 lock classes; validation is off from here on (raise LOCKDEP_MAX_CLASSES)\n"},
+		{"dependencies", lockdep.Limits{Classes: 100, Dependencies: 2, Chains: 100, Depth: 48, Goroutines: 64}, func() { lockNested(5) },
+			"lockdep: more than 2 lock dependencies; validation is off from here on (raise LOCKDEP_MAX_DEPENDENCIES)\n"},
+		{"chains", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 2, Depth: 48, Goroutines: 64}, func() { lockEach(4) },
+			"lockdep: more than 2 lock chains; validation is off from here on (raise LOCKDEP_MAX_CHAINS)\n"},
+		{"depth", lockdep.Limits{Classes: 100, Dependencies: 100, Chains: 100, Depth: 3, Goroutines: 64}, func() { lockNested(5) },
+			"lockdep: more than 3 locks held by one goroutine; validation is off from here on (raise LOCKDEP_MAX_DEPTH)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stderr := captureStderr(t)
@@ -528,6 +524,17 @@ func TestDependencies(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("non-standard dependencies (-want +got):\n%s", diff)
 	}
+	// The command never validates its own locks: it must not even make
+	// a validator (a held table of about a megabyte at start-up).
+	out, err = exec.Command("go", "list", "-deps", "./cmd/lockdep").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "github.com/golockdep/lockdep" || strings.HasSuffix(p, "/internal/validate") || strings.HasSuffix(p, "/internal/held") {
+			t.Errorf("cmd/lockdep depends on %s", p)
+		}
+	}
 }
 
 // TestVetCopylocks: go vet still reports copies of the lock types.
@@ -576,5 +583,32 @@ func TestRecurringFindingBounded(t *testing.T) {
 	}
 	if fs := lockdep.Findings(); len(fs) != 1 {
 		t.Errorf("%d findings, want 1", len(fs))
+	}
+}
+
+// TestSameClassOppositeOrder: a same-class report says whether the run
+// took the two instances in the opposite order, which is a real deadlock.
+func TestSameClassOppositeOrder(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	class := lockdep.NewClass("tree.Node.mu")
+	a, b := new(lockdep.Mutex), new(lockdep.Mutex)
+	a.SetClass(class)
+	b.SetClass(class)
+	lockPairOf := func(x, y *lockdep.Mutex) { x.Lock(); y.Lock(); y.Unlock(); x.Unlock() }
+	lockPairOf(a, b)
+	lockPairOf(a, b) // the same problem: reported once
+	lockPairOf(b, a)
+	fs := lockdep.Findings()
+	if len(fs) != 2 {
+		t.Fatalf("got %d findings, want 2", len(fs))
+	}
+	if fs[0].Opposite != nil || !strings.Contains(fs[0].Detail, "did not take these two instances in the opposite order") {
+		t.Errorf("first report: detail %q, opposite %v; want not inverted", fs[0].Detail, fs[0].Opposite)
+	}
+	if o := fs[1].Opposite; o == nil || len(o.Stack) == 0 || !strings.Contains(fs[1].Detail, "also took these two instances in the opposite order") {
+		t.Errorf("second report: detail %q, opposite %+v; want inverted, with the stack", fs[1].Detail, o)
+	}
+	if !strings.Contains(fs[0].Advice, "LockNested") {
+		t.Errorf("advice %q does not name LockNested", fs[0].Advice)
 	}
 }

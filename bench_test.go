@@ -7,22 +7,14 @@ import (
 	"github.com/golockdep/lockdep"
 )
 
-// Benchmarks against sync, each with sub-benchmarks sync, off and on.
-// Modes are switched with Configure; every "on" run uses a fresh validator.
+// Benchmarks against sync, each with sub-benchmarks impl=sync, impl=off
+// and impl=on. Both sides call their lock types directly, never through an
+// interface (which would hide part of the validator's cost), so each case
+// is written out once for sync and once for lockdep. Every "on" run uses a
+// fresh validator.
 
-type locker interface {
-	Lock()
-	Unlock()
-}
-
-func modes(b *testing.B, run func(b *testing.B, mk func() locker)) {
-	modesOf(b, func() locker { return new(sync.Mutex) }, func() locker { return new(lockdep.Mutex) }, run)
-}
-
-// modesOf runs run with the sync locks plain, then with lockdep's off and
-// on, each "on" with a fresh validator.
-func modesOf(b *testing.B, plain, validated func() locker, run func(b *testing.B, mk func() locker)) {
-	b.Run("impl=sync", func(b *testing.B) { run(b, plain) })
+// offOn runs run with validation off, then on.
+func offOn(b *testing.B, run func(b *testing.B)) {
 	for _, m := range []lockdep.Mode{lockdep.Off, lockdep.Warn} {
 		name := "impl=off"
 		if m != lockdep.Off {
@@ -30,15 +22,23 @@ func modesOf(b *testing.B, plain, validated func() locker, run func(b *testing.B
 		}
 		b.Run(name, func(b *testing.B) {
 			defer lockdep.Fresh(lockdep.DefaultLimits, m)()
-			run(b, validated)
+			run(b)
 		})
 	}
 }
 
 func BenchmarkLockUnlock(b *testing.B) {
-	modes(b, func(b *testing.B, mk func() locker) {
+	b.Run("impl=sync", func(b *testing.B) {
 		b.ReportAllocs()
-		mu := mk()
+		var mu sync.Mutex
+		for b.Loop() {
+			mu.Lock()
+			mu.Unlock()
+		}
+	})
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu lockdep.Mutex
 		for b.Loop() {
 			mu.Lock()
 			mu.Unlock()
@@ -46,60 +46,109 @@ func BenchmarkLockUnlock(b *testing.B) {
 	})
 }
 
-func benchNested(b *testing.B, n int) {
-	modes(b, func(b *testing.B, mk func() locker) {
+func BenchmarkNested2(b *testing.B) {
+	b.Run("impl=sync", func(b *testing.B) {
 		b.ReportAllocs()
-		ls := make([]locker, n)
-		for i := range ls {
-			ls[i] = mk()
-		}
+		var m0, m1 sync.Mutex
 		for b.Loop() {
-			for _, l := range ls {
-				l.Lock()
-			}
-			for i := n - 1; i >= 0; i-- {
-				ls[i].Unlock()
-			}
+			m0.Lock()
+			m1.Lock()
+			m1.Unlock()
+			m0.Unlock()
+		}
+	})
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var m0, m1 lockdep.Mutex
+		for b.Loop() {
+			m0.Lock()
+			m1.Lock()
+			m1.Unlock()
+			m0.Unlock()
 		}
 	})
 }
 
-func BenchmarkNested2(b *testing.B) { benchNested(b, 2) }
-func BenchmarkNested4(b *testing.B) { benchNested(b, 4) }
+func BenchmarkNested4(b *testing.B) {
+	b.Run("impl=sync", func(b *testing.B) {
+		b.ReportAllocs()
+		var m0, m1, m2, m3 sync.Mutex
+		for b.Loop() {
+			m0.Lock()
+			m1.Lock()
+			m2.Lock()
+			m3.Lock()
+			m3.Unlock()
+			m2.Unlock()
+			m1.Unlock()
+			m0.Unlock()
+		}
+	})
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var m0, m1, m2, m3 lockdep.Mutex
+		for b.Loop() {
+			m0.Lock()
+			m1.Lock()
+			m2.Lock()
+			m3.Lock()
+			m3.Unlock()
+			m2.Unlock()
+			m1.Unlock()
+			m0.Unlock()
+		}
+	})
+}
 
-// BenchmarkRLockRUnlock: through RLocker, so that every implementation
-// pays the same interface call as the Lock benchmarks.
 func BenchmarkRLockRUnlock(b *testing.B) {
-	modesOf(b, func() locker { return new(sync.RWMutex).RLocker() }, func() locker { return new(lockdep.RWMutex).RLocker() },
-		func(b *testing.B, mk func() locker) {
-			b.ReportAllocs()
-			rl := mk()
-			for b.Loop() {
-				rl.Lock()
-				rl.Unlock()
-			}
-		})
+	b.Run("impl=sync", func(b *testing.B) {
+		b.ReportAllocs()
+		var rw sync.RWMutex
+		for b.Loop() {
+			rw.RLock()
+			rw.RUnlock()
+		}
+	})
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var rw lockdep.RWMutex
+		for b.Loop() {
+			rw.RLock()
+			rw.RUnlock()
+		}
+	})
+}
+
+// padded keeps a mutex of one goroutine on cache lines of its own, so that
+// the parallel benchmark measures the locks, not false sharing.
+type padded[M any] struct {
+	_  [64]byte
+	mu M
+	_  [64]byte
 }
 
 // BenchmarkParallelIndependent: every goroutine locks a mutex of its own,
 // all of one class; validation must not serialise them.
 func BenchmarkParallelIndependent(b *testing.B) {
-	class := lockdep.NewClass("bench.independent")
-	modes(b, func(b *testing.B, mk func() locker) {
+	b.Run("impl=sync", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
-			var pad struct {
-				_  [64]byte
-				mu locker
-				_  [64]byte
-			}
-			pad.mu = mk()
-			if m, ok := pad.mu.(*lockdep.Mutex); ok {
-				m.SetClass(class)
-			}
+			p := new(padded[sync.Mutex])
 			for pb.Next() {
-				pad.mu.Lock()
-				pad.mu.Unlock()
+				p.mu.Lock()
+				p.mu.Unlock()
+			}
+		})
+	})
+	class := lockdep.NewClass("bench.independent")
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			p := new(padded[lockdep.Mutex])
+			p.mu.SetClass(class)
+			for pb.Next() {
+				p.mu.Lock()
+				p.mu.Unlock()
 			}
 		})
 	})
@@ -107,9 +156,19 @@ func BenchmarkParallelIndependent(b *testing.B) {
 
 // BenchmarkParallelShared: all goroutines lock one mutex.
 func BenchmarkParallelShared(b *testing.B) {
-	modes(b, func(b *testing.B, mk func() locker) {
+	b.Run("impl=sync", func(b *testing.B) {
 		b.ReportAllocs()
-		mu := mk()
+		var mu sync.Mutex
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				mu.Lock()
+				mu.Unlock()
+			}
+		})
+	})
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu lockdep.Mutex
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				mu.Lock()
@@ -119,37 +178,56 @@ func BenchmarkParallelShared(b *testing.B) {
 	})
 }
 
+// holdMany starts n goroutines that each hold a lock of their own until
+// the returned function is called.
+func holdMany(n int, lock func() (unlock func())) (release func()) {
+	stop := make(chan struct{})
+	var held, done sync.WaitGroup
+	for range n {
+		held.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			unlock := lock()
+			held.Done()
+			<-stop
+			unlock()
+		}()
+	}
+	held.Wait()
+	return func() { close(stop); done.Wait() }
+}
+
 // BenchmarkHeldByOthers: Lock+Unlock while 1,000 other goroutines each hold
 // a lock; the cost must not depend on them.
 func BenchmarkHeldByOthers(b *testing.B) {
-	class := lockdep.NewClass("bench.held")
-	modes(b, func(b *testing.B, mk func() locker) {
+	b.Run("impl=sync", func(b *testing.B) {
 		b.ReportAllocs()
-		release := make(chan struct{})
-		var held, done sync.WaitGroup
-		for range 1000 {
-			held.Add(1)
-			done.Add(1)
-			go func() {
-				defer done.Done()
-				mu := mk()
-				if m, ok := mu.(*lockdep.Mutex); ok {
-					m.SetClass(class)
-				}
-				mu.Lock()
-				held.Done()
-				<-release
-				mu.Unlock()
-			}()
-		}
-		held.Wait()
-		mu := mk()
+		defer holdMany(1000, func() func() {
+			mu := new(sync.Mutex)
+			mu.Lock()
+			return mu.Unlock
+		})()
+		var mu sync.Mutex
 		for b.Loop() {
 			mu.Lock()
 			mu.Unlock()
 		}
-		close(release)
-		done.Wait()
+	})
+	class := lockdep.NewClass("bench.held")
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		defer holdMany(1000, func() func() {
+			mu := new(lockdep.Mutex)
+			mu.SetClass(class)
+			mu.Lock()
+			return mu.Unlock
+		})()
+		var mu lockdep.Mutex
+		for b.Loop() {
+			mu.Lock()
+			mu.Unlock()
+		}
 	})
 }
 

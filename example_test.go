@@ -66,7 +66,7 @@ func ExampleClass() {
 	parent.Unlock()
 	// Output:
 	// nested: fine
-	// recursive Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock.
+	// recursive Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock. This run did not take these two instances in the opposite order.
 	// May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested.
 }
 

@@ -12,7 +12,7 @@ type Limits = validate.Limits
 // DefaultLimits are the bounds without LOCKDEP_MAX_* settings.
 var DefaultLimits = validate.DefaultLimits
 
-// TestSettle is the settle time of the validators tests make: long enough
+// TestSettle is the settle time of the validators Fresh makes: long enough
 // for a hand-off in flight to complete, short enough that a test of a
 // deadlock in progress does not wait a second.
 const TestSettle = 50 * time.Millisecond
@@ -21,8 +21,14 @@ const TestSettle = 50 * time.Millisecond
 // text output discarded, and returns a function that restores the previous
 // configuration and validator. Tests using it must not run in parallel.
 func Fresh(l Limits, opts ...Option) (restore func()) {
+	return FreshSettle(l, TestSettle, opts...)
+}
+
+// FreshSettle is Fresh with settle time d. Step-by-step tests that must
+// see findings wait exactly as long as their steps take use a long one.
+func FreshSettle(l Limits, d time.Duration, opts ...Option) (restore func()) {
 	v := validate.New(l)
-	v.SetSettle(TestSettle)
+	v.SetSettle(d)
 	restore = validate.Replace(v, validate.Config{Mode: validate.Warn})
 	Configure(opts...)
 	return restore
@@ -31,8 +37,8 @@ func Fresh(l Limits, opts ...Option) (restore func()) {
 // SetExit replaces os.Exit for the Exit mode.
 func SetExit(f func(int)) (restore func()) { return validate.SetExit(f) }
 
-// Stats returns the validator's class, edge and chain counts.
-func Stats() (classes, edges, chains int) { return validate.Current().Stats() }
+// Counts returns the validator's class, edge and chain counts.
+func Counts() (classes, edges, chains int) { return validate.Current().Counts() }
 
 // Traces returns how many stacks the validator keeps.
 func Traces() int { return validate.Current().Traces() }

@@ -30,12 +30,18 @@ var _ sync.Locker = (*Mutex)(nil)
 
 func (m *Mutex) addr() uintptr { return uintptr(unsafe.Pointer(m)) }
 
-// classOf returns m's class, making its own on first use (pc: where).
+// classOf returns m's class; pc is where m is being used.
 func (m *Mutex) classOf(pc uintptr) *validate.Class {
 	if c := m.class.Load(); c != nil {
 		return c
 	}
-	m.class.CompareAndSwap(nil, validate.InstanceClass("Mutex", pc))
+	return m.ownClass(pc)
+}
+
+// ownClass gives a lock used without a class one of its own, named after
+// where it is first locked (pc).
+func (m *Mutex) ownClass(pc uintptr) *validate.Class {
+	m.class.CompareAndSwap(nil, validate.InstanceClass("lockdep.Mutex", pc))
 	return m.class.Load()
 }
 

@@ -2,12 +2,14 @@ package lockdep
 
 import (
 	"io"
+	"time"
 
 	"github.com/golockdep/lockdep/internal/validate"
 )
 
 // An Option configures the validator; pass options to Configure. Options
-// are made only by this package: the Mode constants, Output and OnReport.
+// are made only by this package: the Mode constants, Output, OnReport,
+// Statistics and WaitTimeout.
 type Option interface {
 	apply(*validate.Config)
 }
@@ -62,6 +64,33 @@ func OnReport(f func(Report)) Option { return reportOption{f} }
 type reportOption struct{ f func(Report) }
 
 func (o reportOption) apply(c *validate.Config) { c.OnReport = o.f }
+
+// Statistics turns lock statistics per class on or off (off by default;
+// LOCKDEP_STAT=1 turns them on at start-up): acquisitions, contentions
+// (acquisitions that found the lock taken), total and longest wait,
+// longest hold, and the most contended sites. See [Stats]. While on, every
+// blocking acquisition tries its lock first and reads the clock.
+func Statistics(on bool) Option { return statsOption(on) }
+
+type statsOption bool
+
+func (o statsOption) apply(c *validate.Config) { c.Stats = bool(o) }
+
+// WaitTimeout turns the watchdog on (d > 0) or off (d <= 0; the default,
+// or LOCKDEP_TIMEOUT=d at start-up): a goroutine that waits longer than d
+// for one lock is reported as a "lock wait timeout", naming the goroutines
+// that hold it, what they hold and their stacks, and the other waiters.
+// One report per lock class.
+func WaitTimeout(d time.Duration) Option { return timeoutOption(d) }
+
+type timeoutOption time.Duration
+
+func (o timeoutOption) apply(c *validate.Config) {
+	c.Timeout = time.Duration(o)
+	if c.Timeout < 0 {
+		c.Timeout = 0
+	}
+}
 
 // Configure changes the validator's configuration: each option replaces
 // the setting it names. Safe for concurrent use.

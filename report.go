@@ -1,6 +1,8 @@
 package lockdep
 
 import (
+	"io"
+
 	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/validate"
 )
@@ -10,7 +12,8 @@ import (
 // JSON with stable field names:
 //
 //	version       the version of this form (1)
-//	kind          circular, recursive, bad_unlock, assertion or bad_subclass
+//	kind          circular, recursive, bad_unlock, assertion, bad_subclass
+//	              or timeout
 //	headline      what follows "WARNING: " in the text
 //	goroutine     the goroutine that made the operation
 //	lock          the lock acquired, released or asserted on: class, mode
@@ -22,6 +25,10 @@ import (
 //	              write-locked
 //	detail        a sentence completing the headline
 //	advice        how to fix it, or how to declare it deliberate
+//	opposite_order for recursive locking of two instances of a class, where
+//	              this run took them the other way round
+//	holders       for a timeout, the goroutines that hold the lock: goroutine,
+//	waiters       state, waiting, waited, held_locks, stack; the other waiters
 //	last_release  for a bad unlock, where this goroutine last released the
 //	              lock (at) after acquiring it (acquired_at)
 //	held_locks    the locks the goroutine held, oldest first
@@ -47,6 +54,8 @@ const (
 	Assertion = report.Assertion
 	// BadSubclass: LockNested or RLockNested with a subclass out of range.
 	BadSubclass = report.BadSubclass
+	// Timeout: a goroutine waited longer than WaitTimeout for a lock.
+	Timeout = report.Timeout
 )
 
 // Frame is one call site of a stack in a report: the package
@@ -73,4 +82,26 @@ func Findings() []Report {
 		return v.Findings()
 	}
 	return nil
+}
+
+// ClassStats is one class's lock statistics: see [Statistics].
+type ClassStats = report.ClassStats
+
+// Stats returns the lock statistics of every class acquired while
+// statistics were on, most contended first.
+func Stats() []ClassStats {
+	if v := validate.Current(); v != nil {
+		return v.Stats()
+	}
+	return nil
+}
+
+// DumpHeld writes every goroutine's held locks to w, with what each
+// goroutine is doing and its stack, as the kernel's debug_show_all_locks
+// does. It is for diagnosis: a goroutine that runs meanwhile may show what
+// it held a moment before.
+func DumpHeld(w io.Writer) {
+	if v := validate.Current(); v != nil {
+		v.DumpHeld(w)
+	}
 }

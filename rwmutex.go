@@ -33,7 +33,13 @@ func (rw *RWMutex) classOf(pc uintptr) *validate.Class {
 	if c := rw.class.Load(); c != nil {
 		return c
 	}
-	rw.class.CompareAndSwap(nil, validate.InstanceClass("RWMutex", pc))
+	return rw.ownClass(pc)
+}
+
+// ownClass gives a lock used without a class one of its own, named after
+// where it is first locked (pc).
+func (rw *RWMutex) ownClass(pc uintptr) *validate.Class {
+	rw.class.CompareAndSwap(nil, validate.InstanceClass("lockdep.RWMutex", pc))
 	return rw.class.Load()
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golockdep/lockdep"
 	"github.com/google/go-cmp/cmp"
@@ -56,8 +57,19 @@ type world struct {
 	done    chan any
 }
 
-func newWorld(t testing.TB) *world {
-	t.Cleanup(lockdep.Fresh(lockdep.DefaultLimits))
+// newWorld makes a world whose findings wait (see "Hand-offs" in the
+// package documentation) as long as the script's steps take, however slow
+// the machine: only an acquisition that blocks settles, after settle.
+func newWorld(t testing.TB, settle time.Duration) *world {
+	w, closeWorld := openWorld(t, lockdep.DefaultLimits, settle)
+	t.Cleanup(closeWorld)
+	return w
+}
+
+// openWorld makes a world with a fresh validator of the given bounds; the
+// returned function stops its goroutines and restores the validator.
+func openWorld(t testing.TB, l lockdep.Limits, settle time.Duration) (*world, func()) {
+	restore := lockdep.FreshSettle(l, settle)
 	w := &world{
 		t:       t,
 		prefix:  strings.ReplaceAll(t.Name(), "/", "."),
@@ -66,12 +78,12 @@ func newWorld(t testing.TB) *world {
 		workers: map[int]chan func(){},
 		done:    make(chan any),
 	}
-	t.Cleanup(func() {
+	return w, func() {
 		for _, c := range w.workers {
 			close(c)
 		}
-	})
-	return w
+		restore()
+	}
 }
 
 func (w *world) lock(name string) *lockdep.RWMutex {
@@ -184,6 +196,7 @@ func TestSelftest(t *testing.T) {
 		name   string
 		script string
 		panic  bool // run in Panic mode (bad unlocks, which Go then makes fatal)
+		block  bool // a step blocks for good: it settles quickly, then panics
 		want   []finding
 	}{
 		// Recursive locking.
@@ -196,7 +209,11 @@ func TestSelftest(t *testing.T) {
 		{name: "AA/nested", script: "L A1; L1 A2; U A2; U A1"},
 		{name: "AA/nested-read", script: "R A1; R1 A2; RU A2; RU A1"},
 		{name: "AA/nested-same-subclass", script: "L1 A1; L1 A2; U A2; U A1", want: []finding{recur("A/1", "A/1")}},
-		{name: "AA/nested-same-instance", panic: true, script: "L A; L1 A", want: []finding{recur("A", "A/1")}},
+		{name: "AA/nested-same-instance", panic: true, block: true, script: "L A; L1 A", want: []finding{recur("A", "A/1")}},
+		// The chain [A, A/1] is cached by a legal nesting of two
+		// instances; the same instance nested is still a self-deadlock.
+		{name: "AA/nested-same-instance-cached", panic: true, block: true, script: "L A1; L1 A2; U A2; U A1; L A1; L1 A1", want: []finding{recur("A", "A/1")}},
+		{name: "AA/same-instance-cached-read", script: "R A1; R B1; RU B1; RU A1; R A1; MR A1; RU A1", want: []finding{recur("A", "A")}},
 
 		// Circular dependencies, all in one goroutine, as the kernel does.
 		{name: "ABBA", script: "L A; L B; U B; U A; L B; L A; U A; U B", want: []finding{circ("B", "A")}},
@@ -229,6 +246,10 @@ func TestSelftest(t *testing.T) {
 		{name: "ABBCCA/read-no-writer", script: "L A; R B; RU B; U A; R B; L C; U C; RU B; L C; L A; U A; U C"},
 		{name: "ABBCCA/read-writer", script: "L B; U B; L A; R B; RU B; U A; R B; L C; U C; RU B; L C; L A; U A; U C",
 			want: []finding{circ("C", "B", "A")}},
+		// A read lock of a class never written in the middle: A -> L(R)
+		// -> B is pruned at L, so A -> B must be a dependency of its own.
+		{name: "ABBA/read-in-middle", script: "1: L A; 1: R L; 1: L B; 1: U B; 1: RU L; 1: U A; 2: L B; 2: L A; 2: U A; 2: U B",
+			want: []finding{circ("B", "A")}},
 
 		// Trylocks: no edge into a trylock; edges out of one count.
 		{name: "trylock/no-inbound", script: "L B; T A; U A; U B; L A; L B; U B; U A"},
@@ -236,6 +257,9 @@ func TestSelftest(t *testing.T) {
 		{name: "trylock/outbound", script: "T A; L B; U B; U A; L B; L A; U A; U B", want: []finding{circ("B", "A")}},
 		{name: "trylock/above-held", script: "L A; T B; L C; U C; U B; U A; L C; L A; U A; U C", want: []finding{circ("C", "A")}},
 		{name: "trylock/recursive-try", script: "L A1; T A2; U A2; U A1"},
+		// A writer that only ever trylocks never waits, so it never
+		// blocks a reader: the read-read inversion stays safe.
+		{name: "trylock/writer-does-not-write", script: "L A; R B; RU B; U A; R B; L A; U A; RU B; T B; U B"},
 
 		// Unlock order and balance.
 		{name: "unlock/out-of-order", script: "L A; L B; U A; U B"},
@@ -249,6 +273,10 @@ func TestSelftest(t *testing.T) {
 		{name: "unlock/read-never-locked", panic: true, script: "RU A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
 		{name: "unlock/write-of-read", panic: true, script: "R A; U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
 		{name: "unlock/read-of-write", panic: true, script: "L A; RU A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+		// The wrong mode by another goroutine: no hand-off, a bad unlock,
+		// reported before Go's fatal error.
+		{name: "unlock/read-of-write-by-other", panic: true, script: "1: L A; 2: RU A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+		{name: "unlock/write-of-read-by-other", panic: true, script: "1: R A; 2: U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
 
 		// Unlock by another goroutine is legal and leaves nothing behind.
 		{name: "handoff", script: "1: L A; 2: U A; 1: L B; 1: U B; 2: L B; 2: L A; 2: U A; 2: U B"},
@@ -269,7 +297,11 @@ func TestSelftest(t *testing.T) {
 		{name: "handoff/relock-in-flight", script: "1: L A; 1: M A; 2: U A; 1: L A; 1: U A"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t)
+			settle := time.Hour
+			if tc.block {
+				settle = lockdep.TestSettle
+			}
+			w := newWorld(t, settle)
 			if tc.panic {
 				lockdep.Configure(lockdep.Panic)
 			}

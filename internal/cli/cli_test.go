@@ -136,12 +136,15 @@ func TestExamples(t *testing.T) {
 		"circular github.com/golockdep/lockdep/examples/threeway.Metrics.mu github.com/golockdep/lockdep/examples/threeway.Worker.mu github.com/golockdep/lockdep/examples/threeway.Queue.mu",
 		"recursive github.com/golockdep/lockdep/examples/nestedhelper.Account.mu",
 		"recursive github.com/golockdep/lockdep/examples/rlockwriter.Table.mu",
+		// First the nesting, then the same two accounts the other way
+		// round: a second, worse problem.
+		"recursive github.com/golockdep/lockdep/examples/transfer.Account.mu",
 		"recursive github.com/golockdep/lockdep/examples/transfer.Account.mu",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(r.stderr, "lockdep: 6 findings (circular 3, recursive 3, bad unlock 0) in 6 packages;") {
+	if !strings.Contains(r.stderr, "lockdep: 7 findings (circular 3, recursive 4, bad unlock 0) in 6 packages;") {
 		t.Errorf("summary line missing:\n%s", r.stderr)
 	}
 	unchanged()

@@ -26,7 +26,7 @@ type Event struct {
 	Class      *Class          `json:"class,omitempty"`
 	Dependency *Dependency     `json:"dependency,omitempty"`
 	Written    *Written        `json:"written,omitempty"`
-	Finding    json.RawMessage `json:"finding,omitempty"` // a lockdep.Report
+	Finding    json.RawMessage `json:"finding,omitempty"` // a report.Report
 }
 
 // Process starts every file.

@@ -246,3 +246,31 @@ func BenchmarkValidateNewEdge10k(b *testing.B) {
 		}
 	}
 }
+
+// The chain steps of the validator's fast path, each on its own;
+// bench/README.md adds them up against the whole.
+
+var sinkKey uint64
+
+// BenchmarkChainKey: extending a held sequence's key by one acquisition.
+func BenchmarkChainKey(b *testing.B) {
+	a := Acq{Class: 7, Addr: 0x100}
+	k := uint64(12345)
+	for b.Loop() {
+		sinkKey = ChainKey(k, a)
+	}
+}
+
+// BenchmarkChainsLookup: the lock-free probe of a cache of 1,000 chains.
+func BenchmarkChainsLookup(b *testing.B) {
+	c := NewChains(1 << 20)
+	for i := uint64(1); i <= 1000; i++ {
+		if err := c.Insert(ChainKey(i, Acq{Class: 1}), i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	key := ChainKey(500, Acq{Class: 1})
+	for b.Loop() {
+		sinkKey, _ = c.Lookup(key)
+	}
+}

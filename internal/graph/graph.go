@@ -365,6 +365,18 @@ func remove(es []*Edge, e *Edge) []*Edge {
 	return es
 }
 
+// CycleOf returns the cycle that edge e closes, if e is blocking and a path
+// of blocking edges leads from e.To back to e.From; nil otherwise.
+func (g *Graph) CycleOf(e *Edge) *Cycle {
+	if g.edges[[2]ClassID{e.From, e.To}] != e || !g.Blocking(e) {
+		return nil
+	}
+	if path := g.search(e.To, e.From); path != nil {
+		return &Cycle{New: e, Path: path}
+	}
+	return nil
+}
+
 // Blocking reports whether acquiring e.To along e can block.
 func (g *Graph) Blocking(e *Edge) bool { return e.blocking(g.classes[e.To].Written) }
 

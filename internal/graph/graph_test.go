@@ -54,7 +54,7 @@ func parseStep(t *testing.T, s string) (g int, release bool, a Acq) {
 func className(c ClassID) string { return string(rune('A' + c - 1)) }
 
 // runScript plays steps on a graph of classes A.. and returns what
-// Validate found, as the root package would feed it.
+// Validate found, as the validator would feed it.
 func runScript(t *testing.T, g *Graph, steps []string) scriptResult {
 	t.Helper()
 	var r scriptResult

@@ -3,13 +3,15 @@ package graph
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // The reference oracle: random acquisition sequences of a few goroutines
-// are fed to Validate exactly as the root package feeds them, while a
+// are fed to Validate exactly as the validator feeds them, while a
 // brute-force model computes the dependencies by the rules of DESIGN.md §3
 // and finds cycles by plain depth-first search over every edge.
 
@@ -411,7 +413,7 @@ func runOracle(ops []oracleOp) (problem string, firstReported, firstModel int) {
 				return fail("step %d: Insert: %v", step, err)
 			}
 		}
-		// The root package pushes the entry, findings or not.
+		// The validator pushes the entry, findings or not.
 		held[o.g] = append(h, next)
 	}
 	return "", firstReported, firstModel
@@ -455,6 +457,9 @@ func TestOracleRandom(t *testing.T) {
 	n := 3000
 	if testing.Short() {
 		n = 300
+	}
+	if s := os.Getenv("LOCKDEP_MODEL_SCHEDULES"); s != "" {
+		n, _ = strconv.Atoi(s)
 	}
 	cyclic := 0
 	for seed := range uint64(n) {

@@ -44,8 +44,11 @@ type Entry struct {
 	// Hold is opaque to this package: the validator's record of what the
 	// hold supports, set only by the goroutine itself, on a slow path.
 	Hold unsafe.Pointer
-	seq  uint64 // the last posted release seen when it was pushed
-	rel  Site   // where it was released, once popped (see Remove)
+	// T is when the lock was held, in Unix nanoseconds, while lock
+	// statistics are on; 0 otherwise.
+	T   int64
+	seq uint64 // the last posted release seen when it was pushed
+	rel Site   // where it was released, once popped (see Remove)
 }
 
 // Stack is one goroutine's held locks, oldest first. Only its goroutine
@@ -94,7 +97,16 @@ const waiting = ^uint64(0)
 // it held once the lock is. A goroutine waiting for a lock does not hold
 // it, so a release posted meanwhile must not apply to the entry.
 func (s *Stack) Push(a graph.Acq, key uint64, at Site) {
-	s.Entries = append(s.Entries, Entry{Acq: a, Key: key, At: at, seq: waiting})
+	n := len(s.Entries)
+	if n == cap(s.Entries) {
+		s.Entries = append(s.Entries, Entry{})
+	} else {
+		s.Entries = s.Entries[:n+1]
+	}
+	// Field by field, which is cheaper than a composite literal; rel is
+	// set when the entry is popped.
+	e := &s.Entries[n]
+	e.Acq, e.Key, e.At, e.Hold, e.T, e.seq = a, key, at, nil, 0, waiting
 }
 
 // Held marks the top entry, pushed by Push, as held: releases posted

@@ -77,7 +77,7 @@ func acq(c graph.ClassID, mode graph.Mode, try bool, inst uintptr) graph.Acq {
 // newStack returns a stack outside any goroutine's slot.
 func newStack() *Stack { return &Stack{t: NewTable(64, 48)} }
 
-// push pushes a as held, with its chain key as the root package computes
+// push pushes a as held, with its chain key as the validator computes
 // it.
 func push(st *Stack, a graph.Acq, site uintptr) {
 	st.Push(a, graph.ChainKey(st.Top(), a), Site{PC: site})
@@ -574,5 +574,56 @@ func TestPostWhileWaiting(t *testing.T) {
 				t.Errorf("after the handoff A holds X = %v (want false), C holds X = %v (want true)", aHolds, cHolds)
 			}
 		})
+	}
+}
+
+// TestSnapshot: every goroutine's held locks, the ones still waiting
+// excluded, read while the goroutines run (under -race too).
+func TestSnapshot(t *testing.T) {
+	t.Parallel()
+	tab := NewTable(64, 48)
+	stop := make(chan struct{})
+	ready := make(chan struct{})
+	for g := range 3 {
+		go func() {
+			st := tab.Get(tab.ID())
+			for i := 0; i <= g; i++ {
+				push(st, acq(graph.ClassID(i+1), graph.Write, false, uintptr(g)), uintptr(i))
+			}
+			st.Push(acq(9, graph.Write, false, 1), 0, Site{}) // waiting
+			ready <- struct{}{}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					a := acq(7, graph.Read, false, uintptr(g))
+					st.Push(a, graph.ChainKey(st.Top(), a), Site{})
+					st.Held()
+					st.Remove(len(st.Entries)-1, Site{})
+				}
+			}
+		}()
+	}
+	for range 3 {
+		<-ready
+	}
+	var sizes []int
+	for range 100 {
+		sizes = sizes[:0]
+		for _, s := range tab.Snapshot() {
+			n := 0
+			for _, e := range s.Entries {
+				if e.Class != 7 {
+					n++
+				}
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	close(stop)
+	slices.Sort(sizes)
+	if diff := cmp.Diff([]int{1, 2, 3}, sizes); diff != "" {
+		t.Errorf("held entries per goroutine (-want +got):\n%s", diff)
 	}
 }

@@ -37,9 +37,12 @@ const (
 	Assertion
 	// BadSubclass: LockNested or RLockNested with a subclass out of range.
 	BadSubclass
+	// Timeout: a goroutine waited longer than the watchdog's timeout for
+	// a lock.
+	Timeout
 )
 
-var kindNames = [...]string{Circular: "circular", Recursive: "recursive", BadUnlock: "bad_unlock", Assertion: "assertion", BadSubclass: "bad_subclass"}
+var kindNames = [...]string{Circular: "circular", Recursive: "recursive", BadUnlock: "bad_unlock", Assertion: "assertion", BadSubclass: "bad_subclass", Timeout: "timeout"}
 
 var headlines = [...]string{
 	Circular:    "possible circular locking dependency detected",
@@ -47,13 +50,14 @@ var headlines = [...]string{
 	BadUnlock:   "bad unlock balance detected",
 	Assertion:   "lock assertion failed",
 	BadSubclass: "invalid lock subclass",
+	Timeout:     "lock wait timeout",
 }
 
 // Kinds lists every kind, in order.
-func Kinds() []Kind { return []Kind{Circular, Recursive, BadUnlock, Assertion, BadSubclass} }
+func Kinds() []Kind { return []Kind{Circular, Recursive, BadUnlock, Assertion, BadSubclass, Timeout} }
 
 // String returns the kind's JSON name: circular, recursive, bad_unlock,
-// assertion or bad_subclass.
+// assertion, bad_subclass or timeout.
 func (k Kind) String() string {
 	if k > 0 && int(k) < len(kindNames) {
 		return kindNames[k]
@@ -156,6 +160,14 @@ type Report struct {
 	// Advice says how to fix the finding or, if it is deliberate, how to
 	// tell the validator so.
 	Advice string `json:"advice,omitempty"`
+	// Opposite is, for recursive locking of two instances of one class,
+	// where this run took the two in the opposite order (Class while
+	// holding After), if it did.
+	Opposite *Dependency `json:"opposite_order,omitempty"`
+	// Holders are, for Timeout, the goroutines that hold the lock, and
+	// Waiters the others that wait for it.
+	Holders []Goroutine `json:"holders,omitempty"`
+	Waiters []Goroutine `json:"waiters,omitempty"`
 	// LastRelease is, for BadUnlock, the last release of the lock by the
 	// same goroutine, if the validator still remembers it.
 	LastRelease *Release `json:"last_release,omitempty"`
@@ -181,6 +193,9 @@ func (r *Report) JSON() []byte {
 // address, so it survives edits of the code around the locks.
 func (r *Report) Key() string {
 	k := r.Kind.String() + ":"
+	if r.Kind == Timeout {
+		return k + r.Lock.Class // one report per stuck lock class
+	}
 	if r.Kind == Circular {
 		cs := make([]string, 0, len(r.Chain))
 		for _, d := range r.Chain {

@@ -22,6 +22,23 @@ func (r Report) String() string {
 		r.circular(&b)
 	case Recursive:
 		r.recursive(&b)
+	case Timeout:
+		p("goroutine %d is waiting to acquire lock:\n %s\n", r.Goroutine, r.Lock.text())
+		p("%s\n", r.Detail)
+		if len(r.Holders) == 0 {
+			p("\nno goroutine holds it as far as the validator knows (a plain sync lock, or an RUnlock by another goroutine?)\n")
+		}
+		for _, h := range r.Holders {
+			p("\nwhich is held by:\n")
+			writeGoroutine(&b, h)
+		}
+		if len(r.Waiters) > 0 {
+			p("\nother goroutines waiting for it:\n")
+			for _, w := range r.Waiters {
+				writeGoroutine(&b, w)
+			}
+		}
+		p("\nother info that might help us debug this:\n")
 	case BadUnlock:
 		p("goroutine %d is trying to release lock:\n %s\n", r.Goroutine, r.Lock.text())
 		p("but there are no more locks to release!\n")
@@ -136,6 +153,11 @@ func (r *Report) recursive(b *strings.Builder) {
 	}
 	if r.Detail != "" {
 		p("%s\n\n", r.Detail)
+	}
+	if o := r.Opposite; o != nil {
+		p("the opposite order was taken by goroutine %d at:\n", o.Goroutine)
+		frames(b, o.Stack)
+		p("\n")
 	}
 	p("other info that might help us debug this:\n")
 	p(" Possible unsafe locking scenario:\n\n")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -211,4 +212,35 @@ func markerLines(t *testing.T, file string) map[string]int {
 		t.Fatalf("markers in %s: %v", file, lines)
 	}
 	return lines
+}
+
+func TestParseDump(t *testing.T) {
+	t.Parallel()
+	dump := "goroutine 1 [running]:\n" +
+		"main.main()\n\t/src/m/main.go:10 +0x1d\n\n" +
+		"goroutine 18 [sync.Mutex.Lock, 2 minutes]:\n" +
+		"sync.(*Mutex).Lock(...)\n\t/go/src/sync/mutex.go:46\n" +
+		"example.com/m.(*S).f(0xc000010000)\n\t/src/m/s.go:12 +0x45\n" +
+		"created by example.com/m.g in goroutine 1\n\t/src/m/g.go:30 +0x5a\n"
+	gs := ParseDump([]byte(dump))
+	want := map[int64]Goroutine{
+		1: {ID: 1, State: "running", Stack: []Frame{{Func: "main.main", File: "/src/m/main.go", Line: 10}}},
+		18: {ID: 18, State: "sync.Mutex.Lock, 2 minutes", Stack: []Frame{
+			{Func: "example.com/m.(*S).f", File: "/src/m/s.go", Line: 12},
+			{Func: "example.com/m.g", File: "/src/m/g.go", Line: 30},
+		}},
+	}
+	if diff := cmp.Diff(want, gs); diff != "" {
+		t.Errorf("ParseDump (-want +got):\n%s", diff)
+	}
+	if g, ok := All()[callerGoroutine()]; !ok || g.State != "running" || len(g.Stack) == 0 || g.Stack[0].Func != "github.com/golockdep/lockdep/internal/stack.TestParseDump" && !strings.HasPrefix(g.Stack[0].Func, "testing.") {
+		t.Errorf("All() has this goroutine as %+v", g)
+	}
+}
+
+func callerGoroutine() int64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	id, _ := strconv.ParseInt(strings.Fields(string(buf[:n]))[1], 10, 64)
+	return id
 }

@@ -111,6 +111,10 @@ func (v *Validator) classID(c *Class, sub int) graph.ClassID {
 		return 0
 	}
 	c.ids[sub].Store(v.gen<<32 | uint64(id))
+	if c.instance {
+		v.instances[id] = true
+	}
+	v.addStat(id)
 	if v.events != nil {
 		v.events.Write(events.Event{Class: &events.Class{ID: uint32(id), Name: name, Instance: c.instance}})
 	}

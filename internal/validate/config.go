@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/report"
@@ -30,6 +31,8 @@ type Config struct {
 	Out      io.Writer // text of each finding; never nil
 	JSONPath string    // LOCKDEP_JSON: also append each finding there
 	OnReport func(report.Report)
+	Stats    bool          // LOCKDEP_STAT: keep lock statistics
+	Timeout  time.Duration // LOCKDEP_TIMEOUT: the watchdog's; 0 is off
 }
 
 // Limits are the validator's bounds (see the lockdep package
@@ -97,6 +100,7 @@ func Configure(f func(*Config)) {
 	}
 	v := current
 	validatorMu.Unlock()
+	v.SetTiming(c.Stats, c.Timeout)
 	if !v.dead.Load() {
 		active.Store(v)
 	}
@@ -115,6 +119,9 @@ func Replace(v *Validator, c Config) (restore func()) {
 		c.Out = io.Discard
 	}
 	cfg.Store(&c)
+	if v != nil {
+		v.SetTiming(c.Stats, c.Timeout)
+	}
 	if c.Mode != Off && v != nil && !v.dead.Load() {
 		active.Store(v)
 	} else {
@@ -140,6 +147,8 @@ func Replace(v *Validator, c Config) (restore func()) {
 //	LOCKDEP_MAX_CHAINS=n           bound on cached lock chains
 //	LOCKDEP_MAX_DEPTH=n            bound on locks one goroutine holds at once
 //	LOCKDEP_MAX_GOROUTINES=n       size of the table of goroutines holding locks
+//	LOCKDEP_STAT=1                 keep lock statistics per class
+//	LOCKDEP_TIMEOUT=duration       report a goroutine that waits longer for a lock
 //	LOCKDEP_GRAPH=dir              record classes, dependencies and findings
 //	                               in dir for the lockdep command, instead
 //	                               of printing reports
@@ -151,6 +160,7 @@ func init() {
 	}
 	if c.Mode != Off {
 		current = New(envLimits)
+		current.SetTiming(c.Stats, c.Timeout)
 		active.Store(current)
 	}
 }
@@ -172,6 +182,21 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 		warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP=%q is not one of warn, panic, exit, off; using warn", v))
 	}
 	c.JSONPath = getenv("LOCKDEP_JSON")
+	switch v := strings.TrimSpace(getenv("LOCKDEP_STAT")); v {
+	case "", "0", "off", "false":
+	case "1", "on", "true":
+		c.Stats = true
+	default:
+		warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP_STAT=%q is not 1 or 0; statistics are off", v))
+	}
+	if v := strings.TrimSpace(getenv("LOCKDEP_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP_TIMEOUT=%q is not a duration such as 30s; the watchdog is off", v))
+		} else {
+			c.Timeout = d
+		}
+	}
 	if graphDir = getenv("LOCKDEP_GRAPH"); graphDir != "" {
 		// The lockdep command prints the merged findings itself.
 		c.Out = io.Discard

@@ -84,34 +84,59 @@ func first(fs []Frame) *Frame {
 	return &f
 }
 
-func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *graph.Recursion, pcs []uintptr) report.Report {
+// nesting is where a goroutine took one instance of a class while
+// holding another.
+type nesting struct {
+	gid   int64
+	trace uint64
+}
+
+// maxNestings bounds the instance pairs remembered for same-class reports.
+const maxNestings = 1 << 12
+
+func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *graph.Recursion, trace func() uint64, pcs []uintptr, rewritten bool) report.Report {
 	fs := stack.Frames(pcs)
 	holding := v.lockOf(st.Entries[r.Index])
-	var detail, advice string
-	switch {
-	case r.Same && a.Mode == Read && r.Held.Mode == Read:
-		detail = "This read-locks the same RWMutex twice. Go's readers are not recursive: a writer waiting in between blocks this goroutine forever."
-	case r.Same:
-		detail = "This is the same lock instance: the goroutine blocks forever."
-	default:
-		detail = "Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock."
-		advice = "May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested."
-	}
-	return report.Report{
+	rep := report.Report{
 		Version:   report.Version,
 		Kind:      report.Recursive,
 		Headline:  report.Recursive.Headline(),
 		Goroutine: gid,
 		Lock:      report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: first(fs)},
 		Holding:   &holding,
-		Detail:    detail,
-		Advice:    advice,
 		HeldLocks: v.heldLocks(st),
 		Stack:     fs,
 	}
+	switch {
+	case r.Same && a.Mode == Read && r.Held.Mode == Read:
+		rep.Detail = "This read-locks the same RWMutex twice. Go's readers are not recursive: a writer waiting in between blocks this goroutine forever."
+	case r.Same:
+		rep.Detail = "This is the same lock instance: the goroutine blocks forever."
+	default:
+		// Two instances of one class: say whether this run also took
+		// them the other way round, which deadlocks for real.
+		pair := [2]uintptr{r.Held.Addr, a.Addr}
+		if n, ok := v.nestings[[2]uintptr{a.Addr, r.Held.Addr}]; ok && a.Addr != 0 {
+			rep.Detail = "Both locks are of the same class, and this run also took these two instances in the opposite order (below): two goroutines doing both deadlock."
+			rep.Opposite = &report.Dependency{Class: holding.Class, Mode: holding.Mode, After: rep.Lock.Class, Goroutine: n.gid, Stack: v.frames(n.trace)}
+		} else {
+			rep.Detail = "Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock. This run did not take these two instances in the opposite order."
+		}
+		if _, ok := v.nestings[pair]; !ok && len(v.nestings) < maxNestings && a.Addr != 0 {
+			v.nestings[pair] = nesting{gid: gid, trace: trace()}
+		}
+		if rewritten {
+			rep.Advice = "May be due to missing lock nesting notation: if the nesting is deliberate, mark the inner Lock with a //lockdep:nested comment."
+		} else {
+			rep.Advice = "May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested."
+		}
+	}
+	return rep
 }
 
-func (v *Validator) cycleReport(st *held.Stack, gid int64, a graph.Acq, cy *graph.Cycle, pcs []uintptr) report.Report {
+// acquisition is what a cycle's report says about the acquisition that
+// found it.
+func (v *Validator) acquisition(st *held.Stack, gid int64, a graph.Acq, cy *graph.Cycle, pcs []uintptr) *report.Acquisition {
 	fs := stack.Frames(pcs)
 	acq := &report.Acquisition{
 		Goroutine: gid,
@@ -130,7 +155,7 @@ func (v *Validator) cycleReport(st *held.Stack, gid int64, a graph.Acq, cy *grap
 			}
 		}
 	}
-	return report.CycleReport(v.g, cy, v, acq)
+	return acq
 }
 
 // opReport is a finding about one operation of the calling goroutine on a

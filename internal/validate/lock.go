@@ -16,6 +16,7 @@ import (
 type Lock interface {
 	// TryLock tries to acquire the lock in the mode being validated.
 	TryLock() bool
+	lock() // acquires it, blocking
 	state() lockState
 	kind() string
 }
@@ -34,6 +35,7 @@ const (
 type MutexLock sync.Mutex
 
 func (m *MutexLock) TryLock() bool { return (*sync.Mutex)(m).TryLock() }
+func (m *MutexLock) lock()         { (*sync.Mutex)(m).Lock() }
 func (m *MutexLock) kind() string  { return "mutex" }
 
 func (m *MutexLock) state() lockState {
@@ -48,6 +50,7 @@ func (m *MutexLock) state() lockState {
 type RWLock sync.RWMutex
 
 func (rw *RWLock) TryLock() bool    { return (*sync.RWMutex)(rw).TryLock() }
+func (rw *RWLock) lock()            { (*sync.RWMutex)(rw).Lock() }
 func (rw *RWLock) kind() string     { return "RWMutex" }
 func (rw *RWLock) state() lockState { return rwState((*sync.RWMutex)(rw)) }
 
@@ -55,6 +58,7 @@ func (rw *RWLock) state() lockState { return rwState((*sync.RWMutex)(rw)) }
 type RLock sync.RWMutex
 
 func (rw *RLock) TryLock() bool    { return (*sync.RWMutex)(rw).TryRLock() }
+func (rw *RLock) lock()            { (*sync.RWMutex)(rw).RLock() }
 func (rw *RLock) kind() string     { return "RWMutex" }
 func (rw *RLock) state() lockState { return rwState((*sync.RWMutex)(rw)) }
 

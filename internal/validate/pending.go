@@ -48,6 +48,9 @@ type finding struct {
 	rep   report.Report
 	edges []*graph.Edge // a cycle: each edge must block by confirmed modes
 	hold  *hold         // a recursion: the hold must end by its owner
+	// acq is, for a cycle, what the report says about the acquisition
+	// that found it, kept to describe another cycle the same edge closes.
+	acq   *report.Acquisition
 	since time.Time
 	// settling is set while the acquisition that made the finding waits
 	// for its lock in Settle, which then reports it itself.
@@ -100,18 +103,11 @@ func (v *Validator) expire() {
 		return // a validator a test replaced
 	}
 	v.mu.Lock()
+	reps := v.resolve()
 	now := time.Now()
-	var reps []report.Report
 	var next time.Duration
 	keep := v.pend.findings[:0]
 	for _, f := range v.pend.findings {
-		switch v.state(f) {
-		case confirmed:
-			reps = v.record(reps, f.rep)
-			continue
-		case dropped:
-			continue
-		}
 		if age := now.Sub(f.since); age >= v.settle && !f.settling {
 			reps = v.record(reps, f.rep)
 			continue
@@ -288,15 +284,26 @@ func (v *Validator) state(f *finding) verdict {
 
 // resolve records the pending findings that are now confirmed and forgets
 // those dropped; it returns the ones to deliver. Called with mu held.
+//
+// A cycle dropped because one of its dependencies was withdrawn may not be
+// the only cycle its closing edge makes: the search found a shortest path,
+// through the withdrawn edge. The edge is searched again, and a cycle
+// found now takes the dropped one's place.
 func (v *Validator) resolve() []report.Report {
 	var reps []report.Report
 	keep := v.pend.findings[:0]
 	for _, f := range v.pend.findings {
-		switch v.state(f) {
-		case confirmed:
-			reps = v.record(reps, f.rep)
-		case waiting:
-			keep = append(keep, f)
+		for f != nil {
+			switch v.state(f) {
+			case confirmed:
+				reps = v.record(reps, f.rep)
+			case waiting:
+				keep = append(keep, f)
+			case dropped:
+				f = v.research(f)
+				continue
+			}
+			break
 		}
 	}
 	for i := len(keep); i < len(v.pend.findings); i++ {
@@ -304,6 +311,23 @@ func (v *Validator) resolve() []report.Report {
 	}
 	v.pend.findings = keep
 	return reps
+}
+
+// research returns the finding of another cycle that the closing edge of
+// dropped cycle finding f still makes, or nil.
+func (v *Validator) research(f *finding) *finding {
+	if len(f.edges) == 0 {
+		return nil
+	}
+	cy := v.g.CycleOf(f.edges[len(f.edges)-1])
+	if cy == nil {
+		return nil
+	}
+	n := &finding{rep: report.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq, since: f.since, settling: f.settling}
+	if v.seen[n.rep.Key()] {
+		return nil
+	}
+	return n
 }
 
 // logDep writes a confirmed dependency to the process's event file.

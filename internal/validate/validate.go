@@ -60,20 +60,30 @@ const DefaultSettle = time.Second
 // ends) and never while user code runs.
 type Validator struct {
 	gen    uint64 // distinguishes validators (tests make several)
+	limits Limits
 	table  *held.Table
 	dead   atomic.Bool // a bound was hit: validation is off for good
 	settle time.Duration
 
-	mu       sync.Mutex
-	g        *graph.Graph
-	traces   [][]uintptr // trace ID-1 → program counters
-	names    map[string]int
-	display  map[*Class]string
-	seen     map[string]bool
-	findings []report.Report
-	pend     pending
+	mu        sync.Mutex
+	g         *graph.Graph
+	traces    [][]uintptr // trace ID-1 → program counters
+	names     map[string]int
+	display   map[*Class]string
+	nestings  map[[2]uintptr]nesting // see recursionReport
+	instances map[graph.ClassID]bool // classes of one lock each
+	seen      map[string]bool
+	findings  []report.Report
+	pend      pending
 
 	events *events.Writer // LOCKDEP_GRAPH: the record for the lockdep command
+
+	// Lock statistics and the watchdog; timing is set if either is on.
+	stats   atomic.Pointer[[]*classStat]
+	statsOn atomic.Bool
+	timing  atomic.Bool
+	timeout atomic.Int64 // nanoseconds; 0: the watchdog is off
+	dog     watchdog
 
 	emitMu     sync.Mutex // serialises printing
 	jsonFile   *os.File
@@ -91,15 +101,17 @@ func New(l Limits) *Validator {
 		ev.Start()
 	}
 	return &Validator{
-		events:  ev,
-		gen:     generations.Add(1),
-		settle:  DefaultSettle,
-		table:   held.NewTable(l.Goroutines, l.Depth),
-		g:       graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
-		names:   make(map[string]int),
-		display: make(map[*Class]string),
-		seen:    make(map[string]bool),
-		pend:    newPending(),
+		events:    ev,
+		gen:       generations.Add(1),
+		settle:    DefaultSettle,
+		table:     held.NewTable(l.Goroutines, l.Depth),
+		g:         graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
+		names:     make(map[string]int),
+		display:   make(map[*Class]string),
+		nestings:  make(map[[2]uintptr]nesting),
+		instances: make(map[graph.ClassID]bool),
+		seen:      make(map[string]bool),
+		pend:      newPending(),
 	}
 }
 
@@ -132,27 +144,59 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	at := held.Site{PC: pc, Static: siteRef(site)}
 	// A lock this goroutine already holds is a certain self-deadlock,
 	// whatever the chain: the chain key hashes classes, not instances.
+	key := graph.ChainKey(st.Top(), a)
 	hit := false
 	if !try && !st.Holds(addr) {
-		_, hit = v.g.Chains.Lookup(graph.ChainKey(st.Top(), a))
+		_, hit = v.g.Chains.Lookup(key)
+	}
+	if hit && len(st.Entries) < v.table.MaxDepth() {
+		st.Push(a, key, at)
+		if v.timing.Load() {
+			return st, v.timed(id, st, try)
+		}
+		return st, nil
 	}
 	var reps []report.Report
 	if !hit {
-		reps, p = v.miss(st, gid, a)
+		reps, p = v.miss(st, gid, a, site != nil)
 	}
 	if len(st.Entries) >= v.table.MaxDepth() {
+		// Deliver what this acquisition found, pending or not: the
+		// validator cannot follow the holds from here on.
+		reps = append(reps, v.flush(p)...)
 		v.emit(reps)
 		v.stop(&graph.LimitError{Bound: graph.MaxDepth, Limit: v.table.MaxDepth()})
 		return nil, nil
 	}
+	// miss may have applied releases posted meanwhile: the key is
+	// computed again from what is held now.
 	st.Push(a, graph.ChainKey(st.Top(), a), at)
-	v.emit(reps)
+	if reps != nil {
+		v.emit(reps)
+	}
+	if v.timing.Load() && p == nil {
+		p = v.timed(id, st, try)
+	}
 	return st, p
+}
+
+// timed counts an acquisition pushed on st while statistics or the
+// watchdog are on. A trylock holds its lock already; a blocking one is
+// timed by Settle, which its Pending sends it to.
+func (v *Validator) timed(id graph.ClassID, st *held.Stack, try bool) Pending {
+	if v.statsOn.Load() {
+		v.countAcquisition(id)
+	}
+	if try {
+		st.Entries[len(st.Entries)-1].T = time.Now().UnixNano()
+		return nil
+	}
+	return timed
 }
 
 // miss validates an acquisition whose chain is not cached. It returns the
 // findings to report now and those that wait for confirmation.
-func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq) ([]report.Report, Pending) {
+func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool) ([]report.Report, Pending) {
 	pcs := stack.Capture(1)
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -190,10 +234,11 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq) ([]report.Repor
 	var fs []*finding
 	if r := res.Recursion; r != nil {
 		h := v.holdOf(st, r.Index)
-		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, pcs), hold: h})
+		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, trace, pcs, rewritten), hold: h})
 	}
 	for _, cy := range res.Cycles {
-		fs = append(fs, &finding{rep: v.cycleReport(st, gid, a, cy, pcs), edges: cy.Edges()})
+		acq := v.acquisition(st, gid, a, cy, pcs)
+		fs = append(fs, &finding{rep: report.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
 	}
 	if len(fs) == 0 && !pending {
 		if err := v.g.Chains.Insert(graph.ChainKey(st.Top(), a), trace()); err != nil {
@@ -225,6 +270,10 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq) ([]report.Repor
 // the findings that still wait, as a deadlock in progress, and returns
 // false: the caller blocks in Lock. It returns true if it took the lock.
 func (v *Validator) Settle(p Pending, lk Lock) bool {
+	if len(p) == 0 {
+		v.timedLock(lk) // statistics or the watchdog: time the wait
+		return true
+	}
 	v.mu.Lock()
 	for _, f := range p {
 		f.settling = true
@@ -252,16 +301,25 @@ func (v *Validator) Settle(p Pending, lk Lock) bool {
 			time.Sleep(time.Duration(i) * time.Microsecond)
 		}
 	}
+	v.emit(v.flush(p))
+	return false
+}
+
+// flush records the findings of p that still wait, as they are: the
+// acquisition that made them cannot wait for them to be confirmed.
+func (v *Validator) flush(p Pending) []report.Report {
+	if len(p) == 0 {
+		return nil
+	}
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	var reps []report.Report
 	for _, f := range p {
 		if v.pend.remove(f) {
 			reps = v.record(reps, f.rep)
 		}
 	}
-	v.mu.Unlock()
-	v.emit(reps)
-	return false
+	return reps
 }
 
 // Release validates an unlock, in mode, of the lock at addr, of class c,
@@ -275,6 +333,9 @@ func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr,
 	if st != nil {
 		if i := st.Find(addr, mode); i >= 0 {
 			h := st.Entries[i].Hold
+			if v.statsOn.Load() {
+				v.countHold(&st.Entries[i])
+			}
 			st.Remove(i, held.Site{PC: pc, Static: siteRef(site)})
 			if h != nil {
 				return v.confirm((*hold)(h))
@@ -359,8 +420,8 @@ func (v *Validator) Findings() []report.Report {
 	return append([]report.Report(nil), v.findings...)
 }
 
-// Stats returns the numbers of classes, dependencies and cached chains.
-func (v *Validator) Stats() (classes, deps, chains int) {
+// Counts returns the numbers of classes, dependencies and cached chains.
+func (v *Validator) Counts() (classes, deps, chains int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.g.NumClasses(), v.g.NumEdges(), v.g.Chains.Len()

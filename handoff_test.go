@@ -1,0 +1,348 @@
+package lockdep_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golockdep/lockdep"
+)
+
+// summary is metrics code as it is written in the wild: Observe hands the
+// held mtx to a goroutine that releases it when a flush is done, and
+// carries on. What Observe takes later while mtx is still locked does not
+// depend on mtx: the goroutine that will unlock it takes nothing.
+type summary struct {
+	bufMtx, mtx lockdep.Mutex
+	n           int
+}
+
+func (s *summary) Observe() {
+	s.bufMtx.Lock()
+	defer s.bufMtx.Unlock()
+	s.n++
+	if s.n%3 == 0 {
+		s.mtx.Lock()
+		go func() { s.mtx.Unlock() }()
+	}
+}
+
+func (s *summary) Write() { s.bufMtx.Lock(); s.mtx.Lock(); s.bufMtx.Unlock(); s.mtx.Unlock() }
+
+func TestAsyncRelease(t *testing.T) {
+	defer lockdep.FreshSettle(lockdep.DefaultLimits, time.Second)()
+	var s summary
+	s.bufMtx.SetClass(lockdep.NewClass("summary.bufMtx"))
+	s.mtx.SetClass(lockdep.NewClass("summary.mtx"))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				s.Observe()
+				if i%7 == 0 {
+					s.Write()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.mtx.Lock() // the last hand-off is done
+	s.mtx.Unlock()
+	if fs := lockdep.Findings(); len(fs) != 0 {
+		t.Fatalf("%d findings on a legal hand-off, the first:\n%s", len(fs), fs[0])
+	}
+	// mtx then bufMtx, both released by their holder, is a real
+	// inversion of Write's order.
+	s.mtx.Lock()
+	s.bufMtx.Lock()
+	s.bufMtx.Unlock()
+	s.mtx.Unlock()
+	if got := fmt.Sprint(findings()); got != "[circular[summary.mtx summary.bufMtx]]" {
+		t.Errorf("findings %v, want the one inversion", got)
+	}
+}
+
+// TestDepthBoundDeliversFindings: the acquisition that hits the depth
+// bound still delivers what it found, then validation steps aside.
+func TestDepthBoundDeliversFindings(t *testing.T) {
+	stderr := captureStderr(t)
+	defer lockdep.FreshSettle(lockdep.Limits{Classes: 10, Dependencies: 10, Chains: 10, Depth: 2, Goroutines: 64}, time.Hour)()
+	x, y, z := classed("X"), classed("Y"), classed("Z")
+	z.Lock()
+	x.Lock()
+	x.Unlock()
+	z.Unlock()
+	x.Lock()
+	y.Lock()
+	z.Lock() // X -> Z closes X -> Z -> X, at the bound
+	z.Unlock()
+	y.Unlock()
+	x.Unlock()
+	// Z closes a cycle with each lock held: X -> Z -> X, and Y -> Z ->
+	// X -> Y.
+	if got := fmt.Sprint(findings()); got != "[circular[X Z] circular[Y X Z]]" {
+		t.Errorf("findings %v, want the two cycles", got)
+	}
+	if got, want := stderr(), "lockdep: more than 2 locks held by one goroutine; validation is off from here on (raise LOCKDEP_MAX_DEPTH)\n"; got != want {
+		t.Errorf("stderr = %q, want %q", got, want)
+	}
+}
+
+// TestHeldAtIsTheAcquisition: "held at" is where that lock was taken, not
+// where a goroutine first took the same sequence of classes.
+func TestHeldAtIsTheAcquisition(t *testing.T) {
+	defer lockdep.FreshSettle(lockdep.DefaultLimits, time.Hour)()
+	a, b := classed("A"), classed("B")
+	lockAThenRelease := func() { a.Lock(); a.Unlock() } // the chain [A] is first seen here
+	lockAThenRelease()
+	b.Lock()
+	a.Lock()
+	a.Unlock()
+	b.Unlock()
+	var line int
+	func() {
+		line = thisLine() + 1
+		a.Lock() // A held from here
+		b.Lock()
+		b.Unlock()
+		a.Unlock()
+	}()
+	fs := lockdep.Findings()
+	if len(fs) != 1 || fs[0].Kind != lockdep.Circular {
+		t.Fatalf("findings %v, want one circular", fs)
+	}
+	for _, l := range []*lockdep.Lock{fs[0].Holding, &fs[0].HeldLocks[0]} {
+		if l.At == nil || l.At.Line != line || !strings.HasSuffix(l.At.File, "handoff_test.go") {
+			t.Errorf("held lock %+v: want at handoff_test.go:%d", l, line)
+		}
+	}
+}
+
+// thisLine returns the line it is called on.
+func thisLine() int {
+	_, _, line, _ := runtime.Caller(1)
+	return line
+}
+
+// TestMisuseIsVisible: a subclass out of range is reported, not clamped in
+// silence; two classes with one name are told apart.
+func TestMisuseIsVisible(t *testing.T) {
+	defer lockdep.FreshSettle(lockdep.DefaultLimits, time.Hour)()
+	var m lockdep.Mutex
+	m.LockNested(lockdep.MaxSubclasses)
+	m.Unlock()
+	fs := lockdep.Findings()
+	if len(fs) != 1 || fs[0].Kind != lockdep.BadSubclass || !strings.Contains(fs[0].Detail, "Subclass 8 is out of range") {
+		t.Fatalf("findings %v, want one bad subclass", fs)
+	}
+	abba(classed("twin"), classed("twin"))
+	if got := fmt.Sprint(findings()[1:]); got != "[circular[twin#2 twin]]" {
+		t.Errorf("findings %v, want the two twins told apart", got)
+	}
+}
+
+// The hand-off model: random schedules of lock, unlock, trylock and
+// hand-off (an unlock by another goroutine) over a few goroutines and
+// RWMutexes, run step by step on real locks, judged by a reference model
+// of DESIGN.md §3 and the hand-off rule (package validate): a dependency
+// counts once the hold it comes from is released by its own goroutine;
+// one that another goroutine unlocks supports nothing. A schedule ends
+// with every lock released.
+
+type modelHold struct {
+	g     int
+	lock  string
+	read  bool
+	deps  [][3]string // from, to, mode
+	recur bool        // an acquisition of its class was made under it
+	owner bool        // released by its own goroutine
+}
+
+// modelVerdict says whether the confirmed dependencies have a cycle of
+// blocking edges, and whether a recursion rests on a confirmed hold.
+func modelVerdict(holds []*modelHold, written map[string]bool) (cycle, recursion bool) {
+	adj := map[string]map[string]bool{}
+	for _, h := range holds {
+		if !h.owner {
+			continue
+		}
+		recursion = recursion || h.recur
+		for _, d := range h.deps {
+			if d[2] == "W" || written[d[1]] {
+				if adj[d[0]] == nil {
+					adj[d[0]] = map[string]bool{}
+				}
+				adj[d[0]][d[1]] = true
+			}
+		}
+	}
+	state := map[string]int{} // 0 new, 1 on the path, 2 done
+	var visit func(c string) bool
+	visit = func(c string) bool {
+		state[c] = 1
+		for to := range adj[c] {
+			if state[to] == 1 || state[to] == 0 && visit(to) {
+				return true
+			}
+		}
+		state[c] = 2
+		return false
+	}
+	for c := range adj {
+		if state[c] == 0 && visit(c) {
+			return true, recursion
+		}
+	}
+	return false, recursion
+}
+
+// schedule makes a random valid schedule (no step blocks) as a world
+// script, and the model's verdict on it.
+func schedule(r *rand.Rand) (script string, cycle, recursion bool) {
+	const goroutines = 3
+	locks := []string{"A1", "A2", "B1", "B2", "C1", "D1"}
+	class := func(l string) string { return l[:1] }
+	var steps []string
+	writer := map[string]int{}               // lock → goroutine + 1
+	readers := map[string]map[int]int{}      // lock → goroutine → read holds
+	held := make([][]*modelHold, goroutines) // per goroutine, oldest first
+	var holds []*modelHold
+	written := map[string]bool{}
+	step := func(g int, op, l string) { steps = append(steps, fmt.Sprintf("%d: %s %s", g, op, l)) }
+	release := func(g int, h *modelHold, by int) {
+		op := "U"
+		if h.read {
+			op = "RU"
+			if readers[h.lock][h.g]--; readers[h.lock][h.g] == 0 {
+				delete(readers[h.lock], h.g)
+			}
+		} else {
+			delete(writer, h.lock)
+		}
+		step(by, op, h.lock)
+		h.owner = by == h.g
+		held[h.g] = slices.DeleteFunc(held[h.g], func(x *modelHold) bool { return x == h })
+	}
+	for n := 10 + r.IntN(50); n > 0; n-- {
+		g := r.IntN(goroutines)
+		switch k := r.IntN(10); {
+		case k < 5: // acquire
+			l := locks[r.IntN(len(locks))]
+			read := r.IntN(3) == 0
+			try := r.IntN(6) == 0
+			if writer[l] != 0 || !read && len(readers[l]) > 0 {
+				continue // it would block
+			}
+			if slices.ContainsFunc(held[g], func(h *modelHold) bool { return h.lock == l }) {
+				continue // a relock of a lock it holds: never with read twice here
+			}
+			h := &modelHold{g: g, lock: l, read: read}
+			switch {
+			case try && read:
+				step(g, "TR", l)
+			case try:
+				step(g, "T", l)
+			default:
+				mode := "W"
+				op := "L"
+				if read {
+					mode, op = "R", "R"
+				}
+				step(g, op, l)
+				// A recursion rests on the most recent hold of the class.
+				recursive := false
+				for i := len(held[g]) - 1; i >= 0; i-- {
+					if x := held[g][i]; class(x.lock) == class(l) {
+						x.recur, recursive = true, true
+						break
+					}
+				}
+				if !recursive {
+					for _, x := range held[g] {
+						x.deps = append(x.deps, [3]string{class(x.lock), class(l), mode})
+					}
+				}
+				if !read {
+					written[class(l)] = true
+				}
+			}
+			if read {
+				if readers[l] == nil {
+					readers[l] = map[int]int{}
+				}
+				readers[l][g]++
+			} else {
+				writer[l] = g + 1
+			}
+			held[g] = append(held[g], h)
+			holds = append(holds, h)
+		case k < 8: // release its own
+			if len(held[g]) > 0 {
+				release(g, held[g][r.IntN(len(held[g]))], g)
+			}
+		default: // hand-off: release another goroutine's hold
+			o := r.IntN(goroutines)
+			if o == g || len(held[o]) == 0 {
+				continue
+			}
+			h := held[o][r.IntN(len(held[o]))]
+			if h.read && len(readers[h.lock]) > 1 {
+				continue // whose read hold is released cannot be known
+			}
+			release(g, h, g)
+		}
+	}
+	for g := range held {
+		for len(held[g]) > 0 {
+			release(g, held[g][r.IntN(len(held[g]))], g)
+		}
+	}
+	cycle, recursion = modelVerdict(holds, written)
+	return strings.Join(steps, "; "), cycle, recursion
+}
+
+func TestHandoffModel(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	if s := os.Getenv("LOCKDEP_MODEL_SCHEDULES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	limits := lockdep.Limits{Classes: 64, Dependencies: 1024, Chains: 1024, Depth: 48, Goroutines: 64}
+	var cycles, recursions int
+	for seed := range uint64(n) {
+		r := rand.New(rand.NewPCG(seed, 0x4a4d))
+		script, cycle, recursion := schedule(r)
+		w, closeWorld := openWorld(t, limits, time.Hour)
+		w.run(script)
+		fs := lockdep.Findings()
+		closeWorld()
+		var gotCycle, gotRecursion bool
+		for _, f := range fs {
+			gotCycle = gotCycle || f.Kind == lockdep.Circular
+			gotRecursion = gotRecursion || f.Kind == lockdep.Recursive
+		}
+		if gotCycle != cycle || gotRecursion != recursion {
+			t.Fatalf("seed %d: circular %v, recursive %v; the model says %v, %v\nscript: %s", seed, gotCycle, gotRecursion, cycle, recursion, script)
+		}
+		if cycle {
+			cycles++
+		}
+		if recursion {
+			recursions++
+		}
+	}
+	// The generator must exercise every outcome.
+	if cycles == 0 || cycles == n || recursions == 0 || recursions == n {
+		t.Errorf("%d of %d schedules cyclic, %d recursive: the generator is useless", cycles, n, recursions)
+	}
+	t.Logf("%d schedules: %d cyclic, %d recursive", n, cycles, recursions)
+}

@@ -1,0 +1,80 @@
+package held
+
+// Snap is what one goroutine held when Snapshot looked.
+type Snap struct {
+	Gid     int64
+	Entries []Entry // oldest first; locks pushed but not held yet excluded
+}
+
+// Snapshot returns what every goroutine with a held stack holds, for the
+// held-lock dump and the watchdog's report. A stack is private to its
+// goroutine, so this reads memory that goroutine may be writing: it is
+// for diagnosis, of goroutines that are usually stuck, and a goroutine
+// that runs meanwhile may show a torn or stale stack. It never crashes
+// on one: a stack that does not read back sound is left out.
+func (t *Table) Snapshot() []Snap {
+	var out []Snap
+	for i := range t.slots {
+		s := &t.slots[i]
+		if s.owner.Load() == 0 {
+			continue
+		}
+		st := s.st.Load()
+		if st == nil {
+			continue
+		}
+		if snap, ok := readStack(st); ok && len(snap.Entries) > 0 {
+			out = append(out, snap)
+		}
+	}
+	return out
+}
+
+// readStack copies st's entries without the race detector's instrument:
+// the read races with the owner by design (see Snapshot).
+//
+//go:norace
+func readStack(st *Stack) (snap Snap, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	es := st.Entries
+	if len(es) > cap(es) || len(es) > 1<<12 {
+		return Snap{}, false
+	}
+	snap.Gid = st.Gid
+	for _, e := range es {
+		if e.seq != waiting {
+			snap.Entries = append(snap.Entries, e)
+		}
+	}
+	return snap, true
+}
+
+// InUse returns how many slots goroutines own.
+func (t *Table) InUse() int {
+	n := 0
+	for i := range t.slots {
+		if t.slots[i].owner.Load() != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Slots returns the number of slots.
+func (t *Table) Slots() int { return len(t.slots) }
+
+// Deepest returns the most locks one goroutine holds now, as far as a
+// Snapshot sees.
+func (t *Table) Deepest() int {
+	n := 0
+	for _, s := range t.Snapshot() {
+		if len(s.Entries) > n {
+			n = len(s.Entries)
+		}
+	}
+	return n
+}

@@ -1,0 +1,150 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/golockdep/lockdep/internal/graph"
+)
+
+// GraphVersion is the version of the graph file format, in its "version"
+// field.
+const GraphVersion = 1
+
+// Graph is the graph file: a lock-class dependency graph with the
+// findings made on it, as lockdep test -o, a program's LOCKDEP_GRAPH and
+// the live page write it, and as lockdep graph and lockdep merge read it.
+// Its JSON field names are stable.
+type Graph struct {
+	Version      int          `json:"version"`
+	Classes      []GraphClass `json:"classes"`
+	Dependencies []GraphDep   `json:"dependencies"`
+	Findings     []Report     `json:"findings"`
+}
+
+// GraphClass is a class of the graph.
+type GraphClass struct {
+	Name string `json:"name"`
+	// Written says the class is write-locked somewhere (with Lock), which
+	// makes read acquisitions of it able to block.
+	Written bool `json:"written"`
+	// Instance marks the class of a single lock used without a class: it
+	// is never merged with a class of another file.
+	Instance bool `json:"instance,omitempty"`
+}
+
+// GraphDep is a dependency: From was held while To was acquired, in Mode
+// (W or R), first by Goroutine at Stack, as recorded by Origin (a
+// package's tests, a CI job; empty for one process).
+type GraphDep struct {
+	From      string  `json:"from"`
+	To        string  `json:"to"`
+	Mode      string  `json:"mode"`
+	Origin    string  `json:"origin,omitempty"`
+	Goroutine int64   `json:"goroutine,omitempty"`
+	Stack     []Frame `json:"stack"`
+}
+
+// GraphOf describes g: its classes, the modes of its edges that keep
+// accepts (all if keep is nil), and findings. Dependencies come in the
+// order of their source class, then of their creation.
+func GraphOf(g *graph.Graph, res Resolver, keep func(*graph.Edge, graph.Mode) bool, instance func(graph.ClassID) bool, findings []Report) Graph {
+	gr := Graph{Version: GraphVersion, Classes: []GraphClass{}, Dependencies: []GraphDep{}, Findings: findings}
+	if gr.Findings == nil {
+		gr.Findings = []Report{}
+	}
+	for id := 1; id <= g.NumClasses(); id++ {
+		c := g.Class(graph.ClassID(id))
+		gr.Classes = append(gr.Classes, GraphClass{Name: c.Name, Written: c.Written, Instance: instance != nil && instance(c.ID)})
+	}
+	g.Edges(func(e *graph.Edge) {
+		for _, m := range []graph.Mode{graph.Write, graph.Read} {
+			if !e.Has(m) || keep != nil && !keep(e, m) {
+				continue
+			}
+			d := GraphDep{From: g.Class(e.From).Name, To: g.Class(e.To).Name, Mode: "W", Goroutine: e.Goroutine}
+			tr := e.Trace
+			if m == graph.Read {
+				d.Mode, d.Goroutine, tr = "R", e.ReadGoroutine, e.ReadTrace
+			}
+			d.Origin, d.Stack = res.Origin(tr), res.Stack(tr)
+			gr.Dependencies = append(gr.Dependencies, d)
+		}
+	})
+	return gr
+}
+
+// Marshal returns the graph file as indented JSON with a final newline.
+func (gr *Graph) Marshal() []byte {
+	b, _ := json.MarshalIndent(gr, "", "\t")
+	return append(b, '\n')
+}
+
+// ReadGraph reads a graph file.
+func ReadGraph(r io.Reader) (*Graph, error) {
+	var gr Graph
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&gr); err != nil {
+		return nil, fmt.Errorf("not a lockdep graph file: %v", err)
+	}
+	if gr.Version != GraphVersion {
+		return nil, fmt.Errorf("graph file version %d, want %d (written by another lockdep version?)", gr.Version, GraphVersion)
+	}
+	known := map[string]bool{}
+	for _, c := range gr.Classes {
+		known[c.Name] = true
+	}
+	for _, d := range gr.Dependencies {
+		if !known[d.From] || !known[d.To] {
+			return nil, fmt.Errorf("dependency %s -> %s names a class the file does not list", d.From, d.To)
+		}
+		if d.Mode != "W" && d.Mode != "R" {
+			return nil, fmt.Errorf("dependency %s -> %s: mode %q, want W or R", d.From, d.To, d.Mode)
+		}
+	}
+	return &gr, nil
+}
+
+// ReadGraphFile reads the graph file at path.
+func ReadGraphFile(path string) (*Graph, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gr, err := ReadGraph(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return gr, nil
+}
+
+// WriteGraphFile writes gr to path through a temporary file in the same
+// directory, so that a reader never sees half a file.
+func WriteGraphFile(path string, gr *Graph) error {
+	tmp, err := os.CreateTemp(dirOf(path), ".lockdep-graph-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(gr.Marshal()); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if os.IsPathSeparator(path[i]) {
+			return path[:i+1]
+		}
+	}
+	return "."
+}

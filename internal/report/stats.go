@@ -1,0 +1,117 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ClassStats is one class's lock statistics, as the kernel's lock_stat
+// keeps them.
+type ClassStats struct {
+	Class        string `json:"class"`
+	Acquisitions uint64 `json:"acquisitions"`
+	// Contentions counts the acquisitions that found the lock taken and
+	// waited for it.
+	Contentions uint64        `json:"contentions"`
+	WaitTotal   time.Duration `json:"wait_total_ns"`
+	WaitMax     time.Duration `json:"wait_max_ns"`
+	HoldMax     time.Duration `json:"hold_max_ns"`
+	// Sites are where the most contended acquisitions were made.
+	Sites []SiteCount `json:"sites,omitempty"`
+}
+
+// SiteCount is a call site and how many contended acquisitions it made.
+type SiteCount struct {
+	At          Frame  `json:"at"`
+	Contentions uint64 `json:"contentions"`
+}
+
+// StatsTable renders statistics as a table of the first n classes (all if
+// n <= 0), one line each, then each one's most contended site.
+func StatsTable(stats []ClassStats, n int) string {
+	if n > 0 && len(stats) > n {
+		stats = stats[:n]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-48s %12s %11s %12s %12s %12s\n", "class", "acquisitions", "contentions", "wait total", "wait max", "hold max")
+	for _, s := range stats {
+		fmt.Fprintf(&b, "%-48s %12d %11d %12s %12s %12s\n", s.Class, s.Acquisitions, s.Contentions, round(s.WaitTotal), round(s.WaitMax), round(s.HoldMax))
+	}
+	for _, s := range stats {
+		for _, c := range s.Sites {
+			fmt.Fprintf(&b, "  %s: %d contended at %s\n", s.Class, c.Contentions, frameText(c.At))
+		}
+	}
+	return b.String()
+}
+
+func round(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0"
+	case d < time.Microsecond:
+		return d.String()
+	case d < time.Millisecond:
+		return d.Round(10 * time.Nanosecond).String()
+	}
+	return d.Round(10 * time.Microsecond).String()
+}
+
+// Goroutine is one goroutine in a report: what it holds, what it waits
+// for, and its stack.
+type Goroutine struct {
+	ID        int64   `json:"goroutine"`
+	State     string  `json:"state,omitempty"` // as the runtime names it: "sync.Mutex.Lock", "select"...
+	Waiting   *Lock   `json:"waiting,omitempty"`
+	Waited    string  `json:"waited,omitempty"` // how long, rounded
+	HeldLocks []Lock  `json:"held_locks"`
+	Stack     []Frame `json:"stack"`
+}
+
+// HeldDump renders the held locks of every goroutine, as the kernel's
+// debug_show_all_locks does.
+func HeldDump(gs []Goroutine) string {
+	var b strings.Builder
+	b.WriteString("\nShowing all locks held in the system:\n")
+	if len(gs) == 0 {
+		b.WriteString("no locks held\n")
+	}
+	for _, g := range gs {
+		writeGoroutine(&b, g)
+	}
+	b.WriteString("\n=============================================\n\n")
+	return b.String()
+}
+
+func writeGoroutine(b *strings.Builder, g Goroutine) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	switch n := len(g.HeldLocks); n {
+	case 0:
+		p("no locks held by goroutine %d", g.ID)
+	case 1:
+		p("1 lock held by goroutine %d", g.ID)
+	default:
+		p("%d locks held by goroutine %d", n, g.ID)
+	}
+	if g.State != "" {
+		p(" [%s]", g.State)
+	}
+	p(":\n")
+	for i, l := range g.HeldLocks {
+		p(" #%d: %s\n", i, l.text())
+	}
+	if g.Waiting != nil {
+		p(" waiting %s for: %s\n", g.Waited, g.Waiting.text())
+	}
+	frames(b, g.Stack)
+}
+
+// BoundUsage is how much of one of the validator's bounds is used, as the
+// kernel's lockdep_stats shows.
+type BoundUsage struct {
+	Bound   string `json:"bound"` // "lock classes"...
+	Used    int    `json:"used"`
+	Limit   int    `json:"limit"`
+	Setting string `json:"setting"` // the variable that raises it
+}

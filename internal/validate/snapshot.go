@@ -1,0 +1,34 @@
+package validate
+
+import (
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/report"
+)
+
+// Graph returns the validator's graph as a graph file: its classes, the
+// dependencies that are confirmed (a pending one may yet be withdrawn) and
+// the findings so far.
+func (v *Validator) Graph() report.Graph {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	confirmed := func(e *graph.Edge, m graph.Mode) bool {
+		_, pending := v.pend.deps[dep{e, m}]
+		return !pending
+	}
+	instance := func(id graph.ClassID) bool { return v.instances[id] }
+	return report.GraphOf(v.g, v, confirmed, instance, append([]report.Report(nil), v.findings...))
+}
+
+// Usage returns how much of each bound is used.
+func (v *Validator) Usage() []report.BoundUsage {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	l := v.limits
+	return []report.BoundUsage{
+		{Bound: graph.MaxClasses.String(), Used: v.g.NumClasses(), Limit: l.Classes, Setting: settings[graph.MaxClasses]},
+		{Bound: graph.MaxDependencies.String(), Used: v.g.NumEdges(), Limit: l.Dependencies, Setting: settings[graph.MaxDependencies]},
+		{Bound: graph.MaxChains.String(), Used: v.g.Chains.Len(), Limit: l.Chains, Setting: settings[graph.MaxChains]},
+		{Bound: graph.MaxDepth.String(), Used: v.table.Deepest(), Limit: l.Depth, Setting: settings[graph.MaxDepth]},
+		{Bound: "goroutines holding locks", Used: v.table.InUse(), Limit: v.table.Slots(), Setting: "LOCKDEP_MAX_GOROUTINES"},
+	}
+}
