@@ -221,7 +221,7 @@ func (m *module) setup(ctx context.Context, work string) (flags, env []string, e
 	if m.path == selfModule && m.work == "" {
 		return nil, nil, nil // lockdep's own tree tests its examples
 	}
-	rt, err := writeRuntime(filepath.Join(work, "runtime"))
+	rt, err := runtimeDir(work)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +24,35 @@ import (
 //
 //go:embed runtime.txtar
 var runtimeArchive []byte
+
+// runtimeDir returns a directory holding the run-time module: one in the
+// user's cache directory named after the archive's hash, written once
+// and shared by every run (the go command's build cache keys compiled
+// packages by their directory, so a fresh directory per run would
+// compile the run-time packages every time), or else a new one in work.
+func runtimeDir(work string) (string, error) {
+	sum := sha256.Sum256(runtimeArchive)
+	cache, err := os.UserCacheDir()
+	if err == nil {
+		dir := filepath.Join(cache, "lockdep", "runtime-"+hex.EncodeToString(sum[:8]))
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		// Written aside, then renamed: a concurrent run sees all or nothing.
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err == nil {
+			if tmp, err := os.MkdirTemp(filepath.Dir(dir), "tmp-"); err == nil {
+				if _, err := writeRuntime(tmp); err == nil && os.Rename(tmp, dir) == nil {
+					return dir, nil
+				}
+				os.RemoveAll(tmp)
+				if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+					return dir, nil // another run's
+				}
+			}
+		}
+	}
+	return writeRuntime(filepath.Join(work, "runtime"))
+}
 
 // writeRuntime writes the run-time module into dir and returns dir.
 func writeRuntime(dir string) (string, error) {

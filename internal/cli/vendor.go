@@ -93,6 +93,10 @@ func (m *module) setupVendor(ctx context.Context, work, rt string) (flags, env [
 	}
 	if haveGoid != "" && haveGoid != goidVersion {
 		// Require the vendored version: goid.Get is all the run-time uses.
+		// (In a copy of the run-time module: rt may be shared.)
+		if rt, err = writeRuntime(filepath.Join(work, "runtime")); err != nil {
+			return nil, nil, err
+		}
 		rtMod.Require[0].Mod.Version = haveGoid
 		rtMod.Require[0].Syntax.Token[len(rtMod.Require[0].Syntax.Token)-1] = haveGoid
 		b, err := rtMod.Format()
