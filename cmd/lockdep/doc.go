@@ -113,14 +113,16 @@ a file to upload. Its locations are relative to the repository root
 	  "version": 1,
 	  "classes": [{"name": "example.com/pkg.Server.mu", "written": true}, ...],
 	  "dependencies": [{"from": "example.com/pkg.Server.mu", "to": "example.com/pkg.cache",
-	                    "mode": "W", "origin": "./pkg", "stack": [{"func": ..., "file": ..., "line": ...}]}, ...],
+	                    "mode": "W", "origin": "./pkg", "goroutine": 7,
+	                    "stack": [{"func": ..., "file": ..., "line": ...}]}, ...],
 	  "findings": [ ... the reports, as -format=json prints them ... ]
 	}
 
 A dependency says that "from" was held while "to" was acquired, for writing
 (W) or reading (R), first by the tests of package "origin" at "stack";
-"written" says a class was ever write-locked. Every report has a "version"
-field. Field names are stable.
+"written" says a class was ever write-locked, "instance" (when true) that
+a class is a single lock's. Every report has a "version" field. Field
+names are stable.
 
 # Interrupts
 

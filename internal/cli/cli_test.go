@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/report"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 )
@@ -191,7 +192,7 @@ func TestCrossPackageCycle(t *testing.T) {
 		t.Errorf("chain origins (-want +got):\n%s", diff)
 	}
 
-	var g Graph
+	var g report.Graph
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)

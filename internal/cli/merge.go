@@ -19,16 +19,17 @@ var mergeLimits = graph.Limits{Classes: 1 << 20, Edges: 1 << 24, Chains: 1}
 // read while they run: each finding is passed to emit once, as soon as a
 // process records it or the union of the graphs shows it.
 type merged struct {
-	root     string // the module root, against which processes name their packages
-	tail     *events.Tail
-	emit     func(report.Report)
-	g        *graph.Graph
-	deps     []depInfo // trace handle - 1 → who recorded the dependency
-	findings []report.Report
-	seen     map[string]bool
-	packages map[string]bool
-	shared   map[string]graph.ClassID                     // class name → union class
-	local    map[*events.Process]map[uint32]graph.ClassID // a process's class IDs → union class
+	root      string // the module root, against which processes name their packages
+	tail      *events.Tail
+	emit      func(report.Report)
+	g         *graph.Graph
+	deps      []depInfo // trace handle - 1 → who recorded the dependency
+	findings  []report.Report
+	seen      map[string]bool
+	packages  map[string]bool
+	shared    map[string]graph.ClassID                     // class name → union class
+	local     map[*events.Process]map[uint32]graph.ClassID // a process's class IDs → union class
+	instances map[graph.ClassID]bool                       // classes of single locks
 	// later holds the cycles of the union graph whose dependencies one
 	// package's processes recorded: that process reports them itself,
 	// with more to say (held locks, the full stack), unless it hit a
@@ -45,14 +46,15 @@ type depInfo struct {
 // root, against which the processes' directories name their packages.
 func newMerged(dir, root string, emit func(report.Report)) *merged {
 	return &merged{
-		root:     root,
-		tail:     events.NewTail(dir),
-		emit:     emit,
-		g:        graph.New(mergeLimits),
-		seen:     map[string]bool{},
-		packages: map[string]bool{},
-		shared:   map[string]graph.ClassID{},
-		local:    map[*events.Process]map[uint32]graph.ClassID{},
+		root:      root,
+		tail:      events.NewTail(dir),
+		emit:      emit,
+		g:         graph.New(mergeLimits),
+		seen:      map[string]bool{},
+		packages:  map[string]bool{},
+		shared:    map[string]graph.ClassID{},
+		local:     map[*events.Process]map[uint32]graph.ClassID{},
+		instances: map[graph.ClassID]bool{},
 	}
 }
 
@@ -98,7 +100,9 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 			if id, err = m.g.AddClass(e.Class.Name); err != nil {
 				return err
 			}
-			if !e.Class.Instance {
+			if e.Class.Instance {
+				m.instances[id] = true
+			} else {
 				m.shared[e.Class.Name] = id
 			}
 		}
@@ -219,45 +223,9 @@ func count(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// Graph is the -o file: the merged dependency graph.
-type Graph struct {
-	Version      int             `json:"version"`
-	Classes      []GraphClass    `json:"classes"`
-	Dependencies []GraphDep      `json:"dependencies"`
-	Findings     []report.Report `json:"findings"`
-}
-
-// GraphClass is a class of the merged graph.
-type GraphClass struct {
-	Name    string `json:"name"`
-	Written bool   `json:"written"`
-}
-
-// GraphDep is a dependency of the merged graph: From was held while To
-// was acquired, in Mode, first recorded by Origin's process at Stack.
-type GraphDep struct {
-	From   string         `json:"from"`
-	To     string         `json:"to"`
-	Mode   string         `json:"mode"`
-	Origin string         `json:"origin"`
-	Stack  []report.Frame `json:"stack"`
-}
-
+// graphJSON returns the -o file: the merged graph, in the graph file
+// format of internal/report.
 func (m *merged) graphJSON() []byte {
-	gr := Graph{Version: 1, Classes: []GraphClass{}, Dependencies: []GraphDep{}, Findings: m.findings}
-	for id := 1; id <= m.g.NumClasses(); id++ {
-		c := m.g.Class(graph.ClassID(id))
-		gr.Classes = append(gr.Classes, GraphClass{Name: c.Name, Written: c.Written})
-	}
-	m.g.Edges(func(e *graph.Edge) {
-		d := GraphDep{From: m.g.Class(e.From).Name, To: m.g.Class(e.To).Name, Mode: "W"}
-		in := m.info(e.Trace)
-		if !e.Write {
-			d.Mode, in = "R", m.info(e.ReadTrace)
-		}
-		d.Origin, d.Stack = in.origin, in.stack
-		gr.Dependencies = append(gr.Dependencies, d)
-	})
-	b, _ := json.MarshalIndent(gr, "", "\t")
-	return append(b, '\n')
+	gr := report.GraphOf(m.g, m, nil, func(id graph.ClassID) bool { return m.instances[id] }, m.findings)
+	return gr.Marshal()
 }

@@ -96,8 +96,9 @@ type sarifRegion struct {
 	StartLine int `json:"startLine"`
 }
 
-// ruleHelp is, per kind, what the rule detects and how to fix it.
-var ruleHelp = [...]struct{ full, help string }{
+// ruleHelp is, per kind, what the rule detects and how to fix it; a kind
+// without an entry gets its headline.
+var ruleHelp = map[Kind]struct{ full, help string }{
 	Circular: {
 		"Lock classes are acquired in an order that forms a cycle: each lock of the chain was held while the next was taken, and the last while the first was taken. Goroutines that run those code paths at the same time deadlock, although this run did not.",
 		"Take the locks of the chain in one global order everywhere, or release one before taking the next. The report's chain gives, for each dependency, the stack that first created it.",
@@ -117,6 +118,10 @@ var ruleHelp = [...]struct{ full, help string }{
 	BadSubclass: {
 		"LockNested or RLockNested was called with a subclass outside the range the validator supports.",
 		"Use a subclass from 0 to 7.",
+	},
+	Timeout: {
+		"A goroutine waited for a lock longer than the watchdog's timeout: a deadlock, or a lock held for too long.",
+		"The report lists the locks each goroutine held: find the one that never releases its lock, or shorten the critical section.",
 	},
 }
 
@@ -151,7 +156,10 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 	ruleIndex := map[Kind]int{}
 	for i, k := range Kinds() {
 		ruleIndex[k] = i
-		h := ruleHelp[k]
+		h, ok := ruleHelp[k]
+		if !ok {
+			h.full, h.help = k.Headline(), k.Headline()
+		}
 		rule := sarifRule{
 			ID:               k.String(),
 			Name:             ruleName(k),
