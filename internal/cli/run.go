@@ -133,6 +133,9 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if err != nil {
 		return err
 	}
+	if ctx.Err() != nil {
+		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
+	}
 
 	goArgs := append([]string{cmd}, setupFlags...)
 	if o.mod != "" && !slices.ContainsFunc(setupFlags, func(f string) bool { return strings.HasPrefix(f, "-mod=") }) {
