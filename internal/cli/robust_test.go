@@ -109,7 +109,12 @@ func TestInterrupt(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if test, err := os.FindProcess(pid); err == nil && pid > 0 {
+			var test *os.Process
+			if pid > 0 {
+				var err error
+				if test, err = os.FindProcess(pid); err != nil {
+					t.Fatal(err)
+				}
 				defer test.Kill() // should it be left behind
 			}
 			sent := time.Now()
@@ -139,7 +144,7 @@ func TestInterrupt(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
 				}
 			}
-			if pid > 0 && syscall.Kill(pid, 0) == nil {
+			if test != nil && test.Signal(syscall.Signal(0)) == nil {
 				t.Errorf("the test binary (pid %d) still runs after lockdep exited", pid)
 			}
 			unchanged()
