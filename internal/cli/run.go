@@ -137,49 +137,20 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
 	}
 
-	goArgs := append([]string{cmd}, setupFlags...)
-	if o.mod != "" && !slices.ContainsFunc(setupFlags, func(f string) bool { return strings.HasPrefix(f, "-mod=") }) {
-		goArgs = append(goArgs, "-mod="+o.mod)
-	}
-	goArgs = append(goArgs, "-overlay="+overlay)
-	if o.tags != "" {
-		goArgs = append(goArgs, "-tags="+o.tags)
-	}
-	if cmd == "test" && !o.count {
-		// Cached results record nothing: the tests must run. (The cache
-		// cannot see LOCKDEP_GRAPH, which is read before tests start.)
-		goArgs = append(goArgs, "-count=1")
-	}
-	goArgs = append(goArgs, o.goFlags...)
-	goArgs = append(goArgs, o.targets...)
-	goArgs = append(goArgs, o.tail...)
-
 	graphDir := filepath.Join(work, "graph")
 	if err := os.Mkdir(graphDir, 0o755); err != nil {
 		return err
 	}
 	env = append(env, "LOCKDEP_GRAPH="+graphDir)
 
-	// Where everything goes. run: the program's stdout and stderr are its
-	// own, lockdep's reports go to stderr. test: go test's output goes to
-	// stdout, and so do the text reports, unless stdout carries JSON: go
-	// test's own -json stream (then the reports go to stderr), or
-	// lockdep's -format=json or sarif (then go test's output goes to
-	// stderr).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := &outFile{w: stdout, onFail: cancel}
-	p := &printer{goOut: out, goErr: stderr, reports: out, stderr: stderr, format: o.format}
-	switch {
-	case cmd == "run" || o.goJSON:
-		p.reports = stderr
-	case o.format != "text":
-		p.goOut = stderr
-	}
+	p := newPrinter(o, out, stderr)
 	m = newMerged(graphDir, mod.dir, p.report)
 
 	st, err := runGo(ctx, goRun{
-		cmd: cmd, dir: dir, args: goArgs, env: env, stdin: stdin,
+		cmd: cmd, dir: dir, args: goArgs(o, setupFlags, overlay), env: env, stdin: stdin,
 		stdout: p.goOut, stderr: stderr, lock: &p.mu,
 		poll: func() {
 			if perr := m.poll(); perr != nil {
@@ -210,9 +181,30 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		result = &exitError{code: exitFindings}
 	}
 	if o.format == "sarif" {
-		p.reports.Write(report.SARIF(m.findings, sarifRun(o, mod, result)))
+		p.write(report.SARIF(m.findings, sarifRun(o, mod, result)))
 	}
 	return result
+}
+
+// goArgs returns the go command's command line: lockdep's flags (setup's,
+// the overlay, -tags), then the user's, in their order.
+func goArgs(o *options, setup []string, overlay string) []string {
+	args := append([]string{o.cmd}, setup...)
+	if o.mod != "" && !slices.ContainsFunc(setup, func(f string) bool { return strings.HasPrefix(f, "-mod=") }) {
+		args = append(args, "-mod="+o.mod)
+	}
+	args = append(args, "-overlay="+overlay)
+	if o.tags != "" {
+		args = append(args, "-tags="+o.tags)
+	}
+	if o.cmd == "test" && !o.count {
+		// Cached results record nothing: the tests must run. (The cache
+		// cannot see LOCKDEP_GRAPH, which is read before tests start.)
+		args = append(args, "-count=1")
+	}
+	args = append(args, o.goFlags...)
+	args = append(args, o.targets...)
+	return append(args, o.tail...)
 }
 
 // createOutput creates the file for flag (-sarif, -o), resolving path
@@ -301,31 +293,49 @@ func (m *module) uri(file string) (string, bool) {
 // findings, which appear as the processes record them.
 type printer struct {
 	mu            sync.Mutex
-	goOut, goErr  io.Writer
+	goOut         io.Writer // where go's stdout goes
 	reports       io.Writer
 	stderr        io.Writer
 	format        string
 	reportsFailed bool
 }
 
+// newPrinter routes the output. run: the program's stdout and stderr are
+// its own, lockdep's reports go to stderr. test: go test's output goes to
+// stdout, and so do the text reports, unless stdout carries JSON: go
+// test's own -json stream (then the reports go to stderr), or lockdep's
+// -format=json or sarif (then go test's output goes to stderr).
+func newPrinter(o *options, stdout, stderr io.Writer) *printer {
+	p := &printer{goOut: stdout, reports: stdout, stderr: stderr, format: o.format}
+	switch {
+	case o.cmd == "run" || o.goJSON:
+		p.reports = stderr
+	case o.format != "text":
+		p.goOut = stderr
+	}
+	return p
+}
+
 // report prints a finding, when the format prints findings one by one.
 func (p *printer) report(r report.Report) {
-	var b []byte
 	switch p.format {
 	case "text":
-		b = []byte(r.String())
+		p.write([]byte(r.String()))
 	case "json":
-		b = append(r.JSON(), '\n')
-	default:
-		return // SARIF: one document, at the end
-	}
+		p.write(append(r.JSON(), '\n'))
+	} // SARIF: one document, at the end
+}
+
+// write prints reports: to stderr once stdout is closed, so that no
+// finding is lost.
+func (p *printer) write(b []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.reportsFailed {
 		if _, err := p.reports.Write(b); err == nil {
 			return
 		}
-		p.reportsFailed = true // stdout closed: never lose a finding
+		p.reportsFailed = true
 	}
 	p.stderr.Write(b)
 }
