@@ -153,7 +153,10 @@ test may have any go line. The code lockdep adds is a module of its own
 (github.com/golockdep/lockdep, embedded in the lockdep binary, so no
 lockdep source is needed on disk) whose go line, 1.18, is below any that
 would raise the module's: the module keeps its language version (loop
-variables, vet's checks) and GODEBUG defaults, as under go test. It needs
+variables, vet's checks) and GODEBUG defaults, as under go test. It is
+written once into the user's cache directory (lockdep/runtime-* under
+os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), so that the go
+command's build cache can keep it compiled. It needs
 github.com/petermattis/goid from the module cache or proxy; with a vendor
 directory that lacks it, run go mod download github.com/petermattis/goid
 once.
