@@ -1,6 +1,7 @@
 package lockdep
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/golockdep/lockdep/internal/validate"
@@ -42,3 +43,28 @@ func Counts() (classes, edges, chains int) { return validate.Current().Counts() 
 
 // Traces returns how many stacks the validator keeps.
 func Traces() int { return validate.Current().Traces() }
+
+// Chains returns the validator's chains, each as "A{W} B{R}".
+func Chains() []string {
+	var out []string
+	for _, c := range validate.Current().Chains() {
+		s := ""
+		for i, l := range c {
+			if i > 0 {
+				s += " "
+			}
+			s += l.Class + "{" + l.Mode + "}"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Usage returns how much of each bound is used, as "bound used/limit".
+func Usage() []string {
+	var out []string
+	for _, u := range validate.Current().Usage() {
+		out = append(out, fmt.Sprintf("%s %d/%d", u.Bound, u.Used, u.Limit))
+	}
+	return out
+}

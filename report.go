@@ -1,6 +1,7 @@
 package lockdep
 
 import (
+	"errors"
 	"io"
 
 	"github.com/golockdep/lockdep/internal/report"
@@ -25,6 +26,7 @@ import (
 //	              write-locked
 //	detail        a sentence completing the headline
 //	advice        how to fix it, or how to declare it deliberate
+//	same_instance for recursive locking, set if the lock is the one held
 //	opposite_order for recursive locking of two instances of a class, where
 //	              this run took them the other way round
 //	holders       for a timeout, the goroutines that hold the lock: goroutine,
@@ -104,4 +106,17 @@ func DumpHeld(w io.Writer) {
 	if v := validate.Current(); v != nil {
 		v.DumpHeld(w)
 	}
+}
+
+// WriteGraph writes the validator's graph file to path: its classes, the
+// dependencies between them, each with the stack that first made it, and
+// the findings so far, for lockdep graph and lockdep merge. Setting
+// LOCKDEP_GRAPH=path keeps that file up to date instead (rewritten a tenth
+// of a second after each change, and on the signal LOCKDEP_GRAPH_SIGNAL
+// names, such as USR1).
+func WriteGraph(path string) error {
+	if v := validate.Current(); v != nil {
+		return v.WriteGraph(path)
+	}
+	return errors.New("lockdep: validation has been off since start-up: no graph")
 }

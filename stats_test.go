@@ -2,6 +2,8 @@ package lockdep_test
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/events"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestStatistics: acquisitions and contentions counted exactly, waits and
@@ -185,5 +189,72 @@ func TestDumpHeld(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("dump lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestChainsAndUsage: the chains validated, as lockdep_chains lists them,
+// and each bound's usage, as lockdep_stats does.
+func TestChainsAndUsage(t *testing.T) {
+	defer lockdep.Fresh(lockdep.Limits{Classes: 10, Dependencies: 20, Chains: 30, Depth: 40, Goroutines: 64})()
+	a, b := classed("A"), new(lockdep.RWMutex)
+	b.SetClass(lockdep.NewClass("B"))
+	a.Lock()
+	b.RLock()
+	b.RUnlock()
+	a.Unlock()
+	a.Lock() // the chain is cached now that A -> B is confirmed
+	b.RLock()
+	b.RUnlock()
+	a.Unlock()
+	if diff := cmp.Diff([]string{"A{W}", "A{W} B{R}"}, lockdep.Chains()); diff != "" {
+		t.Errorf("chains (-want +got):\n%s", diff)
+	}
+	want := []string{"lock classes 2/10", "lock dependencies 1/20", "lock chains 2/30", "locks held by one goroutine 0/40", "goroutines holding locks 1/64"}
+	if diff := cmp.Diff(want, lockdep.Usage()); diff != "" {
+		t.Errorf("usage (-want +got):\n%s", diff)
+	}
+}
+
+// TestStatisticsRecorded: under the lockdep command (LOCKDEP_EVENTS), a
+// process with statistics on leaves them in its record.
+func TestStatisticsRecorded(t *testing.T) {
+	if os.Getenv("LOCKDEP_TEST_CHILD") == "stats" {
+		m := classed("recorded.mu")
+		for range 5 {
+			m.Lock()
+			m.Unlock()
+		}
+		// The writer ticks every tenth of a second: wait for its record.
+		for range 500 {
+			files, _ := events.ReadDir(os.Getenv("LOCKDEP_EVENTS"))
+			for _, f := range files {
+				for _, e := range f.Events {
+					if e.Stats != nil {
+						return
+					}
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("no statistics recorded")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStatisticsRecorded$")
+	cmd.Env = append(os.Environ(), "LOCKDEP_TEST_CHILD=stats", "LOCKDEP_EVENTS="+dir, "LOCKDEP_STAT=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	files, err := events.ReadDir(dir)
+	if err != nil || len(files) != 1 {
+		t.Fatalf("records: %v, %d files", err, len(files))
+	}
+	var last []lockdep.ClassStats
+	for _, e := range files[0].Events {
+		if e.Stats != nil {
+			last = e.Stats
+		}
+	}
+	if len(last) != 1 || last[0].Class != "recorded.mu" || last[0].Acquisitions != 5 {
+		t.Errorf("recorded statistics %+v, want 5 acquisitions of recorded.mu", last)
 	}
 }

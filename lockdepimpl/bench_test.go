@@ -14,16 +14,19 @@ import (
 
 // Static sites, as rewritten code declares them: one per call line.
 var benchSites = [...]lockdepimpl.Site{
-	{Class: "example.com/m.conn.mu", File: "x.go", Line: 1},   // Lock
-	{Class: "example.com/m.conn.mu", File: "x.go", Line: 2},   // Unlock
-	{Class: "example.com/m.table.mu", File: "x.go", Line: 3},  // RLock
-	{Class: "example.com/m.table.mu", File: "x.go", Line: 4},  // RUnlock
-	{Class: "example.com/m.pool.mu", File: "x.go", Line: 5},   // nested: outer Lock
-	{Class: "example.com/m.item.mu", File: "x.go", Line: 6},   // nested: inner Lock
-	{Class: "example.com/m.item.mu", File: "x.go", Line: 7},   // nested: inner Unlock
-	{Class: "example.com/m.pool.mu", File: "x.go", Line: 8},   // nested: outer Unlock
-	{Class: "example.com/m.shard.mu", File: "x.go", Line: 9},  // parallel: Lock
-	{Class: "example.com/m.shard.mu", File: "x.go", Line: 10}, // parallel: Unlock
+	{Class: "example.com/m.conn.mu", File: "x.go", Line: 1},     // Lock
+	{Class: "example.com/m.conn.mu", File: "x.go", Line: 2},     // Unlock
+	{Class: "example.com/m.table.mu", File: "x.go", Line: 3},    // RLock
+	{Class: "example.com/m.table.mu", File: "x.go", Line: 4},    // RUnlock
+	{Class: "example.com/m.pool.mu", File: "x.go", Line: 5},     // nested: outer Lock
+	{Class: "example.com/m.item.mu", File: "x.go", Line: 6},     // nested: inner Lock
+	{Class: "example.com/m.item.mu", File: "x.go", Line: 7},     // nested: inner Unlock
+	{Class: "example.com/m.pool.mu", File: "x.go", Line: 8},     // nested: outer Unlock
+	{Class: "example.com/m.shard.mu", File: "x.go", Line: 9},    // parallel: Lock
+	{Class: "example.com/m.shard.mu", File: "x.go", Line: 10},   // parallel: Unlock
+	{Class: "example.com/m.withLock.m", File: "x.go", Line: 11}, // through a pointer: Lock
+	{Class: "example.com/m.withLock.m", File: "x.go", Line: 12}, // through a pointer: Unlock
+	{Class: "example.com/m.conn.mu", File: "x.go", Line: 13},    // &c.mu
 }
 
 // modes runs the three sub-benchmarks; plain is the sync variant, impl the
@@ -121,5 +124,25 @@ func BenchmarkParallelIndependent(b *testing.B) {
 				lockdepimpl.Unlock(mu, &benchSites[9])
 			}
 		})
+	})
+}
+
+// BenchmarkLockUnlockPtr is a site that reaches its mutex through a
+// pointer (a helper's parameter): its class is looked up by address.
+func BenchmarkLockUnlockPtr(b *testing.B) {
+	modes(b, func(b *testing.B) {
+		b.ReportAllocs()
+		mu := new(sync.Mutex)
+		for b.Loop() {
+			mu.Lock()
+			mu.Unlock()
+		}
+	}, func(b *testing.B) {
+		b.ReportAllocs()
+		mu := lockdepimpl.Ref(new(sync.Mutex), &benchSites[12])
+		for b.Loop() {
+			lockdepimpl.Ptr(mu, &benchSites[10]).Lock()
+			lockdepimpl.Ptr(mu, &benchSites[11]).Unlock()
+		}
 	})
 }

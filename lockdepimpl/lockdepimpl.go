@@ -2,7 +2,11 @@
 // lockdep command: each Lock, Unlock, RLock... of a sync.Mutex or
 // sync.RWMutex in an instrumented package becomes a call to a function of
 // this package, on the same line, with a static [Site] that names the
-// lock's class after its declaration.
+// lock's class after its declaration. Where the call site cannot see the
+// declaration (the lock is reached through a pointer, an interface or a
+// type parameter), the receiver is wrapped ([Ptr], [RWPtr], [Any]) and the
+// class is found by the mutex's address, which rewritten code registers
+// where the declaration is in view ([Ref]); see registry.go.
 //
 // It is public only so that rewritten code can import it. It is for
 // generated code only: its API may change with every release of lockdep,
@@ -26,7 +30,8 @@ const V1 = 1
 
 // Site is the static record of one rewritten call site: the lock's class,
 // named after its declaration, and where the call is. Sites of one class
-// name share one class.
+// name share one class. A site's Nested field is the subclass its
+// acquisitions use (a //lockdep:nested directive).
 type Site = validate.Site
 
 // The exported functions are not inlined: each reads its caller's address,
@@ -37,14 +42,14 @@ type Site = validate.Site
 //go:noinline
 func Lock(m *sync.Mutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		lock(v, m, s, stack.Caller())
+		lock(v, m, s.ClassOf(), s, stack.Caller())
 		return
 	}
 	m.Lock()
 }
 
-func lock(v *validate.Validator, m *sync.Mutex, s *Site, pc uintptr) {
-	st, p := v.Acquire(addr(m), s.ClassOf(), 0, validate.Write, false, pc, s)
+func lock(v *validate.Validator, m *sync.Mutex, c *validate.Class, s *Site, pc uintptr) {
+	st, p := v.Acquire(addr(m), c, s.Nested, validate.Write, false, pc, s)
 	if p == nil || !v.Settle(p, (*validate.MutexLock)(m)) {
 		m.Lock()
 	}
@@ -58,7 +63,9 @@ func TryLock(m *sync.Mutex, s *Site) bool {
 	if !m.TryLock() {
 		return false
 	}
-	tried(addr(m), s, validate.Write, stack.Caller())
+	if v := validate.Active(); v != nil {
+		tried(v, addr(m), s.ClassOf(), s, validate.Write, stack.Caller())
+	}
 	return true
 }
 
@@ -67,14 +74,14 @@ func TryLock(m *sync.Mutex, s *Site) bool {
 //go:noinline
 func Unlock(m *sync.Mutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		unlock(v, m, s, stack.Caller())
+		unlock(v, m, s.ClassOf(), s, stack.Caller())
 		return
 	}
 	m.Unlock()
 }
 
-func unlock(v *validate.Validator, m *sync.Mutex, s *Site, pc uintptr) {
-	reps := v.Release(addr(m), s.ClassOf(), validate.Write, pc, s, (*validate.MutexLock)(m))
+func unlock(v *validate.Validator, m *sync.Mutex, c *validate.Class, s *Site, pc uintptr) {
+	reps := v.Release(addr(m), c, validate.Write, pc, s, (*validate.MutexLock)(m))
 	m.Unlock()
 	if reps != nil {
 		v.Emit(reps)
@@ -86,7 +93,7 @@ func unlock(v *validate.Validator, m *sync.Mutex, s *Site, pc uintptr) {
 //go:noinline
 func WLock(rw *sync.RWMutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		rwLock(v, rw, s, validate.Write, stack.Caller())
+		rwLock(v, rw, s.ClassOf(), s, validate.Write, stack.Caller())
 		return
 	}
 	rw.Lock()
@@ -97,14 +104,14 @@ func WLock(rw *sync.RWMutex, s *Site) {
 //go:noinline
 func RLock(rw *sync.RWMutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		rwLock(v, rw, s, validate.Read, stack.Caller())
+		rwLock(v, rw, s.ClassOf(), s, validate.Read, stack.Caller())
 		return
 	}
 	rw.RLock()
 }
 
-func rwLock(v *validate.Validator, rw *sync.RWMutex, s *Site, mode graph.Mode, pc uintptr) {
-	st, p := v.Acquire(addr(rw), s.ClassOf(), 0, mode, false, pc, s)
+func rwLock(v *validate.Validator, rw *sync.RWMutex, c *validate.Class, s *Site, mode graph.Mode, pc uintptr) {
+	st, p := v.Acquire(addr(rw), c, s.Nested, mode, false, pc, s)
 	if mode == validate.Read {
 		if p == nil || !v.Settle(p, (*validate.RLock)(rw)) {
 			rw.RLock()
@@ -122,7 +129,9 @@ func WTryLock(rw *sync.RWMutex, s *Site) bool {
 	if !rw.TryLock() {
 		return false
 	}
-	tried(addr(rw), s, validate.Write, stack.Caller())
+	if v := validate.Active(); v != nil {
+		tried(v, addr(rw), s.ClassOf(), s, validate.Write, stack.Caller())
+	}
 	return true
 }
 
@@ -133,15 +142,16 @@ func TryRLock(rw *sync.RWMutex, s *Site) bool {
 	if !rw.TryRLock() {
 		return false
 	}
-	tried(addr(rw), s, validate.Read, stack.Caller())
+	if v := validate.Active(); v != nil {
+		tried(v, addr(rw), s.ClassOf(), s, validate.Read, stack.Caller())
+	}
 	return true
 }
 
-func tried(a uintptr, s *Site, mode graph.Mode, pc uintptr) {
-	if v := validate.Active(); v != nil {
-		st, _ := v.Acquire(a, s.ClassOf(), 0, mode, true, pc, s)
-		st.Held()
-	}
+// tried validates a successful try of the lock at a.
+func tried(v *validate.Validator, a uintptr, c *validate.Class, s *Site, mode graph.Mode, pc uintptr) {
+	st, _ := v.Acquire(a, c, s.Nested, mode, true, pc, s)
+	st.Held()
 }
 
 // WUnlock is (*sync.RWMutex).Unlock, validated.
@@ -149,7 +159,7 @@ func tried(a uintptr, s *Site, mode graph.Mode, pc uintptr) {
 //go:noinline
 func WUnlock(rw *sync.RWMutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		rwUnlock(v, rw, s, validate.Write, stack.Caller())
+		rwUnlock(v, rw, s.ClassOf(), s, validate.Write, stack.Caller())
 		return
 	}
 	rw.Unlock()
@@ -160,19 +170,19 @@ func WUnlock(rw *sync.RWMutex, s *Site) {
 //go:noinline
 func RUnlock(rw *sync.RWMutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		rwUnlock(v, rw, s, validate.Read, stack.Caller())
+		rwUnlock(v, rw, s.ClassOf(), s, validate.Read, stack.Caller())
 		return
 	}
 	rw.RUnlock()
 }
 
-func rwUnlock(v *validate.Validator, rw *sync.RWMutex, s *Site, mode graph.Mode, pc uintptr) {
+func rwUnlock(v *validate.Validator, rw *sync.RWMutex, c *validate.Class, s *Site, mode graph.Mode, pc uintptr) {
 	var reps []report.Report
 	if mode == validate.Read {
-		reps = v.Release(addr(rw), s.ClassOf(), mode, pc, s, (*validate.RLock)(rw))
+		reps = v.Release(addr(rw), c, mode, pc, s, (*validate.RLock)(rw))
 		rw.RUnlock()
 	} else {
-		reps = v.Release(addr(rw), s.ClassOf(), mode, pc, s, (*validate.RWLock)(rw))
+		reps = v.Release(addr(rw), c, mode, pc, s, (*validate.RWLock)(rw))
 		rw.Unlock()
 	}
 	if reps != nil {
@@ -183,22 +193,43 @@ func rwUnlock(v *validate.Validator, rw *sync.RWMutex, s *Site, mode graph.Mode,
 func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 
 // Mutex is a *sync.Mutex that escaped as a value (a sync.Locker, a method
-// value) with the site where it escaped; its methods are validated.
+// value) with the site where it escaped, or that a site reaches through a
+// pointer (see [Ptr]); its methods are validated.
 type Mutex struct {
-	m *sync.Mutex
-	s *Site
+	m   *sync.Mutex
+	s   *Site
+	ptr bool // s names the pointer, not the mutex: see Ptr
 }
 
 // Locker wraps m, for a *sync.Mutex used as an interface value or a method
 // value.
-func Locker(m *sync.Mutex, s *Site) *Mutex { return &Mutex{m, s} }
+func Locker(m *sync.Mutex, s *Site) *Mutex { return &Mutex{m: m, s: s} }
+
+// Ptr wraps m for a site that reaches it through a pointer whose origin
+// the rewriter could not see (a parameter, a function result, an element
+// of a slice of pointers...): rewritten code calls the method on the
+// result (Ptr(m, s).Lock()) or uses it as the interface value. The class
+// is the one registered for m's address (see [Ref]); a mutex that has
+// none gets a class of its own, named after s and where it is first
+// locked.
+func Ptr(m *sync.Mutex, s *Site) *Mutex { return &Mutex{m: m, s: s, ptr: true} }
+
+// class returns the class of the lock acquired at pc.
+func (l *Mutex) class(pc uintptr) *validate.Class {
+	if l.ptr {
+		return classAt(unsafe.Pointer(l.m), l.s, pc)
+	}
+	return l.s.ClassOf()
+}
 
 // Lock locks the mutex.
 //
 //go:noinline
-func (l *Mutex) Lock() {
+func (l *Mutex) Lock() { l.lock(stack.Caller()) }
+
+func (l *Mutex) lock(pc uintptr) {
 	if v := validate.Active(); v != nil {
-		lock(v, l.m, l.s, stack.Caller())
+		lock(v, l.m, l.class(pc), l.s, pc)
 		return
 	}
 	l.m.Lock()
@@ -207,9 +238,15 @@ func (l *Mutex) Lock() {
 // Unlock unlocks the mutex.
 //
 //go:noinline
-func (l *Mutex) Unlock() {
+func (l *Mutex) Unlock() { l.unlock(stack.Caller()) }
+
+func (l *Mutex) unlock(pc uintptr) {
 	if v := validate.Active(); v != nil {
-		unlock(v, l.m, l.s, stack.Caller())
+		c := l.s.ClassOf()
+		if l.ptr {
+			c = releaseClass(unsafe.Pointer(l.m), l.s)
+		}
+		unlock(v, l.m, c, l.s, pc)
 		return
 	}
 	l.m.Unlock()
@@ -218,23 +255,39 @@ func (l *Mutex) Unlock() {
 // TryLock tries to lock the mutex.
 //
 //go:noinline
-func (l *Mutex) TryLock() bool {
+func (l *Mutex) TryLock() bool { return l.tryLock(stack.Caller()) }
+
+func (l *Mutex) tryLock(pc uintptr) bool {
 	if !l.m.TryLock() {
 		return false
 	}
-	tried(addr(l.m), l.s, validate.Write, stack.Caller())
+	if v := validate.Active(); v != nil {
+		tried(v, addr(l.m), l.class(pc), l.s, validate.Write, pc)
+	}
 	return true
 }
 
-// RWMutex is a *sync.RWMutex that escaped as a value, like [Mutex].
+// RWMutex is a *sync.RWMutex that escaped as a value, or that a site
+// reaches through a pointer, like [Mutex].
 type RWMutex struct {
-	rw *sync.RWMutex
-	s  *Site
+	rw  *sync.RWMutex
+	s   *Site
+	ptr bool
 }
 
 // RWLocker wraps rw, for a *sync.RWMutex used as an interface value or a
 // method value.
-func RWLocker(rw *sync.RWMutex, s *Site) *RWMutex { return &RWMutex{rw, s} }
+func RWLocker(rw *sync.RWMutex, s *Site) *RWMutex { return &RWMutex{rw: rw, s: s} }
+
+// RWPtr wraps rw for a site that reaches it through a pointer, like [Ptr].
+func RWPtr(rw *sync.RWMutex, s *Site) *RWMutex { return &RWMutex{rw: rw, s: s, ptr: true} }
+
+func (l *RWMutex) class(pc uintptr) *validate.Class {
+	if l.ptr {
+		return classAt(unsafe.Pointer(l.rw), l.s, pc)
+	}
+	return l.s.ClassOf()
+}
 
 // Lock write-locks the mutex.
 //
@@ -248,7 +301,7 @@ func (l *RWMutex) RLock() { l.lock(validate.Read, stack.Caller()) }
 
 func (l *RWMutex) lock(mode graph.Mode, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		rwLock(v, l.rw, l.s, mode, pc)
+		rwLock(v, l.rw, l.class(pc), l.s, mode, pc)
 	} else if mode == validate.Read {
 		l.rw.RLock()
 	} else {
@@ -268,7 +321,11 @@ func (l *RWMutex) RUnlock() { l.unlock(validate.Read, stack.Caller()) }
 
 func (l *RWMutex) unlock(mode graph.Mode, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		rwUnlock(v, l.rw, l.s, mode, pc)
+		c := l.s.ClassOf()
+		if l.ptr {
+			c = releaseClass(unsafe.Pointer(l.rw), l.s)
+		}
+		rwUnlock(v, l.rw, c, l.s, mode, pc)
 	} else if mode == validate.Read {
 		l.rw.RUnlock()
 	} else {
@@ -279,22 +336,26 @@ func (l *RWMutex) unlock(mode graph.Mode, pc uintptr) {
 // TryLock tries to write-lock the mutex.
 //
 //go:noinline
-func (l *RWMutex) TryLock() bool {
-	if !l.rw.TryLock() {
-		return false
-	}
-	tried(addr(l.rw), l.s, validate.Write, stack.Caller())
-	return true
-}
+func (l *RWMutex) TryLock() bool { return l.tryLock(validate.Write, stack.Caller()) }
 
 // TryRLock tries to read-lock the mutex.
 //
 //go:noinline
-func (l *RWMutex) TryRLock() bool {
-	if !l.rw.TryRLock() {
+func (l *RWMutex) TryRLock() bool { return l.tryLock(validate.Read, stack.Caller()) }
+
+func (l *RWMutex) tryLock(mode graph.Mode, pc uintptr) bool {
+	ok := false
+	if mode == validate.Read {
+		ok = l.rw.TryRLock()
+	} else {
+		ok = l.rw.TryLock()
+	}
+	if !ok {
 		return false
 	}
-	tried(addr(l.rw), l.s, validate.Read, stack.Caller())
+	if v := validate.Active(); v != nil {
+		tried(v, addr(l.rw), l.class(pc), l.s, mode, pc)
+	}
 	return true
 }
 
@@ -302,7 +363,7 @@ func (l *RWMutex) TryRLock() bool {
 func (l *RWMutex) RLocker() sync.Locker { return (*rlocker)(l) }
 
 // RLocker is (*sync.RWMutex).RLocker, validated.
-func RLocker(rw *sync.RWMutex, s *Site) sync.Locker { return &rlocker{rw, s} }
+func RLocker(rw *sync.RWMutex, s *Site) sync.Locker { return &rlocker{rw: rw, s: s} }
 
 type rlocker RWMutex
 

@@ -25,6 +25,17 @@ other modules' packages (their vendored copies, with a vendor directory).
 Only what the named packages need is type-checked; a package that does not
 type-check is left alone, and go reports why.
 
+A lock keeps the class of its declaration however it is reached: through a
+pointer parameter (a withLock(m *sync.Mutex, ...) helper), a getter's
+result, an element of a slice or map of pointers, a sync.Locker, an any
+asserted back to *sync.Mutex, or a type parameter. Where the declaration is
+in view, lockdep records the class of the mutex's address (&x.mu, or a new
+mutex stored in a variable or field, x.mu = new(sync.Mutex)); sites that see
+only a pointer look the address up. A mutex whose declaration was never in
+view gets a class of its own, named after the pointer it was first locked
+through and where (pkg/path.withLock.m@file.go:12), never one shared by
+every lock passed through that pointer.
+
 # Test: lockdep test
 
 	lockdep test [flags] [packages] [flags]
@@ -93,6 +104,11 @@ program's arguments:
 	              SARIF 2.1.0 log, at the end)
 	-sarif file   also write the findings to file as SARIF 2.1.0
 	-o file       write the merged dependency graph as JSON to file
+	-baseline file
+	              known findings: they do not make the exit status 3
+	              (see Baselines)
+	-write-baseline
+	              write this run's findings to the -baseline file
 	-work         keep the temporary directory and print its name
 	-version      print lockdep's version and exit
 	-h            print this command's part of the manual
@@ -132,6 +148,60 @@ then prints the findings recorded so far (to stderr if stdout is closed)
 and the summary, removes its temporary directory (go removes its own), and
 exits 1, as go test does.
 
+# Nesting
+
+Taking two locks of one class, one inside the other, is reported as
+possible recursive locking: two goroutines taking two of them in opposite
+orders deadlock. Where the order is deliberate and fixed (parent then
+child, accounts by ID), say so with a directive on the line of the inner
+Lock or the line above it:
+
+	parent.mu.Lock()
+	child.mu.Lock() //lockdep:nested
+
+	//lockdep:nested 2
+	grandchild.mu.RLock()
+
+//lockdep:nested takes the lock in subclass 1, as LockNested(1) does in the
+library; //lockdep:nested N (1 to 7) in subclass N, for deeper levels. A
+directive applies to the Lock, RLock, TryLock and TryRLock calls on its
+line or, if there are none, on the next line. A directive that does
+nothing is reported as a note (lockdep: file.go:12: ...): no such call on
+its line or the next, a bad level, an unknown //lockdep: name, or
+"// lockdep:nested" written with a space.
+
+# Baselines
+
+A team adopting lockdep on code that already has findings can fail CI on
+new findings only:
+
+	lockdep test -baseline lockdep.baseline -write-baseline ./...   # once, and after fixes
+	lockdep test -baseline lockdep.baseline ./...                   # in CI
+
+A finding the baseline lists is still printed, its headline marked
+"(known: listed in lockdep.baseline)" ("known": true with -format=json), but does
+not make the exit status 3; a line on stderr counts the new findings, the
+known ones, and the listed ones that did not occur (fixed, or in packages
+not run). A baseline that cannot be read or parsed stops lockdep with exit
+status 2, naming the file and what is wrong, before anything is built.
+
+The file is JSON, sorted, one line per finding:
+
+	{
+		"version": 1,
+		"known": [
+			"circular:example.com/pkg.Log.mu|example.com/pkg.Store.mu",
+			"recursive:example.com/pkg.Node.mu{W}|example.com/pkg.Node.mu{W}|Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock."
+		]
+	}
+
+Each entry is a finding's key: its kind (circular, recursive, bad_unlock,
+assertion, bad_subclass), a colon, then for a cycle its classes, sorted,
+joined by |; for the others the lock's class and mode, the held lock's, and
+the report's detail sentence. It holds no line number or goroutine, so the
+baseline survives edits around the locks; renaming a lock's declaration
+makes its findings new. Review the file like code.
+
 # Exit codes
 
 	0  tests passed (or the program exited 0) and there were no findings
@@ -139,6 +209,7 @@ exits 1, as go test does.
 	2  usage, build or tool error (the findings of the packages that built
 	   are still printed)
 	3  tests passed (or the program exited 0) but there were findings
+	   (with -baseline, findings it does not list)
 	N  for run: the program's exit status N, when it is not 0
 
 # Environment
@@ -169,10 +240,15 @@ once.
   - -modfile cannot be used in a workspace (nor can it with go).
   - Files an -overlay deletes are still type-checked from disk.
   - cgo files are not instrumented (a note says which).
-  - Locks reached only through a pointer parameter are classed by that
-    parameter (pkg/path.Func.param), not by where the mutex was declared.
-  - Locks taken through a type parameter, through a value that escaped into
-    an empty interface, or through a pointer to a struct that embeds a mutex
-    and escaped as a sync.Locker are not validated.
+  - A mutex whose address was never taken where its declaration is in
+    view (one reached through pointers made outside the instrumented
+    packages, or an element of a []sync.Mutex passed as a parameter) has a
+    class of its own where it is reached that way; if it is also locked
+    where its declaration is in view, it has two classes, and cycles
+    through it can be missed.
+  - A struct type that embeds a mutex is given the mutex's methods (for
+    locks taken through a sync.Locker it went into) only where that changes
+    no method set of its package; a mutex embedded by pointer is locked
+    through a sync.Locker unvalidated.
 */
 package main

@@ -28,12 +28,18 @@ type options struct {
 	goFlags []string // the go command's other flags, in order
 	targets []string // package patterns (test), the package or files (run)
 	tail    []string // test: what goes to the test binary; run: the program's arguments
+
+	// The -baseline file of known findings; -write-baseline makes the
+	// run write it (baseline.go).
+	baseline      string
+	writeBaseline bool
 }
 
 // ownFlags are lockdep's flags, recognised by name anywhere before the
 // test binary's or program's arguments; true for those taking a value.
 var ownFlags = map[string]bool{
 	"C": true, "tags": true, "pkg": true, "format": true, "sarif": true, "o": true,
+	"baseline": true, "write-baseline": false,
 	"work": false, "version": false, "h": false, "help": false,
 }
 
@@ -183,6 +189,10 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 				o.sarif = v
 			case "o":
 				o.out = v
+			case "baseline":
+				o.baseline = v
+			case "write-baseline":
+				o.writeBaseline = b
 			case "work":
 				o.work = b
 			case "version":
@@ -239,6 +249,9 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 	}
 	if cmd == "run" && len(o.targets) == 0 && !o.version {
 		return nil, usageError(stderr, cmd, "no package to run")
+	}
+	if o.writeBaseline && o.baseline == "" {
+		return nil, usageError(stderr, cmd, "-write-baseline needs -baseline file")
 	}
 	return o, nil
 }

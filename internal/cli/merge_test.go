@@ -14,7 +14,7 @@ import (
 
 // TestMergeMatchesProcess: for the same run, the reports the command makes
 // from a process's record are byte for byte the ones the process printed.
-// A child process runs bug-shaped locking with LOCKDEP_GRAPH set (what
+// A child process runs bug-shaped locking with LOCKDEP_EVENTS set (what
 // lockdep test does) and its text output sent to a file.
 func TestMergeMatchesProcess(t *testing.T) {
 	if path := os.Getenv("LOCKDEP_MERGE_CHILD"); path != "" {
@@ -23,7 +23,7 @@ func TestMergeMatchesProcess(t *testing.T) {
 	}
 	graph, text := t.TempDir(), filepath.Join(t.TempDir(), "reports.txt")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMergeMatchesProcess$")
-	cmd.Env = append(os.Environ(), "LOCKDEP_GRAPH="+graph, "LOCKDEP_MERGE_CHILD="+text, "LOCKDEP=warn")
+	cmd.Env = append(os.Environ(), "LOCKDEP_EVENTS="+graph, "LOCKDEP_MERGE_CHILD="+text, "LOCKDEP=warn")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}

@@ -42,6 +42,10 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		fmt.Fprintln(stdout, "lockdep", version())
 		return nil
 	}
+	base, err := loadBaseline(o)
+	if err != nil {
+		return err
+	}
 	dir := o.dir
 	if dir == "" {
 		dir = "."
@@ -141,12 +145,12 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if err := os.Mkdir(graphDir, 0o755); err != nil {
 		return err
 	}
-	env = append(env, "LOCKDEP_GRAPH="+graphDir)
+	env = append(env, "LOCKDEP_EVENTS="+graphDir)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := &outFile{w: stdout, onFail: cancel}
-	p := newPrinter(o, out, stderr)
+	p := newPrinter(o, out, stderr, base)
 	m = newMerged(graphDir, mod.dir, p.report)
 
 	st, err := runGo(ctx, goRun{
@@ -165,6 +169,10 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		logger.Printf("reading the recorded dependencies: %v", err)
 	}
 	logger.Print(m.summary())
+	if err := base.update(m.findings); err != nil {
+		return err
+	}
+	base.summary(stderr, m.findings)
 	var result error
 	switch {
 	case out.failed.Load():
@@ -177,7 +185,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		result = &exitError{code: st.code}
 	case st.code != 0:
 		result = &exitError{code: exitTestsFailed}
-	case len(m.findings) > 0:
+	case base.newFindings(m.findings) > 0:
 		result = &exitError{code: exitFindings}
 	}
 	if o.format == "sarif" {
@@ -199,12 +207,19 @@ func goArgs(o *options, setup []string, overlay string) []string {
 	}
 	if o.cmd == "test" && !o.count {
 		// Cached results record nothing: the tests must run. (The cache
-		// cannot see LOCKDEP_GRAPH, which is read before tests start.)
+		// cannot see LOCKDEP_EVENTS, which is read before tests start.)
 		args = append(args, "-count=1")
 	}
 	args = append(args, o.goFlags...)
 	args = append(args, o.targets...)
 	return append(args, o.tail...)
+}
+
+func writeFile(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
 
 // createOutput creates the file for flag (-sarif, -o), resolving path
@@ -293,6 +308,7 @@ func (m *module) uri(file string) (string, bool) {
 // findings, which appear as the processes record them.
 type printer struct {
 	mu            sync.Mutex
+	base          *baseline // marks known findings; may be nil
 	goOut         io.Writer // where go's stdout goes
 	reports       io.Writer
 	stderr        io.Writer
@@ -305,8 +321,8 @@ type printer struct {
 // stdout, and so do the text reports, unless stdout carries JSON: go
 // test's own -json stream (then the reports go to stderr), or lockdep's
 // -format=json or sarif (then go test's output goes to stderr).
-func newPrinter(o *options, stdout, stderr io.Writer) *printer {
-	p := &printer{goOut: stdout, reports: stdout, stderr: stderr, format: o.format}
+func newPrinter(o *options, stdout, stderr io.Writer, base *baseline) *printer {
+	p := &printer{goOut: stdout, reports: stdout, stderr: stderr, format: o.format, base: base}
 	switch {
 	case o.cmd == "run" || o.goJSON:
 		p.reports = stderr
@@ -320,9 +336,9 @@ func newPrinter(o *options, stdout, stderr io.Writer) *printer {
 func (p *printer) report(r report.Report) {
 	switch p.format {
 	case "text":
-		p.write([]byte(r.String()))
+		p.write([]byte(p.base.text(&r)))
 	case "json":
-		p.write(append(r.JSON(), '\n'))
+		p.write(append(p.base.json(&r), '\n'))
 	} // SARIF: one document, at the end
 }
 

@@ -7,16 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 )
 
-// TestScenarios runs the scripts of testdata/*.txtar: each archive whose
-// comment holds a script is a module, extracted into a temporary
-// directory, and the script runs the command on it, a line at a time:
+// TestScenarios runs the scripts of testdata/*.txtar and
+// testdata/scenario/*.txtar: each archive whose comment holds a script is
+// a module, extracted into a temporary directory, and the script runs the
+// command on it, a line at a time:
 //
 //	lockdep ARGS...   run the command in the module (in process; ARGS are
 //	                  split at spaces, '...' quotes); -C is added first
@@ -28,17 +31,26 @@ import (
 //	stderr RE, !stderr RE   the same for stderr
 //	count stdout|stderr N RE   so many lines match RE
 //	file NAME RE      the file NAME matches RE; !file NAME: it does not exist
+//	want KIND CLASS...   a finding the command printed as JSON (with
+//	                  -format=json): its kind and classes, in any order;
+//	                  after such a command its findings must be exactly
+//	                  the wanted ones (none if no want line follows it)
 //
 // $WORK in a line is a directory for the command's output files, $DIR
 // the module's, $ROOT the root of this repository. Lines that start with # are comments; the
 // script ends at the first blank line after it starts. After every
 // command, the module's files must be as they were: lockdep never writes
-// to the user's tree.
+// to the user's tree. Scripts that set no environment run in parallel.
 func TestScenarios(t *testing.T) {
 	names, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	more, err := filepath.Glob(filepath.Join("testdata", "scenario", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = append(names, more...)
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -52,11 +64,15 @@ func TestScenarios(t *testing.T) {
 		if script == nil {
 			continue // used by a test of its own
 		}
-		t.Run(strings.TrimSuffix(filepath.Base(name), ".txtar"), func(t *testing.T) {
+		rel := strings.TrimSuffix(strings.TrimPrefix(filepath.ToSlash(name), "testdata/"), ".txtar")
+		t.Run(rel, func(t *testing.T) {
 			if testing.Short() {
 				t.Skip("builds and runs a module")
 			}
-			dir := extract(t, strings.TrimSuffix(filepath.Base(name), ".txtar"))
+			if !slices.ContainsFunc(script, func(l scriptLine) bool { return strings.HasPrefix(l.text, "env ") }) {
+				t.Parallel()
+			}
+			dir := extract(t, rel)
 			unchanged := watchTree(t, dir)
 			work := t.TempDir()
 			expand := func(s string) string {
@@ -65,6 +81,25 @@ func TestScenarios(t *testing.T) {
 			var last result
 			var stdin string
 			ran := false
+			// The findings the last command printed as JSON, and those
+			// wanted, if it printed JSON.
+			var jsonOut bool
+			var wants []string
+			checkWants := func() {
+				t.Helper()
+				if !jsonOut {
+					return
+				}
+				got := []string{}
+				for _, r := range jsonFindings(t, jsonLines(last.stdout+last.stderr)) {
+					got = append(got, sortedSummary(r.Kind.String(), r.Classes()))
+				}
+				slices.Sort(got)
+				slices.Sort(wants)
+				if diff := cmp.Diff(wants, got); diff != "" {
+					t.Errorf("findings (-want +got):\n%s", diff)
+				}
+			}
 			for _, sl := range script {
 				line := expand(sl.text)
 				verb, arg, _ := strings.Cut(line, " ")
@@ -74,10 +109,15 @@ func TestScenarios(t *testing.T) {
 				}
 				switch verb {
 				case "lockdep":
+					checkWants()
 					args := splitArgs(arg)
 					last = runIn(t, dir, stdin, args...)
 					stdin, ran = "", true
+					jsonOut, wants = slices.Contains(args, "-format=json"), []string{}
 					unchanged()
+				case "want":
+					f := strings.Fields(arg)
+					wants = append(wants, sortedSummary(f[0], f[1:]))
 				case "stdin":
 					stdin = unquote(arg) + "\n"
 				case "env":
@@ -124,8 +164,28 @@ func TestScenarios(t *testing.T) {
 			if !ran {
 				t.Fatal("the script runs no command")
 			}
+			checkWants()
 		})
 	}
+}
+
+// sortedSummary is a finding's kind and its classes, sorted: the same
+// whichever dependency closed a cycle.
+func sortedSummary(kind string, classes []string) string {
+	cs := slices.Clone(classes)
+	slices.Sort(cs)
+	return strings.Join(append([]string{kind}, cs...), " ")
+}
+
+// jsonLines returns the lines of out that are JSON objects.
+func jsonLines(out string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(out, "\n") {
+		if strings.HasPrefix(l, "{") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }
 
 type scriptLine struct {

@@ -1,6 +1,6 @@
 // Package events is the record a validating process leaves for the
 // lockdep command: one file of JSON lines per process in the directory
-// named by LOCKDEP_GRAPH, written as classes, dependencies and findings
+// named by LOCKDEP_EVENTS, written as classes, dependencies and findings
 // appear (so a process that crashes or hangs still leaves what it saw).
 // The command merges the files of all processes of a run.
 package events
@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/stack"
 )
 
@@ -27,6 +28,9 @@ type Event struct {
 	Dependency *Dependency     `json:"dependency,omitempty"`
 	Written    *Written        `json:"written,omitempty"`
 	Finding    json.RawMessage `json:"finding,omitempty"` // a report.Report
+	// Stats is the process's lock statistics so far (LOCKDEP_STAT=1); the
+	// last such event of a file is the process's.
+	Stats []report.ClassStats `json:"stats,omitempty"`
 }
 
 // Process starts every file.
@@ -98,7 +102,7 @@ func (w *Writer) Write(e Event) {
 func (w *Writer) open() {
 	w.f, w.err = os.CreateTemp(w.dir, fmt.Sprintf("%d-*.jsonl", os.Getpid()))
 	if w.err != nil {
-		fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_GRAPH: %v\n", w.err)
+		fmt.Fprintf(os.Stderr, "lockdep: LOCKDEP_EVENTS: %v\n", w.err)
 		return
 	}
 	w.w = bufio.NewWriter(w.f)
@@ -124,9 +128,11 @@ type tailFile struct {
 func NewTail(dir string) *Tail { return &Tail{dir: dir, files: map[string]*tailFile{}} }
 
 // Read calls fn for each complete event written since the last Read, in
-// order for each file and files in name order, with the process the file
-// belongs to. A record of another version is an error, once.
-func (t *Tail) Read(fn func(p *Process, e *Event)) error {
+// order for each file and files in name order, with the file's path and
+// the process it belongs to; and once with a nil event when it reads a
+// file's Process line, so that a process that records nothing is seen. A
+// record of another version is an error, once.
+func (t *Tail) Read(fn func(path string, p *Process, e *Event)) error {
 	names, err := filepath.Glob(filepath.Join(t.dir, "*.jsonl"))
 	if err != nil {
 		return err
@@ -170,9 +176,10 @@ func (t *Tail) Read(fn func(p *Process, e *Event)) error {
 						break
 					}
 					tf.process = e.Process
+					fn(name, tf.process, nil)
 					continue
 				}
-				fn(tf.process, &e)
+				fn(name, tf.process, &e)
 			}
 			if err != nil || n == 0 {
 				break
@@ -187,4 +194,27 @@ func (t *Tail) Close() {
 	for _, tf := range t.files {
 		tf.f.Close()
 	}
+}
+
+// File is the record of one process.
+type File struct {
+	Path    string
+	Process Process
+	Events  []Event
+}
+
+// ReadDir reads every record in dir, in name order.
+func ReadDir(dir string) ([]File, error) {
+	t := NewTail(dir)
+	defer t.Close()
+	var files []File
+	err := t.Read(func(path string, p *Process, e *Event) {
+		if e == nil {
+			files = append(files, File{Path: path, Process: *p})
+			return
+		}
+		f := &files[len(files)-1]
+		f.Events = append(f.Events, *e)
+	})
+	return files, err
 }

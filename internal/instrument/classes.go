@@ -46,10 +46,18 @@ func (r *rewriter) classOf(e ast.Expr) string {
 		if v, ok := r.info.Uses[e.Sel].(*types.Var); ok {
 			return r.varClass(v)
 		}
+	case *ast.TypeAssertExpr:
+		// A value asserted from an interface: named after the interface.
+		return r.classOf(e.X)
 	case *ast.CallExpr:
 		// A mutex returned by a function: classed by the function.
 		if fn := calleeFunc(r.info, e); fn != nil {
 			return r.funcClass(fn) + "()"
+		}
+		if id, ok := ast.Unparen(e.Fun).(*ast.Ident); ok {
+			if v, ok := r.info.Uses[id].(*types.Var); ok { // a function value
+				return r.varClass(v) + "()"
+			}
 		}
 	}
 	// No declaration to name it after: a class of its own, named by position.

@@ -5,10 +5,12 @@
 //
 // The rewrite is driven by go/types, never by text matching: a call is
 // rewritten only when the type checker resolves it to one of the sync methods
-// (for example (*sync.Mutex).Lock), so types that merely have a Lock method and
-// [sync.Locker] interface values are left alone. A mutex that escapes into an
+// (for example (*sync.Mutex).Lock), or to a lock method of an interface or a
+// type parameter, whose dynamic type is checked at run time; types that
+// merely have a Lock method are left alone. A mutex that escapes into an
 // interface (typically &mu passed to [sync.NewCond]) is wrapped where it
-// escapes, so the calls made later through the interface are validated too.
+// escapes, so the calls made later through the interface, by code that is
+// not rewritten too, are validated.
 //
 // # Same-line edits
 //
@@ -27,25 +29,35 @@
 //
 // # Classes
 //
-// Each site carries the lock class of the mutex it operates on, named after its
-// declaration as described in the lockdep design: pkg/path.Type.field for a
-// struct field, pkg/path.Type for an embedded mutex, pkg/path.name for a
-// package variable and pkg/path.Func.name (pkg/path.Type.Method.name for
-// methods) for a local variable. Elements of arrays and slices share the class
-// of the array or slice.
+// Each site carries the lock class of the mutex it operates on, named after
+// its declaration as described in the lockdep design: pkg/path.Type.field
+// for a struct field, pkg/path.Type for an embedded mutex, pkg/path.name
+// for a package variable and pkg/path.Func.name (pkg/path.Type.Method.name
+// for methods) for a local variable. Elements of arrays, and of slices held
+// in a field or variable, share the class of the array or slice.
+//
+// A site that reaches its mutex through a pointer (a parameter, a function
+// result, a field or element of pointer type) or calls Lock on an
+// interface or a type parameter cannot name the declaration: its receiver
+// is wrapped (lockdepimpl.Ptr, lockdepimpl.Any) and the class is found at
+// run time by the mutex's address, which rewritten code registers where
+// the declaration is in view (lockdepimpl.Ref around &x.mu, and around a new
+// mutex stored in a variable or field). The site records the pointer's own
+// name, which names the class a mutex never registered gets. See
+// follow.go.
+//
+// A struct type that embeds a mutex by value gets the mutex's methods as
+// its own, for locks taken through a sync.Locker it went into (see
+// embed.go), and //lockdep:nested directives set a site's subclass (see
+// directive.go).
 //
 // # Limitations
 //
-//   - A mutex reached through a pointer whose origin is not visible at the call
-//     (a *sync.Mutex parameter, a local pointer variable, a function result) is
-//     classed by that pointer's declaration, e.g. pkg/path.f.m for the parameter
-//     m of f. Different mutexes locked through one helper then share a class.
-//   - Method expressions such as (*sync.Mutex).Lock get the class
-//     pkg/path.Func.(*sync.Mutex) of the function they appear in.
-//   - A mutex that escapes into an empty interface (any) is not wrapped: such
-//     values are usually printed, compared or type-asserted rather than locked.
-//     Locks taken through such a value, through a type parameter, or through a
-//     pointer to a struct that embeds a mutex and escapes as a sync.Locker are
-//     not validated.
+//   - A mutex whose address was never taken where its declaration is in
+//     view (made outside the instrumented packages, or an element of a
+//     slice parameter) gets a class of its own where it is reached through
+//     a pointer: two classes if it is also locked where it is declared.
+//   - A mutex embedded by pointer, or in a type whose package would see a
+//     method set change, is locked through a sync.Locker unvalidated.
 //   - Files that import "C" (cgo) are not rewritten; [Result.Notes] says so.
 package instrument

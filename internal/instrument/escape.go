@@ -41,7 +41,10 @@ func mutexPtr(t types.Type) (rw, ok bool) {
 
 // escape wraps e if it is a pointer to a sync mutex assigned to a value of
 // type target, a non-empty interface. Empty interfaces (any) are left alone:
-// such values are usually printed, compared or type-asserted, not locked.
+// such values are usually printed, compared or type-asserted, not locked
+// (a lock taken after a type assertion finds its class through Ref). A
+// mutex reached through a pointer is wrapped with Ptr, whose class follows
+// the lock, one whose declaration is in view with Locker.
 func (r *rewriter) escape(e ast.Expr, target types.Type) {
 	if e == nil || target == nil || r.handled[e] {
 		return
@@ -57,15 +60,14 @@ func (r *rewriter) escape(e ast.Expr, target types.Type) {
 	if !ok {
 		return
 	}
-	r.handled[e] = true
 	wrap := "Locker"
-	if rw {
-		wrap = "RWLocker"
+	if r.pointerOnly(e) {
+		wrap = "Ptr"
 	}
-	site := r.addSite(r.classOf(e), e.Pos())
-	r.insertBefore(e.Pos(), e, implName+"."+wrap+"(")
-	end := r.off(e.End())
-	r.edits = append(r.edits, edit{start: end, end: end, text: ", " + site + ")", order: int(e.End() - e.Pos())})
+	if rw {
+		wrap = "RW" + wrap
+	}
+	r.wrap(e, wrap, r.classOf(e), false)
 }
 
 // escapesInCall handles arguments of calls and conversions.

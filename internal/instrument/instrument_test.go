@@ -138,7 +138,7 @@ func writeModule(t *testing.T, dir string, ar *txtar.Archive, root string, goSum
 
 var (
 	sitesArray = regexp.MustCompile(`(?m)^var (lockdepSites_\d+) = \[\.\.\.\]lockdepimpl_\.Site\{$`)
-	siteLine   = regexp.MustCompile(`(?m)^\t\{Class: "[^"]*", File: "[^"]*", Line: (\d+)\},$`)
+	siteLine   = regexp.MustCompile(`(?m)^\t\{Class: "[^"]*", File: "[^"]*", Line: (\d+)(?:, Nested: [1-7])?\},$`)
 )
 
 // checkLines checks that out keeps every line of orig at its line number:

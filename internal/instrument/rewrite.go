@@ -31,23 +31,24 @@ var errCgo = errors.New("cgo file")
 
 // syncMethod describes one method of sync.Mutex or sync.RWMutex.
 type syncMethod struct {
-	impl   string // function of lockdepimpl that replaces a call
-	result string // result type of the method ("" for none)
-	rw     bool   // method of sync.RWMutex
+	impl    string // function of lockdepimpl that replaces a call
+	result  string // result type of the method ("" for none)
+	rw      bool   // method of sync.RWMutex
+	acquire bool   // the method takes the lock (a //lockdep:nested directive applies)
 }
 
 // syncMethods maps the full names of the instrumented methods (as returned by
 // [types.Func.FullName]) to their replacements.
 var syncMethods = map[string]syncMethod{
-	"(*sync.Mutex).Lock":       {impl: "Lock"},
+	"(*sync.Mutex).Lock":       {impl: "Lock", acquire: true},
 	"(*sync.Mutex).Unlock":     {impl: "Unlock"},
-	"(*sync.Mutex).TryLock":    {impl: "TryLock", result: "bool"},
-	"(*sync.RWMutex).Lock":     {impl: "WLock", rw: true},
+	"(*sync.Mutex).TryLock":    {impl: "TryLock", result: "bool", acquire: true},
+	"(*sync.RWMutex).Lock":     {impl: "WLock", rw: true, acquire: true},
 	"(*sync.RWMutex).Unlock":   {impl: "WUnlock", rw: true},
-	"(*sync.RWMutex).TryLock":  {impl: "WTryLock", result: "bool", rw: true},
-	"(*sync.RWMutex).RLock":    {impl: "RLock", rw: true},
+	"(*sync.RWMutex).TryLock":  {impl: "WTryLock", result: "bool", rw: true, acquire: true},
+	"(*sync.RWMutex).RLock":    {impl: "RLock", rw: true, acquire: true},
 	"(*sync.RWMutex).RUnlock":  {impl: "RUnlock", rw: true},
-	"(*sync.RWMutex).TryRLock": {impl: "TryRLock", result: "bool", rw: true},
+	"(*sync.RWMutex).TryRLock": {impl: "TryRLock", result: "bool", rw: true, acquire: true},
 	"(*sync.RWMutex).RLocker":  {impl: "RLocker", result: syncName + ".Locker", rw: true},
 }
 
@@ -91,17 +92,24 @@ func moduleRelPath(filename string) string {
 }
 
 func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) ([]byte, int, error) {
+	out, sites, _, err := rewriteFileNotes(fset, file, src, info, pkg, fileIndex, rel)
+	return out, sites, err
+}
+
+// rewriteFileNotes is rewriteFile that also returns notes about the file's
+// lockdep directives (see directive.go), each starting with rel:line.
+func rewriteFileNotes(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) ([]byte, int, []string, error) {
 	if pkg.Path() == "sync" {
-		return src, 0, nil
+		return src, 0, nil, nil
 	}
 	for _, imp := range file.Imports {
 		if imp.Path.Value == `"C"` {
-			return nil, 0, errCgo
+			return nil, 0, nil, errCgo
 		}
 	}
 	tf := fset.File(file.FileStart)
 	if tf == nil || tf.Size() != len(src) {
-		return nil, 0, errors.New("positions do not match the source")
+		return nil, 0, nil, errors.New("positions do not match the source")
 	}
 	r := &rewriter{
 		fset:      fset,
@@ -115,15 +123,17 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 		handled:   make(map[ast.Node]bool),
 	}
 	r.walk()
+	r.embeddedMethods()
+	r.directives()
 	if len(r.sites) == 0 {
-		return src, 0, nil
+		return src, 0, r.notes, nil
 	}
 	r.addHeaderAndSites()
 	out, err := applyEdits(src, r.edits)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return out, len(r.sites), nil
+	return out, len(r.sites), r.notes, nil
 }
 
 // rewriter holds the state of one file's rewrite.
@@ -142,12 +152,16 @@ type rewriter struct {
 	needSync bool              // the file needs the lockdepsync_ import
 	handled  map[ast.Node]bool // nodes already rewritten
 	stack    []ast.Node        // path from the file to the current node
+	notes    []string
+	params   map[types.Object]bool // parameters, results and receivers (see isParam)
 }
 
 // siteRecord is one element of the file's site array.
 type siteRecord struct {
-	class string
-	line  int
+	class   string
+	line    int
+	acquire bool // the site takes a lock: a //lockdep:nested directive may apply
+	nested  int  // the subclass that directive gives
 }
 
 // edit replaces src[start:end] with text; start == end inserts.
@@ -162,17 +176,35 @@ type edit struct {
 
 func (r *rewriter) off(p token.Pos) int { return r.tf.Offset(p) }
 
+func (r *rewriter) line(p token.Pos) int { return r.fset.PositionFor(p, false).Line }
+
 // addSite records a site at pos and returns the expression that points at
-// its record.
-func (r *rewriter) addSite(class string, pos token.Pos) string {
-	line := r.fset.PositionFor(pos, false).Line
-	r.sites = append(r.sites, siteRecord{class: class, line: line})
+// its record. Sites of acquisitions say so with acquire.
+func (r *rewriter) addSite(class string, pos token.Pos, acquire bool) string {
+	r.sites = append(r.sites, siteRecord{class: class, line: r.line(pos), acquire: acquire})
 	return fmt.Sprintf("&%s[%d]", r.sitesName, len(r.sites)-1)
 }
 
 // insertBefore adds text at p, before any insertion at p for a node inside n.
 func (r *rewriter) insertBefore(p token.Pos, n ast.Node, text string) {
 	r.edits = append(r.edits, edit{start: r.off(p), end: r.off(p), text: text, order: -int(n.End() - n.Pos())})
+}
+
+// insertAfter adds text at the end of n, after any insertion there for a
+// node inside n.
+func (r *rewriter) insertAfter(n ast.Node, text string) {
+	end := r.off(n.End())
+	r.edits = append(r.edits, edit{start: end, end: end, text: text, order: int(n.End() - n.Pos())})
+}
+
+// wrap rewrites the expression e as a call of lockdepimpl's function fn
+// with e and a new site of the given class: fn(e, &lockdepSites_N[i]).
+func (r *rewriter) wrap(e ast.Expr, fn, class string, acquire bool) {
+	r.handled[e] = true
+	r.handled[ast.Unparen(e)] = true
+	site := r.addSite(class, e.Pos(), acquire)
+	r.insertBefore(e.Pos(), e, implName+"."+fn+"(")
+	r.insertAfter(e, ", "+site+")")
 }
 
 // replace replaces [from, to) with text, keeping the replaced newlines: they
@@ -187,7 +219,9 @@ func (r *rewriter) replace(from, to token.Pos, n ast.Node, text string) {
 // slot marks where replace puts the newlines of the replaced text.
 const slot = "\x00"
 
-// walk visits the file and records the edits.
+// walk visits the file and records the edits. A node is visited before
+// the nodes inside it, so a rewrite of the whole (an escape, say) marks the
+// parts it covers as handled before they are seen.
 func (r *rewriter) walk() {
 	ast.Inspect(r.file, func(n ast.Node) bool {
 		if n == nil {
@@ -199,18 +233,24 @@ func (r *rewriter) walk() {
 		case *ast.CallExpr:
 			r.call(n)
 			r.escapesInCall(n)
+			r.allocsInAppend(n)
 		case *ast.SelectorExpr:
 			r.selector(n)
 		case *ast.AssignStmt:
 			r.escapesInAssign(n)
+			r.allocsInAssign(n)
 		case *ast.ValueSpec:
 			r.escapesInValueSpec(n)
+			r.allocsInValueSpec(n)
 		case *ast.ReturnStmt:
 			r.escapesInReturn(n)
 		case *ast.CompositeLit:
 			r.escapesInCompositeLit(n)
+			r.allocsInCompositeLit(n)
 		case *ast.SendStmt:
 			r.escapesInSend(n)
+		case *ast.UnaryExpr:
+			r.addressOf(n)
 		}
 		return true
 	})
@@ -260,9 +300,18 @@ func (r *rewriter) mutexClass(x ast.Expr, s *types.Selection) string {
 	return r.pathClass(s.Recv(), idx[:len(idx)-1], func() string { return r.classOf(x) })
 }
 
-// call rewrites R.Lock() and friends:
+// call rewrites R.Lock() and friends. Where R's mutex is declared in view
+// (a variable, a field), the call becomes one of lockdepimpl's functions
+// with a site of the declaration's class:
 //
 //	R.Lock()  →  lockdepimpl_.Lock(&R, &lockdepSites_N[i])
+//
+// Where it is reached through a pointer (see viaPointer), or R is an
+// interface or a type parameter, the receiver is wrapped and the method
+// called on the wrapper, which finds the class at run time:
+//
+//	m.Lock()  →  lockdepimpl_.Ptr(m, &lockdepSites_N[i]).Lock()
+//	l.Lock()  →  lockdepimpl_.Any(l, &lockdepSites_N[i]).Lock()
 //
 // R stays in place, so rewrites inside it stay valid.
 func (r *rewriter) call(call *ast.CallExpr) {
@@ -270,15 +319,43 @@ func (r *rewriter) call(call *ast.CallExpr) {
 	if !ok {
 		return
 	}
+	if r.dynamic(sel) {
+		return
+	}
 	m, s, ok := r.method(sel)
 	if !ok || s.Kind() != types.MethodVal {
 		return
 	}
 	r.handled[sel] = true
+	r.handled[ast.Unparen(sel.X)] = true // &x.mu as a receiver is the call's own
 	fields, amp := receiverParts(s)
-	site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos())
+	if r.viaPointer(sel.X, s) {
+		r.wrapReceiver(sel, ptrWrap(m), amp, fields, r.mutexClass(sel.X, s), m.acquire)
+		return
+	}
+	site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos(), m.acquire)
 	r.insertBefore(call.Pos(), call, implName+"."+m.impl+"("+amp)
 	r.replace(sel.X.End(), call.End(), call, fields+", "+slot+site+")")
+}
+
+// wrapReceiver rewrites the receiver of a method call or method value as
+// a call of lockdepimpl's function wrap (Ptr, RWPtr or Any) with a site of
+// the given class; amp and fields are those of receiverParts:
+//
+//	m.Lock  →  lockdepimpl_.Ptr(m, &lockdepSites_N[i]).Lock
+func (r *rewriter) wrapReceiver(sel *ast.SelectorExpr, wrap, amp, fields, class string, acquire bool) {
+	site := r.addSite(class, sel.Sel.Pos(), acquire)
+	r.insertBefore(sel.Pos(), sel, implName+"."+wrap+"("+amp)
+	r.replace(sel.X.End(), sel.Sel.Pos(), sel, fields+", "+slot+site+").")
+}
+
+// ptrWrap names the wrapper of lockdepimpl for a mutex of method m reached
+// through a pointer.
+func ptrWrap(m syncMethod) string {
+	if m.rw {
+		return "RWPtr"
+	}
+	return "Ptr"
 }
 
 // receiverParts returns what follows the receiver expression to reach the
@@ -295,7 +372,8 @@ func receiverParts(s *types.Selection) (fields, amp string) {
 // selector rewrites method values and method expressions of sync methods:
 //
 //	mu.Lock              →  lockdepimpl_.Locker(&mu, &lockdepSites_N[i]).Lock
-//	(*sync.Mutex).Lock   →  func(lockdepR_ (*sync.Mutex)) { lockdepimpl_.Lock(lockdepR_, &lockdepSites_N[i]) }
+//	m.Lock               →  lockdepimpl_.Ptr(m, &lockdepSites_N[i]).Lock
+//	(*sync.Mutex).Lock   →  func(lockdepR_ (*sync.Mutex)) { lockdepimpl_.Ptr(lockdepR_, &lockdepSites_N[i]).Lock() }
 func (r *rewriter) selector(sel *ast.SelectorExpr) {
 	if r.handled[sel] {
 		return
@@ -305,26 +383,39 @@ func (r *rewriter) selector(sel *ast.SelectorExpr) {
 		return
 	}
 	r.handled[sel] = true
+	r.handled[ast.Unparen(sel.X)] = true
 	fields, amp := receiverParts(s)
 	if s.Kind() == types.MethodVal {
+		if r.viaPointer(sel.X, s) {
+			r.wrapReceiver(sel, ptrWrap(m), amp, fields, r.mutexClass(sel.X, s), m.acquire)
+			return
+		}
 		wrap := "Locker"
 		if m.rw {
 			wrap = "RWLocker"
 		}
-		site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos())
+		site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos(), m.acquire)
 		r.insertBefore(sel.Pos(), sel, implName+"."+wrap+"("+amp)
 		r.replace(sel.X.End(), sel.End(), sel, fields+", "+slot+site+")."+sel.Sel.Name)
 		return
 	}
-	// Method expression. The receiver is a parameter: its origin is unknown,
-	// so the class is named after the enclosing function and receiver type.
+	// Method expression. The receiver is a parameter: a mutex embedded by
+	// value in it is a field, with its class; otherwise the mutex is
+	// reached through a pointer, whose fallback class is named after the
+	// enclosing function and receiver type.
 	recv := types.TypeString(s.Recv(), types.RelativeTo(r.pkg))
 	class := r.pkg.Path()
 	if fn := r.enclosingName(sel.Pos()); fn != "" {
 		class += "." + fn
 	}
 	class += ".(" + recv + ")"
-	site := r.addSite(class, sel.Sel.Pos())
+	var call string
+	if idx := s.Index(); len(idx) > 1 && amp == "&" {
+		class = r.pathClass(s.Recv(), idx[:len(idx)-1], func() string { return class })
+		call = implName + "." + m.impl + "(&" + recvName + fields + ", " + r.addSite(class, sel.Sel.Pos(), m.acquire) + ")"
+	} else {
+		call = implName + "." + ptrWrap(m) + "(" + amp + recvName + fields + ", " + r.addSite(class, sel.Sel.Pos(), m.acquire) + ")." + sel.Sel.Name + "()"
+	}
 	result, ret := "", ""
 	if m.result != "" {
 		result, ret = m.result+" ", "return "
@@ -333,8 +424,7 @@ func (r *rewriter) selector(sel *ast.SelectorExpr) {
 		}
 	}
 	r.insertBefore(sel.Pos(), sel, "func("+recvName+" ")
-	r.replace(sel.X.End(), sel.End(), sel,
-		") "+result+"{"+slot+" "+ret+implName+"."+m.impl+"("+amp+recvName+fields+", "+site+") }")
+	r.replace(sel.X.End(), sel.End(), sel, ") "+result+"{"+slot+" "+ret+call+" }")
 }
 
 // addHeaderAndSites adds the imports on the package-clause line and the site
@@ -353,7 +443,11 @@ func (r *rewriter) addHeaderAndSites() {
 	}
 	fmt.Fprintf(&b, "\nvar _ = %s.V1\n\nvar %s = [...]%s.Site{\n", implName, r.sitesName, implName)
 	for _, s := range r.sites {
-		fmt.Fprintf(&b, "\t{Class: %s, File: %s, Line: %d},\n", strconv.Quote(s.class), strconv.Quote(r.rel), s.line)
+		fmt.Fprintf(&b, "\t{Class: %s, File: %s, Line: %d", strconv.Quote(s.class), strconv.Quote(r.rel), s.line)
+		if s.nested != 0 {
+			fmt.Fprintf(&b, ", Nested: %d", s.nested)
+		}
+		b.WriteString("},\n")
 	}
 	b.WriteString("}\n")
 	r.edits = append(r.edits, edit{start: len(r.src), end: len(r.src), text: b.String(), order: 1 << 30})

@@ -33,6 +33,10 @@ type GraphClass struct {
 	// Instance marks the class of a single lock used without a class: it
 	// is never merged with a class of another file.
 	Instance bool `json:"instance,omitempty"`
+	// WriteStack is where the class was first write-locked, and
+	// WriteOrigin who recorded that.
+	WriteStack  []Frame `json:"write_stack,omitempty"`
+	WriteOrigin string  `json:"write_origin,omitempty"`
 }
 
 // GraphDep is a dependency: From was held while To was acquired, in Mode
@@ -57,7 +61,11 @@ func GraphOf(g *graph.Graph, res Resolver, keep func(*graph.Edge, graph.Mode) bo
 	}
 	for id := 1; id <= g.NumClasses(); id++ {
 		c := g.Class(graph.ClassID(id))
-		gr.Classes = append(gr.Classes, GraphClass{Name: c.Name, Written: c.Written, Instance: instance != nil && instance(c.ID)})
+		gc := GraphClass{Name: c.Name, Written: c.Written, Instance: instance != nil && instance(c.ID)}
+		if c.Written {
+			gc.WriteStack, gc.WriteOrigin = res.Stack(c.WriteTrace), res.Origin(c.WriteTrace)
+		}
+		gr.Classes = append(gr.Classes, gc)
 	}
 	g.Edges(func(e *graph.Edge) {
 		for _, m := range []graph.Mode{graph.Write, graph.Read} {

@@ -160,6 +160,9 @@ type Report struct {
 	// Advice says how to fix the finding or, if it is deliberate, how to
 	// tell the validator so.
 	Advice string `json:"advice,omitempty"`
+	// SameInstance is, for Recursive, set when the lock acquired is the
+	// very one held: a certain self-deadlock, not a possible one.
+	SameInstance bool `json:"same_instance,omitempty"`
 	// Opposite is, for recursive locking of two instances of one class,
 	// where this run took the two in the opposite order (Class while
 	// holding After), if it did.
@@ -187,16 +190,19 @@ func (r *Report) JSON() []byte {
 }
 
 // Key identifies the problem a report is about: its kind and the classes
-// involved (for a cycle, as a set; otherwise the lock's class and mode,
-// the held lock's, and the detail). Two reports with one key are one
-// problem, reported once. The key holds no line number, goroutine or
-// address, so it survives edits of the code around the locks.
+// involved (for a cycle, as a set; otherwise the lock's class and mode and
+// the held lock's), and what sets problems of those classes apart: for
+// recursive locking, the same instance or another, and whether the run
+// took the two the other way round; for a bad unlock or an assertion, the
+// detail. Two reports with one key are one problem, reported once. The
+// key holds no line number, goroutine or address, so it survives edits
+// of the code around the locks; a baseline lists findings by it.
 func (r *Report) Key() string {
 	k := r.Kind.String() + ":"
-	if r.Kind == Timeout {
+	switch r.Kind {
+	case Timeout:
 		return k + r.Lock.Class // one report per stuck lock class
-	}
-	if r.Kind == Circular {
+	case Circular:
 		cs := make([]string, 0, len(r.Chain))
 		for _, d := range r.Chain {
 			cs = append(cs, d.Class)
@@ -208,7 +214,18 @@ func (r *Report) Key() string {
 	if r.Holding != nil {
 		k += "|" + r.Holding.Class + "{" + r.Holding.Mode + "}"
 	}
-	return k + "|" + r.Detail
+	if r.Kind != Recursive {
+		return k + "|" + r.Detail
+	}
+	switch {
+	case r.SameInstance:
+		k += "|same instance"
+	case r.Opposite != nil:
+		k += "|other instance, taken the other way round"
+	default:
+		k += "|other instance"
+	}
+	return k
 }
 
 // Classes returns the classes the report is about, each once, in the

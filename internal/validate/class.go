@@ -46,6 +46,9 @@ type Site struct {
 	Func  string // package path-qualified, as runtime frames name functions
 	File  string // relative to the module root
 	Line  int
+	// Nested is the subclass the site acquires its lock in (a
+	// //lockdep:nested directive; 0 without one).
+	Nested int
 
 	class atomic.Pointer[Class] // made on first use
 }
@@ -115,6 +118,7 @@ func (v *Validator) classID(c *Class, sub int) graph.ClassID {
 		v.instances[id] = true
 	}
 	v.addStat(id)
+	v.changed()
 	if v.events != nil {
 		v.events.Write(events.Event{Class: &events.Class{ID: uint32(id), Name: name, Instance: c.instance}})
 	}

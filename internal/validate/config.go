@@ -64,7 +64,9 @@ var (
 	current     *Validator
 
 	envLimits = DefaultLimits
-	graphDir  string // LOCKDEP_GRAPH
+	eventsDir string // LOCKDEP_EVENTS
+	graphPath string // LOCKDEP_GRAPH
+	graphSig  string // LOCKDEP_GRAPH_SIGNAL
 )
 
 // Active returns the validator while validation is on, or nil.
@@ -149,11 +151,16 @@ func Replace(v *Validator, c Config) (restore func()) {
 //	LOCKDEP_MAX_GOROUTINES=n       size of the table of goroutines holding locks
 //	LOCKDEP_STAT=1                 keep lock statistics per class
 //	LOCKDEP_TIMEOUT=duration       report a goroutine that waits longer for a lock
-//	LOCKDEP_GRAPH=dir              record classes, dependencies and findings
-//	                               in dir for the lockdep command, instead
+//	LOCKDEP_SIGQUIT=1              print every goroutine's held locks on SIGQUIT
+//	LOCKDEP_DUMP_AFTER=duration    print them once, that long after start-up
+//	LOCKDEP_GRAPH=path             keep the graph file at path up to date
+//	LOCKDEP_GRAPH_SIGNAL=name      also write it on this signal (USR1, HUP...)
+//	LOCKDEP_EVENTS=dir             (set by the lockdep command) record classes,
+//	                               dependencies and findings in dir, instead
 //	                               of printing reports
 func init() {
 	c, warns := fromEnv(os.Getenv)
+	warns = append(warns, startDumps(os.Getenv)...)
 	cfg.Store(c)
 	for _, w := range warns {
 		fmt.Fprintln(os.Stderr, w)
@@ -197,7 +204,8 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 			c.Timeout = d
 		}
 	}
-	if graphDir = getenv("LOCKDEP_GRAPH"); graphDir != "" {
+	graphPath, graphSig = getenv("LOCKDEP_GRAPH"), getenv("LOCKDEP_GRAPH_SIGNAL")
+	if eventsDir = getenv("LOCKDEP_EVENTS"); eventsDir != "" {
 		// The lockdep command prints the merged findings itself.
 		c.Out = io.Discard
 	}

@@ -98,14 +98,15 @@ func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *g
 	fs := stack.Frames(pcs)
 	holding := v.lockOf(st.Entries[r.Index])
 	rep := report.Report{
-		Version:   report.Version,
-		Kind:      report.Recursive,
-		Headline:  report.Recursive.Headline(),
-		Goroutine: gid,
-		Lock:      report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: first(fs)},
-		Holding:   &holding,
-		HeldLocks: v.heldLocks(st),
-		Stack:     fs,
+		Version:      report.Version,
+		Kind:         report.Recursive,
+		Headline:     report.Recursive.Headline(),
+		Goroutine:    gid,
+		Lock:         report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: first(fs)},
+		Holding:      &holding,
+		SameInstance: r.Same,
+		HeldLocks:    v.heldLocks(st),
+		Stack:        fs,
 	}
 	switch {
 	case r.Same && a.Mode == Read && r.Held.Mode == Read:
@@ -223,6 +224,7 @@ func (v *Validator) record(reps []report.Report, r report.Report) []report.Repor
 	}
 	v.seen[k] = true
 	v.findings = append(v.findings, r)
+	v.changed()
 	if v.events != nil {
 		v.events.Write(events.Event{Finding: r.JSON()})
 	}

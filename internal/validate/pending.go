@@ -208,6 +208,7 @@ func (v *Validator) confirm(h *hold) []report.Report {
 		if _, ok := v.pend.deps[d]; ok {
 			delete(v.pend.deps, d)
 			v.logDep(d)
+			v.changed()
 		}
 	}
 	h.deps = nil

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/held"
 	"github.com/golockdep/lockdep/internal/report"
 )
 
@@ -31,4 +32,31 @@ func (v *Validator) Usage() []report.BoundUsage {
 		{Bound: graph.MaxDepth.String(), Used: v.table.Deepest(), Limit: l.Depth, Setting: settings[graph.MaxDepth]},
 		{Bound: "goroutines holding locks", Used: v.table.InUse(), Limit: v.table.Slots(), Setting: "LOCKDEP_MAX_GOROUTINES"},
 	}
+}
+
+// chainOf returns the chain of acquiring a while holding st: its classes
+// and modes, without the instances.
+func chainOf(st *held.Stack, a graph.Acq) []graph.Acq {
+	c := make([]graph.Acq, 0, len(st.Entries)+1)
+	for _, e := range st.Entries {
+		c = append(c, graph.Acq{Class: e.Class, Mode: e.Mode, Try: e.Try})
+	}
+	return append(c, graph.Acq{Class: a.Class, Mode: a.Mode, Try: a.Try})
+}
+
+// Chains returns the lock chains validated so far, as the kernel's
+// lockdep_chains shows them: each the classes held, oldest first, then
+// the class acquired.
+func (v *Validator) Chains() [][]report.Lock {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([][]report.Lock, 0, len(v.chains))
+	for _, c := range v.chains {
+		ls := make([]report.Lock, 0, len(c))
+		for _, a := range c {
+			ls = append(ls, report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try)})
+		}
+		out = append(out, ls)
+	}
+	return out
 }

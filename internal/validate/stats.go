@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
 	"github.com/golockdep/lockdep/internal/report"
@@ -66,6 +67,9 @@ func (v *Validator) SetTiming(stats bool, timeout time.Duration) {
 	v.timing.Store(stats || timeout > 0)
 	if timeout > 0 {
 		v.startWatchdog()
+	}
+	if stats && v.events != nil {
+		v.startStatsWriter()
 	}
 }
 
@@ -178,4 +182,56 @@ func (v *Validator) Stats() []report.ClassStats {
 		return out[i].Acquisitions > out[j].Acquisitions
 	})
 	return out
+}
+
+// The lockdep command reads each process's statistics from its event
+// record (lockdep test -stat): while statistics are on, a snapshot is
+// written a tenth of a second after acquisitions were counted, and by
+// Flush.
+
+// statsDelay is how often the statistics are written, at most.
+const statsDelay = 100 * time.Millisecond
+
+// startStatsWriter writes statistics snapshots to the event record for as
+// long as v is the process's validator.
+func (v *Validator) startStatsWriter() {
+	v.statsWriter.Do(func() {
+		go func() {
+			var last uint64
+			for {
+				time.Sleep(statsDelay)
+				if Current() != v || v.dead.Load() {
+					return
+				}
+				if n := v.totalAcquisitions(); n != last {
+					last = n
+					v.Flush()
+				}
+			}
+		}()
+	})
+}
+
+func (v *Validator) totalAcquisitions() uint64 {
+	var n uint64
+	if s := v.stats.Load(); s != nil {
+		for _, c := range *s {
+			n += c.acquisitions.Load()
+		}
+	}
+	return n
+}
+
+// Flush writes what a process leaves for others now: its statistics to
+// the lockdep command's record, and its graph file (LOCKDEP_GRAPH).
+func (v *Validator) Flush() {
+	if v.events != nil && v.statsOn.Load() {
+		stats := v.Stats()
+		v.mu.Lock()
+		v.events.Write(events.Event{Stats: stats})
+		v.mu.Unlock()
+	}
+	if graphPath != "" {
+		v.WriteGraph(graphPath)
+	}
 }

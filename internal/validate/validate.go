@@ -71,12 +71,14 @@ type Validator struct {
 	names     map[string]int
 	display   map[*Class]string
 	nestings  map[[2]uintptr]nesting // see recursionReport
+	chains    [][]graph.Acq          // the cached chains, for Chains
 	instances map[graph.ClassID]bool // classes of one lock each
 	seen      map[string]bool
 	findings  []report.Report
 	pend      pending
 
-	events *events.Writer // LOCKDEP_GRAPH: the record for the lockdep command
+	events     *events.Writer // LOCKDEP_EVENTS: the record for the lockdep command
+	graphDirty chan struct{}  // LOCKDEP_GRAPH: see graphfile.go
 
 	// Lock statistics and the watchdog; timing is set if either is on.
 	stats   atomic.Pointer[[]*classStat]
@@ -84,6 +86,8 @@ type Validator struct {
 	timing  atomic.Bool
 	timeout atomic.Int64 // nanoseconds; 0: the watchdog is off
 	dog     watchdog
+
+	statsWriter sync.Once
 
 	emitMu     sync.Mutex // serialises printing
 	jsonFile   *os.File
@@ -93,16 +97,17 @@ type Validator struct {
 var generations atomic.Uint64
 
 // New returns a validator with the given bounds; it records events in
-// LOCKDEP_GRAPH's directory if that is set.
+// LOCKDEP_EVENTS's directory if that is set.
 func New(l Limits) *Validator {
 	var ev *events.Writer
-	if graphDir != "" {
-		ev = events.NewWriter(graphDir)
+	if eventsDir != "" {
+		ev = events.NewWriter(eventsDir)
 		ev.Start()
 	}
-	return &Validator{
+	v := &Validator{
 		events:    ev,
 		gen:       generations.Add(1),
+		limits:    l,
 		settle:    DefaultSettle,
 		table:     held.NewTable(l.Goroutines, l.Depth),
 		g:         graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
@@ -113,6 +118,10 @@ func New(l Limits) *Validator {
 		seen:      make(map[string]bool),
 		pend:      newPending(),
 	}
+	if graphPath != "" {
+		v.startGraphWriter(graphPath, graphSig)
+	}
+	return v
 }
 
 // SetSettle sets the settle time (see DefaultSettle). It is for tests.
@@ -221,6 +230,9 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 		v.stopLocked(err)
 		return nil, nil
 	}
+	if res.Written {
+		v.changed()
+	}
 	if res.Written && v.events != nil {
 		c := v.g.Class(a.Class)
 		v.events.Write(events.Event{Written: &events.Written{Class: uint32(a.Class), Goroutine: c.WriteGoroutine, Stack: v.frames(c.WriteTrace)}})
@@ -241,8 +253,13 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 		fs = append(fs, &finding{rep: report.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
 	}
 	if len(fs) == 0 && !pending {
-		if err := v.g.Chains.Insert(graph.ChainKey(st.Top(), a), trace()); err != nil {
-			v.stopLocked(err)
+		key := graph.ChainKey(st.Top(), a)
+		if _, seen := v.g.Chains.Lookup(key); !seen {
+			if err := v.g.Chains.Insert(key, trace()); err != nil {
+				v.stopLocked(err)
+				return nil, nil
+			}
+			v.chains = append(v.chains, chainOf(st, a))
 		}
 		return nil, nil
 	}

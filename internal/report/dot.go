@@ -1,0 +1,224 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Renderings of a graph file: DOT for Graphviz (and so SVG), and text.
+
+// classPackage returns the package path a class name starts with, and the
+// rest: "example.com/m/store.Store.mu" is "example.com/m/store" and
+// "Store.mu". A class of a single lock goes under "(locks without a
+// class)"; a name with no package is its own.
+func classPackage(name string, instance bool) (pkg, rest string) {
+	if instance {
+		return "(locks without a class)", name
+	}
+	base := name
+	if i := strings.LastIndexByte(base, '/'); i >= 0 {
+		base = base[i+1:]
+	}
+	dot := strings.IndexByte(base, '.')
+	if dot < 0 {
+		return "", name
+	}
+	cut := len(name) - len(base) + dot
+	return name[:cut], name[cut+1:]
+}
+
+// cycleEdges returns the dependencies on the reported cycles, as
+// "from\x00to".
+func (gr *Graph) cycleEdges() map[string]bool {
+	on := map[string]bool{}
+	for _, r := range gr.Findings {
+		if r.Kind == Circular {
+			for _, d := range r.Chain {
+				on[d.After+"\x00"+d.Class] = true
+			}
+		}
+	}
+	return on
+}
+
+// Focus returns the part of gr that reaches class or is reached from it,
+// along its dependencies; the findings that involve only those classes
+// stay.
+func (gr *Graph) Focus(class string) (*Graph, error) {
+	out, in := map[string][]string{}, map[string][]string{}
+	known := false
+	for _, c := range gr.Classes {
+		known = known || c.Name == class
+	}
+	if !known {
+		return nil, fmt.Errorf("no class %q in the graph", class)
+	}
+	for _, d := range gr.Dependencies {
+		out[d.From] = append(out[d.From], d.To)
+		in[d.To] = append(in[d.To], d.From)
+	}
+	keep := map[string]bool{class: true}
+	for _, adj := range []map[string][]string{out, in} {
+		queue := []string{class}
+		seen := map[string]bool{class: true}
+		for len(queue) > 0 {
+			c := queue[0]
+			queue = queue[1:]
+			for _, n := range adj[c] {
+				if !seen[n] {
+					seen[n], keep[n] = true, true
+					queue = append(queue, n)
+				}
+			}
+		}
+	}
+	f := &Graph{Version: gr.Version, Classes: []GraphClass{}, Dependencies: []GraphDep{}, Findings: []Report{}}
+	for _, c := range gr.Classes {
+		if keep[c.Name] {
+			f.Classes = append(f.Classes, c)
+		}
+	}
+	for _, d := range gr.Dependencies {
+		if keep[d.From] && keep[d.To] {
+			f.Dependencies = append(f.Dependencies, d)
+		}
+	}
+findings:
+	for _, r := range gr.Findings {
+		for _, c := range r.Classes() {
+			if !keep[c] {
+				continue findings
+			}
+		}
+		f.Findings = append(f.Findings, r)
+	}
+	return f, nil
+}
+
+func dotQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+// DOT renders gr in Graphviz's DOT language: classes clustered by
+// package, a dependency from the class held to the class acquired,
+// dashed for a read acquisition, and the dependencies of reported cycles
+// in red. Classes that are write-locked have a bold outline.
+func (gr *Graph) DOT() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("digraph lockdep {\n")
+	p("\trankdir=LR;\n\tnode [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n")
+	p("\tedge [fontname=\"Helvetica\", fontsize=9];\n")
+	byPkg := map[string][]GraphClass{}
+	var pkgs []string
+	for _, c := range gr.Classes {
+		pkg, _ := classPackage(c.Name, c.Instance)
+		if _, ok := byPkg[pkg]; !ok {
+			pkgs = append(pkgs, pkg)
+		}
+		byPkg[pkg] = append(byPkg[pkg], c)
+	}
+	sort.Strings(pkgs)
+	onCycle := gr.cycleEdges()
+	inCycle := map[string]bool{}
+	for k := range onCycle {
+		from, to, _ := strings.Cut(k, "\x00")
+		inCycle[from], inCycle[to] = true, true
+	}
+	for i, pkg := range pkgs {
+		indent := "\t"
+		if pkg != "" {
+			p("\tsubgraph cluster_%d {\n\t\tlabel=%s;\n\t\tstyle=rounded;\n\t\tcolor=\"#999999\";\n\t\tfontname=\"Helvetica\";\n", i, dotQuote(pkg))
+			indent = "\t\t"
+		}
+		for _, c := range byPkg[pkg] {
+			_, short := classPackage(c.Name, c.Instance)
+			attrs := []string{"label=" + dotQuote(short), "tooltip=" + dotQuote(c.Name)}
+			if c.Written {
+				attrs = append(attrs, "penwidth=2")
+			}
+			if inCycle[c.Name] {
+				attrs = append(attrs, `color="#cc0000"`, `fontcolor="#cc0000"`)
+			}
+			p("%s%s [%s];\n", indent, dotQuote(c.Name), strings.Join(attrs, ", "))
+		}
+		if pkg != "" {
+			p("\t}\n")
+		}
+	}
+	for _, d := range gr.Dependencies {
+		attrs := []string{"label=" + dotQuote(d.Mode)}
+		if d.Mode == "R" {
+			attrs = append(attrs, "style=dashed")
+		}
+		if onCycle[d.From+"\x00"+d.To] {
+			attrs = append(attrs, `color="#cc0000"`, `fontcolor="#cc0000"`, "penwidth=2")
+		}
+		tip := d.From + " -> " + d.To
+		if len(d.Stack) > 0 {
+			tip += "\n" + frameText(d.Stack[0])
+		}
+		if d.Origin != "" {
+			tip += "\nrecorded by " + d.Origin
+		}
+		attrs = append(attrs, "tooltip="+dotQuote(tip))
+		p("\t%s -> %s [%s];\n", dotQuote(d.From), dotQuote(d.To), strings.Join(attrs, ", "))
+	}
+	p("}\n")
+	return b.String()
+}
+
+// Text renders gr for a terminal: each class, whether it is written, and
+// the classes acquired while it is held, with where that was first seen;
+// the dependencies of reported cycles are marked.
+func (gr *Graph) Text() string {
+	var b strings.Builder
+	out := map[string][]GraphDep{}
+	for _, d := range gr.Dependencies {
+		out[d.From] = append(out[d.From], d)
+	}
+	onCycle := gr.cycleEdges()
+	fmt.Fprintf(&b, "%s, %s, %s\n", Count(len(gr.Classes), "class"), Count(len(gr.Dependencies), "dependency"), Count(len(gr.Findings), "finding"))
+	for _, c := range gr.Classes {
+		b.WriteString("\n" + c.Name)
+		if c.Written {
+			b.WriteString(" (written)")
+		}
+		b.WriteString("\n")
+		for _, d := range out[c.Name] {
+			mark := "  "
+			if onCycle[d.From+"\x00"+d.To] {
+				mark = " *"
+			}
+			fmt.Fprintf(&b, "%s -> %s {%s}", mark, d.To, d.Mode)
+			if len(d.Stack) > 0 {
+				b.WriteString(", at: " + frameText(d.Stack[0]))
+			}
+			if d.Origin != "" {
+				b.WriteString(", recorded by " + d.Origin)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if len(onCycle) > 0 {
+		b.WriteString("\n* on a reported cycle\n")
+	}
+	return b.String()
+}
+
+// Count says n things: "1 class", "2 classes", "0 dependencies".
+func Count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	switch {
+	case strings.HasSuffix(thing, "ss"):
+		thing += "es"
+	case strings.HasSuffix(thing, "y"):
+		thing = thing[:len(thing)-1] + "ies"
+	default:
+		thing += "s"
+	}
+	return fmt.Sprintf("%d %s", n, thing)
+}

@@ -1,0 +1,171 @@
+package report
+
+import "github.com/golockdep/lockdep/internal/graph"
+
+// A Merger unions the graphs several processes recorded, and finds the
+// cycles that only the union shows. The lockdep command merges the
+// processes of one run with it, and lockdep merge the graph files of
+// several CI jobs: classes of one name are one class (except classes of a
+// single lock), and each dependency keeps who recorded it.
+//
+// Findings come out in the order they were added, each problem once (by
+// Key), the processes' own reports first: they say more (held locks, the
+// goroutine's stack) than a cycle of the union can.
+type Merger struct {
+	g        *graph.Graph
+	shared   map[string]graph.ClassID
+	instance map[graph.ClassID]bool
+	traces   []mergeTrace
+	findings []Report
+	cycles   []Report
+	seen     map[string]bool
+}
+
+type mergeTrace struct {
+	origin string
+	stack  []Frame
+}
+
+// MergeLimits bound a merged graph: generous, since it holds what many
+// processes each kept within their own bounds.
+var MergeLimits = graph.Limits{Classes: 1 << 20, Edges: 1 << 24, Chains: 1}
+
+// NewMerger returns an empty merger.
+func NewMerger() *Merger {
+	return &Merger{
+		g:        graph.New(MergeLimits),
+		shared:   map[string]graph.ClassID{},
+		instance: map[graph.ClassID]bool{},
+		seen:     map[string]bool{},
+	}
+}
+
+// Class returns the class of the union for a class a process named so;
+// the class of a single lock (instance) is never shared.
+func (m *Merger) Class(name string, instance bool) (graph.ClassID, error) {
+	if id, ok := m.shared[name]; ok && !instance {
+		return id, nil
+	}
+	id, err := m.g.AddClass(name)
+	if err != nil {
+		return 0, err
+	}
+	if instance {
+		m.instance[id] = true
+	} else {
+		m.shared[name] = id
+	}
+	return id, nil
+}
+
+// Dependency adds from→to, acquired in mode ("W" or "R") by goroutine gid
+// at stack, as recorded by origin. A cycle it closes becomes a finding.
+func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, origin string, stack []Frame) error {
+	gm := graph.Write
+	if mode == "R" {
+		gm = graph.Read
+	}
+	cyc, err := m.g.Link(from, to, gm, gid, m.trace(origin, stack))
+	if err != nil {
+		return err
+	}
+	if cyc != nil {
+		m.cycles = append(m.cycles, CycleReport(m.g, cyc, m, nil))
+	}
+	return nil
+}
+
+// Written records that class c is write-locked, by goroutine gid at stack
+// as recorded by origin; the cycles through read acquisitions that this
+// makes possible become findings.
+func (m *Merger) Written(c graph.ClassID, gid int64, origin string, stack []Frame) {
+	for _, cyc := range m.g.MarkWritten(c, gid, m.trace(origin, stack)) {
+		m.cycles = append(m.cycles, CycleReport(m.g, cyc, m, nil))
+	}
+}
+
+// Finding adds a finding a process reported.
+func (m *Merger) Finding(r Report) {
+	if k := r.Key(); !m.seen[k] {
+		m.seen[k] = true
+		m.findings = append(m.findings, r)
+	}
+}
+
+// Findings returns the processes' findings, then the cycles only the union
+// shows, each problem once.
+func (m *Merger) Findings() []Report {
+	out := append([]Report(nil), m.findings...)
+	seen := map[string]bool{}
+	for _, r := range m.cycles {
+		if k := r.Key(); !m.seen[k] && !seen[k] {
+			seen[k] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Graph returns the union as a graph file, with its findings.
+func (m *Merger) Graph() Graph {
+	return GraphOf(m.g, m, nil, func(id graph.ClassID) bool { return m.instance[id] }, m.Findings())
+}
+
+// Counts returns the numbers of classes and dependencies of the union.
+func (m *Merger) Counts() (classes, deps int) { return m.g.NumClasses(), m.g.NumEdges() }
+
+func (m *Merger) trace(origin string, stack []Frame) uint64 {
+	m.traces = append(m.traces, mergeTrace{origin, stack})
+	return uint64(len(m.traces))
+}
+
+func (m *Merger) info(t uint64) mergeTrace {
+	if t == 0 || t > uint64(len(m.traces)) {
+		return mergeTrace{}
+	}
+	return m.traces[t-1]
+}
+
+// Stack implements Resolver.
+func (m *Merger) Stack(t uint64) []Frame { return m.info(t).stack }
+
+// Origin implements Resolver.
+func (m *Merger) Origin(t uint64) string { return m.info(t).origin }
+
+// AddGraph merges a graph file recorded by origin (a CI job): its
+// classes, its dependencies (each recorded by origin, or by origin's own
+// origin for it, as "job ./pkg") and its findings.
+func (m *Merger) AddGraph(gr *Graph, origin string) error {
+	ids := map[string]graph.ClassID{}
+	for _, c := range gr.Classes {
+		id, err := m.Class(c.Name, c.Instance)
+		if err != nil {
+			return err
+		}
+		ids[c.Name] = id
+	}
+	for _, d := range gr.Dependencies {
+		o := origin
+		if d.Origin != "" {
+			o = origin + " " + d.Origin
+		}
+		if err := m.Dependency(ids[d.From], ids[d.To], d.Mode, d.Goroutine, o, d.Stack); err != nil {
+			return err
+		}
+	}
+	// Written last: a read dependency into a class another file writes
+	// closes its cycles here.
+	for _, c := range gr.Classes {
+		if c.Written {
+			o := origin
+			if c.WriteOrigin != "" {
+				o = origin + " " + c.WriteOrigin
+			}
+			m.Written(ids[c.Name], 0, o, c.WriteStack)
+		}
+	}
+	for _, r := range gr.Findings {
+		m.Finding(r)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+func mergeJobs(t *testing.T, jobs ...string) *Merger {
+	t.Helper()
+	m := NewMerger()
+	for _, job := range jobs {
+		gr, err := ReadGraphFile(filepath.Join("testdata", job+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.AddGraph(gr, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+// TestMergeJobs: a cycle split across two CI jobs' graph files is found,
+// naming the job that recorded each dependency; consistent files give
+// nothing. The merged graph renders to the golden JSON, DOT and text.
+func TestMergeJobs(t *testing.T) {
+	if fs := mergeJobs(t, "job-a", "job-c").Findings(); len(fs) != 0 {
+		t.Errorf("consistent jobs: %d findings, the first:\n%s", len(fs), fs[0].String())
+	}
+	m := mergeJobs(t, "job-a", "job-b", "job-c")
+	fs := m.Findings()
+	if len(fs) != 1 || fs[0].Kind != Circular {
+		t.Fatalf("findings %v, want one cycle", fs)
+	}
+	var origins []string
+	for _, d := range fs[0].Chain {
+		origins = append(origins, d.Origin)
+	}
+	if diff := cmp.Diff([]string{"job-a ./store", "job-b ./cache"}, origins); diff != "" {
+		t.Errorf("origins (-want +got):\n%s", diff)
+	}
+	gr := m.Graph()
+	golden(t, "merged.json.golden", gr.Marshal())
+	golden(t, "merged.dot.golden", []byte(gr.DOT()))
+	golden(t, "merged.txt.golden", []byte(gr.Text()+"\n"+fs[0].String()))
+
+	// The graph file reads back as written.
+	back, err := ReadGraph(bytes.NewReader(gr.Marshal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(gr.Marshal()), string(back.Marshal())); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestFocus(t *testing.T) {
+	gr := mergeJobs(t, "job-a", "job-b").Graph()
+	f, err := gr.Focus("example.com/shop/store.index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// index is reached from Store.mu, which Cache.mu reaches: the cycle
+	// between those two stays, and so does its finding.
+	if got := len(f.Classes); got != 3 || len(f.Dependencies) != 3 || len(f.Findings) != 1 {
+		t.Errorf("focus on index: %d classes, %d dependencies, %d findings; want 3, 3, 1", got, len(f.Dependencies), len(f.Findings))
+	}
+	f, err = gr.Focus("example.com/shop/cache.Cache.mu")
+	if err != nil || len(f.Classes) != 3 {
+		t.Errorf("focus on Cache.mu: %v, %+v", err, f)
+	}
+	if _, err := gr.Focus("nope"); err == nil || !strings.Contains(err.Error(), `no class "nope"`) {
+		t.Errorf("focus on an unknown class: %v", err)
+	}
+}
+
+func TestReadGraphErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{`, "not a lockdep graph file"},
+		{`{"version": 2}`, "graph file version 2, want 1"},
+		{`{"version": 1, "classes": [{"name": "A"}], "dependencies": [{"from": "A", "to": "B", "mode": "W"}]}`, "names a class the file does not list"},
+		{`{"version": 1, "classes": [{"name": "A"}], "dependencies": [{"from": "A", "to": "A", "mode": "X"}]}`, `mode "X", want W or R`},
+	} {
+		if _, err := ReadGraph(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ReadGraph(%s) = %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestClassPackage(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		instance bool
+		pkg      string
+		rest     string
+	}{
+		{"example.com/m/store.Store.mu", false, "example.com/m/store", "Store.mu"},
+		{"example.com/m/store.cache", false, "example.com/m/store", "cache"},
+		{"bank.Account.mu", false, "bank", "Account.mu"},
+		{"A", false, "", "A"},
+		{"lockdep.Mutex@x.go:3", true, "(locks without a class)", "lockdep.Mutex@x.go:3"},
+	} {
+		if pkg, rest := classPackage(tc.name, tc.instance); pkg != tc.pkg || rest != tc.rest {
+			t.Errorf("classPackage(%q) = %q, %q; want %q, %q", tc.name, pkg, rest, tc.pkg, tc.rest)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n     int
+		thing string
+		want  string
+	}{{1, "class", "1 class"}, {2, "class", "2 classes"}, {0, "dependency", "0 dependencies"}, {1, "finding", "1 finding"}, {3, "package", "3 packages"}} {
+		if got := Count(tc.n, tc.thing); got != tc.want {
+			t.Errorf("Count(%d, %q) = %q, want %q", tc.n, tc.thing, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,34 @@
+package validate
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+// When a process hangs, the held-lock dump says who holds what. It is
+// printed to standard error on demand (DumpHeld), on SIGQUIT before Go's
+// own goroutine dump (with LOCKDEP_SIGQUIT=1, and in the processes the
+// lockdep command runs), and after LOCKDEP_DUMP_AFTER has passed since
+// start-up (the lockdep command sets it just short of go test's -timeout,
+// so that the dump comes before the timeout's panic).
+
+func startDumps(getenv func(string) string) []string {
+	var warns []string
+	if getenv("LOCKDEP_SIGQUIT") == "1" || getenv("LOCKDEP_EVENTS") != "" {
+		dumpOnQuit()
+	}
+	if s := getenv("LOCKDEP_DUMP_AFTER"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return append(warns, fmt.Sprintf("lockdep: LOCKDEP_DUMP_AFTER=%q is not a positive duration; no dump", s))
+		}
+		time.AfterFunc(d, func() {
+			if v := Current(); v != nil {
+				fmt.Fprintf(os.Stderr, "lockdep: %s since start-up (LOCKDEP_DUMP_AFTER):\n", d)
+				v.DumpHeld(os.Stderr)
+			}
+		})
+	}
+	return warns
+}

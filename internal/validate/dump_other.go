@@ -1,0 +1,6 @@
+//go:build !unix
+
+package validate
+
+// dumpOnQuit: there is no SIGQUIT here.
+func dumpOnQuit() {}

@@ -1,0 +1,25 @@
+package lockdepimpl
+
+import (
+	"unsafe"
+
+	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/validate"
+)
+
+// Fresh installs a new validator, in Warn mode with its output discarded,
+// and returns a function that lists its findings and one that restores
+// the previous validator. Tests using it must not run in parallel.
+func Fresh() (findings func() []report.Report, restore func()) {
+	v := validate.New(validate.DefaultLimits)
+	return v.Findings, validate.Replace(v, validate.Config{Mode: validate.Warn})
+}
+
+// RegisteredClass returns the name of the class registered for the mutex
+// at p, or "".
+func RegisteredClass(p unsafe.Pointer) string {
+	if c := reg.lookup(p); c != nil {
+		return c.Name()
+	}
+	return ""
+}
