@@ -4,18 +4,26 @@ operation validated: lock-order inversions, recursive locking and bad
 unlocks are reported in the style of the Linux kernel's lockdep, from runs
 that did not deadlock. The code under test is not modified: lockdep
 rewrites it into a temporary directory and builds it with go's -overlay.
+Everything else is go test's or go run's: the same build, flags, output
+and exit status, plus lockdep's reports.
 
 # Usage
 
-	lockdep test [flags] [packages] [go test flags]
-	lockdep run [flags] package [arguments]
+	lockdep test [flags] [packages] [flags]
+	lockdep run [flags] package|files... [arguments...]
+	lockdep help [test|run]
 	lockdep version
-	lockdep help [command]
 
 Lock classes are named after the declarations of the locks: a struct field
 is pkg/path.Type.field, an embedded mutex pkg/path.Type, a package variable
 pkg/path.name, a local pkg/path.Func.name. Two instances of one field locked
 in opposite orders are therefore an inversion.
+
+The packages named and those of the main module (of every module of a
+go.work workspace) they import are instrumented, tests included; -pkg adds
+other modules' packages (their vendored copies, with a vendor directory).
+Only what the named packages need is type-checked; a package that does not
+type-check is left alone, and go reports why.
 
 A lock keeps the class of its declaration however it is reached: through a
 pointer parameter (a withLock(m *sync.Mutex, ...) helper), a getter's
@@ -28,27 +36,73 @@ view gets a class of its own, named after the pointer it was first locked
 through and where (pkg/path.withLock.m@file.go:12), never one shared by
 every lock passed through that pointer.
 
-By default every package of the main module, tests included, is
-instrumented; -pkg adds other module path patterns. The packages of lockdep
-itself never are.
+# Test: lockdep test
+
+	lockdep test [flags] [packages] [flags]
+
+Runs go test on the packages (default: the current directory's), with
+go test's flags, in any position, as go test reads them: those it does not
+know, and everything after -args, go to the test binary. lockdep's own
+flags (see Flags) are recognised by name wherever they are, and -tags,
+-overlay, -mod and -modfile are read wherever they are, and honoured.
+Tests always run (-count=1 is added unless -count is given): cached
+results record nothing.
+
+go test's output goes to stdout, and so does each report, as soon as a
+test process records it. With go test's -json, stdout is go test's
+test2json stream alone and the reports go to stderr; with -format=json or
+sarif, stdout carries lockdep's JSON or SARIF and go test's output goes to
+stderr. A summary line ends the run, on stderr:
+
+	lockdep: 2 findings (circular 1, recursive 1, bad unlock 0) in 3 packages; 14 classes, 9 dependencies
+
+go test runs one process per package. Each records its dependencies;
+lockdep merges them and also reports cycles that no single process saw, as
+soon as the processes' records show them, naming the package that
+recorded each dependency. Each problem is reported once.
+
+A package that fails to build is reported by go test
+("FAIL pkg [build failed]", with the compiler's errors); the others still
+run, and their findings and the summary are printed; lockdep then exits 2.
 
 Examples:
 
 	lockdep test ./...
-	lockdep test -json ./... > findings.jsonl
-	lockdep test -sarif lockdep.sarif -o graph.json ./... -race -count=1
+	lockdep test -race -count=1 ./... -run TestTransfer
+	lockdep test -sarif lockdep.sarif -o graph.json ./...
+	gotestsum --raw-command -- lockdep test -json ./...
+	lockdep test -format=json ./... > findings.jsonl
+	lockdep test -modfile=go_test.mod -pkg example.com/dep/... ./...
+
+# Run: lockdep run
+
+	lockdep run [flags] package|files... [arguments...]
+
+Runs go run: build flags and lockdep's flags come before the package (or
+the .go files); everything after it is the program's. The program gets
+lockdep's stdin, stdout and stderr; lockdep's reports go to stderr, each as
+soon as the program records it, and the summary when it exits. lockdep run
+exits with the program's exit status when it is not 0, as go run reports
+it ("exit status N"); a program that fails is not a build failure.
+
+Examples:
+
 	lockdep run ./cmd/server -listen :8080
+	lockdep run -race ./cmd/tool < input.txt > output.txt
 
-Flags (before the packages; everything after them goes to go test or the
-program unchanged):
+# Flags
 
-	-C dir        change to dir first
-	-tags list    build tags, as for go build
-	-pkg list     comma-separated module path patterns to instrument as well,
-	              such as example.com/dep/...
-	-json         print findings as JSON lines on stdout (go test's own
-	              output then goes to stderr)
-	-sarif file   write findings as SARIF 2.1.0 to file
+lockdep's own flags, recognised by name before the test binary's or the
+program's arguments:
+
+	-C dir        change to dir first (relative paths below are then in dir)
+	-tags list    build tags, as for go build (go gets them too)
+	-pkg list     comma-separated package path patterns to instrument as
+	              well, such as example.com/dep/... (repeatable)
+	-format f     how reports are printed: text (default), json (one JSON
+	              object per line: the -o file's "findings"), or sarif (one
+	              SARIF 2.1.0 log, at the end)
+	-sarif file   also write the findings to file as SARIF 2.1.0
 	-o file       write the merged dependency graph as JSON to file
 	-baseline file
 	              known findings: they do not make the exit status 3
@@ -56,17 +110,16 @@ program unchanged):
 	-write-baseline
 	              write this run's findings to the -baseline file
 	-work         keep the temporary directory and print its name
+	-version      print lockdep's version and exit
+	-h            print this command's part of the manual
 
-# Output
-
-Each finding is printed once, however many packages' tests found it, then a
-summary line on stderr:
-
-	lockdep: 2 findings (circular 1, recursive 1, bad unlock 0) in 3 packages; 14 classes, 9 dependencies
-
-go test runs one process per package. Each records its dependencies; lockdep
-merges them and also reports cycles that no single process saw, naming the
-package that recorded each dependency.
+go test's -o and -work are not available: lockdep's take their names. The
+-sarif and -o files are created before anything is built, so that a path
+that cannot be written fails at once; the SARIF file is written whatever
+happens next (with executionSuccessful false if the run did not complete:
+a build failure, an interrupt), so a CI upload step with if: always() has
+a file to upload. Its locations are relative to the repository root
+(uriBaseId %SRCROOT%: the directory holding .git, or the module root).
 
 # The graph file
 
@@ -76,13 +129,24 @@ package that recorded each dependency.
 	  "version": 1,
 	  "classes": [{"name": "example.com/pkg.Server.mu", "written": true}, ...],
 	  "dependencies": [{"from": "example.com/pkg.Server.mu", "to": "example.com/pkg.cache",
-	                    "mode": "W", "origin": "./pkg", "stack": [{"func": ..., "file": ..., "line": ...}]}, ...],
-	  "findings": [ ... the reports, as -json prints them ... ]
+	                    "mode": "W", "origin": "./pkg", "goroutine": 7,
+	                    "stack": [{"func": ..., "file": ..., "line": ...}]}, ...],
+	  "findings": [ ... the reports, as -format=json prints them ... ]
 	}
 
 A dependency says that "from" was held while "to" was acquired, for writing
 (W) or reading (R), first by the tests of package "origin" at "stack";
-"written" says a class was ever write-locked. Field names are stable.
+"written" says a class was ever write-locked, "instance" (when true) that
+a class is a single lock's. Every report has a "version" field. Field
+names are stable.
+
+# Interrupts
+
+Ctrl-C and SIGTERM stop go and the tests or the program as Ctrl-C in a
+terminal would; so does a closed stdout (lockdep test ./... | head). lockdep
+then prints the findings recorded so far (to stderr if stdout is closed)
+and the summary, removes its temporary directory (go removes its own), and
+exits 1, as go test does.
 
 # Nesting
 
@@ -115,7 +179,7 @@ new findings only:
 	lockdep test -baseline lockdep.baseline ./...                   # in CI
 
 A finding the baseline lists is still printed, its headline marked
-"(known: listed in lockdep.baseline)" ("known": true with -json), but does
+"(known: listed in lockdep.baseline)" ("known": true with -format=json), but does
 not make the exit status 3; a line on stderr counts the new findings, the
 known ones, and the listed ones that did not occur (fixed, or in packages
 not run). A baseline that cannot be read or parsed stops lockdep with exit
@@ -141,23 +205,40 @@ makes its findings new. Review the file like code.
 # Exit codes
 
 	0  tests passed (or the program exited 0) and there were no findings
-	1  tests failed, as go test (for run: the program's exit status was not 0)
-	2  usage, build or tool error
-	3  tests passed but there were findings (with -baseline, findings it
-	   does not list)
+	1  tests failed, as for go test; interrupted
+	2  usage, build or tool error (the findings of the packages that built
+	   are still printed)
+	3  tests passed (or the program exited 0) but there were findings
+	   (with -baseline, findings it does not list)
+	N  for run: the program's exit status N, when it is not 0
 
 # Environment
 
 LOCKDEP (warn, panic, exit, off) and the LOCKDEP_MAX_* bounds are passed to
 the processes under test; see the documentation of package
-github.com/golockdep/lockdep. GOFLAGS and the rest of the go command's
-environment apply as usual.
+github.com/golockdep/lockdep. GOFLAGS (its -mod and -modfile included),
+GOWORK and the rest of the go command's environment apply as usual.
+
+lockdep needs a go command of Go 1.21 or later on PATH; the module under
+test may have any go line. The code lockdep adds is a module of its own
+(github.com/golockdep/lockdep, embedded in the lockdep binary, so no
+lockdep source is needed on disk) whose go line, 1.18, is below any that
+would raise the module's: the module keeps its language version (loop
+variables, vet's checks) and GODEBUG defaults, as under go test. It is
+written once into the user's cache directory (lockdep/runtime-* under
+os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), so that the go
+command's build cache can keep it compiled. It needs
+github.com/petermattis/goid from the module cache or proxy; with a vendor
+directory that lacks it, run go mod download github.com/petermattis/goid
+once.
 
 # Limitations
 
-  - Workspaces (go.work) are not supported: run with GOWORK=off.
-  - Vendored dependencies (-mod=vendor) cannot be instrumented; lockdep
-    builds with -mod=mod, which needs the module cache.
+  - A vendor directory is used through a go.work of lockdep's own, whose
+    go line is the module's (at least 1.18): a module older than go 1.18
+    with a vendor directory gets go 1.18's GODEBUG defaults.
+  - -modfile cannot be used in a workspace (nor can it with go).
+  - Files an -overlay deletes are still type-checked from disk.
   - cgo files are not instrumented (a note says which).
   - A mutex whose address was never taken where its declaration is in
     view (one reached through pointers made outside the instrumented

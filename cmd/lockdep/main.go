@@ -15,6 +15,9 @@ import (
 var doc string
 
 func main() {
+	// A closed stdout (lockdep test | head) must fail writes with EPIPE,
+	// not kill lockdep before it stops go and removes its files.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.Main(ctx, doc, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -126,7 +126,7 @@ func TestBaselineRun(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "newbug_test.go"), []byte(newTest), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = run(t, dir, "test", "-json", "-baseline", file, "./...")
+	r = run(t, dir, "test", "-format=json", "-baseline", file, "./...")
 	if r.code != exitFindings {
 		t.Errorf("a new finding: exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
 
@@ -54,8 +55,8 @@ func Main(ctx context.Context, doc string, args []string, stdin io.Reader, stdou
 	var err error
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "test", "run":
-		err = runCommand(ctx, cmd, doc, rest, stdout, stderr, logger)
-	case "version":
+		err = runCommand(ctx, cmd, doc, rest, stdin, stdout, stderr, logger)
+	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "lockdep", version())
 		return nil
 	case "help", "-h", "-help", "--help":
@@ -63,7 +64,12 @@ func Main(ctx context.Context, doc string, args []string, stdin io.Reader, stdou
 		if len(rest) > 0 {
 			topic = rest[0]
 		}
-		fmt.Fprint(stdout, help(doc, topic))
+		text, ok := help(doc, topic)
+		if !ok || len(rest) > 1 {
+			fmt.Fprintf(stderr, "lockdep help %s: unknown help topic; run 'lockdep help'\n", strings.Join(rest, " "))
+			return errUsage
+		}
+		fmt.Fprint(stdout, text)
 		return nil
 	default:
 		fmt.Fprintf(stderr, "lockdep: unknown command %q\n%s", cmd, usageLine)
@@ -85,14 +91,37 @@ func version() string {
 	return "(devel)"
 }
 
-// help returns the manual, or for "test" and "run" the manual with the
-// other subcommand's examples left in: the manual is short enough to read
-// whole, and it is one text, so usage and documentation never drift.
-func help(doc, topic string) string {
+// help returns the manual, or for "test" and "run" its section about that
+// command (headed "# Test" or "# Run") and those about flags and exit
+// codes, and whether there is such a topic. The manual is the doc comment of cmd/lockdep, so usage and
+// documentation never drift.
+func help(doc, topic string) (string, bool) {
 	doc = strings.TrimSpace(doc)
 	doc = strings.TrimPrefix(doc, "/*")
 	if i := strings.LastIndex(doc, "*/"); i >= 0 {
 		doc = doc[:i]
 	}
-	return strings.TrimSpace(doc) + "\n"
+	doc = strings.TrimSpace(doc) + "\n"
+	switch topic {
+	case "":
+		return doc, true
+	case "test", "run":
+	default:
+		return "", false
+	}
+	headings := []string{"# " + strings.ToUpper(topic[:1]) + topic[1:], "# Flags", "# Exit codes"}
+	var b strings.Builder
+	in := false
+	for _, line := range strings.SplitAfter(doc, "\n") {
+		if strings.HasPrefix(line, "# ") {
+			in = slices.ContainsFunc(headings, func(h string) bool { return strings.HasPrefix(line, h) })
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	if b.Len() == 0 {
+		return doc, true // a manual without sections: all of it
+	}
+	return b.String(), true
 }

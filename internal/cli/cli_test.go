@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/report"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 )
@@ -29,18 +31,7 @@ type result struct {
 
 func run(t *testing.T, dir string, args ...string) result {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	err := Main(context.Background(), "/*\nLockdep runs tests.\n*/\npackage main\n", append(args[:1:1], append([]string{"-C", dir}, args[1:]...)...), nil, &stdout, &stderr)
-	code := 0
-	var ec interface{ ExitCode() int }
-	switch {
-	case err == nil:
-	case errors.As(err, &ec):
-		code = ec.ExitCode()
-	default:
-		code = 2
-	}
-	return result{code, stdout.String(), stderr.String()}
+	return runIn(t, dir, "", args...)
 }
 
 // extract writes the module of testdata/name.txtar into a temporary
@@ -138,7 +129,7 @@ func TestExamples(t *testing.T) {
 	}
 	root, _ := filepath.Abs("../..")
 	unchanged := watchTree(t, filepath.Join(root, "examples"))
-	r := run(t, root, "test", "-json", "./examples/...")
+	r := run(t, root, "test", "-format=json", "./examples/...")
 	got := summaries(t, r)
 	want := []string{
 		"circular github.com/golockdep/lockdep/examples/abba.Store.mu github.com/golockdep/lockdep/examples/abba.Cache.mu",
@@ -183,7 +174,7 @@ func TestCrossPackageCycle(t *testing.T) {
 	dir := extract(t, "crosspkg")
 	out := filepath.Join(t.TempDir(), "graph.json")
 	sarifPath := filepath.Join(t.TempDir(), "out.sarif")
-	r := run(t, dir, "test", "-json", "-o", out, "-sarif", sarifPath, "./...")
+	r := run(t, dir, "test", "-format=json", "-o", out, "-sarif", sarifPath, "./...")
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
 	}
@@ -201,7 +192,7 @@ func TestCrossPackageCycle(t *testing.T) {
 		t.Errorf("chain origins (-want +got):\n%s", diff)
 	}
 
-	var g Graph
+	var g report.Graph
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -285,15 +276,23 @@ func TestUsage(t *testing.T) {
 	}{
 		{"no-args", nil, exitUsage, "", "usage: lockdep test|run|version|help"},
 		{"unknown", []string{"frob"}, exitUsage, "", `lockdep: unknown command "frob"`},
-		{"bad-flag", []string{"test", "-bogus"}, exitUsage, "", "lockdep test: flag provided but not defined: -bogus\nrun 'lockdep help test'\n"},
+		{"bad-flag", []string{"run", "-bogus", "."}, exitUsage, "", "lockdep run: flag provided but not defined: -bogus\nrun 'lockdep help run'\n"},
+		{"no-value", []string{"test", "-pkg"}, exitUsage, "", "lockdep test: flag needs an argument: -pkg\n"},
+		{"bad-format", []string{"test", "-format=xml"}, exitUsage, "", "lockdep test: -format must be text, json or sarif, not \"xml\""},
 		{"help", []string{"help"}, 0, "Lockdep runs tests.", ""},
-		{"test-h", []string{"test", "-h"}, 0, "Lockdep runs tests.", ""},
+		{"help-test", []string{"help", "test"}, 0, "# Test: lockdep test\n\nRuns go test.\n\n", ""},
+		{"help-run", []string{"help", "run"}, 0, "# Run: lockdep run\n\nRuns go run.\n\n", ""},
+		{"help-unknown", []string{"help", "frob"}, exitUsage, "", "lockdep help frob: unknown help topic; run 'lockdep help'\n"},
+		{"test-h", []string{"test", "-h"}, 0, "# Test: lockdep test\n", ""},
+		{"run-h", []string{"run", "-race", "-h"}, 0, "# Run: lockdep run\n", ""},
 		{"run-nothing", []string{"run"}, exitUsage, "", "lockdep run: no package to run"},
 		{"version", []string{"version"}, 0, "lockdep ", ""},
+		{"-version", []string{"-version"}, 0, "lockdep ", ""},
+		{"test-version", []string{"test", "-version"}, 0, "lockdep ", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := Main(context.Background(), "/*\nLockdep runs tests.\n*/\npackage main\n", tc.args, nil, &stdout, &stderr)
+			err := Main(context.Background(), testDoc, tc.args, nil, &stdout, &stderr)
 			code := 0
 			var ec interface{ ExitCode() int }
 			if errors.As(err, &ec) {
@@ -320,7 +319,7 @@ func TestRewritingCases(t *testing.T) {
 		t.Skip("builds and runs a module")
 	}
 	dir := extract(t, "cases")
-	r := run(t, dir, "test", "-json", ".")
+	r := run(t, dir, "test", "-format=json", ".")
 	got := summaries(t, r)
 	text := strings.Join(got, "\n") + "\n"
 	golden := filepath.Join("testdata", "cases.golden")
@@ -335,5 +334,58 @@ func TestRewritingCases(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(want), text); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cmd  string
+		args []string
+		want options
+	}{
+		{"test/go-flags-first", "test", []string{"-short", "-race", "-count=1", "./..."},
+			options{goFlags: []string{"-short", "-race", "-count=1"}, count: true, targets: []string{"./..."}}},
+		{"test/tags-after-packages", "test", []string{"./...", "-tags", "integration"},
+			options{tags: "integration", targets: []string{"./..."}}},
+		{"test/values", "test", []string{"-run", "TestX", "./a", "./b", "-v", "-timeout=1m"},
+			options{goFlags: []string{"-run=TestX", "-v", "-timeout=1m"}, targets: []string{"./a", "./b"}}},
+		{"test/unknown-flag", "test", []string{"./a", "-myflag", "val", "./b"},
+			options{targets: []string{"./a"}, tail: []string{"-myflag", "val", "./b"}}},
+		{"test/args", "test", []string{"./a", "-args", "-v", "x"},
+			options{targets: []string{"./a"}, tail: []string{"-v", "x"}}},
+		{"test/own-flags", "test", []string{"-json", "./...", "-C", "dir", "-o", "g.json", "-work", "-format=sarif", "-sarif", "f", "-pkg", "a/...,b"},
+			options{goJSON: true, goFlags: []string{"-json"}, targets: []string{"./..."}, dir: "dir", out: "g.json", work: true, format: "sarif", sarif: "f", pkgs: []string{"a/...", "b"}}},
+		{"test/mod-flags", "test", []string{"./...", "-modfile=go_test.mod", "-mod", "vendor", "-overlay=o.json"},
+			options{targets: []string{"./..."}, modfile: "go_test.mod", mod: "vendor", overlay: "o.json"}},
+		{"run/program-args", "run", []string{"-race", "./cmd/app", "-json", "a", "b"},
+			options{goFlags: []string{"-race"}, targets: []string{"./cmd/app"}, tail: []string{"-json", "a", "b"}}},
+		{"run/files", "run", []string{"main.go", "util.go", "arg"},
+			options{targets: []string{"main.go", "util.go"}, tail: []string{"arg"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseFlags(tc.cmd, tc.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.want.cmd = tc.cmd
+			if tc.want.format == "" {
+				tc.want.format = "text"
+			}
+			if diff := cmp.Diff(&tc.want, got, cmp.AllowUnexported(options{})); diff != "" {
+				t.Errorf("parseFlags(%q) (-want +got):\n%s", tc.args, diff)
+			}
+		})
+	}
+}
+
+func TestCheckGoVersion(t *testing.T) {
+	if err := checkGoVersion("go1.20.14"); err == nil || !strings.Contains(err.Error(), "lockdep needs go1.21 or later") {
+		t.Errorf("go1.20.14: %v, want an error saying go1.21 is needed", err)
+	}
+	for _, v := range []string{"go1.21.0", "go1.26.8", "devel +abc"} {
+		if err := checkGoVersion(v); err != nil {
+			t.Errorf("%s: %v", v, err)
+		}
 	}
 }

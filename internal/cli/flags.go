@@ -1,25 +1,33 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
-// options are lockdep's own flags; the rest of the command line goes to go
-// test or to the program.
+// options are a lockdep test or run command line, taken apart: lockdep's
+// own flags, the go command's flags that lockdep also reads, and the rest,
+// passed on to go test or go run as typed.
 type options struct {
 	cmd     string // test or run
-	dir     string
-	tags    string
+	dir     string // -C
 	pkgs    []string
-	json    bool
+	format  string // -format: text, json or sarif
 	sarif   string
 	out     string
 	work    bool
-	targets []string // package patterns (test) or the package (run)
-	rest    []string // go test flags, or the program's arguments
+	version bool
+
+	// Flags of the go command that lockdep reads as well.
+	tags, overlay, mod, modfile string
+	goJSON                      bool // go test -json: stdout is test2json's
+	count                       bool // -count given
+
+	goFlags []string // the go command's other flags, in order
+	targets []string // package patterns (test), the package or files (run)
+	tail    []string // test: what goes to the test binary; run: the program's arguments
 
 	// The -baseline file of known findings; -write-baseline makes the
 	// run write it (baseline.go).
@@ -27,55 +35,223 @@ type options struct {
 	writeBaseline bool
 }
 
-// parseFlags parses lockdep's flags, then splits what follows into
-// package patterns and the rest. A bad flag prints one line and returns
-// errUsage; -h prints the manual and returns errHelp.
+// ownFlags are lockdep's flags, recognised by name anywhere before the
+// test binary's or program's arguments; true for those taking a value.
+var ownFlags = map[string]bool{
+	"C": true, "tags": true, "pkg": true, "format": true, "sarif": true, "o": true,
+	"baseline": true, "write-baseline": false,
+	"work": false, "version": false, "h": false, "help": false,
+}
+
+// goFlags lists the go command's flags for test and run (Go 1.26): true
+// for those taking a value. go test passes the flags it does not know to
+// the test binary; go run rejects them.
+var (
+	buildFlags = map[string]bool{
+		"a": false, "n": false, "x": false, "v": false, "asan": false, "msan": false, "race": false,
+		"linkshared": false, "trimpath": false, "modcacherw": false, "buildvcs": false, "cover": false,
+		"json": false, "work": false,
+		"p": true, "asmflags": true, "compiler": true, "buildmode": true, "gcflags": true,
+		"gccgoflags": true, "mod": true, "modfile": true, "overlay": true, "installsuffix": true,
+		"ldflags": true, "pgo": true, "pkgdir": true, "tags": true, "toolexec": true,
+		"covermode": true, "coverpkg": true, "exec": true, "C": true,
+		"debug-actiongraph": true, "debug-runtime-trace": true, "debug-trace": true,
+	}
+	// testBinaryFlags are go test's flags that it passes to the test
+	// binary; each may also be spelled -test.name.
+	testBinaryFlags = map[string]bool{
+		"artifacts": false, "benchmem": false, "failfast": false, "fullpath": false, "short": false, "v": false,
+		"bench": true, "benchtime": true, "blockprofile": true, "blockprofilerate": true, "count": true,
+		"coverprofile": true, "cpu": true, "cpuprofile": true, "fuzz": true, "fuzzminimizetime": true,
+		"fuzztime": true, "list": true, "memprofile": true, "memprofilerate": true, "mutexprofile": true,
+		"mutexprofilefraction": true, "outputdir": true, "parallel": true, "run": true, "shuffle": true,
+		"skip": true, "timeout": true, "trace": true,
+	}
+	testOnlyFlags = map[string]bool{"c": false, "o": true, "vet": true}
+)
+
+// goFlag reports whether name is a flag of go cmd, and whether it takes a
+// value.
+func goFlag(cmd, name string) (known, takesValue bool) {
+	if v, ok := buildFlags[name]; ok {
+		return true, v
+	}
+	if cmd != "test" {
+		return false, false
+	}
+	if v, ok := testOnlyFlags[name]; ok {
+		return true, v
+	}
+	if v, ok := testBinaryFlags[strings.TrimPrefix(name, "test.")]; ok {
+		return true, v
+	}
+	return false, false
+}
+
+// usageError prints a one-line usage error and the way to the manual.
+func usageError(stderr io.Writer, cmd, format string, args ...any) error {
+	fmt.Fprintf(stderr, "lockdep %s: %s\nrun 'lockdep help %s'\n", cmd, fmt.Sprintf(format, args...), cmd)
+	return errUsage
+}
+
+// parseFlags takes a lockdep test or run command line apart the way go
+// test and go run take theirs: for test, flags and package patterns in
+// any order, up to the first flag go test does not know (it and all after
+// it go to the test binary, as -args and what follows does); for run,
+// flags, then the package, then the program's arguments. -h returns
+// errHelp; a bad flag prints one line and returns errUsage.
 func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
-	o := &options{cmd: cmd}
-	fs := flag.NewFlagSet("lockdep "+cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.dir, "C", "", "")
-	fs.StringVar(&o.tags, "tags", "", "")
-	pkgs := fs.String("pkg", "", "")
-	fs.BoolVar(&o.json, "json", false, "")
-	fs.StringVar(&o.sarif, "sarif", "", "")
-	fs.StringVar(&o.out, "o", "", "")
-	fs.BoolVar(&o.work, "work", false, "")
-	fs.StringVar(&o.baseline, "baseline", "", "")
-	fs.BoolVar(&o.writeBaseline, "write-baseline", false, "")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return nil, errHelp
+	o := &options{cmd: cmd, format: "text"}
+	inTargets, targetsDone, afterBareFlag := false, false, false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		wasAfterBareFlag := afterBareFlag
+		afterBareFlag = false
+		if a == "--" {
+			if cmd == "run" {
+				return nil, usageError(stderr, cmd, "no package to run before --")
+			}
+			o.tail = append(o.tail, args[i:]...)
+			break
 		}
-		fmt.Fprintf(stderr, "lockdep %s: %v\nrun 'lockdep help %s'\n", cmd, err, cmd)
-		return nil, errUsage
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			if cmd == "run" {
+				// The package, or the .go files, then the program's arguments.
+				j := i + 1
+				if strings.HasSuffix(a, ".go") {
+					for j < len(args) && strings.HasSuffix(args[j], ".go") {
+						j++
+					}
+				}
+				o.targets, o.tail = args[i:j], args[j:]
+				break
+			}
+			if !inTargets && targetsDone {
+				if wasAfterBareFlag {
+					// A value of the unknown flag before it, perhaps.
+					o.tail = append(o.tail, a)
+					continue
+				}
+				o.tail = append(o.tail, args[i:]...)
+				break
+			}
+			inTargets, targetsDone = true, true
+			o.targets = append(o.targets, a)
+			continue
+		}
+		inTargets = false
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		takeValue := func() (string, error) {
+			if hasValue {
+				return value, nil
+			}
+			if i+1 >= len(args) {
+				return "", usageError(stderr, cmd, "flag needs an argument: -%s", name)
+			}
+			i++
+			return args[i], nil
+		}
+		boolValue := func() (bool, error) {
+			if !hasValue {
+				return true, nil
+			}
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return false, usageError(stderr, cmd, "invalid boolean value %q for -%s", value, name)
+			}
+			return b, nil
+		}
+		if takes, own := ownFlags[name]; own {
+			var v string
+			var b bool
+			var err error
+			if takes {
+				v, err = takeValue()
+			} else {
+				b, err = boolValue()
+			}
+			if err != nil {
+				return nil, err
+			}
+			switch name {
+			case "C":
+				o.dir = v
+			case "tags":
+				o.tags = v
+			case "pkg":
+				o.pkgs = append(o.pkgs, strings.Split(v, ",")...)
+			case "format":
+				if v != "text" && v != "json" && v != "sarif" {
+					return nil, usageError(stderr, cmd, "-format must be text, json or sarif, not %q", v)
+				}
+				o.format = v
+			case "sarif":
+				o.sarif = v
+			case "o":
+				o.out = v
+			case "baseline":
+				o.baseline = v
+			case "write-baseline":
+				o.writeBaseline = b
+			case "work":
+				o.work = b
+			case "version":
+				o.version = b
+			case "h", "help":
+				return nil, errHelp
+			}
+			continue
+		}
+		known, takes := goFlag(cmd, name)
+		if !known {
+			if cmd == "run" {
+				return nil, usageError(stderr, cmd, "flag provided but not defined: -%s", name)
+			}
+			// The test binary's, as go test decides: no package patterns
+			// after it.
+			targetsDone = true
+			if name == "args" {
+				o.tail = append(o.tail, args[i+1:]...)
+				break
+			}
+			o.tail = append(o.tail, a)
+			afterBareFlag = !hasValue
+			continue
+		}
+		v := value
+		if takes && !hasValue {
+			var err error
+			if v, err = takeValue(); err != nil {
+				return nil, err
+			}
+			a = "-" + name + "=" + v
+		}
+		switch name {
+		case "overlay":
+			o.overlay = v
+		case "mod":
+			o.mod = v
+		case "modfile":
+			o.modfile = v
+		case "json":
+			b, err := boolValue()
+			if err != nil {
+				return nil, err
+			}
+			o.goJSON = b
+			o.goFlags = append(o.goFlags, a)
+		case "count", "test.count":
+			o.count = true
+			o.goFlags = append(o.goFlags, a)
+		default:
+			o.goFlags = append(o.goFlags, a)
+		}
+	}
+	if cmd == "run" && len(o.targets) == 0 && !o.version {
+		return nil, usageError(stderr, cmd, "no package to run")
 	}
 	if o.writeBaseline && o.baseline == "" {
-		fmt.Fprintf(stderr, "lockdep %s: -write-baseline needs -baseline file\nrun 'lockdep help %s'\n", cmd, cmd)
-		return nil, errUsage
-	}
-	if *pkgs != "" {
-		o.pkgs = strings.Split(*pkgs, ",")
-	}
-	rest := fs.Args()
-	switch cmd {
-	case "test":
-		// Package patterns come first; the first flag starts go test's
-		// part of the command line.
-		i := 0
-		for i < len(rest) && !strings.HasPrefix(rest[i], "-") {
-			i++
-		}
-		o.targets, o.rest = rest[:i], rest[i:]
-		if len(o.targets) == 0 {
-			o.targets = []string{"."}
-		}
-	case "run":
-		if len(rest) == 0 {
-			fmt.Fprintf(stderr, "lockdep run: no package to run\nrun 'lockdep help run'\n")
-			return nil, errUsage
-		}
-		o.targets, o.rest = rest[:1], rest[1:]
+		return nil, usageError(stderr, cmd, "-write-baseline needs -baseline file")
 	}
 	return o, nil
 }

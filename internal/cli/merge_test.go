@@ -32,8 +32,8 @@ func TestMergeMatchesProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _ := filepath.Abs("../..")
-	m, err := mergeDir(graph, root)
-	if err != nil {
+	m := newMerged(graph, root, nil)
+	if err := m.finish(); err != nil {
 		t.Fatal(err)
 	}
 	var merged bytes.Buffer

@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,10 +27,15 @@ import (
 // about findings: Ctrl-C, -work, workspaces, vendor directories, lockdep
 // run, modules that already require lockdep, and -pkg.
 
-// TestInterrupt runs the lockdep binary on a test that blocks forever and
-// interrupts it as Ctrl-C would. Only lockdep gets the signal, as from a
-// terminal (go and the tests run in a process group of their own), so it
-// must stop them itself, then exit 2 leaving nothing behind.
+// TestInterrupt runs the lockdep binary on a test that records an AB-BA,
+// then blocks forever, and stops it three ways: SIGINT as Ctrl-C sends it
+// (only lockdep gets it, as from a terminal: go and the tests run in a
+// process group of their own, so it must stop them itself), SIGTERM, and
+// a closed stdout (lockdep test | true: the first report written to it
+// fails). Each time lockdep must print the finding recorded so far (to
+// stderr when stdout is closed) and the summary, exit 1 as go test does,
+// and leave nothing behind: no test binary, no temporary directory of its
+// own or of go's.
 func TestInterrupt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds lockdep and runs a module")
@@ -35,89 +43,133 @@ func TestInterrupt(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT to send")
 	}
+	bin := buildLockdep(t)
+	for _, tc := range []struct {
+		name   string
+		signal os.Signal // nil: close stdout instead
+		say    string
+	}{
+		{"SIGINT", os.Interrupt, "lockdep: interrupted\n"},
+		{"SIGTERM", syscall.SIGTERM, "lockdep: interrupted\n"},
+		{"closed-stdout", nil, "lockdep: stdout closed: stopped go test\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := extract(t, "interrupt")
+			unchanged := watchTree(t, dir)
+			tmp := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			c := exec.Command(bin, "test", "./...")
+			c.Dir = dir
+			c.Env = append(os.Environ(), "TMPDIR="+tmp, "GOTMPDIR=")
+			c.Stdout, c.Stderr = &stdout, &stderr
+			if tc.signal == nil {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Close() // before anything is written: lockdep test | true
+				defer w.Close()
+				c.Stdout = w
+			}
+			c.WaitDelay = 5 * time.Second // should the test binary keep the pipes open
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waited := make(chan error, 1)
+			go func() { waited <- c.Wait() }()
+			var werr error
+			exited := false
+			stop := func() { // so that the output can be read
+				if !exited {
+					c.Process.Kill()
+					werr, exited = <-waited, true
+				}
+			}
+			defer stop()
+
+			// The test is surely running once it has recorded its lock.
+			pid := 0
+			for deadline := time.Now().Add(2 * time.Minute); pid == 0 && !exited; {
+				if time.Now().After(deadline) {
+					stop()
+					t.Fatalf("no record of the running test after 2m\nstdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+				}
+				select {
+				case werr = <-waited:
+					exited = true
+				case <-time.After(50 * time.Millisecond):
+				}
+				pid = recordedPID(filepath.Join(tmp, "lockdep-*", "graph", "*.jsonl"))
+			}
+			if tc.signal != nil {
+				if exited {
+					t.Fatalf("lockdep exited before the signal: %v\nstdout:\n%s\nstderr:\n%s", werr, &stdout, &stderr)
+				}
+				if err := c.Process.Signal(tc.signal); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var test *os.Process
+			if pid > 0 {
+				var err error
+				if test, err = os.FindProcess(pid); err != nil {
+					t.Fatal(err)
+				}
+				defer test.Kill() // should it be left behind
+			}
+			sent := time.Now()
+			if !exited {
+				select {
+				case werr = <-waited:
+					exited = true
+					t.Logf("lockdep exited %v after the signal", time.Since(sent).Round(time.Millisecond))
+				case <-time.After(time.Minute):
+					stop()
+					t.Fatalf("lockdep still running 1m after the signal\nstdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+				}
+			}
+			var ee *exec.ExitError
+			if !errors.As(werr, &ee) || ee.ExitCode() != exitTestsFailed {
+				t.Errorf("lockdep exited with %v, want exit status %d\nstdout:\n%s\nstderr:\n%s", werr, exitTestsFailed, &stdout, &stderr)
+			}
+			reports := stdout.String()
+			if tc.signal == nil {
+				reports = stderr.String()
+			}
+			if !strings.Contains(reports, "WARNING: possible circular locking dependency detected") {
+				t.Errorf("the finding recorded before the end is not printed\nstdout:\n%s\nstderr:\n%s", &stdout, &stderr)
+			}
+			for _, want := range []string{tc.say, "lockdep: 1 finding (circular 1, recursive 0, bad unlock 0) in 1 package;"} {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, &stderr)
+				}
+			}
+			if test != nil && test.Signal(syscall.Signal(0)) == nil {
+				t.Errorf("the test binary (pid %d) still runs after lockdep exited", pid)
+			}
+			unchanged()
+			if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
+				t.Errorf("left in TMPDIR: %v", left)
+			}
+		})
+	}
+}
+
+// buildLockdep builds the command into a temporary directory, as a user
+// would with -trimpath, and returns its path.
+func buildLockdep(t *testing.T) string {
+	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "lockdep")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/lockdep")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/lockdep")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building lockdep: %v\n%s", err, out)
 	}
-
-	dir := extract(t, "interrupt")
-	unchanged := watchTree(t, dir)
-	tmp := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	c := exec.Command(bin, "test", "./...")
-	c.Dir = dir
-	c.Env = append(os.Environ(), "TMPDIR="+tmp, "GOTMPDIR=")
-	c.Stdout, c.Stderr = &stdout, &stderr
-	c.WaitDelay = 5 * time.Second // should the test binary keep the pipes open
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- c.Wait() }()
-	var werr error
-	exited := false
-	stop := func() { // so that the output can be read
-		if !exited {
-			c.Process.Kill()
-			werr, exited = <-waited, true
-		}
-	}
-	defer stop()
-
-	// The test is surely running once it has recorded its lock.
-	pid := 0
-	for deadline := time.Now().Add(2 * time.Minute); pid == 0; {
-		if time.Now().After(deadline) {
-			stop()
-			t.Fatalf("no record of the running test after 2m\nstdout:\n%s\nstderr:\n%s", &stdout, &stderr)
-		}
-		select {
-		case werr = <-waited:
-			exited = true
-			t.Fatalf("lockdep exited before the interrupt: %v\nstdout:\n%s\nstderr:\n%s", werr, &stdout, &stderr)
-		case <-time.After(50 * time.Millisecond):
-		}
-		pid = recordedPID(filepath.Join(tmp, "lockdep-*", "graph", "*.jsonl"))
-	}
-	test, err := os.FindProcess(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer test.Kill() // should it be left behind
-
-	if err := c.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	sent := time.Now()
-	select {
-	case werr = <-waited:
-		exited = true
-		t.Logf("lockdep exited %v after the interrupt", time.Since(sent).Round(time.Millisecond))
-	case <-time.After(time.Minute):
-		stop()
-		t.Fatalf("lockdep still running 1m after the interrupt\nstdout:\n%s\nstderr:\n%s", &stdout, &stderr)
-	}
-	var ee *exec.ExitError
-	if !errors.As(werr, &ee) || ee.ExitCode() != exitUsage {
-		t.Errorf("lockdep exited with %v, want exit status %d\nstdout:\n%s\nstderr:\n%s", werr, exitUsage, &stdout, &stderr)
-	}
-	if !strings.Contains(stderr.String(), "lockdep: interrupted\n") {
-		t.Errorf("stderr does not say lockdep was interrupted:\n%s", &stderr)
-	}
-	if err := test.Signal(syscall.Signal(0)); err == nil {
-		t.Errorf("the test binary (pid %d) still runs after lockdep exited", pid)
-	}
-	unchanged()
-	left, _ := filepath.Glob(filepath.Join(tmp, "*"))
-	if len(left) > 0 {
-		t.Errorf("left in TMPDIR: %v", left)
-	}
+	return bin
 }
 
 // recordedPID returns the process ID in the first record matching
@@ -239,99 +291,6 @@ func TestTempDirRemoved(t *testing.T) {
 	}
 }
 
-// TestWorkspace checks the manual's advice for go.work: lockdep refuses
-// with a message naming GOWORK=off, and runs with it.
-func TestWorkspace(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a module")
-	}
-	dir := filepath.Join(extract(t, "workspace"), "m")
-	unchanged := watchTree(t, filepath.Dir(dir))
-
-	t.Setenv("GOWORK", "")
-	r := run(t, dir, "test", "./...")
-	if r.code != exitUsage {
-		t.Errorf("in a workspace: exit %d, want %d\nstderr:\n%s", r.code, exitUsage, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "GOWORK=off") {
-		t.Errorf("in a workspace: stderr does not say to use GOWORK=off:\n%s", r.stderr)
-	}
-
-	t.Setenv("GOWORK", "off")
-	r = run(t, dir, "test", "./...")
-	if r.code != 0 {
-		t.Errorf("with GOWORK=off: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
-	unchanged()
-}
-
-// TestVendorDirectory checks that a module with a vendor directory runs:
-// lockdep builds with -mod=mod, as the manual says, whatever go would
-// choose by default.
-func TestVendorDirectory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a module")
-	}
-	dir := extract(t, "vendored")
-	unchanged := watchTree(t, dir)
-	r := run(t, dir, "test", "./...")
-	if r.code != 0 {
-		t.Errorf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
-	if !strings.Contains(r.stdout, "ok  \texample.com/vendored") {
-		t.Errorf("the test did not run:\n%s", r.stdout)
-	}
-	unchanged()
-}
-
-// TestRun runs a program with lockdep run.
-func TestRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a program")
-	}
-	dir := extract(t, "app")
-	unchanged := watchTree(t, dir)
-
-	t.Run("ABBA", func(t *testing.T) {
-		r := run(t, dir, "run", "-json", "./cmd/app")
-		if r.code != exitFindings {
-			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitFindings, r.stdout, r.stderr)
-		}
-		// Package variables are classed pkg/path.name.
-		wantCycle(t, r.stdout, "example.com/app/cmd/app.a", "example.com/app/cmd/app.b")
-		if !strings.Contains(r.stderr, "args: \n") {
-			t.Errorf("with -json the program's output should go to stderr:\n%s", r.stderr)
-		}
-	})
-	t.Run("text", func(t *testing.T) {
-		r := run(t, dir, "run", "./cmd/app")
-		if r.code != exitFindings {
-			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitFindings, r.stdout, r.stderr)
-		}
-		for _, want := range []string{"circular", "example.com/app/cmd/app.a", "example.com/app/cmd/app.b"} {
-			if !strings.Contains(r.stdout, want) {
-				t.Errorf("report lacks %q:\n%s", want, r.stdout)
-			}
-		}
-	})
-	// The manual: exit 1 "for run: the program's exit status was not 0",
-	// whatever that status was; lockdep's flags stop at the package, and
-	// everything after it reaches the program unchanged.
-	t.Run("exit-status", func(t *testing.T) {
-		r := run(t, dir, "run", "./cmd/app", "-exit", "4", "-json", "two words")
-		if r.code != exitTestsFailed {
-			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitTestsFailed, r.stdout, r.stderr)
-		}
-		if !strings.Contains(r.stdout, "args: -exit 4 -json two words\n") {
-			t.Errorf("the program did not get its arguments:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
-		}
-		if strings.Contains(r.stdout, "WARNING") {
-			t.Errorf("findings without locking:\n%s", r.stdout)
-		}
-	})
-	unchanged()
-}
-
 // TestRequiresLockdep runs a module whose go.mod already requires and
 // replaces lockdep, as one using lockdeptest does.
 func TestRequiresLockdep(t *testing.T) {
@@ -352,7 +311,7 @@ func TestRequiresLockdep(t *testing.T) {
 		t.Fatal(err)
 	}
 	unchanged := watchTree(t, dir)
-	r := run(t, dir, "test", "-json", "./...", "-v")
+	r := run(t, dir, "test", "-format=json", "./...", "-v")
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitFindings, r.stdout, r.stderr)
 	}
@@ -374,7 +333,7 @@ func TestExtraPackages(t *testing.T) {
 	dir := extract(t, "pkgdep")
 	unchanged := watchTree(t, dir)
 
-	r := run(t, dir, "test", "-json", "./...")
+	r := run(t, dir, "test", "-format=json", "./...")
 	if r.code != 0 {
 		t.Errorf("without -pkg: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -382,7 +341,7 @@ func TestExtraPackages(t *testing.T) {
 		t.Errorf("without -pkg: findings %v, want none", reps)
 	}
 
-	r = run(t, dir, "test", "-json", "-pkg", "example.com/dep/...", "./...")
+	r = run(t, dir, "test", "-format=json", "-pkg", "example.com/dep/...", "./...")
 	if r.code != exitFindings {
 		t.Fatalf("with -pkg: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitFindings, r.stdout, r.stderr)
 	}
@@ -405,4 +364,73 @@ func wantCycle(t *testing.T, out, a, b string) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
+}
+
+// TestLiveFindings checks that lockdep run prints a finding while the
+// program still runs: the program records an AB-BA, then waits for a
+// line on its stdin, which the test writes only once the report is on
+// stderr. The line reaching the program shows stdin passes through.
+func TestLiveFindings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a program")
+	}
+	dir := extract(t, "app")
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdinR.Close()
+	defer stdinW.Close()
+	stderr := &watchWriter{want: "WARNING: possible circular locking dependency detected", seen: make(chan struct{})}
+	var stdout bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Main(context.Background(), testDoc, []string{"run", "-C", dir, "./cmd/app", "-echo"}, stdinR, &stdout, stderr)
+	}()
+	select {
+	case <-stderr.seen:
+	case err := <-done:
+		t.Fatalf("lockdep run exited (%v) before the program read its stdin\nstdout:\n%s\nstderr:\n%s", err, &stdout, stderr)
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("no report while the program runs after 2m\nstderr:\n%s", stderr)
+	}
+	if strings.Contains(stderr.String(), "lockdep: 1 finding") {
+		t.Errorf("the summary came before the program exited:\n%s", stderr)
+	}
+	io.WriteString(stdinW, "hello\n")
+	var ec interface{ ExitCode() int }
+	if err := <-done; !errors.As(err, &ec) || ec.ExitCode() != exitFindings {
+		t.Errorf("lockdep run: %v, want exit status %d\nstderr:\n%s", err, exitFindings, stderr)
+	}
+	if !strings.Contains(stdout.String(), "got: hello\n") {
+		t.Errorf("the program did not read its stdin:\n%s", &stdout)
+	}
+	if got := strings.Count(stderr.String(), "WARNING:"); got != 1 {
+		t.Errorf("%d reports, want 1 (once per problem):\n%s", got, stderr)
+	}
+}
+
+// watchWriter is a buffer that closes seen once it holds want.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+}
+
+func (w *watchWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := strings.Contains(w.buf.String(), w.want)
+	n, err := w.buf.Write(b)
+	if !had && strings.Contains(w.buf.String(), w.want) {
+		close(w.seen)
+	}
+	return n, err
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

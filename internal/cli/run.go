@@ -11,22 +11,36 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golockdep/lockdep/internal/instrument"
+	"github.com/golockdep/lockdep/internal/report"
 )
 
+// pollInterval is how often the records of running processes are read
+// for new findings.
+const pollInterval = 100 * time.Millisecond
+
 // runCommand implements lockdep test and lockdep run.
-func runCommand(ctx context.Context, cmd, doc string, args []string, stdout, stderr io.Writer, logger *log.Logger) error {
+func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *log.Logger) (err error) {
 	o, err := parseFlags(cmd, args, stderr)
 	if err == errHelp {
-		fmt.Fprint(stdout, help(doc, cmd))
+		text, _ := help(doc, cmd)
+		fmt.Fprint(stdout, text)
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if o.version {
+		fmt.Fprintln(stdout, "lockdep", version())
+		return nil
 	}
 	base, err := loadBaseline(o)
 	if err != nil {
@@ -39,11 +53,33 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdout, std
 	if dir, err = filepath.Abs(dir); err != nil {
 		return err
 	}
-	mod, err := findModule(ctx, dir)
+
+	// The output files are created before anything is built, so that a
+	// path that cannot be written fails at once, and the SARIF file is
+	// written whatever happens next.
+	sarifFile, err := createOutput(dir, o.sarif, "-sarif")
 	if err != nil {
 		return err
 	}
+	graphFile, err := createOutput(dir, o.out, "-o")
+	if err != nil {
+		sarifFile.Close()
+		return err
+	}
+	var (
+		m   *merged
+		mod *module
+	)
+	defer func() {
+		werr := m.writeOutputs(o, mod, sarifFile, graphFile, err)
+		if err == nil {
+			err = werr
+		}
+	}()
 
+	if mod, err = findModule(ctx, dir, o); err != nil {
+		return err
+	}
 	work, err := os.MkdirTemp("", "lockdep-")
 	if err != nil {
 		return err
@@ -54,180 +90,499 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdout, std
 		defer os.RemoveAll(work)
 	}
 
+	userOverlay, contents, err := readOverlay(dir, o.overlay)
+	if err != nil {
+		return err
+	}
+	setupFlags, env, err := mod.setup(ctx, work)
+	if err != nil {
+		return err
+	}
+	patterns := o.targets
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	var loadFlags []string
+	if o.mod != "" {
+		loadFlags = append(loadFlags, "-mod="+o.mod)
+	}
+	if mod.userModfile {
+		loadFlags = append(loadFlags, "-modfile="+mod.modfile)
+	}
 	res, err := instrument.Rewrite(instrument.Config{
-		Dir:      mod.dir,
-		Patterns: []string{"./..."},
-		Extra:    o.pkgs,
-		Tags:     o.tags,
-		Tests:    cmd == "test",
+		Dir:        dir,
+		Patterns:   patterns,
+		Extra:      o.pkgs,
+		Tags:       o.tags,
+		Tests:      cmd == "test",
+		BuildFlags: loadFlags,
+		Overlay:    contents,
+		Workspace:  mod.work != "",
+		Env:        []string{"GOFLAGS=" + mod.goflags},
 	})
 	if err != nil {
-		return fmt.Errorf("instrumenting %s: %w", mod.path, err)
+		return fmt.Errorf("instrumenting %s: %w", strings.Join(patterns, " "), err)
 	}
 	for _, n := range res.Notes {
 		logger.Print(n)
 	}
-	overlay, err := writeOverlay(work, res.Files)
+	if res.Sites == 0 && len(res.Broken) == 0 {
+		tags := ""
+		if o.tags != "" {
+			tags = " with -tags=" + o.tags
+		}
+		logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
+	}
+	overlay, err := writeOverlay(work, mod, userOverlay, res.Files)
 	if err != nil {
 		return err
 	}
-	goflags := []string{"-overlay=" + overlay}
-	if mod.path != selfModule {
-		modfile, err := writeModfile(ctx, work, mod)
-		if err != nil {
-			return err
-		}
-		goflags = append(goflags, "-modfile="+modfile, "-mod=mod")
-	}
-	if o.tags != "" {
-		goflags = append(goflags, "-tags="+o.tags)
+	if ctx.Err() != nil {
+		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
 	}
 
 	graphDir := filepath.Join(work, "graph")
 	if err := os.Mkdir(graphDir, 0o755); err != nil {
 		return err
 	}
-	var goArgs []string
-	if cmd == "test" {
-		// Cached results record nothing: the tests must run. (The cache
-		// cannot see LOCKDEP_EVENTS, which is read before tests start.)
-		if !hasFlag(o.rest, "count") {
-			goflags = append(goflags, "-count=1")
-		}
-		goArgs = append(append(append([]string{"test"}, goflags...), o.targets...), o.rest...)
-	} else {
-		goArgs = append(append(append([]string{"run"}, goflags...), o.targets...), o.rest...)
-	}
-	childOut := stdout
-	if o.json {
-		childOut = stderr // stdout carries only JSON lines
-	}
-	code, buildFailed, err := runGo(ctx, dir, goArgs, graphDir, childOut, stderr)
+	env = append(env, "LOCKDEP_EVENTS="+graphDir)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := &outFile{w: stdout, onFail: cancel}
+	p := newPrinter(o, out, stderr, base)
+	m = newMerged(graphDir, mod.dir, p.report)
+
+	st, err := runGo(ctx, goRun{
+		cmd: cmd, dir: dir, args: goArgs(o, setupFlags, overlay), env: env, stdin: stdin,
+		stdout: p.goOut, stderr: stderr, lock: &p.mu,
+		poll: func() {
+			if perr := m.poll(); perr != nil {
+				p.log(logger, perr)
+			}
+		},
+	})
 	if err != nil {
 		return err
 	}
-	if ctx.Err() != nil {
-		return &exitError{code: exitUsage, err: errors.New("interrupted")}
+	if err := m.finish(); err != nil {
+		logger.Printf("reading the recorded dependencies: %v", err)
 	}
-	if buildFailed {
-		return &exitError{code: exitUsage, err: errors.New("build failed")}
-	}
-
-	m, err := mergeDir(graphDir, mod.dir)
-	if err != nil {
-		return fmt.Errorf("reading the recorded dependencies: %w", err)
-	}
-	m.base = base
+	logger.Print(m.summary())
 	if err := base.update(m.findings); err != nil {
 		return err
 	}
-	if err := m.output(o, stdout, stderr); err != nil {
-		return err
-	}
 	base.summary(stderr, m.findings)
+	var result error
 	switch {
-	case code != 0:
-		return &exitError{code: exitTestsFailed}
+	case out.failed.Load():
+		result = &exitError{code: exitTestsFailed, err: errors.New("stdout closed: stopped go " + cmd)}
+	case st.interrupted && st.code != 0:
+		result = &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
+	case st.buildFailed:
+		result = &exitError{code: exitUsage, err: errors.New("build failed")}
+	case cmd == "run" && st.code != 0:
+		result = &exitError{code: st.code}
+	case st.code != 0:
+		result = &exitError{code: exitTestsFailed}
 	case base.newFindings(m.findings) > 0:
-		return &exitError{code: exitFindings}
+		result = &exitError{code: exitFindings}
+	}
+	if o.format == "sarif" {
+		p.write(report.SARIF(m.findings, sarifRun(o, mod, result)))
+	}
+	return result
+}
+
+// goArgs returns the go command's command line: lockdep's flags (setup's,
+// the overlay, -tags), then the user's, in their order.
+func goArgs(o *options, setup []string, overlay string) []string {
+	args := append([]string{o.cmd}, setup...)
+	if o.mod != "" && !slices.ContainsFunc(setup, func(f string) bool { return strings.HasPrefix(f, "-mod=") }) {
+		args = append(args, "-mod="+o.mod)
+	}
+	args = append(args, "-overlay="+overlay)
+	if o.tags != "" {
+		args = append(args, "-tags="+o.tags)
+	}
+	if o.cmd == "test" && !o.count {
+		// Cached results record nothing: the tests must run. (The cache
+		// cannot see LOCKDEP_EVENTS, which is read before tests start.)
+		args = append(args, "-count=1")
+	}
+	args = append(args, o.goFlags...)
+	args = append(args, o.targets...)
+	return append(args, o.tail...)
+}
+
+func writeFile(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }
 
-// runGo runs the go command in dir with LOCKDEP_EVENTS set, streaming its
-// output. It reports the exit status and whether a build failed.
-func runGo(ctx context.Context, dir string, args []string, graphDir string, stdout, stderr io.Writer) (code int, buildFailed bool, err error) {
-	c := exec.Command("go", args...)
-	c.Dir = dir
-	c.Env = append(os.Environ(), "LOCKDEP_EVENTS="+graphDir)
-	c.Stdin = nil
-	var mu sync.Mutex
-	// go test reports a failed build as "FAIL pkg [build failed]" on
-	// stdout; compiler errors come on stderr after a "# pkg" line.
-	failed := func(line string) bool {
-		return strings.Contains(line, "[build failed]") || strings.Contains(line, "[setup failed]")
+// createOutput creates the file for flag (-sarif, -o), resolving path
+// against dir; nil for no path.
+func createOutput(dir, path, flag string) (*os.File, error) {
+	if path == "" {
+		return nil, nil
 	}
-	header := func(line string) bool { return strings.HasPrefix(line, "# ") }
-	watch := func(w io.Writer, failed func(string) bool) (io.WriteCloser, <-chan struct{}) {
-		pr, pw := io.Pipe()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			sc := bufio.NewScanner(pr)
-			sc.Buffer(make([]byte, 64*1024), 1<<20)
-			for sc.Scan() {
-				line := sc.Text()
-				if failed(line) {
-					mu.Lock()
-					buildFailed = true
-					mu.Unlock()
-				}
-				fmt.Fprintln(w, line)
+	f, err := os.Create(absIn(dir, path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot write the output file: %w", flag, err)
+	}
+	return f, nil
+}
+
+// writeOutputs writes the SARIF log and the graph file, whatever the
+// outcome of the run: runErr says why it did not complete. m may be nil.
+func (m *merged) writeOutputs(o *options, mod *module, sarifFile, graphFile *os.File, runErr error) error {
+	var findings []report.Report
+	if m != nil {
+		findings = m.findings
+	}
+	var first error
+	write := func(f *os.File, data []byte) {
+		if f == nil {
+			return
+		}
+		_, err := f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("writing %s: %w", f.Name(), err)
+		}
+	}
+	write(sarifFile, report.SARIF(findings, sarifRun(o, mod, runErr)))
+	if graphFile != nil {
+		if m == nil {
+			m = newMerged("", "", nil)
+		}
+		write(graphFile, m.graphJSON())
+	}
+	return first
+}
+
+// sarifRun describes the run for its SARIF log: it did not complete if
+// err says why (a build failure, an interrupt, a tool error), as opposed
+// to the exit statuses of failed tests and findings.
+func sarifRun(o *options, mod *module, err error) report.SARIFRun {
+	run := report.SARIFRun{ToolVersion: version(), URI: mod.uri}
+	var ee *exitError
+	if err != nil && (!errors.As(err, &ee) || ee.err != nil) {
+		run.Failure = "lockdep " + o.cmd + ": " + err.Error()
+	}
+	return run
+}
+
+// uri returns the path of a report's file relative to the repository
+// root, if it is in the repository: frames are relative to the module
+// root of the process that recorded them, or absolute.
+func (m *module) uri(file string) (string, bool) {
+	if m == nil || file == "" {
+		return "", false
+	}
+	var candidates []string
+	if filepath.IsAbs(file) {
+		candidates = []string{file}
+	} else {
+		for _, r := range m.roots {
+			candidates = append(candidates, filepath.Join(r, filepath.FromSlash(file)))
+		}
+	}
+	for _, c := range candidates {
+		if _, err := os.Stat(c); err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(m.repo, c)
+		if err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel), true
+		}
+	}
+	return "", false
+}
+
+// printer serialises what the run prints: the go command's lines and the
+// findings, which appear as the processes record them.
+type printer struct {
+	mu            sync.Mutex
+	base          *baseline // marks known findings; may be nil
+	goOut         io.Writer // where go's stdout goes
+	reports       io.Writer
+	stderr        io.Writer
+	format        string
+	reportsFailed bool
+}
+
+// newPrinter routes the output. run: the program's stdout and stderr are
+// its own, lockdep's reports go to stderr. test: go test's output goes to
+// stdout, and so do the text reports, unless stdout carries JSON: go
+// test's own -json stream (then the reports go to stderr), or lockdep's
+// -format=json or sarif (then go test's output goes to stderr).
+func newPrinter(o *options, stdout, stderr io.Writer, base *baseline) *printer {
+	p := &printer{goOut: stdout, reports: stdout, stderr: stderr, format: o.format, base: base}
+	switch {
+	case o.cmd == "run" || o.goJSON:
+		p.reports = stderr
+	case o.format != "text":
+		p.goOut = stderr
+	}
+	return p
+}
+
+// report prints a finding, when the format prints findings one by one.
+func (p *printer) report(r report.Report) {
+	switch p.format {
+	case "text":
+		p.write([]byte(p.base.text(&r)))
+	case "json":
+		p.write(append(p.base.json(&r), '\n'))
+	} // SARIF: one document, at the end
+}
+
+// write prints reports: to stderr once stdout is closed, so that no
+// finding is lost.
+func (p *printer) write(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.reportsFailed {
+		if _, err := p.reports.Write(b); err == nil {
+			return
+		}
+		p.reportsFailed = true
+	}
+	p.stderr.Write(b)
+}
+
+func (p *printer) log(logger *log.Logger, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	logger.Print(err)
+}
+
+// outFile is stdout: the first write that fails (a closed pipe) calls
+// onFail, which stops the run.
+type outFile struct {
+	w      io.Writer
+	failed atomic.Bool
+	onFail func()
+}
+
+var errClosed = errors.New("stdout closed")
+
+func (f *outFile) Write(b []byte) (int, error) {
+	if f.failed.Load() {
+		return 0, errClosed
+	}
+	n, err := f.w.Write(b)
+	if err != nil && !f.failed.Swap(true) {
+		f.onFail()
+	}
+	return n, err
+}
+
+// goRun is a run of the go command.
+type goRun struct {
+	cmd            string // test or run
+	dir            string
+	args, env      []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lock           sync.Locker // held while a line is written
+	poll           func()      // called every pollInterval while go runs
+}
+
+// goStatus is how a run of the go command ended.
+type goStatus struct {
+	code        int // exit status: go's, or for run the program's
+	buildFailed bool
+	interrupted bool
+}
+
+var (
+	exitStatusLine = regexp.MustCompile(`^exit status (\d+)$`)
+	// go test's lines that report a build failure, in text or JSON.
+	buildFailedMarks = []string{"[build failed]", "[setup failed]", `"FailedBuild"`}
+)
+
+// runGo runs the go command, copying its output line by line and
+// polling for findings until it exits. Cancelling ctx interrupts it and
+// everything it started, as Ctrl-C in a terminal would.
+func runGo(ctx context.Context, r goRun) (st goStatus, err error) {
+	c := exec.Command("go", r.args...)
+	c.Dir = r.dir
+	c.Env = append(os.Environ(), r.env...)
+	if r.stdin != nil {
+		f, ok := r.stdin.(*os.File)
+		if !ok {
+			// A reader that is not a file is copied through a pipe that
+			// the child gets as a file, so that waiting for it never
+			// waits for the reader.
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				return st, err
 			}
-			io.Copy(io.Discard, pr)
-		}()
-		return pw, done
+			defer pr.Close()
+			go func() {
+				io.Copy(pw, r.stdin)
+				pw.Close()
+			}()
+			f = pr
+		}
+		c.Stdin = f
 	}
-	outW, outDone := watch(stdout, failed)
-	errW, errDone := watch(stderr, header)
+	var sawResult, sawExit atomic.Bool
+	var buildFailed atomic.Bool
+	var exitCode atomic.Int64
+	copyLines := func(w io.Writer, src io.Reader, check func(string)) {
+		sc := bufio.NewScanner(src)
+		sc.Buffer(make([]byte, 64*1024), 16<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			check(line)
+			r.lock.Lock()
+			fmt.Fprintln(w, line)
+			r.lock.Unlock()
+		}
+		io.Copy(io.Discard, src)
+	}
+	checkOut := func(line string) {
+		if r.cmd != "test" {
+			return
+		}
+		for _, m := range buildFailedMarks {
+			if strings.Contains(line, m) {
+				buildFailed.Store(true)
+			}
+		}
+		if strings.HasPrefix(line, "ok  ") || strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "?   ") ||
+			strings.HasPrefix(line, "{") || strings.HasPrefix(line, "PASS") || strings.HasPrefix(line, "--- ") {
+			sawResult.Store(true)
+		}
+	}
+	checkErr := func(line string) {
+		// go run's last line when the program fails: "exit status N",
+		// or "signal: ..." when a signal ended it.
+		if m := exitStatusLine.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			exitCode.Store(int64(n))
+			sawExit.Store(true)
+		} else if strings.HasPrefix(line, "signal: ") {
+			exitCode.Store(exitTestsFailed)
+			sawExit.Store(true)
+		} else {
+			sawExit.Store(false)
+		}
+	}
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
 	c.Stdout, c.Stderr = outW, errW
+	var copying sync.WaitGroup
+	copying.Add(2)
+	go func() { defer copying.Done(); copyLines(r.stdout, outR, checkOut) }()
+	go func() { defer copying.Done(); copyLines(r.stderr, errR, checkErr) }()
 	ownGroup(c)
 	if err := c.Start(); err != nil {
-		return 0, false, fmt.Errorf("running go: %w", err)
+		outW.Close()
+		errW.Close()
+		copying.Wait()
+		return st, fmt.Errorf("running go: %w", err)
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- c.Wait() }()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
 	var werr error
-	select {
-	case werr = <-waited:
-	case <-ctx.Done():
-		// Interrupted: let go and the tests stop, then clean up.
-		interrupt(c, false)
+	done := ctx.Done()
+	var kill <-chan time.Time
+	for exited := false; !exited; {
 		select {
 		case werr = <-waited:
-		case <-time.After(10 * time.Second):
+			exited = true
+		case <-tick.C:
+			r.poll()
+		case <-done:
+			// Interrupted (or stdout closed): let go and the tests stop
+			// and clean up after themselves, as on Ctrl-C; kill them if
+			// they do not.
+			st.interrupted = true
+			interrupt(c, false)
+			done, kill = nil, time.After(10*time.Second)
+		case <-kill:
 			interrupt(c, true)
-			werr = <-waited
 		}
 	}
 	outW.Close()
 	errW.Close()
-	<-outDone
-	<-errDone
+	copying.Wait()
 	var ee *exec.ExitError
 	switch {
 	case werr == nil:
 	case errors.As(werr, &ee):
-		code = ee.ExitCode()
+		st.code = ee.ExitCode()
+		if st.code < 0 {
+			st.code = exitTestsFailed // ended by a signal
+		}
 	default:
-		return 0, false, fmt.Errorf("running go: %w", werr)
+		return st, fmt.Errorf("running go: %w", werr)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	// "# pkg" headers precede compiler errors, but go run programs may
-	// print such lines too: they count only with a failing status.
-	return code, buildFailed && code != 0, nil
+	switch {
+	case st.code == 0:
+	case r.cmd == "run" && sawExit.Load():
+		st.code = int(exitCode.Load()) // the program's status
+	case r.cmd == "run", !sawResult.Load():
+		// go run failed before the program ran; go test before any test.
+		buildFailed.Store(true)
+	}
+	st.buildFailed = buildFailed.Load() && !st.interrupted
+	return st, nil
 }
 
-// hasFlag reports whether args set the go flag name.
-func hasFlag(args []string, name string) bool {
-	for _, a := range args {
-		a = strings.TrimLeft(a, "-")
-		if a == name || strings.HasPrefix(a, name+"=") {
-			return true
+// readOverlay reads the user's -overlay file: the replacements, as
+// absolute paths, and the contents of the replacing files.
+func readOverlay(dir, path string) (map[string]string, map[string][]byte, error) {
+	if path == "" {
+		return nil, nil, nil
+	}
+	b, err := os.ReadFile(absIn(dir, path))
+	if err != nil {
+		return nil, nil, fmt.Errorf("-overlay: %w", err)
+	}
+	var ov struct{ Replace map[string]string }
+	if err := json.Unmarshal(b, &ov); err != nil {
+		return nil, nil, fmt.Errorf("-overlay %s: %w", path, err)
+	}
+	replace := map[string]string{}
+	contents := map[string][]byte{}
+	for from, to := range ov.Replace {
+		from = absIn(dir, from)
+		if to == "" {
+			replace[from] = "" // deleted
+			continue
+		}
+		to = absIn(dir, to)
+		replace[from] = to
+		if contents[from], err = os.ReadFile(to); err != nil {
+			return nil, nil, fmt.Errorf("-overlay %s: %w", path, err)
 		}
 	}
-	return false
+	return replace, contents, nil
 }
 
 // writeOverlay writes the rewritten files under work and returns the path
-// of the overlay file for go's -overlay flag.
-func writeOverlay(work string, files map[string][]byte) (string, error) {
+// of the overlay file for go's -overlay flag: the user's overlay, and the
+// rewritten files, where the build reads them (see module.buildPath).
+func writeOverlay(work string, mod *module, user map[string]string, files map[string][]byte) (string, error) {
 	dir := filepath.Join(work, "src")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", err
 	}
-	replace := make(map[string]string, len(files))
+	replace := make(map[string]string, len(user)+len(files))
+	for from, to := range user {
+		replace[mod.buildPath(from)] = to
+	}
 	i := 0
 	for orig, content := range files {
 		i++
@@ -235,7 +590,7 @@ func writeOverlay(work string, files map[string][]byte) (string, error) {
 		if err := os.WriteFile(p, content, 0o644); err != nil {
 			return "", err
 		}
-		replace[orig] = p
+		replace[mod.buildPath(orig)] = p
 	}
 	b, err := json.Marshal(struct{ Replace map[string]string }{replace})
 	if err != nil {

@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,101 +16,157 @@ import (
 	"golang.org/x/tools/txtar"
 )
 
-// TestScenarios runs each testdata/scenario/NAME.txtar: a small module and,
-// in the archive's comment, the command to run and what it must do. Lines
-// of the comment that start with one of these words are instructions; the
-// rest is prose:
+// TestScenarios runs the scripts of testdata/*.txtar and
+// testdata/scenario/*.txtar: each archive whose comment holds a script is
+// a module, extracted into a temporary directory, and the script runs the
+// command on it, a line at a time:
 //
-//	lockdep test -json ./...   the command line (-C is added)
-//	exit 3                     the exit status it must have
-//	want circular A B          a finding it must report: its kind, then its
-//	                           classes, sorted; with -json, the findings
-//	                           must be exactly the wanted ones
-//	stderr text                text that stderr must contain
-//	!stderr text               text that stderr must not contain
+//	lockdep ARGS...   run the command in the module (in process; ARGS are
+//	                  split at spaces, '...' quotes); -C is added first
+//	stdin TEXT        what the next command reads on its standard input
+//	env KEY=VALUE     set for the commands that follow
+//	exit N            the last command exited N
+//	stdout RE         its stdout matches RE (multi-line mode)
+//	!stdout RE        its stdout does not match RE
+//	stderr RE, !stderr RE   the same for stderr
+//	count stdout|stderr N RE   so many lines match RE
+//	file NAME RE      the file NAME matches RE; !file NAME: it does not exist
+//	want KIND CLASS...   a finding the command printed as JSON (with
+//	                  -format=json): its kind and classes, in any order;
+//	                  after such a command its findings must be exactly
+//	                  the wanted ones (none if no want line follows it)
+//
+// $WORK in a line is a directory for the command's output files, $DIR
+// the module's, $ROOT the root of this repository. Lines that start with # are comments; the
+// script ends at the first blank line after it starts. After every
+// command, the module's files must be as they were: lockdep never writes
+// to the user's tree. Scripts that set no environment run in parallel.
 func TestScenarios(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs modules")
+	names, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join("testdata", "scenario", "*.txtar"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no testdata/scenario/*.txtar: %v", err)
+	more, err := filepath.Glob(filepath.Join("testdata", "scenario", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, file := range files {
-		file, name := file, strings.TrimSuffix(filepath.Base(file), ".txtar")
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
+	names = append(names, more...)
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		ar, err := txtar.ParseFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := scriptOf(ar.Comment)
+		if script == nil {
+			continue // used by a test of its own
+		}
+		rel := strings.TrimSuffix(strings.TrimPrefix(filepath.ToSlash(name), "testdata/"), ".txtar")
+		t.Run(rel, func(t *testing.T) {
+			if testing.Short() {
+				t.Skip("builds and runs a module")
 			}
-			sc := parseScenario(t, string(ar.Comment))
-			r := run(t, extract(t, filepath.Join("scenario", name)), sc.args...)
-			if r.code != sc.exit {
-				t.Errorf("exit %d, want %d", r.code, sc.exit)
+			if !slices.ContainsFunc(script, func(l scriptLine) bool { return strings.HasPrefix(l.text, "env ") }) {
+				t.Parallel()
 			}
-			if slices.Contains(sc.args, "-json") {
-				var got []string
-				for _, f := range jsonFindings(t, r.stdout) {
-					got = append(got, sortedSummary(f.Kind.String(), f.Classes()))
+			dir := extract(t, rel)
+			unchanged := watchTree(t, dir)
+			work := t.TempDir()
+			expand := func(s string) string {
+				return strings.NewReplacer("$WORK", work, "$ROOT", root, "$DIR", dir).Replace(s)
+			}
+			var last result
+			var stdin string
+			ran := false
+			// The findings the last command printed as JSON, and those
+			// wanted, if it printed JSON.
+			var jsonOut bool
+			var wants []string
+			checkWants := func() {
+				t.Helper()
+				if !jsonOut {
+					return
+				}
+				got := []string{}
+				for _, r := range jsonFindings(t, jsonLines(last.stdout+last.stderr)) {
+					got = append(got, sortedSummary(r.Kind.String(), r.Classes()))
 				}
 				slices.Sort(got)
-				if diff := cmp.Diff(sc.want, got); diff != "" {
+				slices.Sort(wants)
+				if diff := cmp.Diff(wants, got); diff != "" {
 					t.Errorf("findings (-want +got):\n%s", diff)
 				}
 			}
-			for _, s := range sc.stderr {
-				if !strings.Contains(r.stderr, s) {
-					t.Errorf("stderr lacks %q", s)
+			for _, sl := range script {
+				line := expand(sl.text)
+				verb, arg, _ := strings.Cut(line, " ")
+				fail := func(format string, args ...any) {
+					t.Helper()
+					t.Errorf("line %d: %s: "+format+"\nstdout:\n%s\nstderr:\n%s", append([]any{sl.n, sl.text}, append(args, last.stdout, last.stderr)...)...)
+				}
+				switch verb {
+				case "lockdep":
+					checkWants()
+					args := splitArgs(arg)
+					last = runIn(t, dir, stdin, args...)
+					stdin, ran = "", true
+					jsonOut, wants = slices.Contains(args, "-format=json"), []string{}
+					unchanged()
+				case "want":
+					f := strings.Fields(arg)
+					wants = append(wants, sortedSummary(f[0], f[1:]))
+				case "stdin":
+					stdin = unquote(arg) + "\n"
+				case "env":
+					k, v, _ := strings.Cut(arg, "=")
+					t.Setenv(k, v)
+				case "exit":
+					if want, _ := strconv.Atoi(arg); last.code != want {
+						fail("exit %d, want %d", last.code, want)
+					}
+				case "stdout", "!stdout", "stderr", "!stderr":
+					out := last.stdout
+					if strings.HasSuffix(verb, "stderr") {
+						out = last.stderr
+					}
+					re := regexp.MustCompile("(?m)" + unquote(arg))
+					if re.MatchString(out) == strings.HasPrefix(verb, "!") {
+						fail("%s %s %q", strings.TrimPrefix(verb, "!"), map[bool]string{true: "matches", false: "does not match"}[strings.HasPrefix(verb, "!")], re)
+					}
+				case "count":
+					f := strings.SplitN(arg, " ", 3)
+					out := last.stdout
+					if f[0] == "stderr" {
+						out = last.stderr
+					}
+					want, _ := strconv.Atoi(f[1])
+					if got := len(regexp.MustCompile("(?m)"+unquote(f[2])).FindAllString(out, -1)); got != want {
+						fail("%d lines of %s match %q, want %d", got, f[0], f[2], want)
+					}
+				case "file", "!file":
+					p, re, _ := strings.Cut(arg, " ")
+					b, err := os.ReadFile(p)
+					switch {
+					case verb == "!file" && err == nil:
+						fail("%s exists", p)
+					case verb == "file" && err != nil:
+						fail("%v", err)
+					case verb == "file" && !regexp.MustCompile("(?m)"+unquote(re)).Match(b):
+						fail("%s does not match %q:\n%s", p, re, b)
+					}
+				default:
+					t.Fatalf("line %d: unknown verb %q", sl.n, verb)
 				}
 			}
-			for _, s := range sc.notStderr {
-				if strings.Contains(r.stderr, s) {
-					t.Errorf("stderr has %q", s)
-				}
+			if !ran {
+				t.Fatal("the script runs no command")
 			}
-			if t.Failed() {
-				t.Logf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
-			}
+			checkWants()
 		})
 	}
-}
-
-type scenario struct {
-	args              []string
-	exit              int
-	want              []string
-	stderr, notStderr []string
-}
-
-func parseScenario(t *testing.T, comment string) scenario {
-	t.Helper()
-	var sc scenario
-	for _, line := range strings.Split(comment, "\n") {
-		word, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-		switch word {
-		case "lockdep":
-			sc.args = strings.Fields(rest)
-		case "exit":
-			n, err := strconv.Atoi(rest)
-			if err != nil {
-				t.Fatalf("bad line %q", line)
-			}
-			sc.exit = n
-		case "want":
-			f := strings.Fields(rest)
-			sc.want = append(sc.want, sortedSummary(f[0], f[1:]))
-		case "stderr":
-			sc.stderr = append(sc.stderr, rest)
-		case "!stderr":
-			sc.notStderr = append(sc.notStderr, rest)
-		}
-	}
-	if len(sc.args) == 0 {
-		t.Fatal("no lockdep command line in the archive's comment")
-	}
-	slices.Sort(sc.want)
-	return sc
 }
 
 // sortedSummary is a finding's kind and its classes, sorted: the same
@@ -115,3 +176,111 @@ func sortedSummary(kind string, classes []string) string {
 	slices.Sort(cs)
 	return strings.Join(append([]string{kind}, cs...), " ")
 }
+
+// jsonLines returns the lines of out that are JSON objects.
+func jsonLines(out string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(out, "\n") {
+		if strings.HasPrefix(l, "{") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+type scriptLine struct {
+	n    int
+	text string
+}
+
+// scriptOf returns the script in a txtar comment: the lines from the
+// first that starts with "lockdep " to the next blank one.
+func scriptOf(comment []byte) []scriptLine {
+	var lines []scriptLine
+	for i, l := range strings.Split(string(comment), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case lines == nil && !strings.HasPrefix(l, "lockdep "):
+			continue
+		case l == "":
+			return lines
+		case strings.HasPrefix(l, "#"):
+			continue
+		}
+		lines = append(lines, scriptLine{i + 1, l})
+	}
+	return lines
+}
+
+// splitArgs splits at spaces, keeping what is inside '...' together.
+func splitArgs(s string) []string {
+	var args []string
+	var cur strings.Builder
+	in, have := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			in, have = !in, true
+		case r == ' ' && !in:
+			if have {
+				args = append(args, cur.String())
+			}
+			cur.Reset()
+			have = false
+		default:
+			cur.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		args = append(args, cur.String())
+	}
+	return args
+}
+
+// unquote removes the quotes around '...'.
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// runIn runs the command in process in dir, with stdin.
+func runIn(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if len(args) > 0 && (args[0] == "test" || args[0] == "run") {
+		args = append([]string{args[0], "-C", dir}, args[1:]...)
+	}
+	err := Main(context.Background(), testDoc, args, strings.NewReader(stdin), &stdout, &stderr)
+	code := 0
+	var ec interface{ ExitCode() int }
+	switch {
+	case err == nil:
+	case errors.As(err, &ec):
+		code = ec.ExitCode()
+	default:
+		code = 2
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// testDoc is a manual with the sections help prints.
+const testDoc = `/*
+Lockdep runs tests.
+
+# Test: lockdep test
+
+Runs go test.
+
+# Run: lockdep run
+
+Runs go run.
+
+# Exit codes
+
+0 1 2 3
+*/
+package main
+`

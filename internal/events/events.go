@@ -7,12 +7,12 @@ package events
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/stack"
@@ -110,6 +110,92 @@ func (w *Writer) open() {
 	w.Write(Event{Process: &Process{Version: Version, PID: os.Getpid(), Dir: wd, Args: os.Args}})
 }
 
+// A Tail reads the records of a directory as the processes write them:
+// each Read returns the events appended since the previous one.
+type Tail struct {
+	dir   string
+	files map[string]*tailFile
+}
+
+type tailFile struct {
+	f       *os.File
+	partial []byte // an unfinished last line
+	process *Process
+	bad     bool // not a record of this version: skipped
+}
+
+// NewTail returns a Tail of the records in dir.
+func NewTail(dir string) *Tail { return &Tail{dir: dir, files: map[string]*tailFile{}} }
+
+// Read calls fn for each complete event written since the last Read, in
+// order for each file and files in name order, with the file's path and
+// the process it belongs to; and once with a nil event when it reads a
+// file's Process line, so that a process that records nothing is seen. A
+// record of another version is an error, once.
+func (t *Tail) Read(fn func(path string, p *Process, e *Event)) error {
+	names, err := filepath.Glob(filepath.Join(t.dir, "*.jsonl"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var first error
+	buf := make([]byte, 64<<10)
+	for _, name := range names {
+		tf := t.files[name]
+		if tf == nil {
+			f, err := os.Open(name)
+			if err != nil {
+				continue // written by a process that is just starting
+			}
+			tf = &tailFile{f: f}
+			t.files[name] = tf
+		}
+		for !tf.bad {
+			n, err := tf.f.Read(buf)
+			tf.partial = append(tf.partial, buf[:n]...)
+			for {
+				i := bytes.IndexByte(tf.partial, '\n')
+				if i < 0 {
+					break
+				}
+				line := tf.partial[:i]
+				tf.partial = tf.partial[i+1:]
+				if len(bytes.TrimSpace(line)) == 0 {
+					continue
+				}
+				var e Event
+				if json.Unmarshal(line, &e) != nil {
+					continue // cannot happen: each line is written whole
+				}
+				if tf.process == nil {
+					if e.Process == nil || e.Process.Version != Version {
+						tf.bad = true
+						if first == nil {
+							first = fmt.Errorf("%s: not a record of version %d (mixed lockdep versions?)", name, Version)
+						}
+						break
+					}
+					tf.process = e.Process
+					fn(name, tf.process, nil)
+					continue
+				}
+				fn(name, tf.process, &e)
+			}
+			if err != nil || n == 0 {
+				break
+			}
+		}
+	}
+	return first
+}
+
+// Close closes the files.
+func (t *Tail) Close() {
+	for _, tf := range t.files {
+		tf.f.Close()
+	}
+}
+
 // File is the record of one process.
 type File struct {
 	Path    string
@@ -119,37 +205,16 @@ type File struct {
 
 // ReadDir reads every record in dir, in name order.
 func ReadDir(dir string) ([]File, error) {
-	names, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
+	t := NewTail(dir)
+	defer t.Close()
 	var files []File
-	for _, name := range names {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return nil, err
+	err := t.Read(func(path string, p *Process, e *Event) {
+		if e == nil {
+			files = append(files, File{Path: path, Process: *p})
+			return
 		}
-		f := File{Path: name}
-		for i, line := range strings.Split(string(b), "\n") {
-			if strings.TrimSpace(line) == "" {
-				continue
-			}
-			var e Event
-			if err := json.Unmarshal([]byte(line), &e); err != nil {
-				// A process killed mid-write leaves a partial last line.
-				break
-			}
-			if i == 0 && e.Process != nil {
-				f.Process = *e.Process
-				continue
-			}
-			f.Events = append(f.Events, e)
-		}
-		if f.Process.Version != Version {
-			return nil, fmt.Errorf("%s: record version %d, want %d (mixed lockdep versions?)", name, f.Process.Version, Version)
-		}
-		files = append(files, f)
-	}
-	return files, nil
+		f := &files[len(files)-1]
+		f.Events = append(f.Events, *e)
+	})
+	return files, err
 }

@@ -1,7 +1,6 @@
 package instrument
 
 import (
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -45,6 +44,15 @@ type Config struct {
 	Tags     string   // -tags value, may be ""
 	Tests    bool     // load test packages too (true for `lockdep test`)
 	Env      []string // extra environment for go/packages (may be nil)
+	// BuildFlags are more flags for the go command, such as -mod=vendor
+	// or -modfile=file.
+	BuildFlags []string
+	// Workspace says the main modules are those of a go.work workspace:
+	// the packages of one are not all there is to instrument.
+	Workspace bool
+	// Overlay maps absolute file paths to the contents the build sees in
+	// their place (go build's -overlay).
+	Overlay map[string][]byte
 }
 
 // Result is the outcome of [Rewrite].
@@ -58,6 +66,11 @@ type Result struct {
 	Notes []string
 	// Sites is the number of rewritten call sites.
 	Sites int
+	// Broken lists the packages left as they are because they do not
+	// type-check (the build reports why), and Errors the first few of
+	// their errors, with positions relative to Config.Dir.
+	Broken []string
+	Errors []string
 }
 
 // Rewrite loads the packages matched by cfg.Patterns, and the packages they
@@ -66,16 +79,18 @@ type Result struct {
 // files of the matched packages are rewritten too. The validator's own
 // packages are never rewritten.
 //
-// Packages that do not type-check make Rewrite fail with an error listing
-// the first few errors, with positions relative to cfg.Dir.
+// Packages that do not type-check, and those that import them, are left
+// alone and listed in Result.Broken: the build that follows reports their
+// errors, and the other packages are still instrumented.
 func Rewrite(cfg Config) (*Result, error) {
 	dir, err := filepath.Abs(cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", cfg.Dir, err)
 	}
-	l := &loader{cfg: cfg, dir: dir}
+	l := &loader{cfg: cfg, dir: dir, broken: map[string]bool{}}
+	l.flags = append(l.flags, cfg.BuildFlags...)
 	if cfg.Tags != "" {
-		l.flags = []string{"-tags=" + cfg.Tags}
+		l.flags = append(l.flags, "-tags="+cfg.Tags)
 	}
 	l.env = append(os.Environ(), cfg.Env...)
 	for _, p := range cfg.Extra {
@@ -87,7 +102,7 @@ func Rewrite(cfg Config) (*Result, error) {
 	}
 
 	var roots, deps []string
-	if len(l.extra) == 0 && slices.Equal(cfg.Patterns, []string{"./..."}) && isModuleRoot(dir) {
+	if len(l.extra) == 0 && slices.Equal(cfg.Patterns, []string{"./..."}) && isModuleRoot(dir) && !cfg.Workspace {
 		// Every package of the main module is a root: no listing needed
 		// to find the others, which saves a run of go list.
 		roots = cfg.Patterns
@@ -109,22 +124,34 @@ func Rewrite(cfg Config) (*Result, error) {
 		}
 		pkgs = append(pkgs, p...)
 	}
-	return l.rewrite(pkgs)
+	res, err := l.rewrite(pkgs)
+	if err != nil {
+		return nil, err
+	}
+	for p := range l.broken {
+		res.Broken = append(res.Broken, p)
+	}
+	slices.Sort(res.Broken)
+	res.Errors = l.errs
+	return res, nil
 }
 
 // loader carries the settings of one Rewrite.
 type loader struct {
-	cfg   Config
-	dir   string
-	flags []string
-	env   []string
-	extra []*regexp.Regexp
+	cfg    Config
+	dir    string
+	flags  []string
+	env    []string
+	extra  []*regexp.Regexp
+	broken map[string]bool // packages with errors
+	errs   []string
 }
 
 // wanted reports whether p is to be instrumented.
 func (l *loader) wanted(p *packages.Package) bool {
 	m := p.Module
-	if m == nil || m.Dir == "" || p.PkgPath == "sync" || validator(p.PkgPath) {
+	// (A vendored module has no directory; -pkg can still name it.)
+	if m == nil || (m.Dir == "" && m.Main) || p.PkgPath == "sync" || validator(p.PkgPath) {
 		return false
 	}
 	if p.Name == "main" && strings.HasSuffix(p.ID, ".test") {
@@ -151,6 +178,7 @@ func (l *loader) list() (roots, deps []string, err error) {
 		Env:        l.env,
 		BuildFlags: l.flags,
 		Tests:      l.cfg.Tests,
+		Overlay:    l.cfg.Overlay,
 	}
 	top, err := packages.Load(cfg, l.cfg.Patterns...)
 	if err != nil {
@@ -197,29 +225,31 @@ func (l *loader) load(paths []string, tests bool) ([]*packages.Package, error) {
 		Env:        l.env,
 		BuildFlags: l.flags,
 		Tests:      tests,
+		Overlay:    l.cfg.Overlay,
 	}
 	pkgs, err := packages.Load(cfg, paths...)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", strings.Join(paths, " "), err)
 	}
-	if err := l.errors(pkgs); err != nil {
-		return nil, err
-	}
+	l.errors(pkgs)
 	var wanted []*packages.Package
 	for _, p := range pkgs {
-		if l.wanted(p) {
+		if len(p.Errors) == 0 && !p.IllTyped && l.wanted(p) {
 			wanted = append(wanted, p)
 		}
 	}
 	return wanted, nil
 }
 
-// errors returns an error listing the first few errors of pkgs, if any.
-func (l *loader) errors(pkgs []*packages.Package) error {
-	var lines []string
-	n := 0
+// errors notes the packages of pkgs that have errors, and the first few
+// errors.
+func (l *loader) errors(pkgs []*packages.Package) {
 	seen := make(map[string]bool)
 	for _, p := range pkgs {
+		if len(p.Errors) == 0 && !p.IllTyped {
+			continue
+		}
+		l.broken[p.PkgPath] = true // or one it imports
 		errs := p.Errors
 		// The go command's report of a compile error repeats, less
 		// precisely, what the type checker found.
@@ -235,19 +265,11 @@ func (l *loader) errors(pkgs []*packages.Package) error {
 				continue
 			}
 			seen[line] = true
-			n++
-			if len(lines) < maxErrors {
-				lines = append(lines, line)
+			if len(l.errs) < maxErrors {
+				l.errs = append(l.errs, line)
 			}
 		}
 	}
-	if n == 0 {
-		return nil
-	}
-	if n > len(lines) {
-		lines = append(lines, fmt.Sprintf("(and %d more)", n-len(lines)))
-	}
-	return errors.New("packages contain errors:\n\t" + strings.Join(lines, "\n\t"))
 }
 
 // relPos makes the file name of a file:line:col position relative to the
@@ -349,9 +371,12 @@ func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 // rewriteOne rewrites one file of p; it also returns notes about the
 // file's directives.
 func (l *loader) rewriteOne(p *packages.Package, f *ast.File, name string, index int) ([]byte, int, []string, error) {
-	src, err := os.ReadFile(name)
-	if err != nil {
-		return nil, 0, nil, err
+	src, ok := l.cfg.Overlay[name]
+	if !ok {
+		var err error
+		if src, err = os.ReadFile(name); err != nil {
+			return nil, 0, nil, err
+		}
 	}
 	rel := moduleRelPath(name)
 	if r, err := filepath.Rel(p.Module.Dir, name); err == nil && !strings.HasPrefix(r, "..") {

@@ -14,12 +14,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// TestRewriteTypeErrors checks that a package with errors, and one that
+// imports it, are left alone and listed, and the others rewritten.
 func TestRewriteTypeErrors(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
 		"go.mod":  "module example.com/m\n\ngo 1.26\n",
 		"p/p.go":  "package p\n\nimport \"sync\"\n\nvar mu sync.Mutex\n\nfunc F() { mu.Lock(); undefined() }\n",
 		"p/ok.go": "package p\n",
+		"q/q.go":  "package q\n\nimport _ \"example.com/m/p\"\n",
+		"r/r.go":  "package r\n\nimport \"sync\"\n\nvar mu sync.Mutex\n\nfunc F() { mu.Lock() }\n",
 	}
 	for name, data := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
@@ -30,13 +34,22 @@ func TestRewriteTypeErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := Rewrite(Config{Dir: dir, Patterns: []string{"./..."}})
-	if err == nil {
-		t.Fatal("Rewrite of a package with a type error succeeded")
+	res, err := Rewrite(Config{Dir: dir, Patterns: []string{"./..."}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := "packages contain errors:\n\tp/p.go:7:23: undefined: undefined"
-	if err.Error() != want {
-		t.Errorf("error:\n%s\nwant:\n%s", err, want)
+	if diff := cmp.Diff([]string{"example.com/m/p", "example.com/m/q"}, res.Broken); diff != "" {
+		t.Errorf("broken packages (-want +got):\n%s", diff)
+	}
+	if want := "p/p.go:7:23: undefined: undefined"; len(res.Errors) == 0 || res.Errors[0] != want {
+		t.Errorf("errors %q, want %q first", res.Errors, want)
+	}
+	var rewritten []string
+	for name := range res.Files {
+		rewritten = append(rewritten, filepath.ToSlash(strings.TrimPrefix(name, dir+string(filepath.Separator))))
+	}
+	if diff := cmp.Diff([]string{"r/r.go"}, rewritten); diff != "" {
+		t.Errorf("rewritten files (-want +got):\n%s", diff)
 	}
 }
 

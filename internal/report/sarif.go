@@ -1,6 +1,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -8,7 +10,8 @@ import (
 
 // SARIF 2.1.0, the subset code-scanning services read: one run, one rule
 // per report kind, one result per finding located at the lock's site,
-// with the chain's sites as related locations.
+// with the chain's sites as related locations. Locations are relative to
+// the repository root, %SRCROOT%.
 
 type sarifLog struct {
 	Version string     `json:"version"`
@@ -17,8 +20,9 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations"`
+	Results     []sarifResult     `json:"results"`
 }
 
 type sarifTool struct {
@@ -33,20 +37,43 @@ type sarifDriver struct {
 }
 
 type sarifRule struct {
-	ID               string       `json:"id"`
-	ShortDescription sarifMessage `json:"shortDescription"`
+	ID                   string       `json:"id"`
+	Name                 string       `json:"name"`
+	ShortDescription     sarifMessage `json:"shortDescription"`
+	FullDescription      sarifMessage `json:"fullDescription"`
+	Help                 sarifHelp    `json:"help"`
+	DefaultConfiguration struct {
+		Level string `json:"level"`
+	} `json:"defaultConfiguration"`
+}
+
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown"`
 }
 
 type sarifMessage struct {
 	Text string `json:"text"`
 }
 
+type sarifInvocation struct {
+	ExecutionSuccessful bool                `json:"executionSuccessful"`
+	Notifications       []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level   string       `json:"level"`
+	Message sarifMessage `json:"message"`
+}
+
 type sarifResult struct {
-	RuleID           string          `json:"ruleId"`
-	Level            string          `json:"level"`
-	Message          sarifMessage    `json:"message"`
-	Locations        []sarifLocation `json:"locations"`
-	RelatedLocations []sarifLocation `json:"relatedLocations,omitempty"`
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifMessage      `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	RelatedLocations    []sarifLocation   `json:"relatedLocations,omitempty"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
 }
 
 type sarifLocation struct {
@@ -61,67 +88,168 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId"`
 }
 
 type sarifRegion struct {
 	StartLine int `json:"startLine"`
 }
 
-func sarifLoc(id int, f *Frame, msg string) sarifLocation {
-	l := sarifLocation{ID: id, PhysicalLocation: sarifPhysical{
-		ArtifactLocation: sarifArtifact{URI: f.File},
-		Region:           sarifRegion{StartLine: f.Line},
-	}}
-	if msg != "" {
-		l.Message = &sarifMessage{Text: msg}
-	}
-	return l
+// ruleHelp is, per kind, what the rule detects and how to fix it; a kind
+// without an entry gets its headline.
+var ruleHelp = map[Kind]struct{ full, help string }{
+	Circular: {
+		"Lock classes are acquired in an order that forms a cycle: each lock of the chain was held while the next was taken, and the last while the first was taken. Goroutines that run those code paths at the same time deadlock, although this run did not.",
+		"Take the locks of the chain in one global order everywhere, or release one before taking the next. The report's chain gives, for each dependency, the stack that first created it.",
+	},
+	Recursive: {
+		"A goroutine acquires a lock of a class it already holds: the same lock (a certain self-deadlock; sync locks are not reentrant), a second RLock of an RWMutex (it blocks as soon as a writer waits), or another lock of the same class (two goroutines taking two of them in opposite orders deadlock).",
+		"Do not take the same lock twice: split the function into a locked and an unlocked variant. If two locks of one class are nested on purpose, always in one order, take the inner one with LockNested (or mark the line //lockdep:nested).",
+	},
+	BadUnlock: {
+		"A lock that is not held is unlocked, or an RWMutex is unlocked in the mode it was not locked in. Go ends the program with a fatal error when this happens.",
+		"Unlock each lock once, in the mode it was locked in, on every path; prefer defer right after the Lock.",
+	},
+	Assertion: {
+		"AssertHeld, AssertRHeld or AssertNotHeld found the lock in another state than the code expects.",
+		"Hold the lock (or not) as the assertion says on every path that reaches it.",
+	},
+	BadSubclass: {
+		"LockNested or RLockNested was called with a subclass outside the range the validator supports.",
+		"Use a subclass from 0 to 7.",
+	},
+	Timeout: {
+		"A goroutine waited for a lock longer than the watchdog's timeout: a deadlock, or a lock held for too long.",
+		"The report lists the locks each goroutine held: find the one that never releases its lock, or shorten the critical section.",
+	},
 }
 
-// SARIF renders findings as a SARIF 2.1.0 log of one run by the named
-// tool version.
-func SARIF(findings []Report, toolVersion string) []byte {
-	run := sarifRun{
+// SARIFRun says how a SARIF log is made: which version of lockdep ran,
+// where the files of the findings are in the repository, and whether the
+// run completed.
+type SARIFRun struct {
+	ToolVersion string
+	// URI returns the URI, relative to the repository root, of a frame's
+	// file; false for a file outside the repository, which is then not
+	// a location.
+	URI func(file string) (string, bool)
+	// Failure, if not empty, says why the run did not complete: the build
+	// failed, the tests were interrupted. executionSuccessful is then false.
+	Failure string
+}
+
+// SARIF renders findings as a SARIF 2.1.0 log of one run.
+func SARIF(findings []Report, run SARIFRun) []byte {
+	r := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           "lockdep",
-			Version:        toolVersion,
+			Version:        run.ToolVersion,
 			InformationURI: "https://pkg.go.dev/github.com/golockdep/lockdep",
 		}},
-		Results: []sarifResult{},
+		Invocations: []sarifInvocation{{ExecutionSuccessful: run.Failure == ""}},
+		Results:     []sarifResult{},
 	}
-	for _, k := range Kinds() {
-		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: k.String(), ShortDescription: sarifMessage{Text: k.Headline()}})
+	if run.Failure != "" {
+		r.Invocations[0].Notifications = []sarifNotification{{Level: "error", Message: sarifMessage{Text: run.Failure}}}
 	}
-	for _, r := range findings {
-		res := sarifResult{RuleID: r.Kind.String(), Level: "error", Locations: []sarifLocation{}}
-		msg := r.Headline + ": " + r.Lock.Class
+	ruleIndex := map[Kind]int{}
+	for i, k := range Kinds() {
+		ruleIndex[k] = i
+		h, ok := ruleHelp[k]
+		if !ok {
+			h.full, h.help = k.Headline(), k.Headline()
+		}
+		rule := sarifRule{
+			ID:               k.String(),
+			Name:             ruleName(k),
+			ShortDescription: sarifMessage{Text: k.Headline()},
+			FullDescription:  sarifMessage{Text: h.full},
+			Help:             sarifHelp{Text: h.help, Markdown: h.help},
+		}
+		rule.DefaultConfiguration.Level = "error"
+		r.Tool.Driver.Rules = append(r.Tool.Driver.Rules, rule)
+	}
+	uri := run.URI
+	if uri == nil {
+		uri = func(file string) (string, bool) { return file, file != "" }
+	}
+	loc := func(id int, f *Frame, msg string) (sarifLocation, bool) {
+		u, ok := uri(f.File)
+		if !ok {
+			return sarifLocation{}, false
+		}
+		line := f.Line
+		if line < 1 {
+			line = 1 // unknown; SARIF lines start at 1
+		}
+		l := sarifLocation{ID: id, PhysicalLocation: sarifPhysical{
+			ArtifactLocation: sarifArtifact{URI: u, URIBaseID: "%SRCROOT%"},
+			Region:           sarifRegion{StartLine: line},
+		}}
+		if msg != "" {
+			l.Message = &sarifMessage{Text: msg}
+		}
+		return l, true
+	}
+	for _, f := range findings {
+		key := sha256.Sum256([]byte(f.Key()))
+		res := sarifResult{
+			RuleID: f.Kind.String(), RuleIndex: ruleIndex[f.Kind], Level: "error",
+			Locations:           []sarifLocation{},
+			PartialFingerprints: map[string]string{"lockdepKey/v1": hex.EncodeToString(key[:16])},
+		}
+		msg := f.Headline + ": " + f.Lock.Class
 		switch {
-		case r.Kind == Circular:
+		case f.Kind == Circular && len(f.Chain) > 0:
 			var cs []string
-			for i := len(r.Chain) - 1; i >= 0; i-- {
-				cs = append(cs, r.Chain[i].Class)
+			for i := len(f.Chain) - 1; i >= 0; i-- {
+				cs = append(cs, f.Chain[i].Class)
 			}
-			msg = fmt.Sprintf("%s: %s --> %s", r.Headline, strings.Join(cs, " --> "), cs[0])
-		case r.Holding != nil:
-			msg += " while holding " + r.Holding.Class
+			msg = fmt.Sprintf("%s: %s --> %s", f.Headline, strings.Join(cs, " --> "), cs[0])
+		case f.Holding != nil:
+			msg += " while holding " + f.Holding.Class
 		}
 		res.Message = sarifMessage{Text: msg}
-		if at := r.Lock.At; at != nil {
-			res.Locations = append(res.Locations, sarifLoc(0, at, ""))
+		// The lock's site, else the first frame of the stack in the
+		// repository.
+		var candidates []Frame
+		if f.Lock.At != nil {
+			candidates = append(candidates, *f.Lock.At)
 		}
-		for i, d := range r.Chain {
-			if len(d.Stack) > 0 {
-				res.RelatedLocations = append(res.RelatedLocations,
-					sarifLoc(i+1, &d.Stack[0], fmt.Sprintf("%s acquired while holding %s", d.Class, d.After)))
+		candidates = append(candidates, f.Stack...)
+		for i := range candidates {
+			if l, ok := loc(0, &candidates[i], ""); ok {
+				res.Locations = append(res.Locations, l)
+				break
 			}
 		}
-		run.Results = append(run.Results, res)
+		for i, d := range f.Chain {
+			for j := range d.Stack {
+				if l, ok := loc(i+1, &d.Stack[j], fmt.Sprintf("%s acquired while holding %s", d.Class, d.After)); ok {
+					res.RelatedLocations = append(res.RelatedLocations, l)
+					break
+				}
+			}
+		}
+		r.Results = append(r.Results, res)
 	}
 	b, _ := json.MarshalIndent(sarifLog{
 		Version: "2.1.0",
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Runs:    []sarifRun{run},
+		Runs:    []sarifRun{r},
 	}, "", "\t")
 	return append(b, '\n')
+}
+
+// ruleName is a kind's name in SARIF's style: CircularLocking...
+func ruleName(k Kind) string {
+	var b strings.Builder
+	for _, w := range strings.Fields(k.Headline()) {
+		if w == "detected" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String()
 }

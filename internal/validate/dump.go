@@ -8,14 +8,15 @@ import (
 
 // When a process hangs, the held-lock dump says who holds what. It is
 // printed to standard error on demand (DumpHeld), on SIGQUIT before Go's
-// own goroutine dump (with LOCKDEP_SIGQUIT=1, and in the processes the
-// lockdep command runs), and after LOCKDEP_DUMP_AFTER has passed since
+// own goroutine dump (with LOCKDEP_SIGQUIT=1 only: the goroutine that
+// waits for the signal would show in the goroutine-leak checks of the
+// code under test), and after LOCKDEP_DUMP_AFTER has passed since
 // start-up (the lockdep command sets it just short of go test's -timeout,
 // so that the dump comes before the timeout's panic).
 
 func startDumps(getenv func(string) string) []string {
 	var warns []string
-	if getenv("LOCKDEP_SIGQUIT") == "1" || getenv("LOCKDEP_EVENTS") != "" {
+	if getenv("LOCKDEP_SIGQUIT") == "1" {
 		dumpOnQuit()
 	}
 	if s := getenv("LOCKDEP_DUMP_AFTER"); s != "" {
