@@ -112,7 +112,9 @@ func (gr *Graph) DOT() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("digraph lockdep {\n")
-	p("\trankdir=LR;\n\tfontname=\"Helvetica\";\n")
+	// newrank ranks the nodes of all clusters together: without it, many
+	// dependencies between clusters make dot give up on the clusters.
+	p("\trankdir=LR;\n\tnewrank=true;\n\tfontname=\"Helvetica\";\n")
 	p("\tnode [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n")
 	p("\tedge [fontname=\"Helvetica\", fontsize=9];\n")
 	byPkg := map[string][]GraphClass{}
