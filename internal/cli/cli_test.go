@@ -274,7 +274,7 @@ func TestUsage(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"no-args", nil, exitUsage, "", "usage: lockdep test|run|version|help"},
+		{"no-args", nil, exitUsage, "", "usage: lockdep test|run|graph|merge|version|help"},
 		{"unknown", []string{"frob"}, exitUsage, "", `lockdep: unknown command "frob"`},
 		{"bad-flag", []string{"run", "-bogus", "."}, exitUsage, "", "lockdep run: flag provided but not defined: -bogus\nrun 'lockdep help run'\n"},
 		{"no-value", []string{"test", "-pkg"}, exitUsage, "", "lockdep test: flag needs an argument: -pkg\n"},
@@ -283,6 +283,10 @@ func TestUsage(t *testing.T) {
 		{"help-test", []string{"help", "test"}, 0, "# Test: lockdep test\n\nRuns go test.\n\n", ""},
 		{"help-run", []string{"help", "run"}, 0, "# Run: lockdep run\n\nRuns go run.\n\n", ""},
 		{"help-unknown", []string{"help", "frob"}, exitUsage, "", "lockdep help frob: unknown help topic; run 'lockdep help'\n"},
+		{"help-graph", []string{"help", "graph"}, 0, "# Graph: lockdep graph\n\nRenders graph files.\n\n# The graph file\n\nIts format.\n\n# Exit codes", ""},
+		{"help-merge", []string{"help", "merge"}, 0, "# Merge: lockdep merge\n\nMerges graph files.\n\n# The graph file\n\nIts format.\n\n# Exit codes", ""},
+		{"graph-h", []string{"graph", "x.json", "-h"}, 0, "# Graph: lockdep graph\n", ""},
+		{"merge-bad-flag", []string{"merge", "-bogus", "x.json"}, exitUsage, "", "lockdep merge: flag provided but not defined: -bogus\nrun 'lockdep help merge'\n"},
 		{"test-h", []string{"test", "-h"}, 0, "# Test: lockdep test\n", ""},
 		{"run-h", []string{"run", "-race", "-h"}, 0, "# Run: lockdep run\n", ""},
 		{"run-nothing", []string{"run"}, exitUsage, "", "lockdep run: no package to run"},
@@ -322,19 +326,25 @@ func TestRewritingCases(t *testing.T) {
 	r := run(t, dir, "test", "-format=json", ".")
 	got := summaries(t, r)
 	text := strings.Join(got, "\n") + "\n"
-	golden := filepath.Join("testdata", "cases.golden")
+	if diff := golden(t, filepath.Join("testdata", "cases.golden"), text); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// golden returns how got differs from the file at path, (-want +got); under
+// -update it first writes got to the file.
+func golden(t *testing.T, path, got string) string {
+	t.Helper()
 	if *update {
-		if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(want), text); diff != "" {
-		t.Errorf("findings (-want +got):\n%s", diff)
-	}
+	return cmp.Diff(string(want), got)
 }
 
 func TestParseFlags(t *testing.T) {

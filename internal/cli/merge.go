@@ -148,8 +148,16 @@ func packageOf(dir, root string) string {
 
 // summary returns the line that ends every run.
 func (m *merged) summary() string {
+	classes, deps := m.Counts()
+	return fmt.Sprintf("%s in %s; %s, %s", findingCounts(m.findings), count(len(m.packages), "package", "packages"),
+		count(classes, "class", "classes"), count(deps, "dependency", "dependencies"))
+}
+
+// findingCounts says how many findings there are, of the main kinds:
+// "2 findings (circular 1, recursive 1, bad unlock 0)".
+func findingCounts(findings []report.Report) string {
 	var c, r, b int
-	for _, f := range m.findings {
+	for _, f := range findings {
 		switch f.Kind {
 		case report.Circular:
 			c++
@@ -159,10 +167,7 @@ func (m *merged) summary() string {
 			b++
 		}
 	}
-	classes, deps := m.Counts()
-	return fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d) in %s; %s, %s",
-		count(len(m.findings), "finding", "findings"), c, r, b, count(len(m.packages), "package", "packages"),
-		count(classes, "class", "classes"), count(deps, "dependency", "dependencies"))
+	return fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d)", count(len(findings), "finding", "findings"), c, r, b)
 }
 
 // count says n things, in the singular for one.
