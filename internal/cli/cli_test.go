@@ -372,6 +372,8 @@ func TestParseFlags(t *testing.T) {
 			options{goFlags: []string{"-race"}, targets: []string{"./cmd/app"}, tail: []string{"-json", "a", "b"}}},
 		{"run/files", "run", []string{"main.go", "util.go", "arg"},
 			options{targets: []string{"main.go", "util.go"}, tail: []string{"arg"}}},
+		{"test/stat", "test", []string{"-stat", "./..."},
+			options{stat: true, targets: []string{"./..."}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseFlags(tc.cmd, tc.args, io.Discard)

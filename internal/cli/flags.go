@@ -19,6 +19,7 @@ type options struct {
 	out     string
 	work    bool
 	version bool
+	stat    bool // -stat: print the processes' lock statistics
 
 	// Flags of the go command that lockdep reads as well.
 	tags, overlay, mod, modfile string
@@ -39,7 +40,7 @@ type options struct {
 // test binary's or program's arguments; true for those taking a value.
 var ownFlags = map[string]bool{
 	"C": true, "tags": true, "pkg": true, "format": true, "sarif": true, "o": true,
-	"baseline": true, "write-baseline": false,
+	"baseline": true, "write-baseline": false, "stat": false,
 	"work": false, "version": false, "h": false, "help": false,
 }
 
@@ -193,6 +194,8 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 				o.baseline = v
 			case "write-baseline":
 				o.writeBaseline = b
+			case "stat":
+				o.stat = b
 			case "work":
 				o.work = b
 			case "version":

@@ -24,6 +24,7 @@ type merged struct {
 	emitted  map[string]bool
 	packages map[string]bool
 	local    map[*events.Process]map[uint32]graph.ClassID // a process's class IDs → union class
+	stats    map[*events.Process][]report.ClassStats      // each process's last statistics (LOCKDEP_STAT=1)
 }
 
 // newMerged returns the merge of the records in dir. root is the module
@@ -37,6 +38,7 @@ func newMerged(dir, root string, emit func(report.Report)) *merged {
 		emitted:  map[string]bool{},
 		packages: map[string]bool{},
 		local:    map[*events.Process]map[uint32]graph.ClassID{},
+		stats:    map[*events.Process][]report.ClassStats{},
 	}
 }
 
@@ -96,6 +98,8 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 			return fmt.Errorf("a finding of %s: %w", origin, err)
 		}
 		m.Finding(r)
+	case e.Stats != nil:
+		m.stats[p] = e.Stats // the last one is the process's
 	}
 	return nil
 }
