@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golockdep/lockdep"
 	"github.com/golockdep/lockdep/internal/report"
@@ -386,6 +387,45 @@ func TestParseFlags(t *testing.T) {
 			}
 			if diff := cmp.Diff(&tc.want, got, cmp.AllowUnexported(options{})); diff != "" {
 				t.Errorf("parseFlags(%q) (-want +got):\n%s", tc.args, diff)
+			}
+		})
+	}
+}
+
+// TestTestTimeout: the test processes' -timeout, as go test decides it,
+// and when the held-lock dump comes.
+func TestTestTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		goflags string
+		args    []string
+		want    time.Duration
+		dump    time.Duration
+	}{
+		{"default", "", []string{"./..."}, 10 * time.Minute, 9*time.Minute + 50*time.Second},
+		{"flag", "", []string{"-timeout", "3s", "./..."}, 3 * time.Second, 2700 * time.Millisecond},
+		{"flag-after-packages", "", []string{"./...", "-timeout=1m"}, time.Minute, 54 * time.Second},
+		{"test-prefix", "", []string{"-test.timeout=20s", "."}, 20 * time.Second, 18 * time.Second},
+		{"goflags", "-timeout=2m -count=1", []string{"."}, 2 * time.Minute, 110 * time.Second},
+		{"flag-over-goflags", "-timeout=2m", []string{"-timeout=30s", "."}, 30 * time.Second, 27 * time.Second},
+		{"after-args", "", []string{".", "-timeout=1m", "-args", "-test.timeout", "4s"}, 4 * time.Second, 3600 * time.Millisecond},
+		{"after-args-not-go-tests", "", []string{".", "-args", "-timeout=4s"}, 10 * time.Minute, 9*time.Minute + 50*time.Second},
+		{"off", "", []string{"-timeout=0", "."}, 0, 0},
+		{"bad", "", []string{"-timeout=soon", "."}, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parseFlags("test", tc.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := o.testTimeout(tc.goflags)
+			if got != tc.want {
+				t.Errorf("timeout %v, want %v", got, tc.want)
+			}
+			if got > 0 {
+				if d := dumpAfter(got); d != tc.dump {
+					t.Errorf("dump after %v, want %v", d, tc.dump)
+				}
 			}
 		})
 	}

@@ -149,6 +149,10 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if o.stat {
 		env = append(env, "LOCKDEP_STAT=1")
 	}
+	if t := o.testTimeout(mod.goflags); cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
+		// The held-lock dump comes before the timeout's panic.
+		env = append(env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
