@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"flag"
 	"io"
@@ -130,7 +131,8 @@ func TestExamples(t *testing.T) {
 	}
 	root, _ := filepath.Abs("../..")
 	unchanged := watchTree(t, filepath.Join(root, "examples"))
-	r := run(t, root, "test", "-format=json", "./examples/...")
+	graphFile := filepath.Join(t.TempDir(), "graph.json")
+	r := run(t, root, "test", "-format=json", "-o", graphFile, "./examples/...")
 	got := summaries(t, r)
 	want := []string{
 		"circular github.com/golockdep/lockdep/examples/abba.Store.mu github.com/golockdep/lockdep/examples/abba.Cache.mu",
@@ -150,6 +152,105 @@ func TestExamples(t *testing.T) {
 		t.Errorf("summary line missing:\n%s", r.stderr)
 	}
 	unchanged()
+	examplesGraph(t, root, graphFile)
+}
+
+// examplesGraph checks the picture of the examples' graph, as the README
+// makes it: lockdep graph -format svg renders a graph of their classes,
+// each cycle's dependencies in red; docs/examples-graph.svg is that
+// picture (-update rewrites it).
+func examplesGraph(t *testing.T, root, graphFile string) {
+	t.Helper()
+	r := run(t, root, "graph", "-format", "svg", graphFile)
+	if r.code != 0 {
+		t.Fatalf("lockdep graph: exit %d\n%s", r.code, r.stderr)
+	}
+	gr, err := report.ReadGraphFile(graphFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, edges := svgElements(t, []byte(r.stdout))
+	for _, c := range gr.Classes {
+		if !nodes[c.Name] {
+			t.Errorf("the SVG has no node for %s", c.Name)
+		}
+	}
+	onCycle := map[string]bool{}
+	for _, f := range gr.Findings {
+		for _, d := range f.Chain {
+			onCycle[d.After+"->"+d.Class] = true
+		}
+	}
+	if len(onCycle) == 0 {
+		t.Error("the examples' graph has no cycle")
+	}
+	for _, d := range gr.Dependencies {
+		stroke, ok := edges[d.From+"->"+d.To]
+		switch {
+		case !ok:
+			t.Errorf("the SVG has no edge %s -> %s", d.From, d.To)
+		case onCycle[d.From+"->"+d.To] != (stroke == "#cc0000"):
+			t.Errorf("the edge %s -> %s is drawn in %s; on a cycle: %v", d.From, d.To, stroke, onCycle[d.From+"->"+d.To])
+		}
+	}
+	doc := filepath.Join(root, "docs", "examples-graph.svg")
+	if golden(t, doc, r.stdout) != "" {
+		t.Errorf("%s is not the picture of the examples' graph: run go test ./internal/cli -run TestExamples -update", doc)
+	}
+}
+
+// svgElements returns the nodes of a Graphviz SVG, by title (the class),
+// and its edges ("from->to") with the colour each is drawn in.
+func svgElements(t *testing.T, data []byte) (nodes map[string]bool, edges map[string]string) {
+	t.Helper()
+	nodes, edges = map[string]bool{}, map[string]string{}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	var class, title string
+	inTitle := false
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the SVG does not parse as XML: %v", err)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			attr := func(name string) string {
+				for _, a := range tok.Attr {
+					if a.Name.Local == name {
+						return a.Value
+					}
+				}
+				return ""
+			}
+			switch tok.Name.Local {
+			case "g":
+				if c := attr("class"); c != "" {
+					class, title = c, "" // node, edge, cluster or graph
+				}
+			case "title":
+				inTitle = true
+			case "path":
+				if class == "edge" && title != "" {
+					if _, seen := edges[title]; !seen {
+						edges[title] = attr("stroke")
+					}
+				}
+			}
+		case xml.EndElement:
+			inTitle = false
+		case xml.CharData:
+			if inTitle && (class == "node" || class == "edge") {
+				title += string(tok)
+				if class == "node" {
+					nodes[title] = true
+				}
+			}
+		}
+	}
+	return nodes, edges
 }
 
 func TestCleanModule(t *testing.T) {
