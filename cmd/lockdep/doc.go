@@ -78,7 +78,9 @@ most contended acquisitions. The table goes to stdout, or to stderr
 when stdout carries JSON (-json, -format=json or sarif) or is the
 program's (lockdep run). A process writes its statistics a tenth of a
 second after it counts acquisitions, so each one's last tenth of a
-second or so may be missing from the table.
+second or so may be missing from the table, and a process that ends
+sooner than that after its first lock (a quick test binary) leaves none:
+a line says how many did.
 
 A test that hangs until go test's -timeout (10 minutes unless -timeout,
 -test.timeout after -args, or GOFLAGS says otherwise) ends in a panic

@@ -81,21 +81,36 @@ func sumStats(procs [][]report.ClassStats) []report.ClassStats {
 }
 
 // statsTable returns what -stat prints after the run: the processes'
-// statistics, added up, as a table of the first rows classes.
+// statistics, added up, as a table of the first rows classes, and how
+// many processes took locks but ended before they wrote statistics.
 func (m *merged) statsTable(rows int) string {
 	var procs [][]report.ClassStats
-	for _, s := range m.stats {
-		procs = append(procs, s)
+	late := 0 // processes that registered classes, so took locks, without statistics
+	for p, local := range m.local {
+		if s, ok := m.stats[p]; ok {
+			procs = append(procs, s)
+		} else if len(local) > 0 {
+			late++
+		}
 	}
 	stats := sumStats(procs)
-	if len(stats) == 0 {
-		return "lockdep: no lock statistics: no process recorded an acquisition of a validated lock\n"
-	}
 	var b strings.Builder
+	switch {
+	case len(stats) == 0 && late == 0:
+		return "lockdep: no lock statistics: no process took a validated lock\n"
+	case len(stats) == 0:
+		fmt.Fprintf(&b, "lockdep: no lock statistics: %s took locks but ended before writing statistics, which a process does a tenth of a second after it takes locks\n",
+			count(late, "process", "processes"))
+		return b.String()
+	}
 	fmt.Fprintf(&b, "lockdep: lock statistics of %s (each may lack its last tenth of a second), the most contended classes first:\n", count(len(procs), "process", "processes"))
 	b.WriteString(report.StatsTable(stats, rows))
 	if n := len(stats) - rows; n > 0 {
 		fmt.Fprintf(&b, "  (%s not shown)\n", count(n, "more class", "more classes"))
+	}
+	if late > 0 {
+		fmt.Fprintf(&b, "  (%s that took locks ended before writing statistics, which a process does a tenth of a second after it takes locks)\n",
+			count(late, "more process", "more processes"))
 	}
 	return b.String()
 }

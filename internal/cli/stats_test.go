@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/golockdep/lockdep/internal/events"
+	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/report"
 	"github.com/google/go-cmp/cmp"
 )
@@ -36,5 +39,38 @@ func TestSumStats(t *testing.T) {
 	}
 	if got := sumStats(nil); len(got) != 0 {
 		t.Errorf("sumStats(nil) = %v", got)
+	}
+}
+
+// TestStatsTable: the table says how many processes it adds up, and how
+// many took locks (registered classes) but ended before writing their
+// statistics.
+func TestStatsTable(t *testing.T) {
+	m := newMerged("", "", nil)
+	if got, want := m.statsTable(10), "lockdep: no lock statistics: no process took a validated lock\n"; got != want {
+		t.Errorf("no process: %q, want %q", got, want)
+	}
+	quick, slow, idle := new(events.Process), new(events.Process), new(events.Process)
+	m.local[quick] = map[uint32]graph.ClassID{1: 1}
+	m.local[idle] = map[uint32]graph.ClassID{}
+	want := "lockdep: no lock statistics: 1 process took locks but ended before writing statistics, which a process does a tenth of a second after it takes locks\n"
+	if got := m.statsTable(10); got != want {
+		t.Errorf("a quick process: %q, want %q", got, want)
+	}
+	m.local[slow] = map[uint32]graph.ClassID{1: 1}
+	m.stats[slow] = []report.ClassStats{{Class: "m.A", Acquisitions: 3}, {Class: "m.B", Acquisitions: 2}}
+	got := m.statsTable(1)
+	for _, want := range []string{
+		"lockdep: lock statistics of 1 process (each may lack its last tenth of a second), the most contended classes first:\n",
+		"\nm.A ",
+		"  (1 more class not shown)\n",
+		"  (1 more process that took locks ended before writing statistics, which a process does a tenth of a second after it takes locks)\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the table lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "m.B") {
+		t.Errorf("the table shows more than 1 class:\n%s", got)
 	}
 }
