@@ -346,3 +346,28 @@ func TestHandoffModel(t *testing.T) {
 	}
 	t.Logf("%d schedules: %d cyclic, %d recursive", n, cycles, recursions)
 }
+
+// TestSlowHandoff: a read hold handed to a goroutine that keeps it for
+// longer than the settle time is still that goroutine's: read-locking the
+// same RWMutex again meanwhile is no self-deadlock (bbolt's read
+// transactions are used this way).
+func TestSlowHandoff(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	rw := new(lockdep.RWMutex)
+	rw.SetClass(lockdep.NewClass("db.mmaplock"))
+	release, done := make(chan struct{}), make(chan struct{})
+	rw.RLock()
+	go func() { // the transaction's new owner
+		<-release
+		rw.RUnlock()
+		close(done)
+	}()
+	rw.RLock() // a second transaction
+	time.Sleep(4 * lockdep.TestSettle)
+	close(release)
+	<-done
+	rw.RUnlock()
+	if fs := lockdep.Findings(); len(fs) != 0 {
+		t.Errorf("findings on a slow hand-off:\n%s", fs[0])
+	}
+}

@@ -50,8 +50,10 @@ const (
 
 // DefaultSettle is how long an acquisition that made a pending finding
 // waits for its lock (letting a hand-off complete) before it reports the
-// finding as a deadlock in progress.
-const DefaultSettle = time.Second
+// finding as a deadlock in progress. A real deadlock never ends, so a long
+// wait costs nothing but the report's delay; a short one would take a
+// hand-over whose new holder is slow for one.
+const DefaultSettle = 5 * time.Second
 
 // Validator is the process-wide state. The fast path (a lock sequence
 // seen before) touches only the calling goroutine's held stack and the
@@ -291,19 +293,9 @@ func (v *Validator) Settle(p Pending, lk Lock) bool {
 		v.timedLock(lk) // statistics or the watchdog: time the wait
 		return true
 	}
-	v.mu.Lock()
-	for _, f := range p {
-		f.settling = true
-	}
-	v.mu.Unlock()
 	deadline := time.Now().Add(v.settle)
 	for i := 0; ; i++ {
 		if lk.TryLock() {
-			v.mu.Lock()
-			for _, f := range p {
-				f.settling = false
-			}
-			v.mu.Unlock()
 			return true
 		}
 		if time.Now().After(deadline) {
