@@ -413,12 +413,17 @@ func (v *Validator) stopLocked(err error) {
 		return
 	}
 	active.CompareAndSwap(v, nil)
+	msg := fmt.Sprintf("%v; validation is off from here on", err)
 	var le *graph.LimitError
 	if errors.As(err, &le) {
-		fmt.Fprintf(os.Stderr, "lockdep: %v; validation is off from here on (raise %s)\n", err, settings[le.Bound])
-		return
+		msg += " (raise " + settings[le.Bound] + ")"
 	}
-	fmt.Fprintf(os.Stderr, "lockdep: %v; validation is off from here on\n", err)
+	fmt.Fprintf(os.Stderr, "lockdep: %s\n", msg)
+	if v.events != nil {
+		// go test shows a passing package's output only with -v: the
+		// lockdep command prints this line itself.
+		v.events.Write(events.Event{Stopped: msg})
+	}
 }
 
 // Findings returns the findings reported so far, oldest first, each
