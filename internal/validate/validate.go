@@ -172,9 +172,10 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 		reps, p = v.miss(st, gid, a, site != nil)
 	}
 	if len(st.Entries) >= v.table.MaxDepth() {
-		// Deliver what this acquisition found, pending or not: the
-		// validator cannot follow the holds from here on.
-		reps = append(reps, v.flush(p)...)
+		// Deliver what this acquisition found, then step aside. What
+		// still waits for its holds to end is dropped: nothing follows
+		// the holds from here on, and a hold may be a hand-over's (a
+		// goroutine that hands read transactions to others holds many).
 		v.emit(reps)
 		v.stop(&graph.LimitError{Bound: graph.MaxDepth, Limit: v.table.MaxDepth()})
 		return nil, nil
