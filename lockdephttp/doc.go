@@ -58,8 +58,7 @@
 //
 //   - format=json: one JSON object, described below;
 //   - format=graph: the graph file, as lockdep test -o and
-//     lockdep.WriteGraph write it and lockdep graph and lockdep merge read
-//     it, served as lockdep-graph.json;
+//     lockdep.WriteGraph write it, served as lockdep-graph.json;
 //   - format=dot: the graph in Graphviz's DOT language.
 //
 // Any other format is answered with status 400. The JSON object has these

@@ -108,7 +108,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	format := q.Get("format")
 	switch format {
-	case "", "html", "json", "graph", "dot":
+	case "", "json", "graph", "dot":
 	default:
 		http.Error(w, fmt.Sprintf("lockdep: unknown format %q: want json, graph or dot (or none, for the page)", format), http.StatusBadRequest)
 		return
@@ -170,7 +170,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the graph laid out last.
 func (p *page) layout(ctx context.Context, gr *report.Graph) ([]byte, error) {
 	if n := len(gr.Classes) + len(gr.Dependencies); n > maxLayout {
-		return nil, fmt.Errorf("the graph has %s and %s, more than %d together, which Graphviz would take minutes to lay out; focus on a class (the class names below link to that), or download the graph file and run lockdep graph -focus CLASS -format svg",
+		return nil, fmt.Errorf("the graph has %s and %s, more than %d together, which Graphviz would take minutes to lay out; focus on a class (the class names below link to that)",
 			report.Count(len(gr.Classes), "class"), report.Count(len(gr.Dependencies), "dependency"), maxLayout)
 	}
 	dot := gr.DOT()
