@@ -36,7 +36,7 @@ func StatsTable(stats []ClassStats, n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-48s %12s %11s %12s %12s %12s\n", "class", "acquisitions", "contentions", "wait total", "wait max", "hold max")
 	for _, s := range stats {
-		fmt.Fprintf(&b, "%-48s %12d %11d %12s %12s %12s\n", s.Class, s.Acquisitions, s.Contentions, round(s.WaitTotal), round(s.WaitMax), round(s.HoldMax))
+		fmt.Fprintf(&b, "%-48s %12d %11d %12s %12s %12s\n", s.Class, s.Acquisitions, s.Contentions, Round(s.WaitTotal), Round(s.WaitMax), Round(s.HoldMax))
 	}
 	for _, s := range stats {
 		for _, c := range s.Sites {
@@ -46,7 +46,9 @@ func StatsTable(stats []ClassStats, n int) string {
 	return b.String()
 }
 
-func round(d time.Duration) string {
+// Round formats a duration of the statistics for reading: exact below a
+// microsecond, to 10ns below a millisecond, to 10µs above.
+func Round(d time.Duration) string {
 	switch {
 	case d == 0:
 		return "0"

@@ -73,6 +73,9 @@ func (v *Validator) SetTiming(stats bool, timeout time.Duration) {
 	}
 }
 
+// StatsOn reports whether lock statistics are being kept.
+func (v *Validator) StatsOn() bool { return v.statsOn.Load() }
+
 // timedLock acquires lk for the calling goroutine's acquisition on top of
 // its stack: it tries first, to count contention, then registers the wait
 // with the watchdog, blocks and times it.
