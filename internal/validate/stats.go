@@ -114,6 +114,13 @@ func (v *Validator) timedLock(lk Lock) {
 	s.mu.Unlock()
 }
 
+// heldNow starts timing the hold on top of the calling goroutine's stack.
+func (v *Validator) heldNow() {
+	if st := v.table.Lookup(v.table.ID()); st != nil && len(st.Entries) > 0 {
+		st.Entries[len(st.Entries)-1].T = time.Now().UnixNano()
+	}
+}
+
 // countAcquisition counts an acquisition of class id.
 func (v *Validator) countAcquisition(id graph.ClassID) {
 	if s := v.statOf(id); s != nil {

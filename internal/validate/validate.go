@@ -186,8 +186,12 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	if reps != nil {
 		v.emit(reps)
 	}
-	if v.timing.Load() && p == nil {
-		p = v.timed(id, st, try)
+	if v.timing.Load() {
+		if p == nil {
+			p = v.timed(id, st, try)
+		} else if v.statsOn.Load() {
+			v.countAcquisition(id) // Settle holds it for its findings
+		}
 	}
 	return st, p
 }
@@ -297,6 +301,9 @@ func (v *Validator) Settle(p Pending, lk Lock) bool {
 	deadline := time.Now().Add(v.settle)
 	for i := 0; ; i++ {
 		if lk.TryLock() {
+			if v.statsOn.Load() {
+				v.heldNow()
+			}
 			return true
 		}
 		if time.Now().After(deadline) {
