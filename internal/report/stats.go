@@ -88,14 +88,7 @@ func HeldDump(gs []Goroutine) string {
 
 func writeGoroutine(b *strings.Builder, g Goroutine) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	switch n := len(g.HeldLocks); n {
-	case 0:
-		p("no locks held by goroutine %d", g.ID)
-	case 1:
-		p("1 lock held by goroutine %d", g.ID)
-	default:
-		p("%d locks held by goroutine %d", n, g.ID)
-	}
+	p("%s", heldBy(len(g.HeldLocks), g.ID))
 	if g.State != "" {
 		p(" [%s]", g.State)
 	}
@@ -116,4 +109,15 @@ type BoundUsage struct {
 	Used    int    `json:"used"`
 	Limit   int    `json:"limit"`
 	Setting string `json:"setting"` // the variable that raises it
+}
+
+// heldBy says how many locks goroutine g holds, as the kernel does.
+func heldBy(n int, g int64) string {
+	switch n {
+	case 0:
+		return fmt.Sprintf("no locks held by goroutine %d", g)
+	case 1:
+		return fmt.Sprintf("1 lock held by goroutine %d", g)
+	}
+	return fmt.Sprintf("%d locks held by goroutine %d", n, g)
 }
