@@ -82,11 +82,12 @@
 // ends by its own goroutine's unlock; if another goroutine unlocks it, the
 // dependencies only that hold made are withdrawn. A finding that rests on
 // a hold still held is reported when the holder releases it (normally a
-// moment later, at the Unlock of the outer lock), when it has been held
-// for a second, or, if the acquisition that found it waits a second for
-// its lock (a deadlock in progress), by that goroutine before it blocks
-// for good. In Panic mode the panic therefore usually comes from that
-// Unlock, after the real unlock, or from the blocked Lock.
+// moment later, at the Unlock of the outer lock) or, if the acquisition
+// that found it waits five seconds for its lock (a deadlock in progress),
+// by that goroutine before it blocks for good. In Panic mode the panic
+// therefore usually comes from that Unlock, after the real unlock, or from
+// the blocked Lock. A finding that rests on a lock held until the program
+// ends is not reported.
 //
 // # Cost
 //

@@ -209,7 +209,7 @@ func TestChainsAndUsage(t *testing.T) {
 	if diff := cmp.Diff([]string{"A{W}", "A{W} B{R}"}, lockdep.Chains()); diff != "" {
 		t.Errorf("chains (-want +got):\n%s", diff)
 	}
-	want := []string{"lock classes 2/10", "lock dependencies 1/20", "lock chains 2/30", "locks held by one goroutine 0/40", "goroutines holding locks 1/64"}
+	want := []string{"lock classes 2/10", "lock dependencies 1/20", "lock chains 2/30", "locks held by one goroutine 2/40", "goroutines holding locks 1/64"}
 	if diff := cmp.Diff(want, lockdep.Usage()); diff != "" {
 		t.Errorf("usage (-want +got):\n%s", diff)
 	}
@@ -256,5 +256,20 @@ func TestStatisticsRecorded(t *testing.T) {
 	}
 	if len(last) != 1 || last[0].Class != "recorded.mu" || last[0].Acquisitions != 5 {
 		t.Errorf("recorded statistics %+v, want 5 acquisitions of recorded.mu", last)
+	}
+}
+
+// TestStatisticsCountFindings: the acquisition that closes a cycle, whose
+// finding waits for its hold to end, is counted like any other.
+func TestStatisticsCountFindings(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Statistics(true))()
+	abba(classed("count.A"), classed("count.B"))
+	if len(lockdep.Findings()) != 1 {
+		t.Fatalf("findings %v, want the inversion", lockdep.Findings())
+	}
+	for _, s := range lockdep.Stats() {
+		if s.Acquisitions != 2 || s.HoldMax <= 0 {
+			t.Errorf("%s: %d acquisitions, hold max %v; want 2, > 0", s.Class, s.Acquisitions, s.HoldMax)
+		}
 	}
 }

@@ -31,6 +31,10 @@ type Event struct {
 	// Stats is the process's lock statistics so far (LOCKDEP_STAT=1); the
 	// last such event of a file is the process's.
 	Stats []report.ClassStats `json:"stats,omitempty"`
+	// Stopped says validation was turned off in the process, and why:
+	// a bound was hit ("more than 48 locks held by one goroutine;
+	// validation is off from here on (raise LOCKDEP_MAX_DEPTH)").
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Process starts every file.

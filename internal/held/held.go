@@ -58,7 +58,8 @@ type Stack struct {
 	Gid     int64
 	t       *Table
 
-	seen *releases // the pending releases already applied
+	seen    *releases // the pending releases already applied
+	deepest int       // the most entries it has had
 
 	// released remembers the goroutine's last few releases from below
 	// the top, for reports of unlocking a lock that is not locked.
@@ -107,6 +108,9 @@ func (s *Stack) Push(a graph.Acq, key uint64, at Site) {
 	// set when the entry is popped.
 	e := &s.Entries[n]
 	e.Acq, e.Key, e.At, e.Hold, e.T, e.seq = a, key, at, nil, 0, waiting
+	if n >= s.deepest {
+		s.deepest = n + 1
+	}
 }
 
 // Held marks the top entry, pushed by Push, as held: releases posted

@@ -4,6 +4,7 @@ package held
 type Snap struct {
 	Gid     int64
 	Entries []Entry // oldest first; locks pushed but not held yet excluded
+	Deepest int     // the most locks it has held at once
 }
 
 // Snapshot returns what every goroutine with a held stack holds, for the
@@ -12,7 +13,10 @@ type Snap struct {
 // for diagnosis, of goroutines that are usually stuck, and a goroutine
 // that runs meanwhile may show a torn or stale stack. It never crashes
 // on one: a stack that does not read back sound is left out.
-func (t *Table) Snapshot() []Snap {
+func (t *Table) Snapshot() []Snap { return t.snapshot(false) }
+
+// snapshot is Snapshot, with the goroutines that hold nothing if all.
+func (t *Table) snapshot(all bool) []Snap {
 	var out []Snap
 	for i := range t.slots {
 		s := &t.slots[i]
@@ -23,7 +27,7 @@ func (t *Table) Snapshot() []Snap {
 		if st == nil {
 			continue
 		}
-		if snap, ok := readStack(st); ok && len(snap.Entries) > 0 {
+		if snap, ok := readStack(st); ok && (len(snap.Entries) > 0 || all) {
 			out = append(out, snap)
 		}
 	}
@@ -44,7 +48,7 @@ func readStack(st *Stack) (snap Snap, ok bool) {
 	if len(es) > cap(es) || len(es) > 1<<12 {
 		return Snap{}, false
 	}
-	snap.Gid = st.Gid
+	snap.Gid, snap.Deepest = st.Gid, st.deepest
 	for _, e := range es {
 		if e.seq != waiting {
 			snap.Entries = append(snap.Entries, e)
@@ -67,13 +71,13 @@ func (t *Table) InUse() int {
 // Slots returns the number of slots.
 func (t *Table) Slots() int { return len(t.slots) }
 
-// Deepest returns the most locks one goroutine holds now, as far as a
-// Snapshot sees.
+// Deepest returns the most locks a goroutine with a slot has held at once,
+// as far as a Snapshot sees.
 func (t *Table) Deepest() int {
 	n := 0
-	for _, s := range t.Snapshot() {
-		if len(s.Entries) > n {
-			n = len(s.Entries)
+	for _, s := range t.snapshot(true) {
+		if s.Deepest > n {
+			n = s.Deepest
 		}
 	}
 	return n

@@ -75,7 +75,7 @@ type Result struct {
 
 // Rewrite loads the packages matched by cfg.Patterns, and the packages they
 // depend on, and rewrites the Go files of those that belong to the main
-// module or match cfg.Extra (see [RewriteFile]). With cfg.Tests, the test
+// module or match cfg.Extra (see [rewriteFile]). With cfg.Tests, the test
 // files of the matched packages are rewritten too. The validator's own
 // packages are never rewritten.
 //

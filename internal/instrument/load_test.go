@@ -90,7 +90,7 @@ func TestPatternRegexp(t *testing.T) {
 	}
 }
 
-// TestRewriteFile calls the core directly on a file type-checked without
+// TestRewriteFile calls rewriteFile directly on a file type-checked without
 // go/packages; the file is named relative to the nearest go.mod.
 func TestRewriteFile(t *testing.T) {
 	dir := t.TempDir()
@@ -115,7 +115,7 @@ func TestRewriteFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, sites, err := RewriteFile(fset, f, []byte(src), info, pkg, 7)
+	out, sites, err := rewriteFile(fset, f, []byte(src), info, pkg, 7, moduleRelPath(fset.File(f.FileStart).Name()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ var lockdepSites_7 = [...]lockdepimpl_.Site{
 }
 `
 	if diff := cmp.Diff(want, string(out)); diff != "" {
-		t.Errorf("RewriteFile mismatch (-want +got):\n%s", diff)
+		t.Errorf("rewriteFile mismatch (-want +got):\n%s", diff)
 	}
 	if sites != 2 {
 		t.Errorf("sites = %d, want 2", sites)
@@ -149,7 +149,7 @@ var lockdepSites_7 = [...]lockdepimpl_.Site{
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := RewriteFile(fset, cf, nil, info, pkg, 0); err == nil || !strings.Contains(err.Error(), "cgo") {
-		t.Errorf("RewriteFile of a cgo file: err = %v, want a cgo error", err)
+	if _, _, err := rewriteFile(fset, cf, nil, info, pkg, 0, "c.go"); err == nil || !strings.Contains(err.Error(), "cgo") {
+		t.Errorf("rewriteFile of a cgo file: err = %v, want a cgo error", err)
 	}
 }

@@ -26,7 +26,7 @@ const (
 	recvName = "lockdepR_"
 )
 
-// errCgo is returned by [RewriteFile] for files that import "C".
+// errCgo is returned by [rewriteFile] for files that import "C".
 var errCgo = errors.New("cgo file")
 
 // syncMethod describes one method of sync.Mutex or sync.RWMutex.
@@ -52,26 +52,6 @@ var syncMethods = map[string]syncMethod{
 	"(*sync.RWMutex).RLocker":  {impl: "RLocker", result: syncName + ".Locker", rw: true},
 }
 
-// RewriteFile rewrites one parsed, type-checked file of package pkg: every
-// call, method value and method expression of a sync.Mutex or sync.RWMutex
-// method, and every *sync.Mutex or *sync.RWMutex that escapes into a
-// non-empty interface, is replaced on its own line by a call into the
-// lockdepimpl package. fileIndex names the file's site array
-// (lockdepSites_N) and must be unique among the files of the package.
-//
-// It returns the new contents and the number of rewritten sites; a file
-// without sites comes back unchanged with sites == 0. The site records name
-// the file relative to the root of the module that contains it (the nearest
-// directory above it holding a go.mod file). Files that import "C" are
-// rejected with an error.
-func RewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int) (out []byte, sites int, err error) {
-	tf := fset.File(file.FileStart)
-	if tf == nil {
-		return nil, 0, errors.New("file not in file set")
-	}
-	return rewriteFile(fset, file, src, info, pkg, fileIndex, moduleRelPath(tf.Name()))
-}
-
 // moduleRelPath returns filename relative to the nearest directory above it
 // that holds a go.mod file, with forward slashes.
 func moduleRelPath(filename string) string {
@@ -91,6 +71,18 @@ func moduleRelPath(filename string) string {
 	return filepath.Base(filename)
 }
 
+// rewriteFile rewrites one parsed, type-checked file of package pkg: every
+// call, method value and method expression of a sync.Mutex or sync.RWMutex
+// method, and every *sync.Mutex or *sync.RWMutex that escapes into a
+// non-empty interface, is replaced on its own line by a call into the
+// lockdepimpl package. fileIndex names the file's site array
+// (lockdepSites_N) and must be unique among the files of the package; rel
+// is the file's path relative to its module's root, as site records name
+// it.
+//
+// It returns the new contents and the number of rewritten sites; a file
+// without sites comes back unchanged with sites == 0. Files that import
+// "C" are rejected with an error.
 func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) ([]byte, int, error) {
 	out, sites, _, err := rewriteFileNotes(fset, file, src, info, pkg, fileIndex, rel)
 	return out, sites, err

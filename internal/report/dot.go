@@ -96,9 +96,11 @@ findings:
 	return f, nil
 }
 
-func dotQuote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
-}
+// dotEscaper escapes a DOT string; made once, as building a Replacer
+// costs more than using it.
+var dotEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+func dotQuote(s string) string { return `"` + dotEscaper.Replace(s) + `"` }
 
 // DOT renders gr in Graphviz's DOT language, laid out left to right:
 // classes clustered by package (each cluster labelled with its path

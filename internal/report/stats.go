@@ -36,7 +36,7 @@ func StatsTable(stats []ClassStats, n int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-48s %12s %11s %12s %12s %12s\n", "class", "acquisitions", "contentions", "wait total", "wait max", "hold max")
 	for _, s := range stats {
-		fmt.Fprintf(&b, "%-48s %12d %11d %12s %12s %12s\n", s.Class, s.Acquisitions, s.Contentions, round(s.WaitTotal), round(s.WaitMax), round(s.HoldMax))
+		fmt.Fprintf(&b, "%-48s %12d %11d %12s %12s %12s\n", s.Class, s.Acquisitions, s.Contentions, Round(s.WaitTotal), Round(s.WaitMax), Round(s.HoldMax))
 	}
 	for _, s := range stats {
 		for _, c := range s.Sites {
@@ -46,7 +46,9 @@ func StatsTable(stats []ClassStats, n int) string {
 	return b.String()
 }
 
-func round(d time.Duration) string {
+// Round formats a duration of the statistics for reading: exact below a
+// microsecond, to 10ns below a millisecond, to 10µs above.
+func Round(d time.Duration) string {
 	switch {
 	case d == 0:
 		return "0"
@@ -86,14 +88,7 @@ func HeldDump(gs []Goroutine) string {
 
 func writeGoroutine(b *strings.Builder, g Goroutine) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	switch n := len(g.HeldLocks); n {
-	case 0:
-		p("no locks held by goroutine %d", g.ID)
-	case 1:
-		p("1 lock held by goroutine %d", g.ID)
-	default:
-		p("%d locks held by goroutine %d", n, g.ID)
-	}
+	p("%s", heldBy(len(g.HeldLocks), g.ID))
 	if g.State != "" {
 		p(" [%s]", g.State)
 	}
@@ -114,4 +109,15 @@ type BoundUsage struct {
 	Used    int    `json:"used"`
 	Limit   int    `json:"limit"`
 	Setting string `json:"setting"` // the variable that raises it
+}
+
+// heldBy says how many locks goroutine g holds, as the kernel does.
+func heldBy(n int, g int64) string {
+	switch n {
+	case 0:
+		return fmt.Sprintf("no locks held by goroutine %d", g)
+	case 1:
+		return fmt.Sprintf("1 lock held by goroutine %d", g)
+	}
+	return fmt.Sprintf("%d locks held by goroutine %d", n, g)
 }

@@ -64,13 +64,10 @@ func (r Report) String() string {
 		}
 		p("\nother info that might help us debug this:\n")
 	}
-	switch n := len(r.HeldLocks); n {
-	case 0:
-		p("no locks held by goroutine %d.\n", r.Goroutine)
-	case 1:
-		p("1 lock held by goroutine %d:\n", r.Goroutine)
-	default:
-		p("%d locks held by goroutine %d:\n", n, r.Goroutine)
+	if len(r.HeldLocks) == 0 {
+		p("%s.\n", heldBy(0, r.Goroutine))
+	} else {
+		p("%s:\n", heldBy(len(r.HeldLocks), r.Goroutine))
 	}
 	for i, l := range r.HeldLocks {
 		p(" #%d: %s\n", i, l.text())

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"time"
 	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/events"
@@ -50,11 +49,7 @@ type finding struct {
 	hold  *hold         // a recursion: the hold must end by its owner
 	// acq is, for a cycle, what the report says about the acquisition
 	// that found it, kept to describe another cycle the same edge closes.
-	acq   *report.Acquisition
-	since time.Time
-	// settling is set while the acquisition that made the finding waits
-	// for its lock in Settle, which then reports it itself.
-	settling bool
+	acq *report.Acquisition
 }
 
 type verdict uint8
@@ -73,7 +68,6 @@ type pending struct {
 	deps     map[dep][]*hold      // pending dependency → the holds that support it
 	byAddr   map[addrMode][]*hold // holds still held, by lock
 	findings []*finding
-	timer    *time.Timer // armed while findings wait: see expire
 }
 
 func newPending() pending {
@@ -86,48 +80,8 @@ func (v *Validator) wait(f *finding) bool {
 	if len(p.findings) >= maxPendingFindings {
 		return false
 	}
-	f.since = time.Now()
 	p.findings = append(p.findings, f)
-	if p.timer == nil {
-		p.timer = time.AfterFunc(v.settle, v.expire)
-	}
 	return true
-}
-
-// expire reports the findings that have waited for the settle time while
-// what they rest on is still held: a hand-off completes quickly, so a
-// hold that lasts is its holder's. It runs on a timer, in a goroutine of
-// its own; in Panic mode the panic ends the program.
-func (v *Validator) expire() {
-	if Current() != v {
-		return // a validator a test replaced
-	}
-	v.mu.Lock()
-	reps := v.resolve()
-	now := time.Now()
-	var next time.Duration
-	keep := v.pend.findings[:0]
-	for _, f := range v.pend.findings {
-		if age := now.Sub(f.since); age >= v.settle && !f.settling {
-			reps = v.record(reps, f.rep)
-			continue
-		} else if d := v.settle - age; d <= 0 {
-			next = v.settle
-		} else if next == 0 || d < next {
-			next = d
-		}
-		keep = append(keep, f)
-	}
-	for i := len(keep); i < len(v.pend.findings); i++ {
-		v.pend.findings[i] = nil
-	}
-	v.pend.findings = keep
-	v.pend.timer = nil
-	if len(keep) > 0 {
-		v.pend.timer = time.AfterFunc(next, v.expire)
-	}
-	v.mu.Unlock()
-	v.emit(reps)
 }
 
 func (p *pending) remove(f *finding) bool {
@@ -324,7 +278,7 @@ func (v *Validator) research(f *finding) *finding {
 	if cy == nil {
 		return nil
 	}
-	n := &finding{rep: report.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq, since: f.since, settling: f.settling}
+	n := &finding{rep: report.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq}
 	if v.seen[n.rep.Key()] {
 		return nil
 	}

@@ -73,6 +73,9 @@ func (v *Validator) SetTiming(stats bool, timeout time.Duration) {
 	}
 }
 
+// StatsOn reports whether lock statistics are being kept.
+func (v *Validator) StatsOn() bool { return v.statsOn.Load() }
+
 // timedLock acquires lk for the calling goroutine's acquisition on top of
 // its stack: it tries first, to count contention, then registers the wait
 // with the watchdog, blocks and times it.
@@ -109,6 +112,13 @@ func (v *Validator) timedLock(lk Lock) {
 		s.sites[e.At]++
 	}
 	s.mu.Unlock()
+}
+
+// heldNow starts timing the hold on top of the calling goroutine's stack.
+func (v *Validator) heldNow() {
+	if st := v.table.Lookup(v.table.ID()); st != nil && len(st.Entries) > 0 {
+		st.Entries[len(st.Entries)-1].T = time.Now().UnixNano()
+	}
 }
 
 // countAcquisition counts an acquisition of class id.

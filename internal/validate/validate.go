@@ -50,8 +50,10 @@ const (
 
 // DefaultSettle is how long an acquisition that made a pending finding
 // waits for its lock (letting a hand-off complete) before it reports the
-// finding as a deadlock in progress.
-const DefaultSettle = time.Second
+// finding as a deadlock in progress. A real deadlock never ends, so a long
+// wait costs nothing but the report's delay; a short one would take a
+// hand-over whose new holder is slow for one.
+const DefaultSettle = 5 * time.Second
 
 // Validator is the process-wide state. The fast path (a lock sequence
 // seen before) touches only the calling goroutine's held stack and the
@@ -170,9 +172,10 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 		reps, p = v.miss(st, gid, a, site != nil)
 	}
 	if len(st.Entries) >= v.table.MaxDepth() {
-		// Deliver what this acquisition found, pending or not: the
-		// validator cannot follow the holds from here on.
-		reps = append(reps, v.flush(p)...)
+		// Deliver what this acquisition found, then step aside. What
+		// still waits for its holds to end is dropped: nothing follows
+		// the holds from here on, and a hold may be a hand-over's (a
+		// goroutine that hands read transactions to others holds many).
 		v.emit(reps)
 		v.stop(&graph.LimitError{Bound: graph.MaxDepth, Limit: v.table.MaxDepth()})
 		return nil, nil
@@ -183,8 +186,12 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	if reps != nil {
 		v.emit(reps)
 	}
-	if v.timing.Load() && p == nil {
-		p = v.timed(id, st, try)
+	if v.timing.Load() {
+		if p == nil {
+			p = v.timed(id, st, try)
+		} else if v.statsOn.Load() {
+			v.countAcquisition(id) // Settle holds it for its findings
+		}
 	}
 	return st, p
 }
@@ -291,19 +298,12 @@ func (v *Validator) Settle(p Pending, lk Lock) bool {
 		v.timedLock(lk) // statistics or the watchdog: time the wait
 		return true
 	}
-	v.mu.Lock()
-	for _, f := range p {
-		f.settling = true
-	}
-	v.mu.Unlock()
 	deadline := time.Now().Add(v.settle)
 	for i := 0; ; i++ {
 		if lk.TryLock() {
-			v.mu.Lock()
-			for _, f := range p {
-				f.settling = false
+			if v.statsOn.Load() {
+				v.heldNow()
 			}
-			v.mu.Unlock()
 			return true
 		}
 		if time.Now().After(deadline) {
@@ -421,12 +421,17 @@ func (v *Validator) stopLocked(err error) {
 		return
 	}
 	active.CompareAndSwap(v, nil)
+	msg := fmt.Sprintf("%v; validation is off from here on", err)
 	var le *graph.LimitError
 	if errors.As(err, &le) {
-		fmt.Fprintf(os.Stderr, "lockdep: %v; validation is off from here on (raise %s)\n", err, settings[le.Bound])
-		return
+		msg += " (raise " + settings[le.Bound] + ")"
 	}
-	fmt.Fprintf(os.Stderr, "lockdep: %v; validation is off from here on\n", err)
+	fmt.Fprintf(os.Stderr, "lockdep: %s\n", msg)
+	if v.events != nil {
+		// go test shows a passing package's output only with -v: the
+		// lockdep command prints this line itself.
+		v.events.Write(events.Event{Stopped: msg})
+	}
 }
 
 // Findings returns the findings reported so far, oldest first, each

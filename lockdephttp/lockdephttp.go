@@ -1,0 +1,187 @@
+package lockdephttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/svg"
+	"github.com/golockdep/lockdep/internal/validate"
+)
+
+// The paths the import registers on http.DefaultServeMux.
+const (
+	pagePath    = "/debug/lockdep"
+	metricsPath = "/debug/lockdep/metrics"
+)
+
+func init() {
+	h := Handler()
+	http.Handle(pagePath, h)
+	http.Handle(pagePath+"/{$}", h)
+	http.Handle(metricsPath, MetricsHandler())
+}
+
+// version is the version of the JSON form, in its "version" field. It
+// changes only when a field changes meaning.
+const version = 1
+
+// maxLayout bounds the classes and dependencies, together, of a graph the
+// page lays out: Graphviz's time grows faster than the graph (0.3s for
+// 300 classes, 3s for 1,000, a minute for 3,000). Tests change it.
+var maxLayout = 2500
+
+// Handler returns the handler of the page and of its formats, described
+// in the package documentation. It serves the same at any path it is
+// mounted at. It is safe for concurrent use; it keeps the last picture it
+// laid out, and lays out one graph at a time.
+func Handler() http.Handler { return new(page) }
+
+// page is the handler Handler returns.
+type page struct {
+	mu  sync.Mutex // serialises layouts and guards the last one
+	dot string     // the graph laid out last
+	svg []byte     // its picture, or
+	err error      // why there is none
+}
+
+// state is what the page shows and format=json returns.
+type state struct {
+	Version      int                 `json:"version"`
+	Validating   bool                `json:"validating"`
+	Statistics   bool                `json:"statistics"`
+	Findings     []report.Report     `json:"findings"`
+	Classes      []report.GraphClass `json:"classes"`
+	Dependencies []report.GraphDep   `json:"dependencies"`
+	Stats        []report.ClassStats `json:"stats"`
+	Chains       [][]report.Lock     `json:"chains"`
+	Usage        []report.BoundUsage `json:"usage"`
+	Held         []report.Goroutine  `json:"held"`
+
+	off bool // validation has been off since start-up
+}
+
+// graphOf returns v's graph file, empty if v is nil (validation has been
+// off since start-up).
+func graphOf(v *validate.Validator) report.Graph {
+	if v != nil {
+		return v.Graph()
+	}
+	return report.Graph{Version: report.GraphVersion, Classes: []report.GraphClass{}, Dependencies: []report.GraphDep{}, Findings: []report.Report{}}
+}
+
+// take returns the validator's state, and its graph.
+func take() (*state, report.Graph) {
+	v := validate.Current()
+	gr := graphOf(v)
+	s := &state{
+		Version:      version,
+		Findings:     gr.Findings,
+		Classes:      gr.Classes,
+		Dependencies: gr.Dependencies,
+		off:          v == nil,
+	}
+	if v != nil {
+		s.Validating = validate.Active() == v
+		s.Statistics = s.Validating && v.StatsOn()
+		s.Stats, s.Chains, s.Usage, s.Held = v.Stats(), v.Chains(), v.Usage(), v.HeldLocks()
+	}
+	s.Stats = orEmpty(s.Stats)
+	s.Chains = orEmpty(s.Chains)
+	s.Usage = orEmpty(s.Usage)
+	s.Held = orEmpty(s.Held)
+	return s, gr
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	format := q.Get("format")
+	switch format {
+	case "", "json", "graph", "dot":
+	default:
+		http.Error(w, fmt.Sprintf("lockdep: unknown format %q: want json, graph or dot (or none, for the page)", format), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	focus := q.Get("focus")
+	focused := func(gr report.Graph) (*report.Graph, bool) {
+		if focus == "" {
+			return &gr, true
+		}
+		f, err := gr.Focus(focus)
+		if err != nil {
+			http.Error(w, "lockdep: focus: "+err.Error(), http.StatusBadRequest)
+			return nil, false
+		}
+		return f, true
+	}
+	switch format {
+	case "graph", "dot":
+		gr, ok := focused(graphOf(validate.Current()))
+		if !ok {
+			return
+		}
+		if format == "dot" {
+			w.Header().Set("Content-Type", "text/vnd.graphviz; charset=utf-8")
+			fmt.Fprint(w, gr.DOT())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Disposition", `attachment; filename="lockdep-graph.json"`)
+		w.Write(gr.Marshal())
+	case "json":
+		s, _ := take()
+		b, err := json.MarshalIndent(s, "", "\t")
+		if err != nil { // cannot happen: every field marshals
+			http.Error(w, "lockdep: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(append(b, '\n'))
+	default:
+		s, full := take()
+		gr, ok := focused(full)
+		if !ok {
+			return
+		}
+		var buf bytes.Buffer
+		if err := pageTemplate.Execute(&buf, p.view(r, s, gr, focus)); err != nil {
+			http.Error(w, "lockdep: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(buf.Bytes())
+	}
+}
+
+// layout returns gr as an SVG document, laid out again only if it is not
+// the graph laid out last.
+func (p *page) layout(ctx context.Context, gr *report.Graph) ([]byte, error) {
+	if n := len(gr.Classes) + len(gr.Dependencies); n > maxLayout {
+		return nil, fmt.Errorf("the graph has %s and %s, more than %d together, which Graphviz would take minutes to lay out; focus on a class (the class names below link to that)",
+			report.Count(len(gr.Classes), "class"), report.Count(len(gr.Dependencies), "dependency"), maxLayout)
+	}
+	dot := gr.DOT()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if dot != p.dot {
+		out, err := svg.Render(ctx, dot)
+		if ctx.Err() != nil { // the client left: nothing to keep
+			return nil, ctx.Err()
+		}
+		p.dot, p.svg, p.err = dot, out, err
+	}
+	return p.svg, p.err
+}

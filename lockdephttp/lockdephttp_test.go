@@ -1,0 +1,359 @@
+package lockdephttp_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/validate"
+	"github.com/golockdep/lockdep/lockdephttp"
+	"github.com/google/go-cmp/cmp"
+)
+
+// get serves a GET of target by h and returns the response, its body read.
+func get(t *testing.T, h http.Handler, target string) (*http.Response, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+	res := rec.Result()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+// svgTitles returns the SVG element of an HTML page, parsed, as the
+// texts of its title elements: Graphviz gives each node the name of its
+// class as title.
+func svgTitles(t *testing.T, page string) map[string]bool {
+	t.Helper()
+	start, end := strings.Index(page, "<svg"), strings.LastIndex(page, "</svg>")
+	if start < 0 || end < start {
+		t.Fatalf("no <svg> element in the page:\n%s", page)
+	}
+	dec := xml.NewDecoder(strings.NewReader(page[start : end+len("</svg>")]))
+	titles := map[string]bool{}
+	inTitle := false
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the SVG does not parse: %v", err)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			inTitle = tok.Name.Local == "title"
+		case xml.CharData:
+			if inTitle {
+				titles[string(tok)] = true
+			}
+		case xml.EndElement:
+			inTitle = false
+		}
+	}
+	return titles
+}
+
+// TestPage: the page holds each finding's full text, each class with its
+// statistics, each bound's use and setting, the chains, and the graph as
+// an SVG element naming every class, with the cycle in red.
+func TestPage(t *testing.T) {
+	defer lockdephttp.Fresh(true)()
+	shop(t)
+	v := validate.Current()
+	res, body := get(t, lockdephttp.Handler(), "/debug/lockdep")
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("status %d, Content-Type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	text := html.UnescapeString(body)
+	findings := v.Findings()
+	if kinds := len(findings); kinds != 2 {
+		t.Fatalf("the workload made %d findings, want 2: %v", kinds, findings)
+	}
+	for _, f := range findings {
+		if !strings.Contains(text, f.String()) {
+			t.Errorf("the page lacks the text of the finding:\n%s", f.String())
+		}
+	}
+	for _, c := range v.Graph().Classes {
+		if !strings.Contains(text, ">"+c.Name+"</a>") {
+			t.Errorf("the class table lacks %s", c.Name)
+		}
+	}
+	for _, s := range v.Stats() {
+		if s.Class == cacheMu {
+			row := `<td class="n">` + strings.Join([]string{
+				itoa(s.Acquisitions), itoa(s.Contentions), report.Round(s.WaitTotal), report.Round(s.WaitMax), report.Round(s.HoldMax)},
+				`</td><td class="n">`) + "</td>"
+			if !strings.Contains(text, row) {
+				t.Errorf("the page lacks the statistics of %s: %s", s.Class, row)
+			}
+		}
+	}
+	if site := fmt.Sprintf("%d in lockdephttp_test.shop.func1 lockdephttp/workload_test.go:", contended); !strings.Contains(text, site) {
+		t.Errorf("the page lacks the contended site %q", site)
+	}
+	if strings.Contains(text, "Lock statistics are off") {
+		t.Error("the page says statistics are off")
+	}
+	for _, u := range v.Usage() {
+		line := "<tr><td>" + u.Bound + `</td><td class="n">` + itoa(u.Used) + `</td><td class="n">` + itoa(u.Limit)
+		if !strings.Contains(text, line) || !strings.Contains(text, "<code>"+u.Setting+"</code>") {
+			t.Errorf("the page lacks the use of %q: %s, raised by %s", u.Bound, line, u.Setting)
+		}
+	}
+	for _, c := range v.Chains() {
+		var ls []string
+		for _, l := range c {
+			ls = append(ls, l.Class+"{"+l.Mode+"}")
+		}
+		if !strings.Contains(text, strings.Join(ls, " -> ")+"\n") {
+			t.Errorf("the page lacks the chain %s", strings.Join(ls, " -> "))
+		}
+	}
+	titles := svgTitles(t, body)
+	for _, c := range v.Graph().Classes {
+		if !titles[c.Name] {
+			t.Errorf("the SVG does not name %s (titles: %v)", c.Name, titles)
+		}
+	}
+	if !strings.Contains(body, `stroke="#cc0000"`) {
+		t.Error("the SVG has no red: the cycle is not highlighted")
+	}
+}
+
+func itoa[N int | uint64](n N) string { return strconv.FormatUint(uint64(n), 10) }
+
+// TestPageStatisticsOff: without statistics, the page says how to turn
+// them on, and still lists every class.
+func TestPageStatisticsOff(t *testing.T) {
+	defer lockdephttp.Fresh(false)()
+	nest(classed(storeMu), classed(cacheMu))
+	_, body := get(t, lockdephttp.Handler(), "/")
+	text := html.UnescapeString(body)
+	for _, want := range []string{"Lock statistics are off", "LOCKDEP_STAT=1", "lockdep.Configure(lockdep.Statistics(true))", ">" + storeMu + "</a>", ">" + cacheMu + "</a>", "No goroutine holds a lock."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}
+
+// state is the JSON form, as the package documentation describes it: a
+// copy of the package's own type, written from the documentation, so that
+// a renamed or added field fails the tests that decode into it.
+type state struct {
+	Version      int                 `json:"version"`
+	Validating   bool                `json:"validating"`
+	Statistics   bool                `json:"statistics"`
+	Findings     []report.Report     `json:"findings"`
+	Classes      []report.GraphClass `json:"classes"`
+	Dependencies []report.GraphDep   `json:"dependencies"`
+	Stats        []report.ClassStats `json:"stats"`
+	Chains       [][]report.Lock     `json:"chains"`
+	Usage        []report.BoundUsage `json:"usage"`
+	Held         []report.Goroutine  `json:"held"`
+}
+
+func getJSON(t *testing.T, target string) state {
+	t.Helper()
+	res, body := get(t, lockdephttp.Handler(), target)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, Content-Type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	var s state
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		t.Fatalf("%v in:\n%s", err, body)
+	}
+	return s
+}
+
+// TestJSON: format=json holds what the validator holds, under the
+// documented names; held shows a lock this test holds meanwhile.
+func TestJSON(t *testing.T) {
+	defer lockdephttp.Fresh(true)()
+	shop(t)
+	held := classed("example.com/shop/held.mu")
+	held.Lock()
+	s := getJSON(t, "/?format=json")
+	v := validate.Current()
+	gr := v.Graph()
+	want := state{
+		Version: 1, Validating: true, Statistics: true,
+		Findings: v.Findings(), Classes: gr.Classes, Dependencies: gr.Dependencies,
+		Stats: v.Stats(), Chains: v.Chains(), Usage: v.Usage(), Held: s.Held,
+	}
+	held.Unlock()
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("format=json (-want +got):\n%s", diff)
+	}
+	found := false
+	for _, g := range s.Held {
+		found = found || len(g.HeldLocks) == 1 && g.HeldLocks[0].Class == "example.com/shop/held.mu" && len(g.Stack) > 0
+	}
+	if !found {
+		t.Errorf("held does not show the lock the test held: %+v", s.Held)
+	}
+}
+
+// TestGraphFormat: format=graph is the graph file, which reads back as
+// the validator's graph.
+func TestGraphFormat(t *testing.T) {
+	defer lockdephttp.Fresh(false)()
+	shop(t)
+	res, body := get(t, lockdephttp.Handler(), "/?format=graph")
+	if ct, cd := res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"); ct != "application/json" || !strings.Contains(cd, `filename="lockdep-graph.json"`) {
+		t.Errorf("Content-Type %q, Content-Disposition %q", ct, cd)
+	}
+	gr, err := report.ReadGraph(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(validate.Current().Graph(), *gr); diff != "" {
+		t.Errorf("graph file (-want +got):\n%s", diff)
+	}
+}
+
+// TestFocus: focus=CLASS keeps what reaches the class or is reached from
+// it, in the dot and graph formats and the picture; an unknown class is a
+// bad request.
+func TestFocus(t *testing.T) {
+	defer lockdephttp.Fresh(false)()
+	shop(t)
+	nest(classed("example.com/other.A.mu"), classed("example.com/other.B.mu"))
+	h := lockdephttp.Handler()
+	res, dot := get(t, h, "/?format=dot&focus="+itemMu)
+	if res.Header.Get("Content-Type") != "text/vnd.graphviz; charset=utf-8" || !strings.HasPrefix(dot, "digraph lockdep {") {
+		t.Fatalf("format=dot: Content-Type %q:\n%s", res.Header.Get("Content-Type"), dot)
+	}
+	_, file := get(t, h, "/?format=graph&focus="+itemMu)
+	_, page := get(t, h, "/?focus="+itemMu)
+	titles := svgTitles(t, page)
+	for _, c := range []string{itemMu, storeMu, "example.com/other.A.mu"} {
+		in := c != "example.com/other.A.mu"
+		if strings.Contains(dot, `"`+c+`"`) != in || strings.Contains(file, `"`+c+`"`) != in || titles[c] != in {
+			t.Errorf("focus on %s: %s in the focused graph is %v", itemMu, c, !in)
+		}
+	}
+	res, body := get(t, h, "/?focus=nosuch.mu")
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `no class "nosuch.mu"`) {
+		t.Errorf("unknown class: status %d, %q", res.StatusCode, body)
+	}
+}
+
+func TestBadFormat(t *testing.T) {
+	defer lockdephttp.Fresh(false)()
+	res, body := get(t, lockdephttp.Handler(), "/?format=yaml")
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `unknown format "yaml": want json, graph or dot`) {
+		t.Errorf("status %d, %q", res.StatusCode, body)
+	}
+}
+
+// TestOff: with validation off since start-up, the page says so, and
+// every format carries empty data.
+func TestOff(t *testing.T) {
+	defer lockdephttp.Off()()
+	h := lockdephttp.Handler()
+	_, page := get(t, h, "/")
+	if !strings.Contains(page, "Validation has been off since start-up") {
+		t.Errorf("the page does not say validation is off:\n%s", page)
+	}
+	s := getJSON(t, "/?format=json")
+	if diff := cmp.Diff(state{Version: 1, Findings: []report.Report{}, Classes: []report.GraphClass{}, Dependencies: []report.GraphDep{}, Stats: []report.ClassStats{}, Chains: [][]report.Lock{}, Usage: []report.BoundUsage{}, Held: []report.Goroutine{}}, s); diff != "" {
+		t.Errorf("format=json (-want +got):\n%s", diff)
+	}
+	_, body := get(t, h, "/?format=graph")
+	if gr, err := report.ReadGraph(strings.NewReader(body)); err != nil || len(gr.Classes)+len(gr.Dependencies)+len(gr.Findings) != 0 {
+		t.Errorf("format=graph: %v, %s", err, body)
+	}
+	_, dot := get(t, h, "/?format=dot")
+	if !strings.HasPrefix(dot, "digraph lockdep {") {
+		t.Errorf("format=dot: %s", dot)
+	}
+}
+
+// TestValidationStopped: once validation is turned off, the page says so
+// and still shows what was recorded.
+func TestValidationStopped(t *testing.T) {
+	defer lockdephttp.Fresh(false)()
+	shop(t)
+	lockdep.Configure(lockdep.Off)
+	_, body := get(t, lockdephttp.Handler(), "/")
+	if !strings.Contains(body, "Validation is off now") || !strings.Contains(html.UnescapeString(body), "WARNING: possible circular locking dependency detected") {
+		t.Errorf("the page:\n%s", body)
+	}
+}
+
+// TestNoPicture: a graph that cannot be laid out is said so, and the rest
+// of the page stays.
+func TestNoPicture(t *testing.T) {
+	defer lockdephttp.Fresh(false)()
+	defer lockdephttp.SetMaxLayout(3)()
+	shop(t)
+	_, body := get(t, lockdephttp.Handler(), "/")
+	text := html.UnescapeString(body)
+	for _, want := range []string{"No picture: the graph has 5 classes and", "WARNING: possible circular locking dependency detected", ">" + storeMu + "</a>", "lock classes"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<svg") {
+		t.Error("the page has a picture")
+	}
+}
+
+// TestDefaultMux: the import registered the page and the metrics on the
+// default mux, as net/http/pprof does, and nothing else below them.
+func TestDefaultMux(t *testing.T) {
+	defer lockdephttp.Fresh(false)()
+	for _, tc := range []struct {
+		path, contentType string
+		status            int
+	}{
+		{"/debug/lockdep", "text/html; charset=utf-8", 200},
+		{"/debug/lockdep/", "text/html; charset=utf-8", 200},
+		{"/debug/lockdep/?format=json", "application/json", 200},
+		{"/debug/lockdep/metrics", "text/plain; version=0.0.4; charset=utf-8", 200},
+		{"/debug/lockdep/other", "text/plain; charset=utf-8", 404},
+	} {
+		res, body := get(t, http.DefaultServeMux, tc.path)
+		if res.StatusCode != tc.status || res.Header.Get("Content-Type") != tc.contentType {
+			t.Errorf("%s: status %d, Content-Type %q", tc.path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		if tc.status == 200 && strings.HasPrefix(tc.contentType, "text/html") && !strings.Contains(body, `<a href="/debug/lockdep/metrics">metrics</a>`) {
+			t.Errorf("%s: no link to the metrics", tc.path)
+		}
+	}
+}
+
+// TestImports: the package imports only the standard library and this
+// module.
+func TestImports(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if strings.Contains(strings.SplitN(p, "/", 2)[0], ".") && !strings.HasPrefix(p, "github.com/golockdep/lockdep/") {
+			t.Errorf("lockdephttp imports %s", p)
+		}
+	}
+	if !bytes.Contains(out, []byte("github.com/golockdep/lockdep/internal/svg")) {
+		t.Errorf("go list says lockdephttp imports:\n%s", out)
+	}
+}
