@@ -200,13 +200,16 @@ func (gr *Graph) DOT() string {
 		p("\t%s -> %s [label=\"recursive\", style=dotted, color=\"#cc0000\", fontcolor=\"#cc0000\", penwidth=2, tooltip=%s];\n",
 			dotQuote(c), dotQuote(c), dotQuote(c+": "+recursive[c]))
 	}
-	// The legend, last, so that no cluster takes its label.
-	legend := "A \u2192 B: B was acquired while A was held, for writing (W) or for reading (R, dashed). Bold: a class that is write-locked.\\l" +
-		"Red: the dependencies of a reported cycle, and classes locked recursively.\\l"
+	// The legend, last, so that no cluster takes its label; in short
+	// lines, centred, with some padding around the picture: Graphviz
+	// sizes text by Helvetica's widths, and a browser without that font
+	// draws it wider.
+	legend := "A \u2192 B: B taken while A held; R (dashed): for reading\\n" +
+		"Red: cycles and recursive locking; bold: write-locked"
 	if prefix != "" {
-		legend = "Lock classes by package, under " + prefix + "\\l" + legend
+		legend = "Packages under " + prefix + "\\n" + legend
 	}
-	p("\tlabel=\"%s\";\n\tlabelloc=b;\n\tlabeljust=l;\n\tfontsize=10;\n", strings.ReplaceAll(legend, `"`, `\"`))
+	p("\tlabel=\"%s\";\n\tlabelloc=b;\n\tfontsize=10;\n\tpad=0.25;\n", strings.ReplaceAll(legend, `"`, `\"`))
 	p("}\n")
 	return b.String()
 }

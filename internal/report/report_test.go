@@ -167,7 +167,7 @@ func TestDOTMarks(t *testing.T) {
 		`"example.com/m/a.Node.mu" -> "example.com/m/a.Node.mu" [label="recursive", style=dotted, color="#cc0000"`,
 		`tooltip="example.com/m/a.Node.mu: possible recursive locking detected: Both locks are of the same class."`,
 		`"example.com/m/a.Node.mu" -> "example.com/m/b.cache" [label="W", tooltip=`,
-		`label="Lock classes by package, under example.com/m/\l`,
+		`label="Packages under example.com/m/\nA → B:`,
 	} {
 		if !strings.Contains(dot, want) {
 			t.Errorf("the DOT lacks %s:\n%s", want, dot)
