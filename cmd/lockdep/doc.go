@@ -5,13 +5,17 @@ unlocks are reported in the style of the Linux kernel's lockdep, from runs
 that did not deadlock. The code under test is not modified: lockdep
 rewrites it into a temporary directory and builds it with go's -overlay.
 Everything else is go test's or go run's: the same build, flags, output
-and exit status, plus lockdep's reports.
+and exit status, plus lockdep's reports. lockdep graph draws the lock
+graph such runs record, and lockdep merge finds the cycles that the
+graphs of separate CI jobs make together.
 
 # Usage
 
 	lockdep test [flags] [packages] [flags]
 	lockdep run [flags] package|files... [arguments...]
-	lockdep help [test|run]
+	lockdep graph [-format text|dot|svg|json] [-focus class] [-o file] graph.json...
+	lockdep merge [-format text|json|sarif] [-all] [-o graph.json] [-sarif file] graph.json...
+	lockdep help [test|run|graph|merge]
 	lockdep version
 
 Lock classes are named after the declarations of the locks: a struct field
@@ -65,6 +69,39 @@ A package that fails to build is reported by go test
 ("FAIL pkg [build failed]", with the compiler's errors); the others still
 run, and their findings and the summary are printed; lockdep then exits 2.
 
+With -stat, the processes keep lock statistics per class, as the
+kernel's lock_stat does (LOCKDEP_STAT=1), and lockdep adds them up and
+prints the ten most contended classes (then the most acquired) after the
+run: acquisitions, contentions (acquisitions that found the lock taken
+and waited), total and longest wait, longest hold, and the sites of the
+most contended acquisitions. The table goes to stdout, or to stderr
+when stdout carries JSON (-json, -format=json or sarif) or is the
+program's (lockdep run). A process writes its statistics a tenth of a
+second after it counts acquisitions, so each one's last tenth of a
+second or so may be missing from the table, and a process that ends
+sooner than that after its first lock (a quick test binary) leaves none:
+a line says how many did.
+
+A test that hangs until go test's -timeout (10 minutes unless -timeout,
+-test.timeout after -args, or GOFLAGS says otherwise) ends in a panic
+with every goroutine's stack, which says nothing of who holds which lock.
+So lockdep has each test process print the locks every goroutine holds,
+with the stack of each goroutine that holds one, a tenth of the timeout
+(at most ten seconds) before it panics:
+
+	lockdep: 2.7s since start-up (LOCKDEP_DUMP_AFTER):
+
+	Showing all locks held in the system:
+	1 lock held by goroutine 13 [sync.Mutex.Lock]:
+	 #0: (example.com/hang.a){W}, at: example.com/hang.TestHang.func1 hang_test.go:16
+	       example.com/hang.TestHang.func1 hang_test.go:19
+	       example.com/hang.TestHang hang_test.go:14
+	...
+
+A test process still running then prints it even if it would have ended
+in time. -timeout 0 turns it off; a LOCKDEP_DUMP_AFTER of your own (a
+duration, from the start of each process) replaces lockdep's.
+
 Examples:
 
 	lockdep test ./...
@@ -73,6 +110,8 @@ Examples:
 	gotestsum --raw-command -- lockdep test -json ./...
 	lockdep test -format=json ./... > findings.jsonl
 	lockdep test -modfile=go_test.mod -pkg example.com/dep/... ./...
+	lockdep test -stat -run TestLoad ./cache
+	lockdep test -timeout 30s ./...
 
 # Run: lockdep run
 
@@ -89,6 +128,78 @@ Examples:
 
 	lockdep run ./cmd/server -listen :8080
 	lockdep run -race ./cmd/tool < input.txt > output.txt
+
+# Graph: lockdep graph
+
+	lockdep graph [-format text|dot|svg|json] [-focus class] [-o file] graph.json...
+
+Renders the class graph of graph files (see The graph file): each class,
+and each dependency with the site that first made it; the dependencies
+of reported cycles, and the classes locked recursively, are highlighted
+(in red in pictures; in text, a * marks a dependency of a cycle). Several files are the graphs of several
+jobs: lockdep merges them as lockdep merge does, each named after its
+file, and highlights the cycles only their union shows too. "-" reads a
+graph file from standard input.
+
+	-format f     text (default), dot (Graphviz's language), svg (a
+	              picture, laid out by Graphviz compiled into lockdep: no
+	              Graphviz to install), or json (the graph file, merged);
+	              without -format, an -o file ending in .txt, .dot, .gv,
+	              .svg or .json chooses it
+	-focus class  keep only what reaches the class, or is reached from it,
+	              and the findings among those classes; the class's full
+	              name, or the end of it after a dot or a slash (Store.mu,
+	              store.Store.mu) if only one class ends so
+	-o file       write to file instead of stdout
+	-C dir        change to dir first
+
+Classes are grouped by package, each labelled with its path after the
+prefix all share (named in the legend); dashed dependencies were made by
+read acquisitions; classes that are write-locked have a bold outline; in
+SVG, a class's or a dependency's tooltip gives its full name, the site
+and who recorded it.
+
+Examples:
+
+	lockdep test -o graph.json ./...
+	lockdep graph graph.json | less
+	lockdep graph -format svg -o graph.svg graph.json
+	lockdep graph -focus Server.mu -o server.svg graph.json
+	lockdep graph -format dot graph.json | dot -Tpng > graph.png
+
+# Merge: lockdep merge
+
+	lockdep merge [-format text|json|sarif] [-all] [-o graph.json] [-sarif file] graph.json...
+
+Merges the graph files of separate jobs (the shards of a CI matrix, or
+per-service jobs, each running lockdep test -o) and reports the cycles
+that no single job saw: a dependency one job recorded and the reverse
+another recorded. Each dependency of a report is named after the job
+(its graph file's name without the extension: graph-2 for
+shards/graph-2.json; its path, where two files have the same name) and
+the package that recorded it: "recorded by graph-2 ./cache". The jobs'
+own findings were reported by the jobs: they are not repeated, and a
+line on stderr counts them; -all reports them too (for a SARIF file
+that holds every finding). Reports, the summary line, -format and the
+exit status are as for lockdep test.
+
+	-format f     text (default), json or sarif, as for lockdep test
+	-all          report the jobs' own findings as well
+	-o file       write the merged graph file, every finding included
+	-sarif file   also write the findings reported as SARIF 2.1.0; if a
+	              graph file cannot be read, a SARIF file that says so
+	-C dir        change to dir first
+
+SARIF locations are relative to the repository root: the files of a
+graph file are relative to the root of the module that recorded them,
+which lockdep merge takes to be the module it runs in (or the current
+directory, outside any module); files it does not find there are not
+locations. Run it in a checkout of the code the jobs tested.
+
+Example, the last job of a CI matrix whose jobs each ran
+lockdep test -o graph-N.json on part of the packages:
+
+	lockdep merge -all -sarif lockdep.sarif -o graph.json graph-*.json
 
 # Flags
 
@@ -109,6 +220,8 @@ program's arguments:
 	              (see Baselines)
 	-write-baseline
 	              write this run's findings to the -baseline file
+	-stat         keep lock statistics and print the top classes after
+	              the run (see Test)
 	-work         keep the temporary directory and print its name
 	-version      print lockdep's version and exit
 	-h            print this command's part of the manual
@@ -138,7 +251,9 @@ A dependency says that "from" was held while "to" was acquired, for writing
 (W) or reading (R), first by the tests of package "origin" at "stack";
 "written" says a class was ever write-locked, "instance" (when true) that
 a class is a single lock's. Every report has a "version" field. Field
-names are stable.
+names are stable. A program writes the same file with LOCKDEP_GRAPH
+(see package github.com/golockdep/lockdep); lockdep graph renders graph
+files, and lockdep merge merges those of several jobs.
 
 # Interrupts
 
@@ -212,12 +327,20 @@ makes its findings new. Review the file like code.
 	   (with -baseline, findings it does not list)
 	N  for run: the program's exit status N, when it is not 0
 
+lockdep graph exits 0, or 2 for a usage error, a graph file that cannot
+be read, or a -focus class that is not in the graph. lockdep merge exits
+0 when it reports nothing, 3 when it reports findings, and 2 for a usage
+error or a graph file that cannot be read.
+
 # Environment
 
 LOCKDEP (warn, panic, exit, off) and the LOCKDEP_MAX_* bounds are passed to
 the processes under test; see the documentation of package
-github.com/golockdep/lockdep. GOFLAGS (its -mod and -modfile included),
-GOWORK and the rest of the go command's environment apply as usual.
+github.com/golockdep/lockdep. lockdep sets LOCKDEP_EVENTS for them (where
+they record what they see), LOCKDEP_STAT=1 with -stat, and for test,
+unless it is set already, LOCKDEP_DUMP_AFTER (see Test). GOFLAGS (its
+-mod and -modfile included), GOWORK and the rest of the go command's
+environment apply as usual.
 
 lockdep needs a go command of Go 1.21 or later on PATH; the module under
 test may have any go line. The code lockdep adds is a module of its own
@@ -234,6 +357,11 @@ once.
 
 # Limitations
 
+  - lockdep includes Graphviz, compiled to WebAssembly, for lockdep graph
+    -format svg (github.com/goccy/go-graphviz), and that library compiles
+    it whenever lockdep starts, whatever the command: 20 to 40 ms, or
+    about 0.6 s the first time, when it keeps the result in
+    $TMPDIR/go-graphviz (about 6 MB) for the next ones.
   - A vendor directory is used through a go.work of lockdep's own, whose
     go line is the module's (at least 1.18): a module older than go 1.18
     with a vendor directory gets go 1.18's GODEBUG defaults.

@@ -56,6 +56,10 @@ func Main(ctx context.Context, doc string, args []string, stdin io.Reader, stdou
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "test", "run":
 		err = runCommand(ctx, cmd, doc, rest, stdin, stdout, stderr, logger)
+	case "graph":
+		err = graphCommand(ctx, doc, rest, stdin, stdout, stderr)
+	case "merge":
+		err = mergeCommand(ctx, doc, rest, stdin, stdout, stderr, logger)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "lockdep", version())
 		return nil
@@ -82,7 +86,7 @@ func Main(ctx context.Context, doc string, args []string, stdin io.Reader, stdou
 	return err
 }
 
-const usageLine = "usage: lockdep test|run|version|help [arguments]; run 'lockdep help' for details\n"
+const usageLine = "usage: lockdep test|run|graph|merge|version|help [arguments]; run 'lockdep help' for details\n"
 
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
@@ -91,10 +95,19 @@ func version() string {
 	return "(devel)"
 }
 
-// help returns the manual, or for "test" and "run" its section about that
-// command (headed "# Test" or "# Run") and those about flags and exit
-// codes, and whether there is such a topic. The manual is the doc comment of cmd/lockdep, so usage and
-// documentation never drift.
+// helpSections are, for each help topic, the sections of the manual it
+// prints: the command's own (headed "# Test: lockdep test"...), then
+// those it shares with others.
+var helpSections = map[string][]string{
+	"test":  {"# Test", "# Flags", "# Exit codes"},
+	"run":   {"# Run", "# Flags", "# Exit codes"},
+	"graph": {"# Graph", "# The graph file", "# Exit codes"},
+	"merge": {"# Merge", "# The graph file", "# Exit codes"},
+}
+
+// help returns the manual, or for a command its sections (helpSections),
+// and whether there is such a topic. The manual is the doc comment of
+// cmd/lockdep, so usage and documentation never drift.
 func help(doc, topic string) (string, bool) {
 	doc = strings.TrimSpace(doc)
 	doc = strings.TrimPrefix(doc, "/*")
@@ -102,14 +115,13 @@ func help(doc, topic string) (string, bool) {
 		doc = doc[:i]
 	}
 	doc = strings.TrimSpace(doc) + "\n"
-	switch topic {
-	case "":
+	if topic == "" {
 		return doc, true
-	case "test", "run":
-	default:
+	}
+	headings, ok := helpSections[topic]
+	if !ok {
 		return "", false
 	}
-	headings := []string{"# " + strings.ToUpper(topic[:1]) + topic[1:], "# Flags", "# Exit codes"}
 	var b strings.Builder
 	in := false
 	for _, line := range strings.SplitAfter(doc, "\n") {

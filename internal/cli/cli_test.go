@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"flag"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golockdep/lockdep"
 	"github.com/golockdep/lockdep/internal/report"
@@ -129,7 +131,8 @@ func TestExamples(t *testing.T) {
 	}
 	root, _ := filepath.Abs("../..")
 	unchanged := watchTree(t, filepath.Join(root, "examples"))
-	r := run(t, root, "test", "-format=json", "./examples/...")
+	graphFile := filepath.Join(t.TempDir(), "graph.json")
+	r := run(t, root, "test", "-format=json", "-o", graphFile, "./examples/...")
 	got := summaries(t, r)
 	want := []string{
 		"circular github.com/golockdep/lockdep/examples/abba.Store.mu github.com/golockdep/lockdep/examples/abba.Cache.mu",
@@ -149,6 +152,105 @@ func TestExamples(t *testing.T) {
 		t.Errorf("summary line missing:\n%s", r.stderr)
 	}
 	unchanged()
+	examplesGraph(t, root, graphFile)
+}
+
+// examplesGraph checks the picture of the examples' graph, as the README
+// makes it: lockdep graph -format svg renders a graph of their classes,
+// each cycle's dependencies in red; docs/examples-graph.svg is that
+// picture (-update rewrites it).
+func examplesGraph(t *testing.T, root, graphFile string) {
+	t.Helper()
+	r := run(t, root, "graph", "-format", "svg", graphFile)
+	if r.code != 0 {
+		t.Fatalf("lockdep graph: exit %d\n%s", r.code, r.stderr)
+	}
+	gr, err := report.ReadGraphFile(graphFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, edges := svgElements(t, []byte(r.stdout))
+	for _, c := range gr.Classes {
+		if !nodes[c.Name] {
+			t.Errorf("the SVG has no node for %s", c.Name)
+		}
+	}
+	onCycle := map[string]bool{}
+	for _, f := range gr.Findings {
+		for _, d := range f.Chain {
+			onCycle[d.After+"->"+d.Class] = true
+		}
+	}
+	if len(onCycle) == 0 {
+		t.Error("the examples' graph has no cycle")
+	}
+	for _, d := range gr.Dependencies {
+		stroke, ok := edges[d.From+"->"+d.To]
+		switch {
+		case !ok:
+			t.Errorf("the SVG has no edge %s -> %s", d.From, d.To)
+		case onCycle[d.From+"->"+d.To] != (stroke == "#cc0000"):
+			t.Errorf("the edge %s -> %s is drawn in %s; on a cycle: %v", d.From, d.To, stroke, onCycle[d.From+"->"+d.To])
+		}
+	}
+	doc := filepath.Join(root, "docs", "examples-graph.svg")
+	if golden(t, doc, r.stdout) != "" {
+		t.Errorf("%s is not the picture of the examples' graph: run go test ./internal/cli -run TestExamples -update", doc)
+	}
+}
+
+// svgElements returns the nodes of a Graphviz SVG, by title (the class),
+// and its edges ("from->to") with the colour each is drawn in.
+func svgElements(t *testing.T, data []byte) (nodes map[string]bool, edges map[string]string) {
+	t.Helper()
+	nodes, edges = map[string]bool{}, map[string]string{}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	var class, title string
+	inTitle := false
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the SVG does not parse as XML: %v", err)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			attr := func(name string) string {
+				for _, a := range tok.Attr {
+					if a.Name.Local == name {
+						return a.Value
+					}
+				}
+				return ""
+			}
+			switch tok.Name.Local {
+			case "g":
+				if c := attr("class"); c != "" {
+					class, title = c, "" // node, edge, cluster or graph
+				}
+			case "title":
+				inTitle = true
+			case "path":
+				if class == "edge" && title != "" {
+					if _, seen := edges[title]; !seen {
+						edges[title] = attr("stroke")
+					}
+				}
+			}
+		case xml.EndElement:
+			inTitle = false
+		case xml.CharData:
+			if inTitle && (class == "node" || class == "edge") {
+				title += string(tok)
+				if class == "node" {
+					nodes[title] = true
+				}
+			}
+		}
+	}
+	return nodes, edges
 }
 
 func TestCleanModule(t *testing.T) {
@@ -274,7 +376,7 @@ func TestUsage(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{"no-args", nil, exitUsage, "", "usage: lockdep test|run|version|help"},
+		{"no-args", nil, exitUsage, "", "usage: lockdep test|run|graph|merge|version|help"},
 		{"unknown", []string{"frob"}, exitUsage, "", `lockdep: unknown command "frob"`},
 		{"bad-flag", []string{"run", "-bogus", "."}, exitUsage, "", "lockdep run: flag provided but not defined: -bogus\nrun 'lockdep help run'\n"},
 		{"no-value", []string{"test", "-pkg"}, exitUsage, "", "lockdep test: flag needs an argument: -pkg\n"},
@@ -283,6 +385,10 @@ func TestUsage(t *testing.T) {
 		{"help-test", []string{"help", "test"}, 0, "# Test: lockdep test\n\nRuns go test.\n\n", ""},
 		{"help-run", []string{"help", "run"}, 0, "# Run: lockdep run\n\nRuns go run.\n\n", ""},
 		{"help-unknown", []string{"help", "frob"}, exitUsage, "", "lockdep help frob: unknown help topic; run 'lockdep help'\n"},
+		{"help-graph", []string{"help", "graph"}, 0, "# Graph: lockdep graph\n\nRenders graph files.\n\n# The graph file\n\nIts format.\n\n# Exit codes", ""},
+		{"help-merge", []string{"help", "merge"}, 0, "# Merge: lockdep merge\n\nMerges graph files.\n\n# The graph file\n\nIts format.\n\n# Exit codes", ""},
+		{"graph-h", []string{"graph", "x.json", "-h"}, 0, "# Graph: lockdep graph\n", ""},
+		{"merge-bad-flag", []string{"merge", "-bogus", "x.json"}, exitUsage, "", "lockdep merge: flag provided but not defined: -bogus\nrun 'lockdep help merge'\n"},
 		{"test-h", []string{"test", "-h"}, 0, "# Test: lockdep test\n", ""},
 		{"run-h", []string{"run", "-race", "-h"}, 0, "# Run: lockdep run\n", ""},
 		{"run-nothing", []string{"run"}, exitUsage, "", "lockdep run: no package to run"},
@@ -322,19 +428,25 @@ func TestRewritingCases(t *testing.T) {
 	r := run(t, dir, "test", "-format=json", ".")
 	got := summaries(t, r)
 	text := strings.Join(got, "\n") + "\n"
-	golden := filepath.Join("testdata", "cases.golden")
+	if diff := golden(t, filepath.Join("testdata", "cases.golden"), text); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// golden returns how got differs from the file at path, (-want +got); under
+// -update it first writes got to the file.
+func golden(t *testing.T, path, got string) string {
+	t.Helper()
 	if *update {
-		if err := os.WriteFile(golden, []byte(text), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(want), text); diff != "" {
-		t.Errorf("findings (-want +got):\n%s", diff)
-	}
+	return cmp.Diff(string(want), got)
 }
 
 func TestParseFlags(t *testing.T) {
@@ -362,6 +474,8 @@ func TestParseFlags(t *testing.T) {
 			options{goFlags: []string{"-race"}, targets: []string{"./cmd/app"}, tail: []string{"-json", "a", "b"}}},
 		{"run/files", "run", []string{"main.go", "util.go", "arg"},
 			options{targets: []string{"main.go", "util.go"}, tail: []string{"arg"}}},
+		{"test/stat", "test", []string{"-stat", "./..."},
+			options{stat: true, targets: []string{"./..."}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseFlags(tc.cmd, tc.args, io.Discard)
@@ -374,6 +488,45 @@ func TestParseFlags(t *testing.T) {
 			}
 			if diff := cmp.Diff(&tc.want, got, cmp.AllowUnexported(options{})); diff != "" {
 				t.Errorf("parseFlags(%q) (-want +got):\n%s", tc.args, diff)
+			}
+		})
+	}
+}
+
+// TestTestTimeout: the test processes' -timeout, as go test decides it,
+// and when the held-lock dump comes.
+func TestTestTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		goflags string
+		args    []string
+		want    time.Duration
+		dump    time.Duration
+	}{
+		{"default", "", []string{"./..."}, 10 * time.Minute, 9*time.Minute + 50*time.Second},
+		{"flag", "", []string{"-timeout", "3s", "./..."}, 3 * time.Second, 2700 * time.Millisecond},
+		{"flag-after-packages", "", []string{"./...", "-timeout=1m"}, time.Minute, 54 * time.Second},
+		{"test-prefix", "", []string{"-test.timeout=20s", "."}, 20 * time.Second, 18 * time.Second},
+		{"goflags", "-timeout=2m -count=1", []string{"."}, 2 * time.Minute, 110 * time.Second},
+		{"flag-over-goflags", "-timeout=2m", []string{"-timeout=30s", "."}, 30 * time.Second, 27 * time.Second},
+		{"after-args", "", []string{".", "-timeout=1m", "-args", "-test.timeout", "4s"}, 4 * time.Second, 3600 * time.Millisecond},
+		{"after-args-not-go-tests", "", []string{".", "-args", "-timeout=4s"}, 10 * time.Minute, 9*time.Minute + 50*time.Second},
+		{"off", "", []string{"-timeout=0", "."}, 0, 0},
+		{"bad", "", []string{"-timeout=soon", "."}, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := parseFlags("test", tc.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := o.testTimeout(tc.goflags)
+			if got != tc.want {
+				t.Errorf("timeout %v, want %v", got, tc.want)
+			}
+			if got > 0 {
+				if d := dumpAfter(got); d != tc.dump {
+					t.Errorf("dump after %v, want %v", d, tc.dump)
+				}
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // options are a lockdep test or run command line, taken apart: lockdep's
@@ -19,6 +20,7 @@ type options struct {
 	out     string
 	work    bool
 	version bool
+	stat    bool // -stat: print the processes' lock statistics
 
 	// Flags of the go command that lockdep reads as well.
 	tags, overlay, mod, modfile string
@@ -39,7 +41,7 @@ type options struct {
 // test binary's or program's arguments; true for those taking a value.
 var ownFlags = map[string]bool{
 	"C": true, "tags": true, "pkg": true, "format": true, "sarif": true, "o": true,
-	"baseline": true, "write-baseline": false,
+	"baseline": true, "write-baseline": false, "stat": false,
 	"work": false, "version": false, "h": false, "help": false,
 }
 
@@ -193,6 +195,8 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 				o.baseline = v
 			case "write-baseline":
 				o.writeBaseline = b
+			case "stat":
+				o.stat = b
 			case "work":
 				o.work = b
 			case "version":
@@ -257,3 +261,48 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 }
 
 var errHelp = &exitError{code: 0}
+
+// testTimeout returns the -timeout the test processes get, as go test
+// decides it: 10 minutes unless GOFLAGS (goflags), the command line, or
+// -test.timeout among the test binary's arguments says otherwise, the
+// last one winning; 0 for none. A value go test cannot parse counts as
+// none: go test reports it.
+func (o *options) testTimeout(goflags string) time.Duration {
+	value := "10m"
+	if v := parseGOFLAGS(goflags)["timeout"]; v != "" {
+		value = v
+	}
+	for _, f := range o.goFlags {
+		if name, v, ok := strings.Cut(strings.TrimLeft(f, "-"), "="); ok && (name == "timeout" || name == "test.timeout") {
+			value = v
+		}
+	}
+	for i := 0; i < len(o.tail); i++ {
+		name, v, ok := strings.Cut(strings.TrimLeft(o.tail[i], "-"), "=")
+		if name != "test.timeout" || !strings.HasPrefix(o.tail[i], "-") {
+			continue
+		}
+		if !ok && i+1 < len(o.tail) {
+			i++
+			v = o.tail[i]
+		}
+		value = v
+	}
+	d, err := time.ParseDuration(value)
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
+}
+
+// dumpAfter returns when, after start-up, a test process prints every
+// goroutine's held locks (LOCKDEP_DUMP_AFTER) so that the dump comes
+// before the panic of go test's timeout: a tenth of the timeout, at most
+// ten seconds, before it.
+func dumpAfter(timeout time.Duration) time.Duration {
+	margin := timeout / 10
+	if margin > 10*time.Second {
+		margin = 10 * time.Second
+	}
+	return timeout - margin
+}

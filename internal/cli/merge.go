@@ -24,6 +24,7 @@ type merged struct {
 	emitted  map[string]bool
 	packages map[string]bool
 	local    map[*events.Process]map[uint32]graph.ClassID // a process's class IDs → union class
+	stats    map[*events.Process][]report.ClassStats      // each process's last statistics (LOCKDEP_STAT=1)
 }
 
 // newMerged returns the merge of the records in dir. root is the module
@@ -37,6 +38,7 @@ func newMerged(dir, root string, emit func(report.Report)) *merged {
 		emitted:  map[string]bool{},
 		packages: map[string]bool{},
 		local:    map[*events.Process]map[uint32]graph.ClassID{},
+		stats:    map[*events.Process][]report.ClassStats{},
 	}
 }
 
@@ -96,6 +98,8 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 			return fmt.Errorf("a finding of %s: %w", origin, err)
 		}
 		m.Finding(r)
+	case e.Stats != nil:
+		m.stats[p] = e.Stats // the last one is the process's
 	}
 	return nil
 }
@@ -148,8 +152,16 @@ func packageOf(dir, root string) string {
 
 // summary returns the line that ends every run.
 func (m *merged) summary() string {
+	classes, deps := m.Counts()
+	return fmt.Sprintf("%s in %s; %s, %s", findingCounts(m.findings), count(len(m.packages), "package", "packages"),
+		count(classes, "class", "classes"), count(deps, "dependency", "dependencies"))
+}
+
+// findingCounts says how many findings there are, of the main kinds:
+// "2 findings (circular 1, recursive 1, bad unlock 0)".
+func findingCounts(findings []report.Report) string {
 	var c, r, b int
-	for _, f := range m.findings {
+	for _, f := range findings {
 		switch f.Kind {
 		case report.Circular:
 			c++
@@ -159,10 +171,7 @@ func (m *merged) summary() string {
 			b++
 		}
 	}
-	classes, deps := m.Counts()
-	return fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d) in %s; %s, %s",
-		count(len(m.findings), "finding", "findings"), c, r, b, count(len(m.packages), "package", "packages"),
-		count(classes, "class", "classes"), count(deps, "dependency", "dependencies"))
+	return fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d)", count(len(findings), "finding", "findings"), c, r, b)
 }
 
 // count says n things, in the singular for one.

@@ -146,6 +146,13 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		return err
 	}
 	env = append(env, "LOCKDEP_EVENTS="+graphDir)
+	if o.stat {
+		env = append(env, "LOCKDEP_STAT=1")
+	}
+	if t := o.testTimeout(mod.goflags); cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
+		// The held-lock dump comes before the timeout's panic.
+		env = append(env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -167,6 +174,9 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	}
 	if err := m.finish(); err != nil {
 		logger.Printf("reading the recorded dependencies: %v", err)
+	}
+	if o.stat {
+		p.note([]byte(m.statsTable(statRows)))
 	}
 	logger.Print(m.summary())
 	if err := base.update(m.findings); err != nil {
@@ -354,6 +364,18 @@ func (p *printer) write(b []byte) {
 		p.reportsFailed = true
 	}
 	p.stderr.Write(b)
+}
+
+// note prints lockdep's own results other than findings (the statistics
+// table) where text reports go, or to stderr when stdout carries JSON.
+func (p *printer) note(b []byte) {
+	if p.format != "text" {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.stderr.Write(b)
+		return
+	}
+	p.write(b)
 }
 
 func (p *printer) log(logger *log.Logger, err error) {

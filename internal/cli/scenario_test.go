@@ -23,6 +23,7 @@ import (
 //
 //	lockdep ARGS...   run the command in the module (in process; ARGS are
 //	                  split at spaces, '...' quotes); -C is added first
+//	                  (for test, run, graph and merge)
 //	stdin TEXT        what the next command reads on its standard input
 //	env KEY=VALUE     set for the commands that follow
 //	exit N            the last command exited N
@@ -31,6 +32,8 @@ import (
 //	stderr RE, !stderr RE   the same for stderr
 //	count stdout|stderr N RE   so many lines match RE
 //	file NAME RE      the file NAME matches RE; !file NAME: it does not exist
+//	golden stdout|stderr NAME   the output is testdata/SCRIPT.NAME.golden
+//	                  ($WORK and $DIR in it as such); -update rewrites it
 //	want KIND CLASS...   a finding the command printed as JSON (with
 //	                  -format=json): its kind and classes, in any order;
 //	                  after such a command its findings must be exactly
@@ -66,7 +69,10 @@ func TestScenarios(t *testing.T) {
 		}
 		rel := strings.TrimSuffix(strings.TrimPrefix(filepath.ToSlash(name), "testdata/"), ".txtar")
 		t.Run(rel, func(t *testing.T) {
-			if testing.Short() {
+			builds := slices.ContainsFunc(script, func(l scriptLine) bool {
+				return strings.HasPrefix(l.text, "lockdep test") || strings.HasPrefix(l.text, "lockdep run")
+			})
+			if testing.Short() && builds {
 				t.Skip("builds and runs a module")
 			}
 			if !slices.ContainsFunc(script, func(l scriptLine) bool { return strings.HasPrefix(l.text, "env ") }) {
@@ -145,6 +151,17 @@ func TestScenarios(t *testing.T) {
 					want, _ := strconv.Atoi(f[1])
 					if got := len(regexp.MustCompile("(?m)"+unquote(f[2])).FindAllString(out, -1)); got != want {
 						fail("%d lines of %s match %q, want %d", got, f[0], f[2], want)
+					}
+				case "golden":
+					stream, name, _ := strings.Cut(arg, " ")
+					out := last.stdout
+					if stream == "stderr" {
+						out = last.stderr
+					}
+					out = strings.NewReplacer(work, "$WORK", dir, "$DIR").Replace(out)
+					path := filepath.Join("testdata", rel+"."+name+".golden")
+					if diff := golden(t, path, out); diff != "" {
+						fail("%s differs from %s (-want +got):\n%s", stream, path, diff)
 					}
 				case "file", "!file":
 					p, re, _ := strings.Cut(arg, " ")
@@ -250,7 +267,7 @@ func unquote(s string) string {
 func runIn(t *testing.T, dir, stdin string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	if len(args) > 0 && (args[0] == "test" || args[0] == "run") {
+	if len(args) > 0 && slices.Contains([]string{"test", "run", "graph", "merge"}, args[0]) {
 		args = append([]string{args[0], "-C", dir}, args[1:]...)
 	}
 	err := Main(context.Background(), testDoc, args, strings.NewReader(stdin), &stdout, &stderr)
@@ -277,6 +294,18 @@ Runs go test.
 # Run: lockdep run
 
 Runs go run.
+
+# Graph: lockdep graph
+
+Renders graph files.
+
+# Merge: lockdep merge
+
+Merges graph files.
+
+# The graph file
+
+Its format.
 
 # Exit codes
 

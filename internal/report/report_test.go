@@ -144,3 +144,52 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+// TestDOTMarks: a class locked recursively gets a red loop, and a class
+// of a single lock goes to the cluster of locks without a class, whose
+// label is not shortened.
+func TestDOTMarks(t *testing.T) {
+	gr := Graph{
+		Version: GraphVersion,
+		Classes: []GraphClass{
+			{Name: "example.com/m/a.Node.mu", Written: true},
+			{Name: "example.com/m/b.cache"},
+			{Name: "lockdep.Mutex@x.go:3", Instance: true},
+		},
+		Dependencies: []GraphDep{{From: "example.com/m/a.Node.mu", To: "example.com/m/b.cache", Mode: "W"}},
+		Findings:     []Report{{Kind: Recursive, Headline: Recursive.Headline(), Lock: Lock{Class: "example.com/m/a.Node.mu", Mode: "W"}, Detail: "Both locks are of the same class."}},
+	}
+	dot := gr.DOT()
+	for _, want := range []string{
+		`label="a";`,
+		`label="(locks without a class)";`,
+		`"example.com/m/a.Node.mu" [label="Node.mu", tooltip="example.com/m/a.Node.mu", penwidth=2, color="#cc0000", fontcolor="#cc0000"];`,
+		`"example.com/m/a.Node.mu" -> "example.com/m/a.Node.mu" [label="recursive", style=dotted, color="#cc0000"`,
+		`tooltip="example.com/m/a.Node.mu: possible recursive locking detected: Both locks are of the same class."`,
+		`"example.com/m/a.Node.mu" -> "example.com/m/b.cache" [label="W", tooltip=`,
+		`label="Packages under example.com/m/\nA → B:`,
+	} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("the DOT lacks %s:\n%s", want, dot)
+		}
+	}
+}
+
+func TestCommonDir(t *testing.T) {
+	for _, tc := range []struct {
+		pkgs []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"example.com/shop/store"}, "example.com/shop/"},
+		{[]string{"example.com/shop/cache", "example.com/shop/store"}, "example.com/shop/"},
+		{[]string{"example.com/m/ab", "example.com/m/abc"}, "example.com/m/"},
+		{[]string{"example.com/m", "example.com/m/sub"}, "example.com/"},
+		{[]string{"bank", "shop"}, ""},
+		{[]string{"", "(locks without a class)", "x.org/p/q"}, "x.org/p/"},
+	} {
+		if got := commonDir(tc.pkgs); got != tc.want {
+			t.Errorf("commonDir(%q) = %q, want %q", tc.pkgs, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/golockdep/lockdep/internal/report"
+)
+
+// mergeCommand implements lockdep merge: it merges the graph files of
+// separate jobs and reports the cycles that no single job saw (with
+// -all, the jobs' own findings as well), as lockdep test reports: the
+// same formats and exit statuses.
+func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *log.Logger) error {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	dir := fs.String("C", "", "")
+	format := fs.String("format", "text", "")
+	out := fs.String("o", "", "")
+	sarifPath := fs.String("sarif", "", "")
+	all := fs.Bool("all", false, "")
+	paths, err := parseFileArgs(fs, doc, args, stdout, stderr)
+	if err != nil {
+		return helped(err)
+	}
+	if *format != "text" && *format != "json" && *format != "sarif" {
+		return usageError(stderr, "merge", "-format must be text, json or sarif, not %q", *format)
+	}
+	if len(paths) == 0 {
+		return usageError(stderr, "merge", "no graph files: give those that lockdep test -o wrote, one per job")
+	}
+	base, err := filepath.Abs(orDot(*dir))
+	if err != nil {
+		return err
+	}
+	src := sourceOf(base)
+	sarifRun := report.SARIFRun{ToolVersion: version(), URI: src.uri}
+	inputs, err := readGraphFiles(*dir, paths, stdin)
+	var m *report.Merger
+	if err == nil {
+		m, err = mergeJobs(inputs)
+	}
+	if err != nil {
+		if *sarifPath != "" {
+			// A file for the CI step that uploads it whatever happened.
+			sarifRun.Failure = "lockdep merge: " + err.Error()
+			if werr := writeFile(absIn(base, *sarifPath), report.SARIF(nil, sarifRun)); werr != nil {
+				logger.Print(werr)
+			}
+		}
+		return err
+	}
+
+	own := map[string]bool{} // the jobs' own findings
+	for _, in := range inputs {
+		for i := range in.graph.Findings {
+			own[in.graph.Findings[i].Key()] = true
+		}
+	}
+	var reported []report.Report
+	unseen := 0
+	for _, r := range m.Findings() {
+		if !own[r.Key()] {
+			unseen++
+		} else if !*all {
+			continue
+		}
+		reported = append(reported, r)
+	}
+	switch *format {
+	case "text":
+		for i := range reported {
+			io.WriteString(stdout, reported[i].String())
+		}
+	case "json":
+		for i := range reported {
+			stdout.Write(append(reported[i].JSON(), '\n'))
+		}
+	case "sarif":
+		stdout.Write(report.SARIF(reported, sarifRun))
+	}
+
+	classes, deps := m.Counts()
+	sizes := fmt.Sprintf("%s, %s", report.Count(classes, "class"), report.Count(deps, "dependency"))
+	jobs := report.Count(len(inputs), "job")
+	if *all {
+		logger.Printf("%s; %s, %d of them seen by no single job; %s", jobs, findingCounts(reported), unseen, sizes)
+	} else if n := len(own); n > 0 {
+		logger.Printf("%s; %s that no single job saw; %s that the jobs reported themselves (-all prints them); %s", jobs, findingCounts(reported), report.Count(n, "finding"), sizes)
+	} else {
+		logger.Printf("%s; %s that no single job saw; %s", jobs, findingCounts(reported), sizes)
+	}
+
+	if *out != "" {
+		gr := m.Graph()
+		if err := report.WriteGraphFile(absIn(base, *out), &gr); err != nil {
+			return fmt.Errorf("-o: %w", err)
+		}
+	}
+	if *sarifPath != "" {
+		if err := writeFile(absIn(base, *sarifPath), report.SARIF(reported, sarifRun)); err != nil {
+			return err
+		}
+	}
+	if len(reported) > 0 {
+		return &exitError{code: exitFindings}
+	}
+	return nil
+}
+
+// sourceOf describes, for SARIF locations, the source tree lockdep merge
+// runs in: the frames of a graph file are relative to the root of the
+// module that recorded them, which is taken to be the module dir is in
+// (or dir, outside any module); locations are relative to its
+// repository's root.
+func sourceOf(dir string) *module {
+	root := dir
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			root = d
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return &module{dir: root, roots: []string{root}, repo: repoRoot(root)}
+}
