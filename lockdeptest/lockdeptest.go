@@ -32,6 +32,7 @@ import (
 	"testing"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/validate"
 )
 
 var (
@@ -87,6 +88,11 @@ func verifyAfterRun(code int) {
 	if reps := unchecked(); len(reps) > 0 && code == 0 {
 		fmt.Fprint(os.Stderr, describe(reps))
 		code = 1
+	}
+	// What the process leaves for others (its statistics for the lockdep
+	// command, LOCKDEP_GRAPH's file) is written before it exits.
+	if v := validate.Current(); v != nil {
+		v.Flush()
 	}
 	osExit(code)
 }

@@ -76,11 +76,12 @@ run: acquisitions, contentions (acquisitions that found the lock taken
 and waited), total and longest wait, longest hold, and the sites of the
 most contended acquisitions. The table goes to stdout, or to stderr
 when stdout carries JSON (-json, -format=json or sarif) or is the
-program's (lockdep run). A process writes its statistics a tenth of a
-second after it counts acquisitions, so each one's last tenth of a
-second or so may be missing from the table, and a process that ends
-sooner than that after its first lock (a quick test binary) leaves none:
-a line says how many did.
+program's (lockdep run). A test binary writes its statistics as it exits
+(lockdep gives it a TestMain that runs the package's own, if it has one,
+and os.Exit in test files writes them first); a program run with lockdep
+run writes them a tenth of a second after it counts acquisitions, so its
+last moments may be missing. A line says how many processes took locks
+but left no statistics.
 
 A test that hangs until go test's -timeout (10 minutes unless -timeout,
 -test.timeout after -args, or GOFLAGS says otherwise) ends in a panic

@@ -99,17 +99,17 @@ func (m *merged) statsTable(rows int) string {
 	case len(stats) == 0 && late == 0:
 		return "lockdep: no lock statistics: no process took a validated lock\n"
 	case len(stats) == 0:
-		fmt.Fprintf(&b, "lockdep: no lock statistics: %s took locks but ended before writing statistics, which a process does a tenth of a second after it takes locks\n",
+		fmt.Fprintf(&b, "lockdep: no lock statistics: %s took locks but ended without writing statistics (a test binary writes them as it exits; another process a tenth of a second after it takes locks)\n",
 			count(late, "process", "processes"))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "lockdep: lock statistics of %s (each may lack its last tenth of a second), the most contended classes first:\n", count(len(procs), "process", "processes"))
+	fmt.Fprintf(&b, "lockdep: lock statistics of %s, the most contended classes first:\n", count(len(procs), "process", "processes"))
 	b.WriteString(report.StatsTable(stats, rows))
 	if n := len(stats) - rows; n > 0 {
 		fmt.Fprintf(&b, "  (%s not shown)\n", count(n, "more class", "more classes"))
 	}
 	if late > 0 {
-		fmt.Fprintf(&b, "  (%s that took locks ended before writing statistics, which a process does a tenth of a second after it takes locks)\n",
+		fmt.Fprintf(&b, "  (%s that took locks ended without writing statistics)\n",
 			count(late, "more process", "more processes"))
 	}
 	return b.String()

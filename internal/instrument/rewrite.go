@@ -84,24 +84,33 @@ func moduleRelPath(filename string) string {
 // without sites comes back unchanged with sites == 0. Files that import
 // "C" are rejected with an error.
 func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) ([]byte, int, error) {
-	out, sites, _, err := rewriteFileNotes(fset, file, src, info, pkg, fileIndex, rel)
-	return out, sites, err
+	res, err := rewriteFileNotes(fset, file, src, info, pkg, fileIndex, rel)
+	return res.out, res.sites, err
+}
+
+// fileResult is what rewriteFileNotes makes of one file.
+type fileResult struct {
+	out      []byte
+	sites    int
+	changed  bool     // out differs from the source
+	notes    []string // about the file's lockdep directives, each starting with rel:line
+	testMain bool     // the file declares TestMain, renamed (see testmain.go)
 }
 
 // rewriteFileNotes is rewriteFile that also returns notes about the file's
-// lockdep directives (see directive.go), each starting with rel:line.
-func rewriteFileNotes(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) ([]byte, int, []string, error) {
+// lockdep directives (see directive.go) and whether it declares TestMain.
+func rewriteFileNotes(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) (fileResult, error) {
 	if pkg.Path() == "sync" {
-		return src, 0, nil, nil
+		return fileResult{out: src}, nil
 	}
 	for _, imp := range file.Imports {
 		if imp.Path.Value == `"C"` {
-			return nil, 0, nil, errCgo
+			return fileResult{}, errCgo
 		}
 	}
 	tf := fset.File(file.FileStart)
 	if tf == nil || tf.Size() != len(src) {
-		return nil, 0, nil, errors.New("positions do not match the source")
+		return fileResult{}, errors.New("positions do not match the source")
 	}
 	r := &rewriter{
 		fset:      fset,
@@ -117,15 +126,16 @@ func rewriteFileNotes(fset *token.FileSet, file *ast.File, src []byte, info *typ
 	r.walk()
 	r.embeddedMethods()
 	r.directives()
-	if len(r.sites) == 0 {
-		return src, 0, r.notes, nil
+	testMain := r.testExit()
+	if len(r.sites) == 0 && !testMain && !r.exits {
+		return fileResult{out: src, notes: r.notes}, nil
 	}
 	r.addHeaderAndSites()
 	out, err := applyEdits(src, r.edits)
 	if err != nil {
-		return nil, 0, nil, err
+		return fileResult{}, err
 	}
-	return out, len(r.sites), r.notes, nil
+	return fileResult{out: out, sites: len(r.sites), changed: true, notes: r.notes, testMain: testMain}, nil
 }
 
 // rewriter holds the state of one file's rewrite.
@@ -146,6 +156,7 @@ type rewriter struct {
 	stack    []ast.Node        // path from the file to the current node
 	notes    []string
 	params   map[types.Object]bool // parameters, results and receivers (see isParam)
+	exits    bool                  // os.Exit was rewritten (see testmain.go)
 }
 
 // siteRecord is one element of the file's site array.
@@ -206,6 +217,11 @@ func (r *rewriter) replace(from, to token.Pos, n ast.Node, text string) {
 	start, end := r.off(from), r.off(to)
 	nl := strings.Repeat("\n", bytes.Count(r.src[start:end], []byte("\n")))
 	r.edits = append(r.edits, edit{start: start, end: end, text: strings.Replace(text, slot, nl, 1), order: int(n.End() - n.Pos())})
+}
+
+// replaceSpan replaces the text from from to to, on one line, with text.
+func (r *rewriter) replaceSpan(from, to token.Pos, text string) {
+	r.edits = append(r.edits, edit{start: r.off(from), end: r.off(to), text: text})
 }
 
 // slot marks where replace puts the newlines of the replaced text.

@@ -34,9 +34,15 @@ func StatsTable(stats []ClassStats, n int) string {
 		stats = stats[:n]
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-48s %12s %11s %12s %12s %12s\n", "class", "acquisitions", "contentions", "wait total", "wait max", "hold max")
+	width := len("class")
 	for _, s := range stats {
-		fmt.Fprintf(&b, "%-48s %12d %11d %12s %12s %12s\n", s.Class, s.Acquisitions, s.Contentions, Round(s.WaitTotal), Round(s.WaitMax), Round(s.HoldMax))
+		if len(s.Class) > width {
+			width = len(s.Class)
+		}
+	}
+	fmt.Fprintf(&b, "%-*s %12s %11s %11s %11s %11s\n", width, "class", "acquisitions", "contentions", "wait total", "wait max", "hold max")
+	for _, s := range stats {
+		fmt.Fprintf(&b, "%-*s %12d %11d %11s %11s %11s\n", width, s.Class, s.Acquisitions, s.Contentions, Round(s.WaitTotal), Round(s.WaitMax), Round(s.HoldMax))
 	}
 	for _, s := range stats {
 		for _, c := range s.Sites {

@@ -1,0 +1,38 @@
+package lockdepimpl
+
+import (
+	"os"
+
+	"github.com/golockdep/lockdep/internal/validate"
+)
+
+// A test binary writes what it recorded for the lockdep command as it
+// exits (the lock statistics; the graph file of LOCKDEP_GRAPH). Go runs
+// nothing at exit, so rewritten test files exit through this package:
+// the command adds a TestMain that calls TestMain, and os.Exit in test
+// files becomes Exit.
+
+// TestMain runs the tests, through user (the package's own TestMain,
+// renamed) if it is not nil, then writes what the run recorded. It
+// returns, and the test binary exits with the tests' status.
+func TestMain[M interface{ Run() int }](m M, user func(M)) {
+	if user != nil {
+		user(m)
+	} else {
+		m.Run()
+	}
+	Flush()
+}
+
+// Exit writes what the run recorded, then exits as os.Exit does.
+func Exit(code int) {
+	Flush()
+	os.Exit(code)
+}
+
+// Flush writes what the process recorded for the lockdep command now.
+func Flush() {
+	if v := validate.Current(); v != nil {
+		v.Flush()
+	}
+}
