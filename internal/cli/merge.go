@@ -17,9 +17,12 @@ import (
 // it.
 type merged struct {
 	*report.Merger
-	root     string // the module root, against which processes name their packages
-	tail     *events.Tail
-	emit     func(report.Report)
+	root string // the module root, against which processes name their packages
+	tail *events.Tail
+	emit func(report.Report)
+	// stopped, if set, is told when a process turned validation off
+	// (a bound): go test shows a passing package's output only with -v.
+	stopped  func(pkg, why string)
 	findings []report.Report // emitted, in order
 	emitted  map[string]bool
 	packages map[string]bool
@@ -100,6 +103,8 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 		m.Finding(r)
 	case e.Stats != nil:
 		m.stats[p] = e.Stats // the last one is the process's
+	case e.Stopped != "" && m.stopped != nil:
+		m.stopped(origin, e.Stopped)
 	}
 	return nil
 }

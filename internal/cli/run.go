@@ -159,6 +159,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	out := &outFile{w: stdout, onFail: cancel}
 	p := newPrinter(o, out, stderr, base)
 	m = newMerged(graphDir, mod.dir, p.report)
+	m.stopped = func(pkg, why string) { p.log(logger, fmt.Errorf("%s: %s", pkg, why)) }
 
 	st, err := runGo(ctx, goRun{
 		cmd: cmd, dir: dir, args: goArgs(o, setupFlags, overlay), env: env, stdin: stdin,

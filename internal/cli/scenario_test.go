@@ -211,13 +211,13 @@ type scriptLine struct {
 }
 
 // scriptOf returns the script in a txtar comment: the lines from the
-// first that starts with "lockdep " to the next blank one.
+// first that starts with "lockdep " or "env " to the next blank one.
 func scriptOf(comment []byte) []scriptLine {
 	var lines []scriptLine
 	for i, l := range strings.Split(string(comment), "\n") {
 		l = strings.TrimSpace(l)
 		switch {
-		case lines == nil && !strings.HasPrefix(l, "lockdep "):
+		case lines == nil && !strings.HasPrefix(l, "lockdep ") && !strings.HasPrefix(l, "env "):
 			continue
 		case l == "":
 			return lines
