@@ -43,7 +43,7 @@ func All() map[int64]Goroutine {
 }
 
 func lockMachinery(fn string) bool {
-	for _, p := range []string{"runtime.", "internal/sync.", "sync."} {
+	for _, p := range []string{"runtime.", "internal/sync.", "sync.", "time.Sleep"} {
 		if strings.HasPrefix(fn, p) {
 			return true
 		}
@@ -101,8 +101,9 @@ func ParseDump(b []byte) map[int64]Goroutine {
 			}
 			g.Stack = append(g.Stack, Frame{Func: fn, File: Rel(loc[:c]), Line: line})
 		}
-		// A blocked goroutine's stack starts in the runtime and sync:
-		// show it from the code that called them.
+		// A blocked goroutine's stack starts in the runtime and sync
+		// (or in the validator's wait for a lock, a sleep): show it from
+		// the code that called them.
 		for len(g.Stack) > 1 && lockMachinery(g.Stack[0].Func) {
 			g.Stack = g.Stack[1:]
 		}

@@ -26,6 +26,10 @@ func startDumps(getenv func(string) string) []string {
 		}
 		time.AfterFunc(d, func() {
 			if v := Current(); v != nil {
+				// The process is about to end (go test's -timeout): a
+				// deadlock in progress is reported now, not when it
+				// would have settled.
+				v.ReportBlocked()
 				fmt.Fprintf(os.Stderr, "lockdep: %s since start-up (LOCKDEP_DUMP_AFTER):\n", d)
 				v.DumpHeld(os.Stderr)
 			}

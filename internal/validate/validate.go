@@ -74,6 +74,7 @@ type Validator struct {
 	display   map[*Class]string
 	nestings  map[[2]uintptr]nesting // see recursionReport
 	chains    [][]graph.Acq          // the cached chains, for Chains
+	blocked   []Pending              // the findings of acquisitions waiting in Settle
 	instances map[graph.ClassID]bool // classes of one lock each
 	seen      map[string]bool
 	findings  []report.Report
@@ -301,10 +302,16 @@ func (v *Validator) Settle(p Pending, lk Lock) bool {
 	deadline := time.Now().Add(v.settle)
 	for i := 0; ; i++ {
 		if lk.TryLock() {
+			if i > 0 {
+				v.unblock(p)
+			}
 			if v.statsOn.Load() {
 				v.heldNow()
 			}
 			return true
+		}
+		if i == 0 {
+			v.block(p)
 		}
 		if time.Now().After(deadline) {
 			break
@@ -318,8 +325,45 @@ func (v *Validator) Settle(p Pending, lk Lock) bool {
 			time.Sleep(time.Duration(i) * time.Microsecond)
 		}
 	}
+	v.unblock(p)
 	v.emit(v.flush(p))
 	return false
+}
+
+// block notes that the acquisition that made p waits for its lock in
+// Settle; unblock, that it stopped waiting.
+func (v *Validator) block(p Pending) {
+	v.mu.Lock()
+	v.blocked = append(v.blocked, p)
+	v.mu.Unlock()
+}
+
+func (v *Validator) unblock(p Pending) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i, q := range v.blocked {
+		if len(q) > 0 && &q[0] == &p[0] {
+			v.blocked = append(v.blocked[:i], v.blocked[i+1:]...)
+			return
+		}
+	}
+}
+
+// ReportBlocked reports the findings of the acquisitions waiting in Settle
+// now, as deadlocks in progress: for when the process is about to end
+// (go test's -timeout) before they would settle.
+func (v *Validator) ReportBlocked() {
+	v.mu.Lock()
+	var reps []report.Report
+	for _, p := range v.blocked {
+		for _, f := range p {
+			if v.pend.remove(f) {
+				reps = v.record(reps, f.rep)
+			}
+		}
+	}
+	v.mu.Unlock()
+	v.emit(reps)
 }
 
 // flush records the findings of p that still wait, as they are: the
