@@ -30,18 +30,20 @@ var _ sync.Locker = (*Mutex)(nil)
 
 func (m *Mutex) addr() uintptr { return uintptr(unsafe.Pointer(m)) }
 
-// classOf returns m's class; pc is where m is being used.
-func (m *Mutex) classOf(pc uintptr) *validate.Class {
+// classOf returns m's class, giving it one of its own on first use.
+func (m *Mutex) classOf() *validate.Class {
 	if c := m.class.Load(); c != nil {
 		return c
 	}
-	return m.ownClass(pc)
+	return m.ownClass()
 }
 
 // ownClass gives a lock used without a class one of its own, named after
-// where it is first locked (pc).
-func (m *Mutex) ownClass(pc uintptr) *validate.Class {
-	m.class.CompareAndSwap(nil, validate.InstanceClass("lockdep.Mutex", pc))
+// where it is first locked.
+//
+//go:noinline
+func (m *Mutex) ownClass() *validate.Class {
+	m.class.CompareAndSwap(nil, validate.InstanceClass("lockdep.Mutex", 0))
 	return m.class.Load()
 }
 
@@ -86,7 +88,7 @@ func (m *Mutex) LockNested(subclass int) {
 }
 
 func (m *Mutex) lock(v *validate.Validator, sub int, pc uintptr) {
-	st, p := v.Acquire(m.addr(), m.classOf(pc), sub, validate.Write, false, pc, nil)
+	st, p := v.Acquire(m.addr(), m.classOf(), sub, validate.Write, false, pc, nil)
 	if p == nil || !v.Settle(p, (*validate.MutexLock)(&m.mu)) {
 		m.mu.Lock()
 	}
@@ -104,7 +106,7 @@ func (m *Mutex) TryLock() bool {
 	}
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		st, _ := v.Acquire(m.addr(), m.classOf(pc), 0, validate.Write, true, pc, nil)
+		st, _ := v.Acquire(m.addr(), m.classOf(), 0, validate.Write, true, pc, nil)
 		st.Held()
 	}
 	return true
@@ -118,7 +120,7 @@ func (m *Mutex) TryLock() bool {
 func (m *Mutex) Unlock() {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		reps := v.Release(m.addr(), m.classOf(pc), validate.Write, pc, nil, (*validate.MutexLock)(&m.mu))
+		reps := v.Release(m.addr(), m.classOf(), validate.Write, pc, nil, (*validate.MutexLock)(&m.mu))
 		m.mu.Unlock()
 		if reps != nil {
 			v.Emit(reps)
@@ -134,7 +136,7 @@ func (m *Mutex) Unlock() {
 func (m *Mutex) AssertHeld() {
 	if v := validate.Active(); v != nil && !v.Holds(m.addr(), validate.Write) {
 		pc := stack.Caller()
-		v.AssertFailed(m.classOf(pc), "W", pc, "the lock is not held by this goroutine")
+		v.AssertFailed(m.classOf(), "W", pc, "the lock is not held by this goroutine")
 	}
 }
 
@@ -144,7 +146,7 @@ func (m *Mutex) AssertHeld() {
 func (m *Mutex) AssertNotHeld() {
 	if v := validate.Active(); v != nil && v.Holds(m.addr(), validate.Write) {
 		pc := stack.Caller()
-		v.AssertFailed(m.classOf(pc), "W", pc, "the lock is held by this goroutine")
+		v.AssertFailed(m.classOf(), "W", pc, "the lock is held by this goroutine")
 	}
 }
 
@@ -156,6 +158,6 @@ func (m *Mutex) AssertNotHeld() {
 func (m *Mutex) MightLock() {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		v.MightLock(m.addr(), m.classOf(pc), validate.Write, pc)
+		v.MightLock(m.addr(), m.classOf(), validate.Write, pc)
 	}
 }

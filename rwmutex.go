@@ -29,17 +29,20 @@ var _ sync.Locker = (*RWMutex)(nil)
 
 func (rw *RWMutex) addr() uintptr { return uintptr(unsafe.Pointer(rw)) }
 
-func (rw *RWMutex) classOf(pc uintptr) *validate.Class {
+// classOf returns rw's class, giving it one of its own on first use.
+func (rw *RWMutex) classOf() *validate.Class {
 	if c := rw.class.Load(); c != nil {
 		return c
 	}
-	return rw.ownClass(pc)
+	return rw.ownClass()
 }
 
 // ownClass gives a lock used without a class one of its own, named after
-// where it is first locked (pc).
-func (rw *RWMutex) ownClass(pc uintptr) *validate.Class {
-	rw.class.CompareAndSwap(nil, validate.InstanceClass("lockdep.RWMutex", pc))
+// where it is first locked.
+//
+//go:noinline
+func (rw *RWMutex) ownClass() *validate.Class {
+	rw.class.CompareAndSwap(nil, validate.InstanceClass("lockdep.RWMutex", 0))
 	return rw.class.Load()
 }
 
@@ -98,7 +101,7 @@ func (rw *RWMutex) RLockNested(subclass int) {
 }
 
 func (rw *RWMutex) lock(v *validate.Validator, sub int, mode graph.Mode, pc uintptr) {
-	st, p := v.Acquire(rw.addr(), rw.classOf(pc), sub, mode, false, pc, nil)
+	st, p := v.Acquire(rw.addr(), rw.classOf(), sub, mode, false, pc, nil)
 	if mode == validate.Read {
 		if p == nil || !v.Settle(p, (*validate.RLock)(&rw.rw)) {
 			rw.rw.RLock()
@@ -133,7 +136,7 @@ func (rw *RWMutex) TryRLock() bool {
 
 func (rw *RWMutex) tried(mode graph.Mode, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		st, _ := v.Acquire(rw.addr(), rw.classOf(pc), 0, mode, true, pc, nil)
+		st, _ := v.Acquire(rw.addr(), rw.classOf(), 0, mode, true, pc, nil)
 		st.Held()
 	}
 }
@@ -146,7 +149,7 @@ func (rw *RWMutex) tried(mode graph.Mode, pc uintptr) {
 func (rw *RWMutex) Unlock() {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		reps := v.Release(rw.addr(), rw.classOf(pc), validate.Write, pc, nil, (*validate.RWLock)(&rw.rw))
+		reps := v.Release(rw.addr(), rw.classOf(), validate.Write, pc, nil, (*validate.RWLock)(&rw.rw))
 		rw.rw.Unlock()
 		if reps != nil {
 			v.Emit(reps)
@@ -170,7 +173,7 @@ func (rw *RWMutex) RUnlock() {
 }
 
 func (rw *RWMutex) runlock(v *validate.Validator, pc uintptr) {
-	reps := v.Release(rw.addr(), rw.classOf(pc), validate.Read, pc, nil, (*validate.RLock)(&rw.rw))
+	reps := v.Release(rw.addr(), rw.classOf(), validate.Read, pc, nil, (*validate.RLock)(&rw.rw))
 	rw.rw.RUnlock()
 	if reps != nil {
 		v.Emit(reps)
@@ -208,7 +211,7 @@ func (r *rlocker) Unlock() {
 func (rw *RWMutex) AssertHeld() {
 	if v := validate.Active(); v != nil && !v.Holds(rw.addr(), validate.Write) {
 		pc := stack.Caller()
-		v.AssertFailed(rw.classOf(pc), "W", pc, "the lock is not write-locked by this goroutine")
+		v.AssertFailed(rw.classOf(), "W", pc, "the lock is not write-locked by this goroutine")
 	}
 }
 
@@ -219,7 +222,7 @@ func (rw *RWMutex) AssertHeld() {
 func (rw *RWMutex) AssertRHeld() {
 	if v := validate.Active(); v != nil && !v.Holds(rw.addr(), validate.Read, validate.Write) {
 		pc := stack.Caller()
-		v.AssertFailed(rw.classOf(pc), "R", pc, "the lock is not held by this goroutine")
+		v.AssertFailed(rw.classOf(), "R", pc, "the lock is not held by this goroutine")
 	}
 }
 
@@ -230,7 +233,7 @@ func (rw *RWMutex) AssertRHeld() {
 func (rw *RWMutex) AssertNotHeld() {
 	if v := validate.Active(); v != nil && v.Holds(rw.addr(), validate.Read, validate.Write) {
 		pc := stack.Caller()
-		v.AssertFailed(rw.classOf(pc), "W", pc, "the lock is held by this goroutine")
+		v.AssertFailed(rw.classOf(), "W", pc, "the lock is held by this goroutine")
 	}
 }
 
@@ -241,7 +244,7 @@ func (rw *RWMutex) AssertNotHeld() {
 func (rw *RWMutex) MightLock() {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		v.MightLock(rw.addr(), rw.classOf(pc), validate.Write, pc)
+		v.MightLock(rw.addr(), rw.classOf(), validate.Write, pc)
 	}
 }
 
@@ -251,6 +254,6 @@ func (rw *RWMutex) MightLock() {
 func (rw *RWMutex) MightRLock() {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		v.MightLock(rw.addr(), rw.classOf(pc), validate.Read, pc)
+		v.MightLock(rw.addr(), rw.classOf(), validate.Read, pc)
 	}
 }

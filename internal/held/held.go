@@ -238,8 +238,26 @@ func (t *Table) home(gid int64) uint64 {
 	return (uint64(gid) * 0x9e3779b97f4a7c15 >> 20) & t.mask
 }
 
-// Lookup returns the calling goroutine's stack, or nil if it has none,
-// with the releases other goroutines posted for it applied.
+// Current returns the calling goroutine's ID and stack, or nil if it has
+// none, with the releases other goroutines posted for it applied: ID and
+// Lookup in one call, with the common case (the stack in its home slot,
+// nothing posted since) first.
+func (t *Table) Current() (int64, *Stack) {
+	var gid int64
+	if t.fast {
+		gid = goid.Get()
+	} else {
+		gid = slowID()
+	}
+	s := &t.slots[t.home(gid)]
+	if st := s.st.Load(); st != nil && st.Gid == gid && st.seen == t.pending.Load() && s.owner.Load() == gid {
+		return gid, st
+	}
+	return gid, t.Lookup(gid)
+}
+
+// Lookup returns goroutine gid's stack, or nil if it has none, with the
+// releases other goroutines posted for it applied. Only gid calls it.
 func (t *Table) Lookup(gid int64) *Stack {
 	h := t.home(gid)
 	for i := uint64(0); i < window; i++ {

@@ -150,8 +150,10 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	if id == 0 {
 		return nil, nil
 	}
-	gid := v.table.ID()
-	st = v.table.Get(gid)
+	gid, st := v.table.Current()
+	if st == nil {
+		st = v.table.Get(gid)
+	}
 	a := graph.Acq{Class: id, Mode: mode, Try: try, Addr: addr}
 	at := held.Site{PC: pc, Static: siteRef(site)}
 	// A lock this goroutine already holds is a certain self-deadlock,
@@ -389,8 +391,7 @@ func (v *Validator) flush(p Pending) []report.Report {
 // once the real unlock is done. A bad unlock is reported at once, before
 // the real unlock makes it Go's fatal error.
 func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr, site *Site, lk Lock) []report.Report {
-	gid := v.table.ID()
-	st := v.table.Lookup(gid)
+	gid, st := v.table.Current()
 	if st != nil {
 		if i := st.Find(addr, mode); i >= 0 {
 			h := st.Entries[i].Hold
