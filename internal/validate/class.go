@@ -62,6 +62,13 @@ func (s *Site) ClassOf() *Class {
 	if c := s.class.Load(); c != nil {
 		return c
 	}
+	return s.makeClass()
+}
+
+// makeClass finds or makes the class of the site's name, out of line.
+//
+//go:noinline
+func (s *Site) makeClass() *Class {
 	c, ok := sites.Load(s.Class)
 	if !ok {
 		c, _ = sites.LoadOrStore(s.Class, NewClass(s.Class))
