@@ -3,6 +3,7 @@ package lockdep_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golockdep/lockdep"
 )
@@ -13,15 +14,20 @@ import (
 // is written out once for sync and once for lockdep. Every "on" run uses a
 // fresh validator.
 
-// offOn runs run with validation off, then on.
+// offOn runs run with validation off, then on; then on with lock
+// statistics (impl=stats) and with the watchdog (impl=watchdog).
 func offOn(b *testing.B, run func(b *testing.B)) {
-	for _, m := range []lockdep.Mode{lockdep.Off, lockdep.Warn} {
-		name := "impl=off"
-		if m != lockdep.Off {
-			name = "impl=on"
-		}
-		b.Run(name, func(b *testing.B) {
-			defer lockdep.Fresh(lockdep.DefaultLimits, m)()
+	for _, c := range []struct {
+		name string
+		opts []lockdep.Option
+	}{
+		{"impl=off", []lockdep.Option{lockdep.Off}},
+		{"impl=on", []lockdep.Option{lockdep.Warn}},
+		{"impl=stats", []lockdep.Option{lockdep.Warn, lockdep.Statistics(true)}},
+		{"impl=watchdog", []lockdep.Option{lockdep.Warn, lockdep.WaitTimeout(30 * time.Second)}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			defer lockdep.Fresh(lockdep.DefaultLimits, c.opts...)()
 			run(b)
 		})
 	}

@@ -88,7 +88,9 @@ func (v *Validator) timedLock(lk Lock) {
 	e := &st.Entries[len(st.Entries)-1]
 	s := v.statOf(e.Class)
 	if lk.TryLock() {
-		e.T = time.Now().UnixNano()
+		if v.statsOn.Load() {
+			e.T = time.Now().UnixNano()
+		}
 		return
 	}
 	start := time.Now()
@@ -96,10 +98,10 @@ func (v *Validator) timedLock(lk Lock) {
 	lk.lock()
 	now := time.Now()
 	v.unwatch(w)
-	e.T = now.UnixNano()
 	if s == nil || !v.statsOn.Load() {
 		return
 	}
+	e.T = now.UnixNano()
 	d := int64(now.Sub(start))
 	s.contentions.Add(1)
 	s.waitTotal.Add(d)

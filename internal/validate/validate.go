@@ -207,7 +207,9 @@ func (v *Validator) timed(id graph.ClassID, st *held.Stack, try bool) Pending {
 		v.countAcquisition(id)
 	}
 	if try {
-		st.Entries[len(st.Entries)-1].T = time.Now().UnixNano()
+		if v.statsOn.Load() {
+			st.Entries[len(st.Entries)-1].T = time.Now().UnixNano()
+		}
 		return nil
 	}
 	return timed
