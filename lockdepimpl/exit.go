@@ -1,16 +1,12 @@
 package lockdepimpl
 
-import (
-	"os"
-
-	"github.com/golockdep/lockdep/internal/validate"
-)
+import "github.com/golockdep/lockdep/internal/validate"
 
 // A test binary writes what it recorded for the lockdep command as it
 // exits (the lock statistics; the graph file of LOCKDEP_GRAPH). Go runs
 // nothing at exit, so rewritten test files exit through this package:
-// the command adds a TestMain that calls TestMain, and os.Exit in test
-// files becomes Exit.
+// the command adds a TestMain that calls TestMain, and os.Exit(code) in
+// test files becomes os.Exit(Flushed(code)).
 
 // TestMain runs the tests, through user (the package's own TestMain,
 // renamed) if it is not nil, then writes what the run recorded. It
@@ -24,10 +20,10 @@ func TestMain[M interface{ Run() int }](m M, user func(M)) {
 	Flush()
 }
 
-// Exit writes what the run recorded, then exits as os.Exit does.
-func Exit(code int) {
+// Flushed writes what the run recorded and returns code, for os.Exit.
+func Flushed(code int) int {
 	Flush()
-	os.Exit(code)
+	return code
 }
 
 // Flush writes what the process recorded for the lockdep command now.

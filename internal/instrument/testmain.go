@@ -18,7 +18,8 @@ import (
 //     of its own (TestMainFile), that runs the tests and flushes;
 //   - a TestMain the package declares is renamed lockdepTestMain, and the
 //     generated one calls it, then flushes;
-//   - os.Exit in test files becomes lockdepimpl_.Exit, which flushes first.
+//   - os.Exit(code) in test files becomes os.Exit(lockdepimpl_.Flushed(code)),
+//     which flushes first.
 
 // userTestMain is the name a package's own TestMain gets.
 const userTestMain = "lockdepTestMain"
@@ -67,8 +68,11 @@ func (r *rewriter) testExit() (hasTestMain bool) {
 		if !ok {
 			return true
 		}
-		if fn := typeutil.StaticCallee(r.info, call); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "os" && fn.Name() == "Exit" {
-			r.replaceSpan(call.Fun.Pos(), call.Fun.End(), implName+".Exit")
+		if fn := typeutil.StaticCallee(r.info, call); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "os" && fn.Name() == "Exit" && len(call.Args) == 1 {
+			// os.Exit(code) → os.Exit(lockdepimpl_.Flushed(code)): the
+			// file's use of os stays as it was.
+			r.insertBefore(call.Args[0].Pos(), call.Args[0], implName+".Flushed(")
+			r.insertAfter(call.Args[0], ")")
 			r.exits = true
 		}
 		return true
