@@ -153,16 +153,30 @@
 //	                              one extra branch)
 //	LOCKDEP_JSON=path             also append each finding to path, one JSON
 //	                              object per line
+//	LOCKDEP_STAT=1                keep lock statistics per class (see Statistics)
+//	LOCKDEP_TIMEOUT=duration      report a goroutine that waits longer than
+//	                              that for a lock (see WaitTimeout)
+//	LOCKDEP_GRAPH=path            keep the graph file at path up to date (see
+//	                              WriteGraph), and write it on the signal
+//	LOCKDEP_GRAPH_SIGNAL=name     (USR1, HUP...)
+//	LOCKDEP_SIGQUIT=1             print every goroutine's held locks on
+//	                              SIGQUIT, before Go's own goroutine dump
+//	LOCKDEP_DUMP_AFTER=duration   print them once, that long after start-up
+//	                              (the lockdep command sets it just short of
+//	                              go test's -timeout)
 //	LOCKDEP_MAX_CLASSES=n         bounds, see below
 //	LOCKDEP_MAX_DEPENDENCIES=n
 //	LOCKDEP_MAX_CHAINS=n
 //	LOCKDEP_MAX_DEPTH=n
 //	LOCKDEP_MAX_GOROUTINES=n
 //
-// [Configure] changes the mode and the report destination ([Output]) and
-// sets a callback ([OnReport]) at run time; [Findings] lists the findings
-// so far. There is one validator per process. Package lockdeptest fails
-// tests that made findings.
+// [Configure] changes the mode, the report destination ([Output]), the
+// callback ([OnReport]), [Statistics] and the watchdog ([WaitTimeout]) at
+// run time; [Findings] lists the findings so far, [Stats] the statistics,
+// [DumpHeld] every goroutine's held locks, and [WriteGraph] writes the
+// graph file for lockdep graph and lockdep merge. Package lockdephttp
+// serves all of it on a live page. There is one validator per process.
+// Package lockdeptest fails tests that made findings.
 //
 // # Bounds
 //
@@ -171,8 +185,10 @@
 // LOCKDEP_MAX_CLASSES classes (default 65536), LOCKDEP_MAX_DEPENDENCIES
 // dependencies (1048576), LOCKDEP_MAX_CHAINS chains (1048576), and
 // LOCKDEP_MAX_DEPTH locks held by one goroutine (48). Reaching a bound
-// prints one line that names it and the variable that raises it, turns
-// validation off, and the program carries on with plain locking.
+// prints one line that names it and the variable that raises it (the
+// lockdep command prints it too, since go test hides a passing package's
+// output), turns validation off, and the program carries on with plain
+// locking. A finding that still waits for a hold to end is dropped then.
 // LOCKDEP_MAX_GOROUTINES (16384) sizes the table of goroutines' held
 // stacks; it is not a hard bound, but when many more goroutines hold locks
 // at once some of them lose track of what they hold: findings in them can
