@@ -379,5 +379,12 @@ once.
     locks taken through a sync.Locker it went into) only where that changes
     no method set of its package; a mutex embedded by pointer is locked
     through a sync.Locker unvalidated.
+  - The run-time module lockdep builds with holds the library, lockdeptest
+    and lockdepimpl, not lockdephttp: a program that imports the live page
+    does not build under lockdep test or lockdep run.
+  - A dependency made while holding a lock that another goroutine then
+    unlocks is not recorded (the hand-over may have come first), and a
+    finding that rests on a lock held until the process ends is not
+    reported: see "Hand-offs" in the package documentation.
 */
 package main
