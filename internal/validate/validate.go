@@ -360,11 +360,7 @@ func (v *Validator) ReportBlocked() {
 	v.mu.Lock()
 	var reps []report.Report
 	for _, p := range v.blocked {
-		for _, f := range p {
-			if v.pend.remove(f) {
-				reps = v.record(reps, f.rep)
-			}
-		}
+		reps = v.flushLocked(reps, p)
 	}
 	v.mu.Unlock()
 	v.emit(reps)
@@ -378,7 +374,11 @@ func (v *Validator) flush(p Pending) []report.Report {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	var reps []report.Report
+	return v.flushLocked(nil, p)
+}
+
+// flushLocked is flush, appending to reps, with mu held.
+func (v *Validator) flushLocked(reps []report.Report, p Pending) []report.Report {
 	for _, f := range p {
 		if v.pend.remove(f) {
 			reps = v.record(reps, f.rep)
