@@ -65,12 +65,19 @@ func (v *Validator) lockOf(e held.Entry) report.Lock {
 	return l
 }
 
+// heldLocks names the locks of st, which may be nil.
 func (v *Validator) heldLocks(st *held.Stack) []report.Lock {
-	locks := []report.Lock{}
 	if st == nil {
-		return locks
+		return v.locksOf(nil)
 	}
-	for _, e := range st.Entries {
+	return v.locksOf(st.Entries)
+}
+
+// locksOf names held entries, oldest first: never nil, as reports list
+// held locks even when there are none.
+func (v *Validator) locksOf(es []held.Entry) []report.Lock {
+	locks := []report.Lock{}
+	for _, e := range es {
 		locks = append(locks, v.lockOf(e))
 	}
 	return locks

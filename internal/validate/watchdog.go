@@ -136,25 +136,16 @@ func (v *Validator) stuck(timeout time.Duration) []report.Report {
 				rep.Waiters = append(rep.Waiters, v.goroutine(held.Snap{Gid: o.gid}, goroutines[o.gid], o))
 			}
 		}
+		var mine []held.Entry
 		for _, s := range snaps {
 			if s.Gid == w.gid {
-				rep.HeldLocks = v.locksOf(s.Entries)
+				mine = s.Entries
 			}
 		}
-		if rep.HeldLocks == nil {
-			rep.HeldLocks = []report.Lock{}
-		}
+		rep.HeldLocks = v.locksOf(mine)
 		reps = v.record(reps, rep)
 	}
 	return reps
-}
-
-func (v *Validator) locksOf(es []held.Entry) []report.Lock {
-	locks := []report.Lock{}
-	for _, e := range es {
-		locks = append(locks, v.lockOf(e))
-	}
-	return locks
 }
 
 // goroutine describes goroutine s.Gid for a report. Called with mu held.
