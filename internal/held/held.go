@@ -267,9 +267,7 @@ func (t *Table) Lookup(gid int64) *Stack {
 		}
 		// The slot may have been stolen since: the stack says whose it is.
 		if st := s.st.Load(); st != nil && st.Gid == gid {
-			if p := t.pending.Load(); p != st.seen {
-				t.apply(st, p)
-			}
+			t.Apply(st)
 			return st
 		}
 		return nil
