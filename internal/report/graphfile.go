@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/golockdep/lockdep/internal/graph"
 )
@@ -132,7 +133,7 @@ func ReadGraphFile(path string) (*Graph, error) {
 // WriteGraphFile writes gr to path through a temporary file in the same
 // directory, so that a reader never sees half a file.
 func WriteGraphFile(path string, gr *Graph) error {
-	tmp, err := os.CreateTemp(dirOf(path), ".lockdep-graph-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".lockdep-graph-*")
 	if err != nil {
 		return err
 	}
@@ -146,13 +147,4 @@ func WriteGraphFile(path string, gr *Graph) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if os.IsPathSeparator(path[i]) {
-			return path[:i+1]
-		}
-	}
-	return "."
 }
