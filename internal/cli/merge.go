@@ -158,8 +158,7 @@ func packageOf(dir, root string) string {
 // summary returns the line that ends every run.
 func (m *merged) summary() string {
 	classes, deps := m.Counts()
-	return fmt.Sprintf("%s in %s; %s, %s", findingCounts(m.findings), count(len(m.packages), "package", "packages"),
-		count(classes, "class", "classes"), count(deps, "dependency", "dependencies"))
+	return fmt.Sprintf("%s in %s; %s", findingCounts(m.findings), report.Count(len(m.packages), "package"), graphSize(classes, deps))
 }
 
 // findingCounts says how many findings there are, of the main kinds:
@@ -176,15 +175,12 @@ func findingCounts(findings []report.Report) string {
 			b++
 		}
 	}
-	return fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d)", count(len(findings), "finding", "findings"), c, r, b)
+	return fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d)", report.Count(len(findings), "finding"), c, r, b)
 }
 
-// count says n things, in the singular for one.
-func count(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
+// graphSize says how big a graph is: "3 classes, 2 dependencies".
+func graphSize(classes, deps int) string {
+	return report.Count(classes, "class") + ", " + report.Count(deps, "dependency")
 }
 
 // graphJSON returns the -o file: the merged graph, in the graph file

@@ -85,7 +85,7 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 	}
 
 	classes, deps := m.Counts()
-	sizes := fmt.Sprintf("%s, %s", report.Count(classes, "class"), report.Count(deps, "dependency"))
+	sizes := graphSize(classes, deps)
 	jobs := report.Count(len(inputs), "job")
 	if *all {
 		logger.Printf("%s; %s, %d of them seen by no single job; %s", jobs, findingCounts(reported), unseen, sizes)

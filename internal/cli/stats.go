@@ -100,17 +100,17 @@ func (m *merged) statsTable(rows int) string {
 		return "lockdep: no lock statistics: no process took a validated lock\n"
 	case len(stats) == 0:
 		fmt.Fprintf(&b, "lockdep: no lock statistics: %s took locks but ended without writing statistics (a test binary writes them as it exits; another process a tenth of a second after it takes locks)\n",
-			count(late, "process", "processes"))
+			report.Count(late, "process"))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "lockdep: lock statistics of %s, the most contended classes first:\n", count(len(procs), "process", "processes"))
+	fmt.Fprintf(&b, "lockdep: lock statistics of %s, the most contended classes first:\n", report.Count(len(procs), "process"))
 	b.WriteString(report.StatsTable(stats, rows))
 	if n := len(stats) - rows; n > 0 {
-		fmt.Fprintf(&b, "  (%s not shown)\n", count(n, "more class", "more classes"))
+		fmt.Fprintf(&b, "  (%s not shown)\n", report.Count(n, "more class"))
 	}
 	if late > 0 {
 		fmt.Fprintf(&b, "  (%s that took locks ended without writing statistics)\n",
-			count(late, "more process", "more processes"))
+			report.Count(late, "more process"))
 	}
 	return b.String()
 }
