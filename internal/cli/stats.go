@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/golockdep/lockdep/internal/report"
-	"github.com/golockdep/lockdep/internal/stack"
 )
 
 // Lock statistics (-stat): each process with LOCKDEP_STAT=1 leaves
@@ -14,17 +13,14 @@ import (
 // second or so after its last counted acquisition; lockdep adds up the
 // last snapshot of every process, class by class.
 
-// statRows is how many classes the table shows; statSites how many
-// contended sites per class, as a process keeps them.
-const (
-	statRows  = 10
-	statSites = 4
-)
+// statRows is how many classes the table shows.
+const statRows = 10
 
 // sumStats adds up the statistics of several processes, class by class
 // (by name): counts and total wait add up, maxima take the largest, and
-// so do the contended sites, of which the statSites most contended stay.
-// The most contended classes come first, then the most acquired.
+// so do the contended sites, of which the most contended stay, as a
+// process keeps them (report.TopSites). The most contended classes come
+// first, then the most acquired.
 func sumStats(procs [][]report.ClassStats) []report.ClassStats {
 	byClass := map[string]*report.ClassStats{}
 	sites := map[string]map[report.Frame]uint64{}
@@ -55,16 +51,7 @@ func sumStats(procs [][]report.ClassStats) []report.ClassStats {
 		for at, n := range sites[name] {
 			t.Sites = append(t.Sites, report.SiteCount{At: at, Contentions: n})
 		}
-		sort.Slice(t.Sites, func(i, j int) bool {
-			a, b := t.Sites[i], t.Sites[j]
-			if a.Contentions != b.Contentions {
-				return a.Contentions > b.Contentions
-			}
-			return stack.Less(a.At, b.At)
-		})
-		if len(t.Sites) > statSites {
-			t.Sites = t.Sites[:statSites]
-		}
+		t.Sites = report.TopSites(t.Sites)
 		out = append(out, *t)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -2,8 +2,11 @@ package report
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/golockdep/lockdep/internal/stack"
 )
 
 // ClassStats is one class's lock statistics, as the kernel's lock_stat
@@ -25,6 +28,25 @@ type ClassStats struct {
 type SiteCount struct {
 	At          Frame  `json:"at"`
 	Contentions uint64 `json:"contentions"`
+}
+
+// SitesShown is how many contended sites the statistics of a class keep.
+const SitesShown = 4
+
+// TopSites sorts sites, most contended first (then by frame, for stable
+// output), and returns the first SitesShown.
+func TopSites(sites []SiteCount) []SiteCount {
+	sort.Slice(sites, func(i, j int) bool {
+		a, b := sites[i], sites[j]
+		if a.Contentions != b.Contentions {
+			return a.Contentions > b.Contentions
+		}
+		return stack.Less(a.At, b.At)
+	})
+	if len(sites) > SitesShown {
+		sites = sites[:SitesShown]
+	}
+	return sites
 }
 
 // StatsTable renders statistics as a table of the first n classes (all if

@@ -10,7 +10,6 @@ import (
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
 	"github.com/golockdep/lockdep/internal/report"
-	"github.com/golockdep/lockdep/internal/stack"
 )
 
 // Lock statistics per class, as the kernel's lock_stat keeps them. They
@@ -175,16 +174,7 @@ func (v *Validator) Stats() []report.ClassStats {
 			}
 		}
 		s.mu.Unlock()
-		sort.Slice(cs.Sites, func(i, j int) bool {
-			a, b := cs.Sites[i], cs.Sites[j]
-			if a.Contentions != b.Contentions {
-				return a.Contentions > b.Contentions
-			}
-			return stack.Less(a.At, b.At)
-		})
-		if len(cs.Sites) > 4 {
-			cs.Sites = cs.Sites[:4]
-		}
+		cs.Sites = report.TopSites(cs.Sites)
 		out = append(out, cs)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
