@@ -46,11 +46,8 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if err != nil {
 		return err
 	}
-	dir := o.dir
-	if dir == "" {
-		dir = "."
-	}
-	if dir, err = filepath.Abs(dir); err != nil {
+	dir, err := filepath.Abs(orDot(o.dir))
+	if err != nil {
 		return err
 	}
 
