@@ -423,7 +423,7 @@ func (l *loader) rewriteOne(p *packages.Package, f *ast.File, name string, index
 	if r, err := filepath.Rel(p.Module.Dir, name); err == nil && !strings.HasPrefix(r, "..") {
 		rel = filepath.ToSlash(r)
 	}
-	return rewriteFileNotes(p.Fset, f, src, p.TypesInfo, p.Types, index, rel)
+	return rewriteFile(p.Fset, f, src, p.TypesInfo, p.Types, index, rel)
 }
 
 // importsC reports whether the file imports "C".

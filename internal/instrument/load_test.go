@@ -115,7 +115,7 @@ func TestRewriteFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, sites, err := rewriteFile(fset, f, []byte(src), info, pkg, 7, moduleRelPath(fset.File(f.FileStart).Name()))
+	res, err := rewriteFile(fset, f, []byte(src), info, pkg, 7, moduleRelPath(fset.File(f.FileStart).Name()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +137,11 @@ var lockdepSites_7 = [...]lockdepimpl_.Site{
 	{Class: "example.com/m/sub.mu", File: "sub/x.go", Line: 9},
 }
 `
-	if diff := cmp.Diff(want, string(out)); diff != "" {
+	if diff := cmp.Diff(want, string(res.out)); diff != "" {
 		t.Errorf("rewriteFile mismatch (-want +got):\n%s", diff)
 	}
-	if sites != 2 {
-		t.Errorf("sites = %d, want 2", sites)
+	if res.sites != 2 {
+		t.Errorf("sites = %d, want 2", res.sites)
 	}
 
 	// A file that imports "C" is refused.
@@ -149,7 +149,7 @@ var lockdepSites_7 = [...]lockdepimpl_.Site{
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := rewriteFile(fset, cf, nil, info, pkg, 0, "c.go"); err == nil || !strings.Contains(err.Error(), "cgo") {
+	if _, err := rewriteFile(fset, cf, nil, info, pkg, 0, "c.go"); err == nil || !strings.Contains(err.Error(), "cgo") {
 		t.Errorf("rewriteFile of a cgo file: err = %v, want a cgo error", err)
 	}
 }

@@ -71,6 +71,15 @@ func moduleRelPath(filename string) string {
 	return filepath.Base(filename)
 }
 
+// fileResult is what rewriteFile makes of one file.
+type fileResult struct {
+	out      []byte
+	sites    int
+	changed  bool     // out differs from the source
+	notes    []string // about the file's lockdep directives, each starting with rel:line
+	testMain bool     // the file declares TestMain, renamed (see testmain.go)
+}
+
 // rewriteFile rewrites one parsed, type-checked file of package pkg: every
 // call, method value and method expression of a sync.Mutex or sync.RWMutex
 // method, and every *sync.Mutex or *sync.RWMutex that escapes into a
@@ -80,26 +89,11 @@ func moduleRelPath(filename string) string {
 // is the file's path relative to its module's root, as site records name
 // it.
 //
-// It returns the new contents and the number of rewritten sites; a file
-// without sites comes back unchanged with sites == 0. Files that import
-// "C" are rejected with an error.
-func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) ([]byte, int, error) {
-	res, err := rewriteFileNotes(fset, file, src, info, pkg, fileIndex, rel)
-	return res.out, res.sites, err
-}
-
-// fileResult is what rewriteFileNotes makes of one file.
-type fileResult struct {
-	out      []byte
-	sites    int
-	changed  bool     // out differs from the source
-	notes    []string // about the file's lockdep directives, each starting with rel:line
-	testMain bool     // the file declares TestMain, renamed (see testmain.go)
-}
-
-// rewriteFileNotes is rewriteFile that also returns notes about the file's
-// lockdep directives (see directive.go) and whether it declares TestMain.
-func rewriteFileNotes(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) (fileResult, error) {
+// It returns the new contents and the number of rewritten sites (a file
+// with nothing to rewrite comes back unchanged, with no sites), notes
+// about the file's lockdep directives (see directive.go) and whether it
+// declares TestMain. Files that import "C" are rejected with an error.
+func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) (fileResult, error) {
 	if pkg.Path() == "sync" {
 		return fileResult{out: src}, nil
 	}
