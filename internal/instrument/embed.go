@@ -178,12 +178,6 @@ func (r *rewriter) embeddedMethod(gd *ast.GenDecl, t *types.Named, i int, m sync
 	field := t.Underlying().(*types.Struct).Field(i).Name()
 	site := r.addSite(r.pathClass(t, []int{i}, nil), gd.End(), false)
 	call := implName + "." + m.impl + "(&" + recvName + "." + field + ", " + site + ")"
-	result, ret := "", ""
-	if m.result != "" {
-		result, ret = m.result+" ", "return "
-		if strings.HasPrefix(m.result, syncName) {
-			r.needSync = true
-		}
-	}
+	result, ret := r.results(m)
 	return "; func (" + recvName + " *" + recv + ") " + name + "() " + result + "{ " + ret + call + " }"
 }

@@ -60,14 +60,7 @@ func (r *rewriter) escape(e ast.Expr, target types.Type) {
 	if !ok {
 		return
 	}
-	wrap := "Locker"
-	if r.pointerOnly(e) {
-		wrap = "Ptr"
-	}
-	if rw {
-		wrap = "RW" + wrap
-	}
-	r.wrap(e, wrap, r.classOf(e), false)
+	r.wrap(e, wrapper(rw, r.pointerOnly(e)), r.classOf(e), false)
 }
 
 // escapesInCall handles arguments of calls and conversions.

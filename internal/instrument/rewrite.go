@@ -332,7 +332,7 @@ func (r *rewriter) call(call *ast.CallExpr) {
 	r.handled[ast.Unparen(sel.X)] = true // &x.mu as a receiver is the call's own
 	fields, amp := receiverParts(s)
 	if r.viaPointer(sel.X, s) {
-		r.wrapReceiver(sel, ptrWrap(m), amp, fields, r.mutexClass(sel.X, s), m.acquire)
+		r.wrapReceiver(sel, wrapper(m.rw, true), amp, fields, r.mutexClass(sel.X, s), m.acquire)
 		return
 	}
 	site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos(), m.acquire)
@@ -351,13 +351,32 @@ func (r *rewriter) wrapReceiver(sel *ast.SelectorExpr, wrap, amp, fields, class 
 	r.replace(sel.X.End(), sel.Sel.Pos(), sel, fields+", "+slot+site+").")
 }
 
-// ptrWrap names the wrapper of lockdepimpl for a mutex of method m reached
-// through a pointer.
-func ptrWrap(m syncMethod) string {
-	if m.rw {
-		return "RWPtr"
+// wrapper names lockdepimpl's wrapper of a *sync.Mutex (of a
+// *sync.RWMutex if rw) used as a value: Locker where the mutex's
+// declaration is in view, Ptr where it is reached through a pointer (see
+// follow.go); RWLocker and RWPtr for an RWMutex.
+func wrapper(rw, ptr bool) string {
+	w := "Locker"
+	if ptr {
+		w = "Ptr"
 	}
-	return "Ptr"
+	if rw {
+		w = "RW" + w
+	}
+	return w
+}
+
+// results returns, for a function that stands in for method m, its result
+// type followed by a space and the "return " its body needs; both are
+// empty for a method without a result.
+func (r *rewriter) results(m syncMethod) (result, ret string) {
+	if m.result == "" {
+		return "", ""
+	}
+	if strings.HasPrefix(m.result, syncName) {
+		r.needSync = true
+	}
+	return m.result + " ", "return "
 }
 
 // receiverParts returns what follows the receiver expression to reach the
@@ -388,17 +407,7 @@ func (r *rewriter) selector(sel *ast.SelectorExpr) {
 	r.handled[ast.Unparen(sel.X)] = true
 	fields, amp := receiverParts(s)
 	if s.Kind() == types.MethodVal {
-		if r.viaPointer(sel.X, s) {
-			r.wrapReceiver(sel, ptrWrap(m), amp, fields, r.mutexClass(sel.X, s), m.acquire)
-			return
-		}
-		wrap := "Locker"
-		if m.rw {
-			wrap = "RWLocker"
-		}
-		site := r.addSite(r.mutexClass(sel.X, s), sel.Sel.Pos(), m.acquire)
-		r.insertBefore(sel.Pos(), sel, implName+"."+wrap+"("+amp)
-		r.replace(sel.X.End(), sel.End(), sel, fields+", "+slot+site+")."+sel.Sel.Name)
+		r.wrapReceiver(sel, wrapper(m.rw, r.viaPointer(sel.X, s)), amp, fields, r.mutexClass(sel.X, s), m.acquire)
 		return
 	}
 	// Method expression. The receiver is a parameter: a mutex embedded by
@@ -416,15 +425,9 @@ func (r *rewriter) selector(sel *ast.SelectorExpr) {
 		class = r.pathClass(s.Recv(), idx[:len(idx)-1], func() string { return class })
 		call = implName + "." + m.impl + "(&" + recvName + fields + ", " + r.addSite(class, sel.Sel.Pos(), m.acquire) + ")"
 	} else {
-		call = implName + "." + ptrWrap(m) + "(" + amp + recvName + fields + ", " + r.addSite(class, sel.Sel.Pos(), m.acquire) + ")." + sel.Sel.Name + "()"
+		call = implName + "." + wrapper(m.rw, true) + "(" + amp + recvName + fields + ", " + r.addSite(class, sel.Sel.Pos(), m.acquire) + ")." + sel.Sel.Name + "()"
 	}
-	result, ret := "", ""
-	if m.result != "" {
-		result, ret = m.result+" ", "return "
-		if strings.HasPrefix(m.result, syncName) {
-			r.needSync = true
-		}
-	}
+	result, ret := r.results(m)
 	r.insertBefore(sel.Pos(), sel, "func("+recvName+" ")
 	r.replace(sel.X.End(), sel.End(), sel, ") "+result+"{"+slot+" "+ret+call+" }")
 }
