@@ -148,15 +148,22 @@ func (r *rewriter) isAlloc(e ast.Expr) bool {
 	}
 	switch e := ast.Unparen(e).(type) {
 	case *ast.CallExpr:
-		if id, ok := ast.Unparen(e.Fun).(*ast.Ident); ok {
-			b, ok := r.info.Uses[id].(*types.Builtin)
-			return ok && b.Name() == "new"
-		}
+		return r.isBuiltin(e, "new")
 	case *ast.UnaryExpr:
 		_, lit := ast.Unparen(e.X).(*ast.CompositeLit)
 		return e.Op == token.AND && lit
 	}
 	return false
+}
+
+// isBuiltin reports whether call calls the built-in function name.
+func (r *rewriter) isBuiltin(call *ast.CallExpr, name string) bool {
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	b, ok := r.info.Uses[id].(*types.Builtin)
+	return ok && b.Name() == name
 }
 
 // refAlloc registers the mutex that e makes, if it makes one, with the
@@ -184,11 +191,7 @@ func (r *rewriter) allocsInAssign(as *ast.AssignStmt) {
 // allocsInAppend handles append(s.ps, new(sync.Mutex)), with the class
 // of the slice appended to.
 func (r *rewriter) allocsInAppend(call *ast.CallExpr) {
-	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
-	if !ok || len(call.Args) < 2 || call.Ellipsis.IsValid() {
-		return
-	}
-	if b, ok := r.info.Uses[id].(*types.Builtin); !ok || b.Name() != "append" {
+	if len(call.Args) < 2 || call.Ellipsis.IsValid() || !r.isBuiltin(call, "append") {
 		return
 	}
 	for _, a := range call.Args[1:] {
