@@ -71,7 +71,7 @@ func graphOf(v *validate.Validator) report.Graph {
 	if v != nil {
 		return v.Graph()
 	}
-	return report.Graph{Version: report.GraphVersion, Classes: []report.GraphClass{}, Dependencies: []report.GraphDep{}, Findings: []report.Report{}}
+	return report.EmptyGraph()
 }
 
 // take returns the validator's state, and its graph.

@@ -73,7 +73,8 @@ func (gr *Graph) Focus(class string) (*Graph, error) {
 			}
 		}
 	}
-	f := &Graph{Version: gr.Version, Classes: []GraphClass{}, Dependencies: []GraphDep{}, Findings: []Report{}}
+	f := EmptyGraph()
+	f.Version = gr.Version
 	for _, c := range gr.Classes {
 		if keep[c.Name] {
 			f.Classes = append(f.Classes, c)
@@ -93,7 +94,7 @@ findings:
 		}
 		f.Findings = append(f.Findings, r)
 	}
-	return f, nil
+	return &f, nil
 }
 
 // dotEscaper escapes a DOT string; made once, as building a Replacer

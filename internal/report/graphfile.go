@@ -52,13 +52,19 @@ type GraphDep struct {
 	Stack     []Frame `json:"stack"`
 }
 
+// EmptyGraph returns a graph file with no class, dependency or finding;
+// its lists marshal as [], not null.
+func EmptyGraph() Graph {
+	return Graph{Version: GraphVersion, Classes: []GraphClass{}, Dependencies: []GraphDep{}, Findings: []Report{}}
+}
+
 // GraphOf describes g: its classes, the modes of its edges that keep
 // accepts (all if keep is nil), and findings. Dependencies come in the
 // order of their source class, then of their creation.
 func GraphOf(g *graph.Graph, res Resolver, keep func(*graph.Edge, graph.Mode) bool, instance func(graph.ClassID) bool, findings []Report) Graph {
-	gr := Graph{Version: GraphVersion, Classes: []GraphClass{}, Dependencies: []GraphDep{}, Findings: findings}
-	if gr.Findings == nil {
-		gr.Findings = []Report{}
+	gr := EmptyGraph()
+	if findings != nil {
+		gr.Findings = findings
 	}
 	for id := 1; id <= g.NumClasses(); id++ {
 		c := g.Class(graph.ClassID(id))
