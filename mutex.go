@@ -65,7 +65,7 @@ func (m *Mutex) SetClass(c *Class) {
 //go:noinline
 func (m *Mutex) Lock() {
 	if v := validate.Active(); v != nil {
-		m.lock(v, 0, stack.Caller())
+		v.LockMutex(&m.mu, m.classOf(), 0, stack.Caller(), nil)
 		return
 	}
 	m.mu.Lock()
@@ -81,18 +81,10 @@ func (m *Mutex) Lock() {
 //go:noinline
 func (m *Mutex) LockNested(subclass int) {
 	if v := validate.Active(); v != nil {
-		m.lock(v, subclass, stack.Caller())
+		v.LockMutex(&m.mu, m.classOf(), subclass, stack.Caller(), nil)
 		return
 	}
 	m.mu.Lock()
-}
-
-func (m *Mutex) lock(v *validate.Validator, sub int, pc uintptr) {
-	st, p := v.Acquire(m.addr(), m.classOf(), sub, validate.Write, false, pc, nil)
-	if p == nil || !v.Settle(p, (*validate.MutexLock)(&m.mu)) {
-		m.mu.Lock()
-	}
-	st.Held()
 }
 
 // TryLock tries to lock m, as [sync.Mutex.TryLock]. A successful TryLock
@@ -105,9 +97,7 @@ func (m *Mutex) TryLock() bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		pc := stack.Caller()
-		st, _ := v.Acquire(m.addr(), m.classOf(), 0, validate.Write, true, pc, nil)
-		st.Held()
+		v.Tried(m.addr(), m.classOf(), 0, validate.Write, stack.Caller(), nil)
 	}
 	return true
 }
@@ -119,8 +109,9 @@ func (m *Mutex) TryLock() bool {
 //go:noinline
 func (m *Mutex) Unlock() {
 	if v := validate.Active(); v != nil {
-		pc := stack.Caller()
-		reps := v.Release(m.addr(), m.classOf(), validate.Write, pc, nil, (*validate.MutexLock)(&m.mu))
+		// validate.UnlockMutex, spelled out: the call it would add costs
+		// a nanosecond on the fast path.
+		reps := v.Release(m.addr(), m.classOf(), validate.Write, stack.Caller(), nil, (*validate.MutexLock)(&m.mu))
 		m.mu.Unlock()
 		if reps != nil {
 			v.Emit(reps)

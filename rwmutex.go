@@ -58,7 +58,7 @@ func (rw *RWMutex) SetClass(c *Class) {
 //go:noinline
 func (rw *RWMutex) Lock() {
 	if v := validate.Active(); v != nil {
-		rw.lock(v, 0, validate.Write, stack.Caller())
+		v.LockRW(&rw.rw, rw.classOf(), 0, validate.Write, stack.Caller(), nil)
 		return
 	}
 	rw.rw.Lock()
@@ -70,7 +70,7 @@ func (rw *RWMutex) Lock() {
 //go:noinline
 func (rw *RWMutex) LockNested(subclass int) {
 	if v := validate.Active(); v != nil {
-		rw.lock(v, subclass, validate.Write, stack.Caller())
+		v.LockRW(&rw.rw, rw.classOf(), subclass, validate.Write, stack.Caller(), nil)
 		return
 	}
 	rw.rw.Lock()
@@ -82,7 +82,7 @@ func (rw *RWMutex) LockNested(subclass int) {
 //go:noinline
 func (rw *RWMutex) RLock() {
 	if v := validate.Active(); v != nil {
-		rw.lock(v, 0, validate.Read, stack.Caller())
+		v.LockRW(&rw.rw, rw.classOf(), 0, validate.Read, stack.Caller(), nil)
 		return
 	}
 	rw.rw.RLock()
@@ -94,22 +94,10 @@ func (rw *RWMutex) RLock() {
 //go:noinline
 func (rw *RWMutex) RLockNested(subclass int) {
 	if v := validate.Active(); v != nil {
-		rw.lock(v, subclass, validate.Read, stack.Caller())
+		v.LockRW(&rw.rw, rw.classOf(), subclass, validate.Read, stack.Caller(), nil)
 		return
 	}
 	rw.rw.RLock()
-}
-
-func (rw *RWMutex) lock(v *validate.Validator, sub int, mode graph.Mode, pc uintptr) {
-	st, p := v.Acquire(rw.addr(), rw.classOf(), sub, mode, false, pc, nil)
-	if mode == validate.Read {
-		if p == nil || !v.Settle(p, (*validate.RLock)(&rw.rw)) {
-			rw.rw.RLock()
-		}
-	} else if p == nil || !v.Settle(p, (*validate.RWLock)(&rw.rw)) {
-		rw.rw.Lock()
-	}
-	st.Held()
 }
 
 // TryLock tries to lock rw for writing, as [sync.RWMutex.TryLock].
@@ -136,8 +124,7 @@ func (rw *RWMutex) TryRLock() bool {
 
 func (rw *RWMutex) tried(mode graph.Mode, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		st, _ := v.Acquire(rw.addr(), rw.classOf(), 0, mode, true, pc, nil)
-		st.Held()
+		v.Tried(rw.addr(), rw.classOf(), 0, mode, pc, nil)
 	}
 }
 
@@ -148,8 +135,8 @@ func (rw *RWMutex) tried(mode graph.Mode, pc uintptr) {
 //go:noinline
 func (rw *RWMutex) Unlock() {
 	if v := validate.Active(); v != nil {
-		pc := stack.Caller()
-		reps := v.Release(rw.addr(), rw.classOf(), validate.Write, pc, nil, (*validate.RWLock)(&rw.rw))
+		// validate.UnlockRW, spelled out, as in Mutex.Unlock.
+		reps := v.Release(rw.addr(), rw.classOf(), validate.Write, stack.Caller(), nil, (*validate.RWLock)(&rw.rw))
 		rw.rw.Unlock()
 		if reps != nil {
 			v.Emit(reps)
@@ -166,18 +153,10 @@ func (rw *RWMutex) Unlock() {
 //go:noinline
 func (rw *RWMutex) RUnlock() {
 	if v := validate.Active(); v != nil {
-		rw.runlock(v, stack.Caller())
+		v.UnlockRW(&rw.rw, rw.classOf(), validate.Read, stack.Caller(), nil)
 		return
 	}
 	rw.rw.RUnlock()
-}
-
-func (rw *RWMutex) runlock(v *validate.Validator, pc uintptr) {
-	reps := v.Release(rw.addr(), rw.classOf(), validate.Read, pc, nil, (*validate.RLock)(&rw.rw))
-	rw.rw.RUnlock()
-	if reps != nil {
-		v.Emit(reps)
-	}
 }
 
 // RLocker returns a [sync.Locker] whose Lock and Unlock call rw.RLock and
@@ -189,7 +168,7 @@ type rlocker RWMutex
 //go:noinline
 func (r *rlocker) Lock() {
 	if v := validate.Active(); v != nil {
-		(*RWMutex)(r).lock(v, 0, validate.Read, stack.Caller())
+		v.LockRW(&r.rw, (*RWMutex)(r).classOf(), 0, validate.Read, stack.Caller(), nil)
 		return
 	}
 	r.rw.RLock()
@@ -198,7 +177,7 @@ func (r *rlocker) Lock() {
 //go:noinline
 func (r *rlocker) Unlock() {
 	if v := validate.Active(); v != nil {
-		(*RWMutex)(r).runlock(v, stack.Caller())
+		v.UnlockRW(&r.rw, (*RWMutex)(r).classOf(), validate.Read, stack.Caller(), nil)
 		return
 	}
 	r.rw.RUnlock()

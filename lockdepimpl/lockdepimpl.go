@@ -19,7 +19,6 @@ import (
 	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/graph"
-	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/stack"
 	"github.com/golockdep/lockdep/internal/validate"
 )
@@ -42,18 +41,10 @@ type Site = validate.Site
 //go:noinline
 func Lock(m *sync.Mutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		lock(v, m, s.ClassOf(), s, stack.Caller())
+		v.LockMutex(m, s.ClassOf(), s.Nested, stack.Caller(), s)
 		return
 	}
 	m.Lock()
-}
-
-func lock(v *validate.Validator, m *sync.Mutex, c *validate.Class, s *Site, pc uintptr) {
-	st, p := v.Acquire(addr(m), c, s.Nested, validate.Write, false, pc, s)
-	if p == nil || !v.Settle(p, (*validate.MutexLock)(m)) {
-		m.Lock()
-	}
-	st.Held()
 }
 
 // TryLock is (*sync.Mutex).TryLock, validated.
@@ -64,7 +55,7 @@ func TryLock(m *sync.Mutex, s *Site) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		tried(v, addr(m), s.ClassOf(), s, validate.Write, stack.Caller())
+		v.Tried(addr(m), s.ClassOf(), s.Nested, validate.Write, stack.Caller(), s)
 	}
 	return true
 }
@@ -74,18 +65,10 @@ func TryLock(m *sync.Mutex, s *Site) bool {
 //go:noinline
 func Unlock(m *sync.Mutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		unlock(v, m, s.ClassOf(), s, stack.Caller())
+		v.UnlockMutex(m, s.ClassOf(), stack.Caller(), s)
 		return
 	}
 	m.Unlock()
-}
-
-func unlock(v *validate.Validator, m *sync.Mutex, c *validate.Class, s *Site, pc uintptr) {
-	reps := v.Release(addr(m), c, validate.Write, pc, s, (*validate.MutexLock)(m))
-	m.Unlock()
-	if reps != nil {
-		v.Emit(reps)
-	}
 }
 
 // WLock is (*sync.RWMutex).Lock, validated.
@@ -93,7 +76,7 @@ func unlock(v *validate.Validator, m *sync.Mutex, c *validate.Class, s *Site, pc
 //go:noinline
 func WLock(rw *sync.RWMutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		rwLock(v, rw, s.ClassOf(), s, validate.Write, stack.Caller())
+		v.LockRW(rw, s.ClassOf(), s.Nested, validate.Write, stack.Caller(), s)
 		return
 	}
 	rw.Lock()
@@ -104,22 +87,10 @@ func WLock(rw *sync.RWMutex, s *Site) {
 //go:noinline
 func RLock(rw *sync.RWMutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		rwLock(v, rw, s.ClassOf(), s, validate.Read, stack.Caller())
+		v.LockRW(rw, s.ClassOf(), s.Nested, validate.Read, stack.Caller(), s)
 		return
 	}
 	rw.RLock()
-}
-
-func rwLock(v *validate.Validator, rw *sync.RWMutex, c *validate.Class, s *Site, mode graph.Mode, pc uintptr) {
-	st, p := v.Acquire(addr(rw), c, s.Nested, mode, false, pc, s)
-	if mode == validate.Read {
-		if p == nil || !v.Settle(p, (*validate.RLock)(rw)) {
-			rw.RLock()
-		}
-	} else if p == nil || !v.Settle(p, (*validate.RWLock)(rw)) {
-		rw.Lock()
-	}
-	st.Held()
 }
 
 // WTryLock is (*sync.RWMutex).TryLock, validated.
@@ -130,7 +101,7 @@ func WTryLock(rw *sync.RWMutex, s *Site) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		tried(v, addr(rw), s.ClassOf(), s, validate.Write, stack.Caller())
+		v.Tried(addr(rw), s.ClassOf(), s.Nested, validate.Write, stack.Caller(), s)
 	}
 	return true
 }
@@ -143,15 +114,9 @@ func TryRLock(rw *sync.RWMutex, s *Site) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		tried(v, addr(rw), s.ClassOf(), s, validate.Read, stack.Caller())
+		v.Tried(addr(rw), s.ClassOf(), s.Nested, validate.Read, stack.Caller(), s)
 	}
 	return true
-}
-
-// tried validates a successful try of the lock at a.
-func tried(v *validate.Validator, a uintptr, c *validate.Class, s *Site, mode graph.Mode, pc uintptr) {
-	st, _ := v.Acquire(a, c, s.Nested, mode, true, pc, s)
-	st.Held()
 }
 
 // WUnlock is (*sync.RWMutex).Unlock, validated.
@@ -159,7 +124,7 @@ func tried(v *validate.Validator, a uintptr, c *validate.Class, s *Site, mode gr
 //go:noinline
 func WUnlock(rw *sync.RWMutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		rwUnlock(v, rw, s.ClassOf(), s, validate.Write, stack.Caller())
+		v.UnlockRW(rw, s.ClassOf(), validate.Write, stack.Caller(), s)
 		return
 	}
 	rw.Unlock()
@@ -170,24 +135,10 @@ func WUnlock(rw *sync.RWMutex, s *Site) {
 //go:noinline
 func RUnlock(rw *sync.RWMutex, s *Site) {
 	if v := validate.Active(); v != nil {
-		rwUnlock(v, rw, s.ClassOf(), s, validate.Read, stack.Caller())
+		v.UnlockRW(rw, s.ClassOf(), validate.Read, stack.Caller(), s)
 		return
 	}
 	rw.RUnlock()
-}
-
-func rwUnlock(v *validate.Validator, rw *sync.RWMutex, c *validate.Class, s *Site, mode graph.Mode, pc uintptr) {
-	var reps []report.Report
-	if mode == validate.Read {
-		reps = v.Release(addr(rw), c, mode, pc, s, (*validate.RLock)(rw))
-		rw.RUnlock()
-	} else {
-		reps = v.Release(addr(rw), c, mode, pc, s, (*validate.RWLock)(rw))
-		rw.Unlock()
-	}
-	if reps != nil {
-		v.Emit(reps)
-	}
 }
 
 func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
@@ -229,7 +180,7 @@ func (l *Mutex) Lock() { l.lock(stack.Caller()) }
 
 func (l *Mutex) lock(pc uintptr) {
 	if v := validate.Active(); v != nil {
-		lock(v, l.m, l.class(pc), l.s, pc)
+		v.LockMutex(l.m, l.class(pc), l.s.Nested, pc, l.s)
 		return
 	}
 	l.m.Lock()
@@ -246,7 +197,7 @@ func (l *Mutex) unlock(pc uintptr) {
 		if l.ptr {
 			c = releaseClass(unsafe.Pointer(l.m), l.s)
 		}
-		unlock(v, l.m, c, l.s, pc)
+		v.UnlockMutex(l.m, c, pc, l.s)
 		return
 	}
 	l.m.Unlock()
@@ -262,7 +213,7 @@ func (l *Mutex) tryLock(pc uintptr) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		tried(v, addr(l.m), l.class(pc), l.s, validate.Write, pc)
+		v.Tried(addr(l.m), l.class(pc), l.s.Nested, validate.Write, pc, l.s)
 	}
 	return true
 }
@@ -301,7 +252,7 @@ func (l *RWMutex) RLock() { l.lock(validate.Read, stack.Caller()) }
 
 func (l *RWMutex) lock(mode graph.Mode, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		rwLock(v, l.rw, l.class(pc), l.s, mode, pc)
+		v.LockRW(l.rw, l.class(pc), l.s.Nested, mode, pc, l.s)
 	} else if mode == validate.Read {
 		l.rw.RLock()
 	} else {
@@ -325,7 +276,7 @@ func (l *RWMutex) unlock(mode graph.Mode, pc uintptr) {
 		if l.ptr {
 			c = releaseClass(unsafe.Pointer(l.rw), l.s)
 		}
-		rwUnlock(v, l.rw, c, l.s, mode, pc)
+		v.UnlockRW(l.rw, c, mode, pc, l.s)
 	} else if mode == validate.Read {
 		l.rw.RUnlock()
 	} else {
@@ -354,7 +305,7 @@ func (l *RWMutex) tryLock(mode graph.Mode, pc uintptr) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		tried(v, addr(l.rw), l.class(pc), l.s, mode, pc)
+		v.Tried(addr(l.rw), l.class(pc), l.s.Nested, mode, pc, l.s)
 	}
 	return true
 }

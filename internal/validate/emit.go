@@ -239,7 +239,7 @@ func (v *Validator) record(reps []report.Report, r report.Report) []report.Repor
 }
 
 // Emit delivers findings that Release returned, once the real unlock is
-// done.
+// done (see UnlockMutex).
 func (v *Validator) Emit(reps []report.Report) { v.emit(reps) }
 
 // emit delivers new findings: text, JSON line, callbacks, then the mode's

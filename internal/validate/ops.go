@@ -1,0 +1,72 @@
+package validate
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/report"
+)
+
+// The operations of the validated lock types, package lockdep's and those
+// of rewritten code (lockdepimpl): each validates, then does the real
+// operation on the sync lock, whose address is the lock's. c is the
+// lock's class, sub its subclass; the site is pc, the caller's return
+// address, and site, the static record of rewritten code (nil elsewhere).
+
+// LockMutex validates locking m, then locks it.
+func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site *Site) {
+	st, p := v.Acquire(addrOf(m), c, sub, Write, false, pc, site)
+	if p == nil || !v.Settle(p, (*MutexLock)(m)) {
+		m.Lock()
+	}
+	st.Held()
+}
+
+// LockRW validates locking rw in mode, then locks it.
+func (v *Validator) LockRW(rw *sync.RWMutex, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
+	st, p := v.Acquire(addrOf(rw), c, sub, mode, false, pc, site)
+	if mode == Read {
+		if p == nil || !v.Settle(p, (*RLock)(rw)) {
+			rw.RLock()
+		}
+	} else if p == nil || !v.Settle(p, (*RWLock)(rw)) {
+		rw.Lock()
+	}
+	st.Held()
+}
+
+// Tried validates a successful TryLock (or TryRLock, in mode Read) of the
+// lock at addr.
+func (v *Validator) Tried(addr uintptr, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
+	st, _ := v.Acquire(addr, c, sub, mode, true, pc, site)
+	st.Held()
+}
+
+// UnlockMutex validates unlocking m, unlocks it, then delivers what the
+// release confirmed.
+func (v *Validator) UnlockMutex(m *sync.Mutex, c *Class, pc uintptr, site *Site) {
+	reps := v.Release(addrOf(m), c, Write, pc, site, (*MutexLock)(m))
+	m.Unlock()
+	if reps != nil {
+		v.emit(reps)
+	}
+}
+
+// UnlockRW validates unlocking rw in mode, unlocks it, then delivers what
+// the release confirmed.
+func (v *Validator) UnlockRW(rw *sync.RWMutex, c *Class, mode graph.Mode, pc uintptr, site *Site) {
+	var reps []report.Report
+	if mode == Read {
+		reps = v.Release(addrOf(rw), c, mode, pc, site, (*RLock)(rw))
+		rw.RUnlock()
+	} else {
+		reps = v.Release(addrOf(rw), c, mode, pc, site, (*RWLock)(rw))
+		rw.Unlock()
+	}
+	if reps != nil {
+		v.emit(reps)
+	}
+}
+
+func addrOf[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
