@@ -3,7 +3,6 @@ package lockdephttp_test
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"html"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/golockdep/lockdep"
 	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/svg/svgtest"
 	"github.com/golockdep/lockdep/internal/validate"
 	"github.com/golockdep/lockdep/lockdephttp"
 	"github.com/google/go-cmp/cmp"
@@ -34,38 +34,15 @@ func get(t *testing.T, h http.Handler, target string) (*http.Response, string) {
 	return res, string(body)
 }
 
-// svgTitles returns the SVG element of an HTML page, parsed, as the
-// texts of its title elements: Graphviz gives each node the name of its
-// class as title.
+// svgTitles returns the classes that the SVG element of an HTML page
+// draws: Graphviz gives each node the name of its class as title.
 func svgTitles(t *testing.T, page string) map[string]bool {
 	t.Helper()
-	start, end := strings.Index(page, "<svg"), strings.LastIndex(page, "</svg>")
-	if start < 0 || end < start {
-		t.Fatalf("no <svg> element in the page:\n%s", page)
+	pic, err := svgtest.Parse([]byte(page))
+	if err != nil {
+		t.Fatalf("%v in the page:\n%s", err, page)
 	}
-	dec := xml.NewDecoder(strings.NewReader(page[start : end+len("</svg>")]))
-	titles := map[string]bool{}
-	inTitle := false
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("the SVG does not parse: %v", err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			inTitle = tok.Name.Local == "title"
-		case xml.CharData:
-			if inTitle {
-				titles[string(tok)] = true
-			}
-		case xml.EndElement:
-			inTitle = false
-		}
-	}
-	return titles
+	return pic.Nodes
 }
 
 // TestPage: the page holds each finding's full text, each class with its

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"flag"
 	"io"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/golockdep/lockdep"
 	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/svg/svgtest"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 )
@@ -169,7 +169,11 @@ func examplesGraph(t *testing.T, root, graphFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes, edges := svgElements(t, []byte(r.stdout))
+	pic, err := svgtest.Parse([]byte(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, edges := pic.Nodes, pic.Edges
 	for _, c := range gr.Classes {
 		if !nodes[c.Name] {
 			t.Errorf("the SVG has no node for %s", c.Name)
@@ -197,60 +201,6 @@ func examplesGraph(t *testing.T, root, graphFile string) {
 	if golden(t, doc, r.stdout) != "" {
 		t.Errorf("%s is not the picture of the examples' graph: run go test ./internal/cli -run TestExamples -update", doc)
 	}
-}
-
-// svgElements returns the nodes of a Graphviz SVG, by title (the class),
-// and its edges ("from->to") with the colour each is drawn in.
-func svgElements(t *testing.T, data []byte) (nodes map[string]bool, edges map[string]string) {
-	t.Helper()
-	nodes, edges = map[string]bool{}, map[string]string{}
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	var class, title string
-	inTitle := false
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("the SVG does not parse as XML: %v", err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			attr := func(name string) string {
-				for _, a := range tok.Attr {
-					if a.Name.Local == name {
-						return a.Value
-					}
-				}
-				return ""
-			}
-			switch tok.Name.Local {
-			case "g":
-				if c := attr("class"); c != "" {
-					class, title = c, "" // node, edge, cluster or graph
-				}
-			case "title":
-				inTitle = true
-			case "path":
-				if class == "edge" && title != "" {
-					if _, seen := edges[title]; !seen {
-						edges[title] = attr("stroke")
-					}
-				}
-			}
-		case xml.EndElement:
-			inTitle = false
-		case xml.CharData:
-			if inTitle && (class == "node" || class == "edge") {
-				title += string(tok)
-				if class == "node" {
-					nodes[title] = true
-				}
-			}
-		}
-	}
-	return nodes, edges
 }
 
 func TestCleanModule(t *testing.T) {
