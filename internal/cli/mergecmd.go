@@ -27,8 +27,8 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 	if err != nil {
 		return helped(err)
 	}
-	if *format != "text" && *format != "json" && *format != "sarif" {
-		return usageError(stderr, "merge", "-format must be text, json or sarif, not %q", *format)
+	if err := checkFormat(stderr, "merge", *format); err != nil {
+		return err
 	}
 	if len(paths) == 0 {
 		return usageError(stderr, "merge", "no graph files: give those that lockdep test -o wrote, one per job")
