@@ -2,6 +2,7 @@ package report
 
 import (
 	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/stack"
 )
 
 // A Resolver turns the opaque trace handles of a graph into the stacks
@@ -72,11 +73,7 @@ func CycleReport(g *graph.Graph, cy *graph.Cycle, res Resolver, acq *Acquisition
 	}
 	last := r.Chain[len(r.Chain)-1]
 	r.Goroutine, r.Stack = last.Goroutine, last.Stack
-	r.Lock = Lock{Class: last.Class, Mode: last.Mode}
-	if len(last.Stack) > 0 {
-		f := last.Stack[0]
-		r.Lock.At = &f
-	}
+	r.Lock = Lock{Class: last.Class, Mode: last.Mode, At: stack.First(last.Stack)}
 	r.Holding = &Lock{Class: last.After, Mode: "W"}
 	r.HeldLocks = []Lock{*r.Holding}
 	if len(origins) > 1 {

@@ -22,6 +22,15 @@ type Frame struct {
 // MaxDepth is how many program counters Capture keeps.
 const MaxDepth = 32
 
+// First returns a copy of the first frame of fs, or nil if there is none.
+func First(fs []Frame) *Frame {
+	if len(fs) == 0 {
+		return nil
+	}
+	f := fs[0]
+	return &f
+}
+
 // Capture returns the caller's program counters, skipping skip frames above
 // Capture's caller (skip 0 = the function calling Capture).
 func Capture(skip int) []uintptr {

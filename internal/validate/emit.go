@@ -51,10 +51,15 @@ func (v *Validator) className(id graph.ClassID) string {
 	return "?"
 }
 
+// acqLock names the lock of acquisition a, taken at at (nil if unknown).
+func (v *Validator) acqLock(a graph.Acq, at *Frame) report.Lock {
+	return report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: at}
+}
+
 // lockOf names a held entry. Where its own site is unknown, the report
 // shows where its chain was first seen, labelled as such.
 func (v *Validator) lockOf(e held.Entry) report.Lock {
-	l := report.Lock{Class: v.className(e.Class), Mode: report.ModeName(e.Mode, e.Try), At: siteFrame(e.At)}
+	l := v.acqLock(e.Acq, siteFrame(e.At))
 	if l.At == nil {
 		if tid, ok := v.g.Chains.Lookup(e.Key); ok {
 			if fs := v.frames(tid); len(fs) > 0 {
@@ -83,14 +88,6 @@ func (v *Validator) locksOf(es []held.Entry) []report.Lock {
 	return locks
 }
 
-func first(fs []Frame) *Frame {
-	if len(fs) == 0 {
-		return nil
-	}
-	f := fs[0]
-	return &f
-}
-
 // nesting is where a goroutine took one instance of a class while
 // holding another.
 type nesting struct {
@@ -109,7 +106,7 @@ func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *g
 		Kind:         report.Recursive,
 		Headline:     report.Recursive.Headline(),
 		Goroutine:    gid,
-		Lock:         report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: first(fs)},
+		Lock:         v.acqLock(a, stack.First(fs)),
 		Holding:      &holding,
 		SameInstance: r.Same,
 		HeldLocks:    v.heldLocks(st),
@@ -148,7 +145,7 @@ func (v *Validator) acquisition(st *held.Stack, gid int64, a graph.Acq, cy *grap
 	fs := stack.Frames(pcs)
 	acq := &report.Acquisition{
 		Goroutine: gid,
-		Lock:      report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: first(fs)},
+		Lock:      v.acqLock(a, stack.First(fs)),
 		HeldLocks: v.heldLocks(st),
 		Stack:     fs,
 	}
@@ -173,7 +170,7 @@ func (v *Validator) opReport(kind report.Kind, st *held.Stack, gid int64, c *Cla
 	fs := stack.Frames(stack.Capture(2))
 	at := siteFrame(held.Site{PC: pc, Static: siteRef(site)})
 	if at == nil {
-		at = first(fs)
+		at = stack.First(fs)
 	}
 	id := v.classID(c, 0)
 	v.mu.Lock()

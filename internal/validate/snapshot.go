@@ -54,7 +54,7 @@ func (v *Validator) Chains() [][]report.Lock {
 	for _, c := range v.chains {
 		ls := make([]report.Lock, 0, len(c))
 		for _, a := range c {
-			ls = append(ls, report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try)})
+			ls = append(ls, v.acqLock(a, nil))
 		}
 		out = append(out, ls)
 	}
