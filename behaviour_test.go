@@ -456,6 +456,24 @@ func captureStderr(t *testing.T) func() string {
 	return restore
 }
 
+// runChild runs the test named test of this test binary in a child
+// process, with LOCKDEP_TEST_CHILD=child and env, and returns its exit
+// status and standard error.
+func runChild(t *testing.T, test, child string, env ...string) (code int, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(append(os.Environ(), "LOCKDEP_TEST_CHILD="+child), env...)
+	var buf bytes.Buffer
+	cmd.Stderr = &buf
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, buf.String()
+}
+
 // TestEnvironment runs a child test binary under LOCKDEP settings read at
 // start-up.
 func TestEnvironment(t *testing.T) {
@@ -477,23 +495,12 @@ func TestEnvironment(t *testing.T) {
 		{"bad-bound", []string{"LOCKDEP_MAX_DEPTH=many"}, 0, `lockdep: LOCKDEP_MAX_DEPTH="many" is not a positive integer; using 48`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestEnvironment$")
-			cmd.Env = append(os.Environ(), "LOCKDEP_TEST_CHILD=1")
-			cmd.Env = append(cmd.Env, tc.env...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			code, stderr := runChild(t, "TestEnvironment", "1", tc.env...)
 			if code != tc.wantCode {
-				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.wantCode, stderr)
 			}
-			if !strings.Contains(stderr.String(), tc.stderr) {
-				t.Errorf("stderr lacks %q:\n%s", tc.stderr, stderr.String())
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, stderr)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ package lockdep_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -57,22 +56,13 @@ func TestGraphFileAndDumps(t *testing.T) {
 		{"after", []string{"LOCKDEP_DUMP_AFTER=100ms"}, 0, []string{"lockdep: 100ms since start-up (LOCKDEP_DUMP_AFTER):", "(after.held){W}"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestGraphFileAndDumps$")
-			cmd.Env = append(os.Environ(), "LOCKDEP_TEST_CHILD="+tc.name)
-			cmd.Env = append(cmd.Env, tc.env...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			}
+			code, stderr := runChild(t, "TestGraphFileAndDumps", tc.name, tc.env...)
 			if code != tc.wantCode {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr)
 			}
 			for _, want := range tc.stderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr)
 				}
 			}
 		})
