@@ -17,7 +17,7 @@ import (
 // LockMutex validates locking m, then locks it.
 func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site *Site) {
 	st, p := v.Acquire(addrOf(m), c, sub, Write, false, pc, site)
-	if p == nil || !v.Settle(p, (*MutexLock)(m)) {
+	if p == nil || !v.Settle(st, p, (*MutexLock)(m)) {
 		m.Lock()
 	}
 	st.Held()
@@ -27,10 +27,10 @@ func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site
 func (v *Validator) LockRW(rw *sync.RWMutex, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
 	st, p := v.Acquire(addrOf(rw), c, sub, mode, false, pc, site)
 	if mode == Read {
-		if p == nil || !v.Settle(p, (*RLock)(rw)) {
+		if p == nil || !v.Settle(st, p, (*RLock)(rw)) {
 			rw.RLock()
 		}
-	} else if p == nil || !v.Settle(p, (*RWLock)(rw)) {
+	} else if p == nil || !v.Settle(st, p, (*RWLock)(rw)) {
 		rw.Lock()
 	}
 	st.Held()

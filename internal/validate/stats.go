@@ -76,10 +76,9 @@ func (v *Validator) SetTiming(stats bool, timeout time.Duration) {
 func (v *Validator) StatsOn() bool { return v.statsOn.Load() }
 
 // timedLock acquires lk for the calling goroutine's acquisition on top of
-// its stack: it tries first, to count contention, then registers the wait
-// with the watchdog, blocks and times it.
-func (v *Validator) timedLock(lk Lock) {
-	st := v.table.Lookup(v.table.ID())
+// its stack st: it tries first, to count contention, then registers the
+// wait with the watchdog, blocks and times it.
+func (v *Validator) timedLock(st *held.Stack, lk Lock) {
 	if st == nil || len(st.Entries) == 0 {
 		lk.lock()
 		return
@@ -116,8 +115,8 @@ func (v *Validator) timedLock(lk Lock) {
 }
 
 // heldNow starts timing the hold on top of the calling goroutine's stack.
-func (v *Validator) heldNow() {
-	if st := v.table.Lookup(v.table.ID()); st != nil && len(st.Entries) > 0 {
+func heldNow(st *held.Stack) {
+	if st != nil && len(st.Entries) > 0 {
 		st.Entries[len(st.Entries)-1].T = time.Now().UnixNano()
 	}
 }

@@ -292,15 +292,15 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 	return now, later
 }
 
-// Settle acquires lk for an acquisition whose findings p wait for
-// confirmation. It tries for up to the settle time, letting other
+// Settle acquires lk for the acquisition on top of st whose findings p
+// wait for confirmation. It tries for up to the settle time, letting other
 // goroutines run (a hand-off in flight completes, and withdraws or
 // confirms the findings); then, if the lock is still taken, it reports
 // the findings that still wait, as a deadlock in progress, and returns
 // false: the caller blocks in Lock. It returns true if it took the lock.
-func (v *Validator) Settle(p Pending, lk Lock) bool {
+func (v *Validator) Settle(st *held.Stack, p Pending, lk Lock) bool {
 	if len(p) == 0 {
-		v.timedLock(lk) // statistics or the watchdog: time the wait
+		v.timedLock(st, lk) // statistics or the watchdog: time the wait
 		return true
 	}
 	deadline := time.Now().Add(v.settle)
@@ -310,7 +310,7 @@ func (v *Validator) Settle(p Pending, lk Lock) bool {
 				v.unblock(p)
 			}
 			if v.statsOn.Load() {
-				v.heldNow()
+				heldNow(st)
 			}
 			return true
 		}
