@@ -292,8 +292,8 @@ func (g *Graph) markWritten(c ClassID, gid int64, trace TraceFunc) []*Cycle {
 		if e.Write || !e.Read {
 			continue // already blocking, so already checked; or withdrawn
 		}
-		if path := g.search(e.To, e.From); path != nil {
-			cycles = append(cycles, &Cycle{New: e, Path: path})
+		if cyc := g.closes(e); cyc != nil {
+			cycles = append(cycles, cyc)
 		}
 	}
 	return cycles
@@ -328,10 +328,7 @@ func (g *Graph) link(from, to ClassID, mode Mode, gid int64, trace TraceFunc) (e
 	if wasBlocking || !e.blocking(dst.Written) {
 		return e, true, nil, nil
 	}
-	if path := g.search(to, from); path != nil {
-		return e, true, &Cycle{New: e, Path: path}, nil
-	}
-	return e, true, nil, nil
+	return e, true, g.closes(e), nil
 }
 
 // Unlink withdraws mode from edge e, and the edge itself once it has no
@@ -371,6 +368,12 @@ func (g *Graph) CycleOf(e *Edge) *Cycle {
 	if g.edges[[2]ClassID{e.From, e.To}] != e || !g.Blocking(e) {
 		return nil
 	}
+	return g.closes(e)
+}
+
+// closes returns the cycle that blocking edge e closes: e, and a path of
+// blocking edges from e.To back to e.From; nil if there is no such path.
+func (g *Graph) closes(e *Edge) *Cycle {
 	if path := g.search(e.To, e.From); path != nil {
 		return &Cycle{New: e, Path: path}
 	}
