@@ -115,46 +115,15 @@ func TestModes(t *testing.T) {
 	})
 	t.Run("panic-deadlock-in-progress", func(t *testing.T) {
 		// An acquisition that closes a cycle and then waits longer than
-		// the settle time panics in its own goroutine, before it blocks
-		// for good.
-		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Panic)()
-		a, b := classed("A"), classed("B")
-		a.Lock()
-		b.Lock()
-		b.Unlock()
-		a.Unlock()
-		held := make(chan struct{})
-		release := make(chan struct{})
-		go func() {
-			a.Lock() // another goroutine holds A meanwhile
-			close(held)
-			<-release
-			a.Unlock()
-		}()
-		<-held
-		b.Lock()
-		func() {
-			defer func() {
-				r, ok := recover().(lockdep.Report)
-				if !ok || r.Kind != lockdep.Circular {
-					t.Errorf("recovered %v, want a circular Report", r)
-				}
-			}()
-			a.Lock()
-			t.Error("Lock did not panic")
-		}()
-		close(release)
-		b.Unlock()
-	})
-	t.Run("exit", func(t *testing.T) {
-		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Exit)()
-		var code int
-		defer lockdep.SetExit(func(c int) { code = c })()
-		abba(classed("A"), classed("B"))
-		if code != 66 {
-			t.Errorf("exit code %d, want 66", code)
+		// the settle time blocks in the real Lock: the report comes from
+		// the validator's timer, and its panic ends the process, as an
+		// unrecovered panic does.
+		code, stderr := runChild(t, "TestPanicDeadlockInProgress", "1")
+		if code != 2 || !strings.Contains(stderr, "panic: ======") || !strings.Contains(stderr, "a deadlock in progress") {
+			t.Errorf("exit code %d, want 2, and a panic with the report; stderr:\n%s", code, stderr)
 		}
 	})
+	// Exit mode is TestEnvironment/exit: it ends the process.
 	t.Run("off", func(t *testing.T) {
 		defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Off)()
 		abba(classed("A"), classed("B"))
@@ -427,6 +396,30 @@ func TestBounds(t *testing.T) {
 	}
 }
 
+// TestPanicDeadlockInProgress is the child process of
+// TestModes/panic-deadlock-in-progress.
+func TestPanicDeadlockInProgress(t *testing.T) {
+	if os.Getenv("LOCKDEP_TEST_CHILD") != "1" {
+		t.Skip("run by TestModes")
+	}
+	defer lockdep.Fresh(lockdep.DefaultLimits, lockdep.Panic)()
+	a, b := classed("A"), classed("B")
+	a.Lock()
+	b.Lock()
+	b.Unlock()
+	a.Unlock()
+	held := make(chan struct{})
+	go func() {
+		a.Lock() // another goroutine holds A for good
+		close(held)
+		select {}
+	}()
+	<-held
+	b.Lock()
+	a.Lock() // B -> A closes the cycle, and waits for good
+	t.Error("Lock returned")
+}
+
 // captureStderr redirects os.Stderr until the returned function is called,
 // which returns what was written.
 func captureStderr(t *testing.T) func() string {
@@ -493,6 +486,7 @@ func TestEnvironment(t *testing.T) {
 		{"panic", []string{"LOCKDEP=panic"}, 2, "panic: ======"},
 		{"bad-value", []string{"LOCKDEP=loud"}, 0, `lockdep: LOCKDEP="loud" is not one of warn, panic, exit, off; using warn`},
 		{"bad-bound", []string{"LOCKDEP_MAX_DEPTH=many"}, 0, `lockdep: LOCKDEP_MAX_DEPTH="many" is not a positive integer; using 48`},
+		{"bad-settle", []string{"LOCKDEP_SETTLE=soon"}, 0, `lockdep: LOCKDEP_SETTLE="soon" is not a positive duration such as 5s; using 5s`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stderr := runChild(t, "TestEnvironment", "1", tc.env...)
@@ -567,29 +561,6 @@ func TestVetCopylocks(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "return copies lock value") {
 		t.Errorf("go vet did not flag the copy (err %v):\n%s", err, out)
-	}
-}
-
-// TestRecurringFindingBounded: a finding repeated a thousand times is
-// reported once and keeps no more memory than the first time.
-func TestRecurringFindingBounded(t *testing.T) {
-	defer lockdep.Fresh(lockdep.DefaultLimits)()
-	class := lockdep.NewClass("A")
-	a1, a2 := new(lockdep.Mutex), new(lockdep.Mutex)
-	a1.SetClass(class)
-	a2.SetClass(class)
-	a1.Lock()
-	a2.MightLock()
-	traces := lockdep.Traces()
-	for range 1000 {
-		a2.MightLock()
-	}
-	a1.Unlock()
-	if got := lockdep.Traces(); got != traces {
-		t.Errorf("stacks kept: %d after the first report, %d after 1,000 more", traces, got)
-	}
-	if fs := lockdep.Findings(); len(fs) != 1 {
-		t.Errorf("%d findings, want 1", len(fs))
 	}
 }
 

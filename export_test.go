@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/validate"
 )
 
@@ -28,21 +29,14 @@ func Fresh(l Limits, opts ...Option) (restore func()) {
 // FreshSettle is Fresh with settle time d. Step-by-step tests that must
 // see findings wait exactly as long as their steps take use a long one.
 func FreshSettle(l Limits, d time.Duration, opts ...Option) (restore func()) {
-	v := validate.New(l)
-	v.SetSettle(d)
-	restore = validate.Replace(v, validate.Config{Mode: validate.Warn})
+	restore = validate.Replace(validate.New(l), validate.Config{Mode: validate.Warn, Settle: d})
 	Configure(opts...)
 	return restore
 }
 
-// SetExit replaces os.Exit for the Exit mode.
-func SetExit(f func(int)) (restore func()) { return validate.SetExit(f) }
-
-// Counts returns the validator's class, edge and chain counts.
-func Counts() (classes, edges, chains int) { return validate.Current().Counts() }
-
-// Traces returns how many stacks the validator keeps.
-func Traces() int { return validate.Current().Traces() }
+// ProcessEnds reports the deadlocks in progress, as the process does when
+// it ends.
+func ProcessEnds() { validate.Current().ReportWaiting(report.ProcessEnded) }
 
 // Chains returns the validator's chains, each as "A{W} B{R}".
 func Chains() []string {

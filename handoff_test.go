@@ -349,9 +349,14 @@ func TestHandoffModel(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 0x4a4d))
 		script, cycle, recursion := schedule(r)
 		w, closeWorld := openWorld(t, limits, time.Hour)
+		w.eachStep = true
 		w.run(script)
 		fs := lockdep.Findings()
+		w.checkDelivered(script)
 		closeWorld()
+		if t.Failed() {
+			t.Fatalf("seed %d", seed)
+		}
 		var gotCycle, gotRecursion bool
 		for _, f := range fs {
 			gotCycle = gotCycle || f.Kind == lockdep.Circular

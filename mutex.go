@@ -17,10 +17,11 @@ import (
 // A Mutex must not be copied after first use; go vet's copylocks check
 // reports copies. The memory-model guarantees are those of sync.Mutex.
 //
-// Each operation is checked against the dependencies recorded so far (see
-// the package documentation) before it blocks. Findings are reported, not
-// returned: the operation itself behaves exactly as sync.Mutex's, including
-// Go's fatal error on unlocking an unlocked mutex.
+// Each operation is checked against the dependencies recorded so far
+// before it blocks; the package documentation says when each finding is
+// reported. Findings are reported, not returned: the operation itself
+// behaves exactly as sync.Mutex's, including where it waits and Go's
+// fatal error on unlocking an unlocked mutex.
 type Mutex struct {
 	mu    sync.Mutex
 	class atomic.Pointer[validate.Class]
@@ -59,8 +60,9 @@ func (m *Mutex) SetClass(c *Class) {
 // The methods that validate are not inlined: each reads its caller's
 // address, the exact site reports show, from its own frame.
 
-// Lock locks m, as [sync.Mutex.Lock]. Before it blocks, it reports
-// recursive locking and circular dependencies the acquisition creates.
+// Lock locks m, as [sync.Mutex.Lock], after validating the acquisition:
+// recursive locking and the circular dependencies it creates are reported
+// (see "When a finding is reported" in the package documentation).
 //
 //go:noinline
 func (m *Mutex) Lock() {
@@ -111,10 +113,10 @@ func (m *Mutex) Unlock() {
 	if v := validate.Active(); v != nil {
 		// validate.UnlockMutex, spelled out: the call it would add costs
 		// a nanosecond on the fast path.
-		reps := v.Release(m.addr(), m.classOf(), validate.Write, stack.Caller(), nil, (*validate.MutexLock)(&m.mu))
+		deliver := v.Release(m.addr(), m.classOf(), validate.Write, stack.Caller(), nil, (*validate.MutexLock)(&m.mu))
 		m.mu.Unlock()
-		if reps != nil {
-			v.Emit(reps)
+		if deliver {
+			v.Deliver()
 		}
 		return
 	}

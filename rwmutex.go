@@ -136,10 +136,10 @@ func (rw *RWMutex) tried(mode graph.Mode, pc uintptr) {
 func (rw *RWMutex) Unlock() {
 	if v := validate.Active(); v != nil {
 		// validate.UnlockRW, spelled out, as in Mutex.Unlock.
-		reps := v.Release(rw.addr(), rw.classOf(), validate.Write, stack.Caller(), nil, (*validate.RWLock)(&rw.rw))
+		deliver := v.Release(rw.addr(), rw.classOf(), validate.Write, stack.Caller(), nil, (*validate.RWLock)(&rw.rw))
 		rw.rw.Unlock()
-		if reps != nil {
-			v.Emit(reps)
+		if deliver {
+			v.Deliver()
 		}
 		return
 	}

@@ -3,6 +3,7 @@ package lockdep_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +56,15 @@ type world struct {
 	classes map[string]*lockdep.Class
 	workers map[int]chan func()
 	done    chan any
+	// stuck is the goroutine whose step blocks for good, and the lock it
+	// waits for: a script step ends when its finding is delivered.
+	stuck map[int]*lockdep.RWMutex
+	// eachStep has run check, after every step, that each finding recorded
+	// so far was delivered (by the step that recorded it).
+	eachStep bool
+	mu       sync.Mutex
+	reported chan struct{}    // a deadlock in progress was reported
+	received []lockdep.Report // the findings delivered through OnReport
 }
 
 // newWorld makes a world whose findings wait (see "Hand-offs" in the
@@ -69,20 +79,61 @@ func newWorld(t testing.TB, settle time.Duration) *world {
 // openWorld makes a world with a fresh validator of the given bounds; the
 // returned function stops its goroutines and restores the validator.
 func openWorld(t testing.TB, l lockdep.Limits, settle time.Duration) (*world, func()) {
-	restore := lockdep.FreshSettle(l, settle)
 	w := &world{
-		t:       t,
-		prefix:  strings.ReplaceAll(t.Name(), "/", "."),
-		locks:   map[string]*lockdep.RWMutex{},
-		classes: map[string]*lockdep.Class{},
-		workers: map[int]chan func(){},
-		done:    make(chan any),
+		t:        t,
+		prefix:   strings.ReplaceAll(t.Name(), "/", "."),
+		locks:    map[string]*lockdep.RWMutex{},
+		classes:  map[string]*lockdep.Class{},
+		workers:  map[int]chan func(){},
+		done:     make(chan any),
+		stuck:    map[int]*lockdep.RWMutex{},
+		reported: make(chan struct{}, 1),
 	}
+	restore := lockdep.FreshSettle(l, settle, lockdep.OnReport(func(r lockdep.Report) {
+		w.mu.Lock()
+		w.received = append(w.received, r)
+		w.mu.Unlock()
+		if r.InProgress != "" {
+			select {
+			case w.reported <- struct{}{}:
+			default:
+			}
+		}
+	}))
 	return w, func() {
+		// A goroutine stuck in a Lock is let go by a hand-off: its lock
+		// is unlocked from here, and the step it was in ends.
+		for _, l := range w.stuck {
+			l.Unlock()
+			<-w.done
+		}
 		for _, c := range w.workers {
 			close(c)
 		}
 		restore()
+	}
+}
+
+// delivered returns the findings delivered through OnReport.
+func (w *world) delivered() []lockdep.Report {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]lockdep.Report(nil), w.received...)
+}
+
+// checkDelivered fails the test unless every finding recorded was
+// delivered exactly once.
+func (w *world) checkDelivered(script string) {
+	w.t.Helper()
+	var got, want []string
+	for _, r := range w.delivered() {
+		got = append(got, r.Key())
+	}
+	for _, r := range lockdep.Findings() {
+		want = append(want, r.Key())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		w.t.Errorf("findings recorded (-) against delivered (+):\n%s\nscript: %s", diff, script)
 	}
 }
 
@@ -120,6 +171,28 @@ func (w *world) on(g int, f func()) any {
 	}
 	c <- f
 	return <-w.done
+}
+
+// onBlocking runs f in goroutine g, as on does, for a step that may block
+// for good: if a deadlock in progress is reported while it waits, the
+// step is stuck in its Lock of l, and the script goes on without
+// goroutine g.
+func (w *world) onBlocking(g int, l *lockdep.RWMutex, f func()) any {
+	if _, ok := w.workers[g]; !ok {
+		w.on(g, func() {}) // start the worker
+	}
+	select {
+	case <-w.reported:
+	default:
+	}
+	w.workers[g] <- f
+	select {
+	case p := <-w.done:
+		return p
+	case <-w.reported:
+		w.stuck[g] = l
+		return nil
+	}
 }
 
 func (w *world) run(script string) {
@@ -170,10 +243,20 @@ func (w *world) run(script string) {
 		default:
 			w.t.Fatalf("bad op in %q", st)
 		}
-		if p := w.on(g, f); p != nil {
+		if _, ok := w.stuck[g]; ok {
+			w.t.Fatalf("step %q: goroutine %d is stuck in a Lock", st, g)
+		}
+		run := w.on
+		if op == "L" || op == "L1" || op == "R" || op == "R1" {
+			run = func(g int, f func()) any { return w.onBlocking(g, l, f) }
+		}
+		if p := run(g, f); p != nil {
 			if _, ok := p.(lockdep.Report); !ok {
 				w.t.Fatalf("step %q panicked: %v", st, p)
 			}
+		}
+		if w.eachStep && len(w.delivered()) != len(lockdep.Findings()) {
+			w.t.Errorf("after step %q: %d findings recorded, %d delivered", st, len(lockdep.Findings()), len(w.delivered()))
 		}
 	}
 }
@@ -196,7 +279,7 @@ func TestSelftest(t *testing.T) {
 		name   string
 		script string
 		panic  bool // run in Panic mode (bad unlocks, which Go then makes fatal)
-		block  bool // a step blocks for good: it settles quickly, then panics
+		block  bool // a step blocks for good: it is reported after the settle time
 		want   []finding
 	}{
 		// Recursive locking.
@@ -209,10 +292,10 @@ func TestSelftest(t *testing.T) {
 		{name: "AA/nested", script: "L A1; L1 A2; U A2; U A1"},
 		{name: "AA/nested-read", script: "R A1; R1 A2; RU A2; RU A1"},
 		{name: "AA/nested-same-subclass", script: "L1 A1; L1 A2; U A2; U A1", want: []finding{recur("A/1", "A/1")}},
-		{name: "AA/nested-same-instance", panic: true, block: true, script: "L A; L1 A", want: []finding{recur("A", "A/1")}},
+		{name: "AA/nested-same-instance", block: true, script: "L A; L1 A", want: []finding{recur("A", "A/1")}},
 		// The chain [A, A/1] is cached by a legal nesting of two
 		// instances; the same instance nested is still a self-deadlock.
-		{name: "AA/nested-same-instance-cached", panic: true, block: true, script: "L A1; L1 A2; U A2; U A1; L A1; L1 A1", want: []finding{recur("A", "A/1")}},
+		{name: "AA/nested-same-instance-cached", block: true, script: "L A1; L1 A2; U A2; U A1; L A1; L1 A1", want: []finding{recur("A", "A/1")}},
 		{name: "AA/same-instance-cached-read", script: "R A1; R B1; RU B1; RU A1; R A1; MR A1; RU A1", want: []finding{recur("A", "A")}},
 
 		// Circular dependencies, all in one goroutine, as the kernel does.
@@ -295,6 +378,15 @@ func TestSelftest(t *testing.T) {
 			want: []finding{circ("B", "A")}},
 		// A same-instance relock while the hand-off is still in flight.
 		{name: "handoff/relock-in-flight", script: "1: L A; 1: M A; 2: U A; 1: L A; 1: U A"},
+		// A hand-off withdraws A->B, which the cycle found by goroutine 2
+		// ran through; searching again finds B->A->C->B, confirmed
+		// already: it is recorded and delivered at the hand-off.
+		{name: "handoff/research-confirmed", script: "4: L A; 4: L C; 4: U C; 4: U A; 4: L C; 4: L B; 4: U B; 4: U C; 1: L A; 1: L B; 1: U B; 2: L B; 2: M A; 2: U B; 5: U A",
+			want: []finding{circ("B", "C", "A")}},
+		// A real deadlock: the second Lock of A waits on the real lock, and
+		// is reported after the settle time while it waits.
+		{name: "AA/deadlock-in-progress", block: true, script: "L A; L A", want: []finding{recur("A", "A")}},
+		{name: "ABBA/deadlock-in-progress", block: true, script: "1: L A; 2: L B; 1: M B; 2: L A", want: []finding{circ("B", "A")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			settle := time.Hour
@@ -309,6 +401,7 @@ func TestSelftest(t *testing.T) {
 			if diff := cmp.Diff(tc.want, findings()); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
+			w.checkDelivered(tc.script)
 		})
 	}
 }

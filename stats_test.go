@@ -226,7 +226,7 @@ func TestStatisticsRecorded(t *testing.T) {
 		}
 		// The writer ticks every tenth of a second: wait for its record.
 		for range 500 {
-			files, _ := events.ReadDir(os.Getenv("LOCKDEP_EVENTS"))
+			files, _ := readEvents(os.Getenv("LOCKDEP_EVENTS"))
 			for _, f := range files {
 				for _, e := range f.Events {
 					if e.Stats != nil {
@@ -244,7 +244,7 @@ func TestStatisticsRecorded(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	files, err := events.ReadDir(dir)
+	files, err := readEvents(dir)
 	if err != nil || len(files) != 1 {
 		t.Fatalf("records: %v, %d files", err, len(files))
 	}
@@ -272,4 +272,27 @@ func TestStatisticsCountFindings(t *testing.T) {
 			t.Errorf("%s: %d acquisitions, hold max %v; want 2, > 0", s.Class, s.Acquisitions, s.HoldMax)
 		}
 	}
+}
+
+// eventFile is the record of one process.
+type eventFile struct {
+	Path    string
+	Process events.Process
+	Events  []events.Event
+}
+
+// readEvents reads every record in dir, as the lockdep command does.
+func readEvents(dir string) ([]eventFile, error) {
+	t := events.NewTail(dir)
+	defer t.Close()
+	var files []eventFile
+	err := t.Read(func(path string, p *events.Process, e *events.Event) {
+		if e == nil {
+			files = append(files, eventFile{Path: path, Process: *p})
+			return
+		}
+		f := &files[len(files)-1]
+		f.Events = append(f.Events, *e)
+	})
+	return files, err
 }

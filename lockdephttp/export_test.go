@@ -11,9 +11,7 @@ import (
 // returns a function that restores the previous validator. Tests using it
 // must not run in parallel.
 func Fresh(stats bool) (restore func()) {
-	v := validate.New(validate.DefaultLimits)
-	v.SetSettle(50 * time.Millisecond)
-	return validate.Replace(v, validate.Config{Mode: validate.Warn, Stats: stats})
+	return validate.Replace(validate.New(validate.DefaultLimits), validate.Config{Mode: validate.Warn, Stats: stats, Settle: 50 * time.Millisecond})
 }
 
 // Off makes validation off since start-up: there is no validator.

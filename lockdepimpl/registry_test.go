@@ -57,8 +57,8 @@ func TestRegistryFreedMemory(t *testing.T) {
 		name string
 		reg  func(r *registry, p unsafe.Pointer)
 	}{
-		{"declared", func(r *registry, p unsafe.Pointer) { r.declare(p, validate.NewClass("old.declared")) }},
-		{"own-class", func(r *registry, p unsafe.Pointer) { r.claim(p, validate.NewClass("old.own")) }},
+		{"declared", func(r *registry, p unsafe.Pointer) { r.declare(p, newClass("old.declared")) }},
+		{"own-class", func(r *registry, p unsafe.Pointer) { r.claim(p, newClass("old.own")) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var r registry
@@ -76,16 +76,16 @@ func TestRegistryFreedMemory(t *testing.T) {
 			if c := r.lookup(p); c != nil {
 				t.Fatalf("a new mutex at a freed one's address has its class %s", c.Name())
 			}
-			own := validate.NewClass("new.own")
+			own := newClass("new.own")
 			if c := r.claim(p, own); c != own {
 				t.Fatalf("claim gave class %s, want new.own", c.Name())
 			}
-			decl := validate.NewClass("new.declared")
+			decl := newClass("new.declared")
 			r.declare(p, decl)
 			if c := r.lookup(p); c != decl {
 				t.Fatalf("class %s after a declaration, want new.declared", c.Name())
 			}
-			r.declare(p, validate.NewClass("new.other"))
+			r.declare(p, newClass("new.other"))
 			if c := r.lookup(p); c != decl {
 				t.Fatalf("class %s after a second declaration, want the first, new.declared", c.Name())
 			}
@@ -103,7 +103,7 @@ func TestRegistryHoldsNoMemory(t *testing.T) {
 		n  int
 	}
 	o := &obj{}
-	r.declare(unsafe.Pointer(&o.mu), validate.NewClass("obj.mu"))
+	r.declare(unsafe.Pointer(&o.mu), newClass("obj.mu"))
 	collected := make(chan bool, 1)
 	runtime.AddCleanup(o, func(c chan bool) { c <- true }, collected)
 	o = nil
@@ -123,7 +123,7 @@ func TestRegistryHoldsNoMemory(t *testing.T) {
 // up.
 func TestRegistrySweeps(t *testing.T) {
 	var r registry
-	c := validate.NewClass("c")
+	c := newClass("c")
 	const n = 100000
 	for i := 0; i < n; i++ {
 		r.declare(unsafe.Pointer(&new(block2).mu), c)
@@ -150,7 +150,7 @@ func TestRegistryConcurrent(t *testing.T) {
 	ms := make([]sync.Mutex, 64)
 	classes := make([]*validate.Class, len(ms))
 	for i := range classes {
-		classes[i] = validate.NewClass("c")
+		classes[i] = newClass("c")
 	}
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
@@ -173,4 +173,11 @@ func TestRegistryConcurrent(t *testing.T) {
 			t.Errorf("mutex %d: class %v", i, c)
 		}
 	}
+}
+
+// newClass returns a new class with the given name.
+func newClass(name string) *validate.Class {
+	c := new(validate.Class)
+	c.Init(name)
+	return c
 }

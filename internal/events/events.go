@@ -199,26 +199,3 @@ func (t *Tail) Close() {
 		tf.f.Close()
 	}
 }
-
-// File is the record of one process.
-type File struct {
-	Path    string
-	Process Process
-	Events  []Event
-}
-
-// ReadDir reads every record in dir, in name order.
-func ReadDir(dir string) ([]File, error) {
-	t := NewTail(dir)
-	defer t.Close()
-	var files []File
-	err := t.Read(func(path string, p *Process, e *Event) {
-		if e == nil {
-			files = append(files, File{Path: path, Process: *p})
-			return
-		}
-		f := &files[len(files)-1]
-		f.Events = append(f.Events, *e)
-	})
-	return files, err
-}

@@ -174,11 +174,26 @@ type Report struct {
 	// LastRelease is, for BadUnlock, the last release of the lock by the
 	// same goroutine, if the validator still remembers it.
 	LastRelease *Release `json:"last_release,omitempty"`
+	// InProgress is set when the goroutine was still waiting for the lock
+	// when the finding was reported: a deadlock in progress, not a
+	// possible one. It says what ended the wait for the report: Settled,
+	// TestEnded or ProcessEnded.
+	InProgress string `json:"in_progress,omitempty"`
 	// HeldLocks are the locks the goroutine held, oldest first.
 	HeldLocks []Lock `json:"held_locks"`
 	// Stack is the goroutine's stack at the operation.
 	Stack []Frame `json:"stack"`
 }
+
+// The values of Report.InProgress.
+const (
+	// Settled: the acquisition had waited for its lock for the settle time.
+	Settled = "settle"
+	// TestEnded: a test ended while the acquisition waited.
+	TestEnded = "test_end"
+	// ProcessEnded: the process ended while the acquisition waited.
+	ProcessEnded = "exit"
+)
 
 // JSON returns the report as one line of JSON, without a newline.
 func (r *Report) JSON() []byte {

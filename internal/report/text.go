@@ -17,6 +17,9 @@ func (r Report) String() string {
 	}
 	rule := strings.Repeat("=", 54)
 	p("%s\nWARNING: %s\n%s\n", rule, headline, strings.Repeat("-", 54))
+	if s := r.inProgress(); s != "" {
+		p("goroutine %d %s: a deadlock in progress, not a possible one.\n\n", r.Goroutine, s)
+	}
 	switch r.Kind {
 	case Circular:
 		r.circular(&b)
@@ -76,6 +79,20 @@ func (r Report) String() string {
 	frames(&b, r.Stack)
 	p("\n")
 	return b.String()
+}
+
+// inProgress says how long the goroutine of a deadlock in progress
+// waited, or "" if the report is not of one.
+func (r *Report) inProgress() string {
+	switch r.InProgress {
+	case "":
+		return ""
+	case Settled:
+		return "has waited for this lock longer than the settle time"
+	case TestEnded:
+		return "was still waiting for this lock when the test ended"
+	}
+	return "was still waiting for this lock when the process ended"
 }
 
 func (r *Report) circular(b *strings.Builder) {

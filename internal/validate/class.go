@@ -16,7 +16,7 @@ import (
 const MaxSubclasses = 8
 
 // Class is a lock class as the validator knows it. Its zero value is not
-// usable; make it with NewClass or Init. A Class must not be copied.
+// usable; make it with Init. A Class must not be copied.
 type Class struct {
 	name     string
 	instance bool // the class of one lock used without a class
@@ -25,8 +25,8 @@ type Class struct {
 	ids [MaxSubclasses]atomic.Uint64
 }
 
-// NewClass returns a new class with the given name.
-func NewClass(name string) *Class {
+// newClass returns a new class with the given name.
+func newClass(name string) *Class {
 	c := new(Class)
 	c.Init(name)
 	return c
@@ -71,7 +71,7 @@ func (s *Site) ClassOf() *Class {
 func (s *Site) makeClass() *Class {
 	c, ok := sites.Load(s.Class)
 	if !ok {
-		c, _ = sites.LoadOrStore(s.Class, NewClass(s.Class))
+		c, _ = sites.LoadOrStore(s.Class, newClass(s.Class))
 	}
 	s.class.Store(c.(*Class))
 	return c.(*Class)
@@ -92,7 +92,7 @@ func InstanceClass(kind string, pc uintptr) *Class {
 	if ok {
 		name = fmt.Sprintf("%s@%s:%d", kind, f.File, f.Line)
 	}
-	c := NewClass(name)
+	c := newClass(name)
 	c.instance = true
 	return c
 }

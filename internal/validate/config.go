@@ -33,6 +33,18 @@ type Config struct {
 	OnReport func(report.Report)
 	Stats    bool          // LOCKDEP_STAT: keep lock statistics
 	Timeout  time.Duration // LOCKDEP_TIMEOUT: the watchdog's; 0 is off
+	// Settle is LOCKDEP_SETTLE, how long an acquisition that made a
+	// pending finding waits for its lock before the finding is reported as
+	// a deadlock in progress; 0 means DefaultSettle.
+	Settle time.Duration
+}
+
+// settle returns c's settle time.
+func (c *Config) settle() time.Duration {
+	if c.Settle > 0 {
+		return c.Settle
+	}
+	return DefaultSettle
 }
 
 // Limits are the validator's bounds (see the lockdep package
@@ -68,6 +80,14 @@ var (
 	graphPath string // LOCKDEP_GRAPH
 	graphSig  string // LOCKDEP_GRAPH_SIGNAL
 )
+
+// config returns v's configuration: the process's, unless v has its own.
+func (v *Validator) config() *Config {
+	if v.own != nil {
+		return v.own
+	}
+	return cfg.Load()
+}
 
 // Active returns the validator while validation is on, or nil.
 func Active() *Validator { return active.Load() }
@@ -151,6 +171,7 @@ func Replace(v *Validator, c Config) (restore func()) {
 //	LOCKDEP_MAX_GOROUTINES=n       size of the table of goroutines holding locks
 //	LOCKDEP_STAT=1                 keep lock statistics per class
 //	LOCKDEP_TIMEOUT=duration       report a goroutine that waits longer for a lock
+//	LOCKDEP_SETTLE=duration        report a deadlock in progress after that long
 //	LOCKDEP_SIGQUIT=1              print every goroutine's held locks on SIGQUIT
 //	LOCKDEP_DUMP_AFTER=duration    print them once, that long after start-up
 //	LOCKDEP_GRAPH=path             keep the graph file at path up to date
@@ -202,6 +223,14 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 			warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP_TIMEOUT=%q is not a duration such as 30s; the watchdog is off", v))
 		} else {
 			c.Timeout = d
+		}
+	}
+	if v := strings.TrimSpace(getenv("LOCKDEP_SETTLE")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP_SETTLE=%q is not a positive duration such as 5s; using %s", v, DefaultSettle))
+		} else {
+			c.Settle = d
 		}
 	}
 	graphPath, graphSig = getenv("LOCKDEP_GRAPH"), getenv("LOCKDEP_GRAPH_SIGNAL")

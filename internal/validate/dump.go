@@ -2,6 +2,8 @@ package validate
 
 import (
 	"fmt"
+
+	"github.com/golockdep/lockdep/internal/report"
 	"os"
 	"time"
 )
@@ -29,7 +31,7 @@ func startDumps(getenv func(string) string) []string {
 				// The process is about to end (go test's -timeout): a
 				// deadlock in progress is reported now, not when it
 				// would have settled.
-				v.ReportBlocked()
+				v.ReportWaiting(report.ProcessEnded)
 				fmt.Fprintf(os.Stderr, "lockdep: %s since start-up (LOCKDEP_DUMP_AFTER):\n", d)
 				v.DumpHeld(os.Stderr)
 			}

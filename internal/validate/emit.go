@@ -189,9 +189,9 @@ func (v *Validator) opReport(kind report.Kind, st *held.Stack, gid int64, c *Cla
 		HeldLocks:   v.heldLocks(st),
 		Stack:       fs,
 	}
-	reps := v.record(nil, rep)
+	v.record(rep)
 	v.mu.Unlock()
-	v.emit(reps)
+	v.deliver()
 }
 
 // badUnlock reports unlocking a lock that is not held (in mode), with the
@@ -220,24 +220,43 @@ func (v *Validator) badSubclass(c *Class, sub int, mode graph.Mode, pc uintptr, 
 }
 
 // record keeps a finding unless the same problem was reported before, and
-// appends it to reps if it is new. Called with mu held.
-func (v *Validator) record(reps []report.Report, r report.Report) []report.Report {
+// queues it for delivery if it is new. Called with mu held.
+//
+// Recorded means delivered: a finding leaves the outbox only through
+// deliver, which every operation that may have recorded one calls once it
+// holds no lock of the validator, and so does the end of the process. A
+// path that forgets to call it delays a finding, and never loses it.
+func (v *Validator) record(r report.Report) {
 	k := r.Key()
 	if v.seen[k] {
-		return reps
+		return
 	}
 	v.seen[k] = true
 	v.findings = append(v.findings, r)
+	v.outbox = append(v.outbox, r)
+	v.queued.Store(true)
 	v.changed()
 	if v.events != nil {
 		v.events.Write(events.Event{Finding: r.JSON()})
 	}
-	return append(reps, r)
 }
 
-// Emit delivers findings that Release returned, once the real unlock is
-// done (see UnlockMutex).
-func (v *Validator) Emit(reps []report.Report) { v.emit(reps) }
+// Deliver delivers the findings recorded and not delivered yet; Release
+// asks for it once the real unlock is done (see UnlockMutex).
+func (v *Validator) Deliver() { v.deliver() }
+
+// deliver takes the findings out of the outbox and emits them.
+func (v *Validator) deliver() {
+	if !v.queued.Load() {
+		return
+	}
+	v.mu.Lock()
+	reps := v.outbox
+	v.outbox = nil
+	v.queued.Store(false)
+	v.mu.Unlock()
+	v.emit(reps)
+}
 
 // emit delivers new findings: text, JSON line, callbacks, then the mode's
 // action. No lock of the validator is held while user code runs.
@@ -245,7 +264,7 @@ func (v *Validator) emit(reps []report.Report) {
 	if len(reps) == 0 {
 		return
 	}
-	c := cfg.Load()
+	c := v.config()
 	for _, r := range reps {
 		v.print(c, &r)
 		if c.OnReport != nil {
@@ -256,18 +275,8 @@ func (v *Validator) emit(reps []report.Report) {
 	case Panic:
 		panic(reps[0])
 	case Exit:
-		exit(66)
+		os.Exit(66)
 	}
-}
-
-// exit is os.Exit, replaced in tests.
-var exit = os.Exit
-
-// SetExit replaces os.Exit for the Exit mode; it is for tests.
-func SetExit(f func(int)) (restore func()) {
-	prev := exit
-	exit = f
-	return func() { exit = prev }
 }
 
 func (v *Validator) print(c *Config, r *report.Report) {

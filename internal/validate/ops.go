@@ -5,7 +5,6 @@ import (
 	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/graph"
-	"github.com/golockdep/lockdep/internal/report"
 )
 
 // The operations of the validated lock types, package lockdep's and those
@@ -17,8 +16,10 @@ import (
 // LockMutex validates locking m, then locks it.
 func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site *Site) {
 	st, p := v.Acquire(addrOf(m), c, sub, Write, false, pc, site)
-	if p == nil || !v.Settle(st, p, (*MutexLock)(m)) {
+	if p == nil {
 		m.Lock()
+	} else {
+		v.Settle(st, p, (*MutexLock)(m))
 	}
 	st.Held()
 }
@@ -26,11 +27,14 @@ func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site
 // LockRW validates locking rw in mode, then locks it.
 func (v *Validator) LockRW(rw *sync.RWMutex, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
 	st, p := v.Acquire(addrOf(rw), c, sub, mode, false, pc, site)
-	if mode == Read {
-		if p == nil || !v.Settle(st, p, (*RLock)(rw)) {
-			rw.RLock()
-		}
-	} else if p == nil || !v.Settle(st, p, (*RWLock)(rw)) {
+	switch {
+	case p != nil && mode == Read:
+		v.Settle(st, p, (*RLock)(rw))
+	case p != nil:
+		v.Settle(st, p, (*RWLock)(rw))
+	case mode == Read:
+		rw.RLock()
+	default:
 		rw.Lock()
 	}
 	st.Held()
@@ -46,26 +50,26 @@ func (v *Validator) Tried(addr uintptr, c *Class, sub int, mode graph.Mode, pc u
 // UnlockMutex validates unlocking m, unlocks it, then delivers what the
 // release confirmed.
 func (v *Validator) UnlockMutex(m *sync.Mutex, c *Class, pc uintptr, site *Site) {
-	reps := v.Release(addrOf(m), c, Write, pc, site, (*MutexLock)(m))
+	deliver := v.Release(addrOf(m), c, Write, pc, site, (*MutexLock)(m))
 	m.Unlock()
-	if reps != nil {
-		v.emit(reps)
+	if deliver {
+		v.Deliver()
 	}
 }
 
 // UnlockRW validates unlocking rw in mode, unlocks it, then delivers what
 // the release confirmed.
 func (v *Validator) UnlockRW(rw *sync.RWMutex, c *Class, mode graph.Mode, pc uintptr, site *Site) {
-	var reps []report.Report
+	var deliver bool
 	if mode == Read {
-		reps = v.Release(addrOf(rw), c, mode, pc, site, (*RLock)(rw))
+		deliver = v.Release(addrOf(rw), c, mode, pc, site, (*RLock)(rw))
 		rw.RUnlock()
 	} else {
-		reps = v.Release(addrOf(rw), c, mode, pc, site, (*RWLock)(rw))
+		deliver = v.Release(addrOf(rw), c, mode, pc, site, (*RWLock)(rw))
 		rw.Unlock()
 	}
-	if reps != nil {
-		v.emit(reps)
+	if deliver {
+		v.Deliver()
 	}
 }
 

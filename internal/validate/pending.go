@@ -148,13 +148,13 @@ func (v *Validator) support(st *held.Stack, d graph.Dep) bool {
 }
 
 // confirm ends hold h, released by the goroutine that took it: the
-// dependencies it supports are real. It returns the findings that were
+// dependencies it supports are real. It records the findings that were
 // waiting for that.
-func (v *Validator) confirm(h *hold) []report.Report {
+func (v *Validator) confirm(h *hold) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if h.state != holding {
-		return nil
+		return
 	}
 	h.state = released
 	v.pend.dropHold(h)
@@ -166,7 +166,7 @@ func (v *Validator) confirm(h *hold) []report.Report {
 		}
 	}
 	h.deps = nil
-	return v.resolve()
+	v.resolve()
 }
 
 // handoff records an unlock of addr by a goroutine that does not hold it,
@@ -200,7 +200,10 @@ func (v *Validator) handoff(addr uintptr, mode graph.Mode) {
 		v.g.Unlink(d.e, d.mode)
 	}
 	h.deps = nil
-	v.resolve() // withdrawals only drop findings
+	// A withdrawal drops the findings that rest on it, but a cycle that
+	// ran through a withdrawn dependency is searched again, and the
+	// cycle found instead may be confirmed already: it is recorded now.
+	v.resolve()
 }
 
 // confirmedBlocking reports whether acquiring e.To along e can block by
@@ -238,20 +241,19 @@ func (v *Validator) state(f *finding) verdict {
 }
 
 // resolve records the pending findings that are now confirmed and forgets
-// those dropped; it returns the ones to deliver. Called with mu held.
+// those dropped. Called with mu held.
 //
 // A cycle dropped because one of its dependencies was withdrawn may not be
 // the only cycle its closing edge makes: the search found a shortest path,
 // through the withdrawn edge. The edge is searched again, and a cycle
 // found now takes the dropped one's place.
-func (v *Validator) resolve() []report.Report {
-	var reps []report.Report
+func (v *Validator) resolve() {
 	keep := v.pend.findings[:0]
 	for _, f := range v.pend.findings {
 		for f != nil {
 			switch v.state(f) {
 			case confirmed:
-				reps = v.record(reps, f.rep)
+				v.record(f.rep)
 			case waiting:
 				keep = append(keep, f)
 			case dropped:
@@ -265,7 +267,6 @@ func (v *Validator) resolve() []report.Report {
 		v.pend.findings[i] = nil
 	}
 	v.pend.findings = keep
-	return reps
 }
 
 // research returns the finding of another cycle that the closing edge of

@@ -19,18 +19,27 @@
 // confirmed; released by another goroutine, it is withdrawn, unless
 // another hold confirmed it meanwhile. A finding that rests on pending
 // dependencies (or, for recursive locking, on a hold) is reported when
-// they are confirmed and dropped when one is withdrawn. If the acquisition
-// that made such a finding would block for longer than the settle time
-// (a deadlock in progress), the finding is reported then, before the
-// goroutine blocks for good. Releases are exact: once any goroutine
-// unlocks a lock, no later check of any goroutine treats it as held.
+// they are confirmed and dropped when one is withdrawn. The acquisition
+// that made such a finding waits in the real lock (Settle); if it still
+// waits after the settle time, or when the process or a test ends
+// (ReportWaiting), the finding is reported then, as a deadlock in
+// progress. Releases are exact: once any goroutine unlocks a lock, no
+// later check of any goroutine treats it as held.
+//
+// # Delivery
+//
+// Every path that confirms a finding (an acquisition, a release, a
+// hand-off and the search again it may cause, the settle timer, the end of
+// the process) records it with record, which queues it; deliver empties
+// the queue with no lock held, and every such path calls it. A finding
+// recorded is delivered once, to the text output, the JSON file, the
+// OnReport callback and the mode's action.
 package validate
 
 import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,10 +58,11 @@ const (
 )
 
 // DefaultSettle is how long an acquisition that made a pending finding
-// waits for its lock (letting a hand-off complete) before it reports the
-// finding as a deadlock in progress. A real deadlock never ends, so a long
-// wait costs nothing but the report's delay; a short one would take a
-// hand-over whose new holder is slow for one.
+// waits for its lock (letting a hand-off complete) before the finding is
+// reported as a deadlock in progress, unless LOCKDEP_SETTLE says
+// otherwise. A real deadlock never ends, so a long wait costs nothing but
+// the report's delay (and the end of the process reports it earlier); a
+// short one would take a hand-over whose new holder is slow for one.
 const DefaultSettle = 5 * time.Second
 
 // Validator is the process-wide state. The fast path (a lock sequence
@@ -61,11 +71,13 @@ const DefaultSettle = 5 * time.Second
 // only on a chain-cache miss (and when a hold that made dependencies
 // ends) and never while user code runs.
 type Validator struct {
-	gen    uint64 // distinguishes validators (tests make several)
+	gen uint64 // distinguishes validators (tests make several)
+	// own is the configuration of a validator that is not the process's
+	// (the engine's tests make such validators); nil: the process's.
+	own    *Config
 	limits Limits
 	table  *held.Table
 	dead   atomic.Bool // a bound was hit: validation is off for good
-	settle time.Duration
 
 	mu        sync.Mutex
 	g         *graph.Graph
@@ -74,10 +86,12 @@ type Validator struct {
 	display   map[*Class]string
 	nestings  map[[2]uintptr]nesting // see recursionReport
 	chains    [][]graph.Acq          // the cached chains, for Chains
-	blocked   []Pending              // the findings of acquisitions waiting in Settle
+	settling  []*settling            // acquisitions with pending findings that wait for their locks
 	instances map[graph.ClassID]bool // classes of one lock each
 	seen      map[string]bool
 	findings  []report.Report
+	outbox    []report.Report // recorded, not delivered yet: see deliver
+	queued    atomic.Bool     // outbox is not empty
 	pend      pending
 
 	events     *events.Writer // LOCKDEP_EVENTS: the record for the lockdep command
@@ -111,7 +125,6 @@ func New(l Limits) *Validator {
 		events:    ev,
 		gen:       generations.Add(1),
 		limits:    l,
-		settle:    DefaultSettle,
 		table:     held.NewTable(l.Goroutines, l.Depth),
 		g:         graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
 		names:     make(map[string]int),
@@ -126,9 +139,6 @@ func New(l Limits) *Validator {
 	}
 	return v
 }
-
-// SetSettle sets the settle time (see DefaultSettle). It is for tests.
-func (v *Validator) SetSettle(d time.Duration) { v.settle = d }
 
 // A Pending lists the findings an acquisition made that wait for their
 // dependencies to be confirmed; nil if there are none.
@@ -170,25 +180,24 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 		}
 		return st, nil
 	}
-	var reps []report.Report
 	if !hit {
-		reps, p = v.miss(st, gid, a, site != nil)
+		p = v.miss(st, gid, a, site != nil)
+		// What the acquisition found is delivered before it is pushed:
+		// in Panic mode, a panic here leaves the stack as it was.
+		v.deliver()
 	}
 	if len(st.Entries) >= v.table.MaxDepth() {
-		// Deliver what this acquisition found, then step aside. What
-		// still waits for its holds to end is dropped: nothing follows
-		// the holds from here on, and a hold may be a hand-over's (a
-		// goroutine that hands read transactions to others holds many).
-		v.emit(reps)
+		// Step aside, having delivered what this acquisition found.
+		// What still waits for its holds to end is dropped: nothing
+		// follows the holds from here on, and a hold may be a
+		// hand-over's (a goroutine that hands read transactions to
+		// others holds many).
 		v.stop(&graph.LimitError{Bound: graph.MaxDepth, Limit: v.table.MaxDepth()})
 		return nil, nil
 	}
 	// miss may have applied releases posted meanwhile: the key is
 	// computed again from what is held now.
 	st.Push(a, graph.ChainKey(st.Top(), a), at)
-	if reps != nil {
-		v.emit(reps)
-	}
 	if v.timing.Load() {
 		if p == nil {
 			p = v.timed(id, st, try)
@@ -215,14 +224,15 @@ func (v *Validator) timed(id graph.ClassID, st *held.Stack, try bool) Pending {
 	return timed
 }
 
-// miss validates an acquisition whose chain is not cached. It returns the
-// findings to report now and those that wait for confirmation.
-func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool) ([]report.Report, Pending) {
+// miss validates an acquisition whose chain is not cached. It records the
+// findings that are confirmed, and returns those that wait for
+// confirmation.
+func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool) Pending {
 	pcs := stack.Capture(1)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.dead.Load() {
-		return nil, nil
+		return nil
 	}
 	// Releases posted since the goroutine's last look are applied under
 	// mu, which every hand-off takes: what another goroutine released
@@ -240,7 +250,7 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 	res, err := v.g.Validate(st.Acqs(nil), a, gid, trace)
 	if err != nil {
 		v.stopLocked(err)
-		return nil, nil
+		return nil
 	}
 	if res.Written {
 		v.changed()
@@ -269,130 +279,138 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 		if _, seen := v.g.Chains.Lookup(key); !seen {
 			if err := v.g.Chains.Insert(key, trace()); err != nil {
 				v.stopLocked(err)
-				return nil, nil
+				return nil
 			}
 			v.chains = append(v.chains, chainOf(st, a))
 		}
-		return nil, nil
+		return nil
 	}
 	// A chain with a finding or a pending dependency stays uncached, so
 	// that it is checked again.
-	var now []report.Report
 	var later Pending
 	for _, f := range fs {
 		switch v.state(f) {
 		case confirmed:
-			now = v.record(now, f.rep)
+			v.record(f.rep)
 		case waiting:
 			if !v.seen[f.rep.Key()] && v.wait(f) {
 				later = append(later, f)
 			}
 		}
 	}
-	return now, later
+	return later
 }
 
 // Settle acquires lk for the acquisition on top of st whose findings p
-// wait for confirmation. It tries for up to the settle time, letting other
-// goroutines run (a hand-off in flight completes, and withdraws or
-// confirms the findings); then, if the lock is still taken, it reports
-// the findings that still wait, as a deadlock in progress, and returns
-// false: the caller blocks in Lock. It returns true if it took the lock.
-func (v *Validator) Settle(st *held.Stack, p Pending, lk Lock) bool {
+// wait for confirmation. It blocks in the real lock, as plain Go does, so
+// that goroutine dumps, the runtime's deadlock check and the goroutine
+// leak profile see what they would without the validator. While it
+// waits, a hand-off in flight may complete, and withdraw or confirm the
+// findings; those that still wait after the settle time are reported
+// then, as a deadlock in progress, by a timer, and those that still wait
+// when the process or a test ends are reported then (ReportWaiting).
+func (v *Validator) Settle(st *held.Stack, p Pending, lk Lock) {
 	if len(p) == 0 {
 		v.timedLock(st, lk) // statistics or the watchdog: time the wait
-		return true
+		return
 	}
-	deadline := time.Now().Add(v.settle)
-	for i := 0; ; i++ {
-		if lk.TryLock() {
-			if i > 0 {
-				v.unblock(p)
-			}
-			if v.statsOn.Load() {
-				heldNow(st)
-			}
+	if lk.TryLock() {
+		if v.statsOn.Load() {
+			heldNow(st)
+		}
+		return
+	}
+	w := v.block(p)
+	v.timedLock(st, lk)
+	v.unblock(w)
+}
+
+// A settling acquisition waits for its lock while findings it made wait
+// for confirmation.
+type settling struct {
+	p     Pending
+	timer *time.Timer // reports p after the settle time
+}
+
+// block notes that the acquisition that made p waits for its lock, and
+// starts the timer that reports p if it still waits after the settle
+// time. The timer refers to nothing of the user's: the lock the
+// acquisition waits for stays unreachable but from its goroutine, as the
+// goroutine leak profile needs.
+func (v *Validator) block(p Pending) *settling {
+	w := &settling{p: p}
+	v.mu.Lock()
+	v.settling = append(v.settling, w)
+	w.timer = time.AfterFunc(v.config().settle(), func() { v.settled(w) })
+	v.mu.Unlock()
+	return w
+}
+
+// unblock notes that w has its lock.
+func (v *Validator) unblock(w *settling) {
+	w.timer.Stop()
+	v.mu.Lock()
+	v.removeSettling(w)
+	v.mu.Unlock()
+}
+
+// removeSettling removes w from the waiters and reports whether it was
+// there. Called with mu held.
+func (v *Validator) removeSettling(w *settling) bool {
+	for i, x := range v.settling {
+		if x == w {
+			v.settling = append(v.settling[:i], v.settling[i+1:]...)
 			return true
 		}
-		if i == 0 {
-			v.block(p)
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		if i < 16 {
-			continue
-		}
-		if i < 64 {
-			runtime.Gosched()
-		} else {
-			time.Sleep(time.Duration(i) * time.Microsecond)
-		}
 	}
-	v.unblock(p)
-	v.emit(v.flush(p))
 	return false
 }
 
-// block notes that the acquisition that made p waits for its lock in
-// Settle; unblock, that it stopped waiting.
-func (v *Validator) block(p Pending) {
+// settled reports the findings of w, which has waited for its lock for
+// the settle time, as a deadlock in progress.
+func (v *Validator) settled(w *settling) {
 	v.mu.Lock()
-	v.blocked = append(v.blocked, p)
-	v.mu.Unlock()
-}
-
-func (v *Validator) unblock(p Pending) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for i, q := range v.blocked {
-		if len(q) > 0 && &q[0] == &p[0] {
-			v.blocked = append(v.blocked[:i], v.blocked[i+1:]...)
-			return
-		}
-	}
-}
-
-// ReportBlocked reports the findings of the acquisitions waiting in Settle
-// now, as deadlocks in progress: for when the process is about to end
-// (go test's -timeout) before they would settle.
-func (v *Validator) ReportBlocked() {
-	v.mu.Lock()
-	var reps []report.Report
-	for _, p := range v.blocked {
-		reps = v.flushLocked(reps, p)
+	if v.removeSettling(w) {
+		v.flushLocked(w.p, report.Settled)
 	}
 	v.mu.Unlock()
-	v.emit(reps)
+	v.deliver()
 }
 
-// flush records the findings of p that still wait, as they are: the
-// acquisition that made them cannot wait for them to be confirmed.
-func (v *Validator) flush(p Pending) []report.Report {
-	if len(p) == 0 {
-		return nil
-	}
+// ReportWaiting reports, as deadlocks in progress, the findings of every
+// acquisition that still waits for its lock: for when the process or a
+// test ends (why is report.ProcessEnded or report.TestEnded) before they
+// would settle.
+func (v *Validator) ReportWaiting(why string) {
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.flushLocked(nil, p)
+	for _, w := range v.settling {
+		w.timer.Stop()
+		v.flushLocked(w.p, why)
+	}
+	v.settling = nil
+	v.mu.Unlock()
+	v.deliver()
 }
 
-// flushLocked is flush, appending to reps, with mu held.
-func (v *Validator) flushLocked(reps []report.Report, p Pending) []report.Report {
+// flushLocked records the findings of p that still wait, as deadlocks in
+// progress: the acquisition that made them is stuck, why says until when.
+// Called with mu held.
+func (v *Validator) flushLocked(p Pending, why string) {
 	for _, f := range p {
 		if v.pend.remove(f) {
-			reps = v.record(reps, f.rep)
+			f.rep.InProgress = why
+			v.record(f.rep)
 		}
 	}
-	return reps
 }
 
 // Release validates an unlock, in mode, of the lock at addr, of class c,
 // at pc or site; lk is the real lock, looked at only if the calling
-// goroutine does not hold it. It returns findings to deliver with Emit
-// once the real unlock is done. A bad unlock is reported at once, before
-// the real unlock makes it Go's fatal error.
-func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr, site *Site, lk Lock) []report.Report {
+// goroutine does not hold it. If it returns true, the caller calls
+// Deliver once the real unlock is done: the release may have confirmed
+// findings. A bad unlock is reported at once, before the real unlock
+// makes it Go's fatal error.
+func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr, site *Site, lk Lock) (deliver bool) {
 	gid, st := v.table.Current()
 	if st != nil {
 		if i := st.Find(addr, mode); i >= 0 {
@@ -402,9 +420,10 @@ func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr,
 			}
 			st.Remove(i, held.Site{PC: pc, Static: siteRef(site)})
 			if h != nil {
-				return v.confirm((*hold)(h))
+				v.confirm((*hold)(h))
+				return true
 			}
-			return nil
+			return false
 		}
 	}
 	other := Read
@@ -420,8 +439,9 @@ func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr,
 		v.badUnlock(st, gid, addr, c, mode, pc, site, unlockDetail(lk.kind(), mode, state))
 	default:
 		v.handoff(addr, mode)
+		return true
 	}
-	return nil
+	return false
 }
 
 // Holds reports whether the calling goroutine holds addr in one of modes.
@@ -487,18 +507,4 @@ func (v *Validator) Findings() []report.Report {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return append([]report.Report(nil), v.findings...)
-}
-
-// Counts returns the numbers of classes, dependencies and cached chains.
-func (v *Validator) Counts() (classes, deps, chains int) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.g.NumClasses(), v.g.NumEdges(), v.g.Chains.Len()
-}
-
-// Traces returns how many stacks the validator keeps.
-func (v *Validator) Traces() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return len(v.traces)
 }

@@ -77,14 +77,15 @@ func (v *Validator) watchdog() {
 			return
 		}
 		if d > 0 {
-			v.emit(v.stuck(d))
+			v.stuck(d)
+			v.deliver()
 		}
 	}
 }
 
-// stuck returns a report for each lock class some goroutine has waited
+// stuck records a report for each lock class some goroutine has waited
 // longer than timeout for, not reported before.
-func (v *Validator) stuck(timeout time.Duration) []report.Report {
+func (v *Validator) stuck(timeout time.Duration) {
 	now := time.Now()
 	v.dog.mu.Lock()
 	var ws []*waiter
@@ -100,13 +101,12 @@ func (v *Validator) stuck(timeout time.Duration) []report.Report {
 		}
 	}
 	if len(long) == 0 {
-		return nil
+		return
 	}
 	goroutines := stack.All()
 	snaps := v.table.Snapshot()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	var reps []report.Report
 	done := map[uintptr]bool{}
 	for _, w := range long {
 		if done[w.entry.Addr] {
@@ -143,9 +143,8 @@ func (v *Validator) stuck(timeout time.Duration) []report.Report {
 			}
 		}
 		rep.HeldLocks = v.locksOf(mine)
-		reps = v.record(reps, rep)
+		v.record(rep)
 	}
-	return reps
 }
 
 // goroutine describes goroutine s.Gid for a report. Called with mu held.

@@ -1,0 +1,375 @@
+package validate
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golockdep/lockdep/internal/report"
+)
+
+// The engine on its own: validators that are not the process's, each with
+// its configuration and a record of what it delivered, driven through the
+// operations package lockdep and rewritten code call. Every test runs in
+// parallel with the others.
+
+// bench is one test's validator, its classes and locks, and the findings
+// it delivered.
+type bench struct {
+	t       *testing.T
+	v       *Validator
+	classes map[string]*Class
+	locks   map[string]*sync.RWMutex
+
+	mu        sync.Mutex
+	delivered []report.Report
+	reported  chan report.Report // each delivered finding, as it is
+}
+
+func newBench(t *testing.T, settle time.Duration) *bench {
+	t.Parallel()
+	b := &bench{
+		t:        t,
+		v:        New(DefaultLimits),
+		classes:  map[string]*Class{},
+		locks:    map[string]*sync.RWMutex{},
+		reported: make(chan report.Report, 16),
+	}
+	b.v.own = &Config{Mode: Warn, Out: io.Discard, Settle: settle, OnReport: func(r report.Report) {
+		b.mu.Lock()
+		b.delivered = append(b.delivered, r)
+		b.mu.Unlock()
+		b.reported <- r
+	}}
+	return b
+}
+
+// lock returns the lock named name; its letters are its class, so A1 and
+// A2 are two instances of class A.
+func (b *bench) lock(name string) (*sync.RWMutex, *Class) {
+	cls := strings.TrimRight(name, "0123456789")
+	c, ok := b.classes[cls]
+	if !ok {
+		c = newClass(cls)
+		b.classes[cls] = c
+	}
+	l, ok := b.locks[name]
+	if !ok {
+		l = new(sync.RWMutex)
+		b.locks[name] = l
+	}
+	return l, c
+}
+
+// Lock, Unlock, RLock and RUnlock are the validated operations, as the
+// calling goroutine makes them.
+func (b *bench) Lock(name string) {
+	l, c := b.lock(name)
+	b.v.LockRW(l, c, 0, Write, 0, nil)
+}
+
+func (b *bench) Unlock(name string) {
+	l, c := b.lock(name)
+	b.v.UnlockRW(l, c, Write, 0, nil)
+}
+
+func (b *bench) RLock(name string) {
+	l, c := b.lock(name)
+	b.v.LockRW(l, c, 0, Read, 0, nil)
+}
+
+func (b *bench) RUnlock(name string) {
+	l, c := b.lock(name)
+	b.v.UnlockRW(l, c, Read, 0, nil)
+}
+
+// MightLock validates a Lock without taking the lock.
+func (b *bench) MightLock(name string) {
+	l, c := b.lock(name)
+	b.v.MightLock(addrOf(l), c, Write, 0)
+}
+
+// on runs f in a goroutine of its own and waits for it.
+func on(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
+// worker is a goroutine that runs what it is given, one at a time, for
+// steps that must come from one goroutine.
+type worker chan func()
+
+func newWorker(t *testing.T) worker {
+	w := make(worker)
+	go func() {
+		for f := range w {
+			f()
+		}
+	}()
+	t.Cleanup(func() { close(w) })
+	return w
+}
+
+// do runs f in the worker and waits for it.
+func (w worker) do(f func()) {
+	done := make(chan struct{})
+	w <- func() {
+		defer close(done)
+		f()
+	}
+	<-done
+}
+
+// start runs f in the worker without waiting.
+func (w worker) start(f func()) { w <- f }
+
+// got returns the findings delivered so far, each as "kind[classes]".
+func (b *bench) got() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, r := range b.delivered {
+		out = append(out, fmt.Sprintf("%s%v", r.Kind, r.Classes()))
+	}
+	return out
+}
+
+// want fails the test unless the findings delivered so far are want, and
+// are those the validator recorded, each delivered once.
+func (b *bench) want(want ...string) {
+	b.t.Helper()
+	got := b.got()
+	if !slices.Equal(got, want) {
+		b.t.Errorf("delivered %q, want %q", got, want)
+	}
+	var recorded []string
+	for _, r := range b.v.Findings() {
+		recorded = append(recorded, fmt.Sprintf("%s%v", r.Kind, r.Classes()))
+	}
+	if !slices.Equal(recorded, got) {
+		b.t.Errorf("recorded %q, delivered %q", recorded, got)
+	}
+}
+
+// waitState waits until a goroutine whose stack holds fn is in state
+// want, as a goroutine dump shows it ("sync.Mutex.Lock"), for up to ten
+// seconds; it returns the last state it saw. (stack.All leaves the
+// validator's frames out: the raw dump is read here.)
+func waitState(t *testing.T, fn, want string) string {
+	t.Helper()
+	state := "(no such goroutine)"
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, fn) {
+				head, _, _ := strings.Cut(g, "\n")
+				_, state, _ = strings.Cut(head, "[")
+				state, _, _ = strings.Cut(state, "]")
+				if state, _, _ = strings.Cut(state, ","); state == want {
+					return state
+				}
+			}
+		}
+	}
+	return state
+}
+
+func TestConfirmedAtOnce(t *testing.T) {
+	b := newBench(t, time.Hour)
+	b.Lock("A")
+	b.Lock("B")
+	b.Unlock("B")
+	b.Unlock("A")
+	b.Lock("B")
+	b.Unlock("B")
+	on(func() {
+		b.Lock("B")
+		b.MightLock("A") // B -> A: A -> B was confirmed when A was released
+		b.want()         // B's hold is still pending
+		b.Unlock("B")
+	})
+	b.want("circular[A B]")
+}
+
+func TestDeliveredWhenTheHoldEnds(t *testing.T) {
+	b := newBench(t, time.Hour)
+	b.Lock("A")
+	b.Lock("B")
+	b.Unlock("B")
+	b.MightLock("A") // recursion, resting on the hold of A
+	b.want()
+	b.Unlock("A") // its own goroutine releases it: confirmed
+	b.want("recursive[A]")
+}
+
+func TestHandoffWithdraws(t *testing.T) {
+	b := newBench(t, time.Hour)
+	g1 := newWorker(t)
+	g1.do(func() { b.Lock("A"); b.Lock("B"); b.Unlock("B") })
+	on(func() { b.Unlock("A") }) // a hand-off: A -> B is withdrawn
+	on(func() { b.Lock("B"); b.Lock("A"); b.Unlock("A"); b.Unlock("B") })
+	b.want()
+}
+
+// TestResearchDelivers: a hand-off withdraws A -> B, which the cycle that
+// goroutine 2 found ran through. Searching again finds B -> A -> C -> B,
+// whose dependencies are all confirmed: the hand-off records it, and it is
+// delivered then, once.
+func TestResearchDelivers(t *testing.T) {
+	b := newBench(t, time.Hour)
+	on(func() {
+		b.Lock("A")
+		b.Lock("C")
+		b.Unlock("C")
+		b.Unlock("A")
+		b.Lock("C")
+		b.Lock("B")
+		b.Unlock("B")
+		b.Unlock("C")
+	})
+	g1 := newWorker(t)
+	g1.do(func() { b.Lock("A"); b.Lock("B"); b.Unlock("B") })
+	on(func() { b.Lock("B"); b.MightLock("A"); b.Unlock("B") })
+	b.want()
+	on(func() { b.Unlock("A") })
+	b.want("circular[A C B]")
+}
+
+// stuck starts a goroutine that locks A twice, the second time for good,
+// and waits until it waits in the real lock. The returned function lets
+// it go, through a hand-off.
+func (b *bench) stuck() (release func()) {
+	g := newWorker(b.t)
+	done := make(chan struct{})
+	g.start(func() {
+		defer close(done)
+		b.Lock("A")
+		relockA(b)
+	})
+	// RWMutex.Lock waits for the writers' mutex first, as plain Go does.
+	if state := waitState(b.t, "validate.relockA", "sync.Mutex.Lock"); state != "sync.Mutex.Lock" {
+		b.t.Errorf("the deadlocked goroutine waits in state %q, want sync.Mutex.Lock", state)
+	}
+	return func() {
+		b.Unlock("A") // the test unlocks the first hold
+		<-done        // the second Lock returns
+		on(func() { b.Unlock("A") })
+	}
+}
+
+//go:noinline
+func relockA(b *bench) { b.Lock("A") }
+
+func TestSettleReportsWhileWaiting(t *testing.T) {
+	b := newBench(t, 20*time.Millisecond)
+	release := b.stuck()
+	r := <-b.reported
+	if r.Kind != report.Recursive || !r.SameInstance || r.InProgress != report.Settled {
+		t.Errorf("reported %s (same instance %v, in progress %q), want recursive locking of the same instance, settled", r.Kind, r.SameInstance, r.InProgress)
+	}
+	release()
+	b.want("recursive[A]")
+}
+
+func TestReportWaiting(t *testing.T) {
+	b := newBench(t, time.Hour)
+	release := b.stuck()
+	b.want()
+	b.v.ReportWaiting(report.ProcessEnded)
+	b.v.ReportWaiting(report.ProcessEnded) // once only
+	b.want("recursive[A]")
+	if r := b.v.Findings()[0]; r.InProgress != report.ProcessEnded {
+		t.Errorf("in progress %q, want %q", r.InProgress, report.ProcessEnded)
+	}
+	release()
+	b.want("recursive[A]")
+}
+
+// TestSemaphore: a mutex used as a semaphore (locked, the unlock handed to
+// a goroutine, locked again) waits for the hand-off, which withdraws the
+// finding; the settle timer is stopped, and nothing is reported.
+func TestSemaphore(t *testing.T) {
+	b := newBench(t, time.Hour)
+	g := newWorker(t)
+	for range 3 {
+		g.do(func() { b.Lock("S") })
+		go func() {
+			time.Sleep(time.Millisecond) // let the next Lock wait
+			b.Unlock("S")
+		}()
+	}
+	g.do(func() { b.Lock("S"); b.Unlock("S") })
+	b.v.ReportWaiting(report.ProcessEnded)
+	b.want()
+}
+
+// TestDeliveredOnceConcurrently: goroutines make the same inversions at
+// once; each problem is recorded once and delivered once.
+func TestDeliveredOnceConcurrently(t *testing.T) {
+	b := newBench(t, time.Hour)
+	for _, name := range []string{"A", "B", "C", "D"} {
+		b.lock(name)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 100 {
+				if i%2 == 0 {
+					b.Lock("A")
+					b.Lock("B")
+					b.Lock("C")
+					b.Unlock("C")
+					b.Unlock("B")
+					b.Unlock("A")
+				} else {
+					b.Lock("C")
+					b.Lock("D")
+					b.Unlock("D")
+					b.Unlock("C")
+					b.Lock("D")
+					b.MightLock("A")
+					b.Unlock("D")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got := b.got()
+	if len(got) == 0 {
+		t.Fatal("no finding")
+	}
+	seen := map[string]bool{}
+	for _, g := range got {
+		if seen[g] {
+			t.Errorf("%s delivered twice", g)
+		}
+		seen[g] = true
+	}
+	b.want(got...)
+}
+
+// TestRecurringFindingBounded: a finding made again and again is recorded
+// once and keeps no more stacks than the first time.
+func TestRecurringFindingBounded(t *testing.T) {
+	b := newBench(t, time.Hour)
+	b.Lock("A1")
+	b.MightLock("A2")
+	traces := len(b.v.traces)
+	for range 1000 {
+		b.MightLock("A2")
+	}
+	b.Unlock("A1")
+	if got := len(b.v.traces); got != traces {
+		t.Errorf("stacks kept: %d after the first finding, %d after 1,000 more", traces, got)
+	}
+	b.want("recursive[A]")
+}
