@@ -32,6 +32,7 @@ import (
 	"testing"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/validate"
 )
 
@@ -67,6 +68,9 @@ func describe(reps []lockdep.Report) string {
 // check, printing the reports. Call it with defer at the start of a test.
 func VerifyNone(t testing.TB) {
 	t.Helper()
+	if v := validate.Current(); v != nil {
+		v.ReportWaiting(report.TestEnded)
+	}
 	if reps := unchecked(); len(reps) > 0 {
 		t.Error(describe(reps))
 	}
@@ -85,6 +89,9 @@ func VerifyTestMain(m *testing.M) {
 // verifyAfterRun exits with code, or 1 if the tests passed but the
 // validator made a finding.
 func verifyAfterRun(code int) {
+	if v := validate.Current(); v != nil {
+		v.ReportWaiting(report.ProcessEnded)
+	}
 	if reps := unchecked(); len(reps) > 0 && code == 0 {
 		fmt.Fprint(os.Stderr, describe(reps))
 		code = 1

@@ -3,6 +3,7 @@ package lockdeptest
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -88,4 +89,35 @@ func TestVerifyTestMainExitCode(t *testing.T) {
 	if code != 3 {
 		t.Errorf("exit code %d when the tests failed, want theirs (3)", code)
 	}
+}
+
+// TestVerifyNoneDeadlockInProgress: a goroutine that the test does not
+// join, stuck in a Lock of a mutex it holds, is reported when the test
+// ends, long before the validator's settle time.
+func TestVerifyNoneDeadlockInProgress(t *testing.T) {
+	lockdep.Configure(lockdep.Output(nil))
+	defer lockdep.Configure(lockdep.Output(nil))
+	unchecked()
+	var mu lockdep.Mutex
+	mu.SetClass(lockdep.NewClass("inprogress.mu"))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		mu.Lock()
+		mu.Lock() // it holds the lock: it waits for good
+	}()
+	// Wait until the goroutine blocks in its Lock.
+	buf := make([]byte, 1<<16)
+	for !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "[sync.Mutex.Lock") {
+		runtime.Gosched()
+	}
+	rec := &recorder{TB: t}
+	VerifyNone(rec)
+	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "WARNING: possible recursive locking detected") ||
+		!strings.Contains(rec.errors[0], "was still waiting for this lock when the test ended") {
+		t.Errorf("VerifyNone with a deadlock in progress recorded %q", rec.errors)
+	}
+	mu.Unlock() // a hand-off lets it go
+	<-done
+	mu.Unlock()
 }

@@ -161,10 +161,11 @@ func (m *merged) summary() string {
 	return fmt.Sprintf("%s in %s; %s", findingCounts(m.findings), report.Count(len(m.packages), "package"), graphSize(classes, deps))
 }
 
-// findingCounts says how many findings there are, of the main kinds:
-// "2 findings (circular 1, recursive 1, bad unlock 0)".
+// findingCounts says how many findings there are, of the main kinds, and
+// how many of them are deadlocks in progress, if any: "2 findings
+// (circular 1, recursive 1, bad unlock 0; 1 deadlock in progress)".
 func findingCounts(findings []report.Report) string {
-	var c, r, b int
+	var c, r, b, stuck int
 	for _, f := range findings {
 		switch f.Kind {
 		case report.Circular:
@@ -174,8 +175,15 @@ func findingCounts(findings []report.Report) string {
 		case report.BadUnlock:
 			b++
 		}
+		if f.InProgress != "" {
+			stuck++
+		}
 	}
-	return fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d)", report.Count(len(findings), "finding"), c, r, b)
+	s := fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d", report.Count(len(findings), "finding"), c, r, b)
+	if stuck > 0 {
+		s += "; " + report.Count(stuck, "deadlock") + " in progress"
+	}
+	return s + ")"
 }
 
 // graphSize says how big a graph is: "3 classes, 2 dependencies".

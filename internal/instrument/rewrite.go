@@ -121,6 +121,7 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 	r.embeddedMethods()
 	r.directives()
 	testMain := r.testExit()
+	r.mainExit()
 	if len(r.sites) == 0 && !testMain && !r.exits {
 		return fileResult{out: src, notes: r.notes}, nil
 	}

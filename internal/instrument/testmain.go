@@ -20,6 +20,11 @@ import (
 //     generated one calls it, then flushes;
 //   - os.Exit(code) in test files becomes os.Exit(lockdepimpl_.Flushed(code)),
 //     which flushes first.
+//
+// A program's main defers lockdepimpl_.MainReturned, on the line of its
+// opening brace: when main returns, or a panic unwinds out of it, the
+// deadlocks still in progress are reported and what the run recorded is
+// written.
 
 // userTestMain is the name a package's own TestMain gets.
 const userTestMain = "lockdepTestMain"
@@ -96,4 +101,17 @@ func isTestMain(info *types.Info, fd *ast.FuncDecl) bool {
 	}
 	n, ok := p.Elem().(*types.Named)
 	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "testing" && n.Obj().Name() == "M"
+}
+
+// mainExit makes a program's func main defer lockdepimpl_.MainReturned.
+func (r *rewriter) mainExit() {
+	if r.pkg.Name() != "main" || strings.HasSuffix(r.tf.Name(), "_test.go") {
+		return
+	}
+	for _, d := range r.file.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Body != nil {
+			r.insertAfter(&ast.BasicLit{ValuePos: fd.Body.Lbrace, Value: "{"}, " defer "+implName+".MainReturned();")
+			r.exits = true
+		}
+	}
 }
