@@ -44,10 +44,10 @@
 //     path back to A; if there is one, the cycle is reported, whatever its
 //     length and however many goroutines made its edges.
 //   - Recursive locking: acquiring a class the goroutine already holds. The
-//     same instance is a certain self-deadlock, reported before the Lock
-//     blocks for good; another instance of the class is a possible deadlock
-//     unless the nesting is declared with [Mutex.LockNested]. A subclass out
-//     of range is reported too.
+//     same instance is a self-deadlock, unless another goroutine unlocks
+//     the lock meanwhile (a hand-off, below); another instance of the class
+//     is a possible deadlock unless the nesting is declared with
+//     [Mutex.LockNested]. A subclass out of range is reported too.
 //   - Read locks follow Go's rules. Go's RWMutex prefers writers: once a
 //     writer waits, new readers block. So RLock is not recursive-safe (an
 //     RLock of a held class is recursive locking), and a read acquisition
@@ -80,14 +80,41 @@
 // carries on. What the first goroutine takes after that point does not
 // depend on the lock. So a dependency counts once the hold it comes from
 // ends by its own goroutine's unlock; if another goroutine unlocks it, the
-// dependencies only that hold made are withdrawn. A finding that rests on
-// a hold still held is reported when the holder releases it (normally a
-// moment later, at the Unlock of the outer lock) or, if the acquisition
-// that found it waits five seconds for its lock (a deadlock in progress),
-// by that goroutine before it blocks for good. In Panic mode the panic
-// therefore usually comes from that Unlock, after the real unlock, or from
-// the blocked Lock. A finding that rests on a lock held until the program
-// ends is not reported.
+// dependencies only that hold made are withdrawn.
+//
+// # When a finding is reported
+//
+// A finding is reported, and listed by [Findings], at one of four moments:
+//
+//   - At once, at the operation that makes it, when everything it rests on
+//     is confirmed already: a bad unlock, a failed assertion, a bad
+//     subclass, and a cycle whose dependencies were all made by holds that
+//     have ended.
+//   - When the hold it rests on ends by its own goroutine's unlock: a cycle
+//     closed while the locks that made its dependencies are still held, or
+//     recursive locking. This is normally a moment later, at the Unlock of
+//     the outer lock.
+//   - After the settle time (five seconds; LOCKDEP_SETTLE), if the
+//     acquisition that made it still waits for its lock: a deadlock in
+//     progress. The acquisition waits in the real Lock or RLock, as it
+//     would without the validator, so goroutine dumps show it in
+//     sync.Mutex.Lock, and Go's goroutine leak profile and its "all
+//     goroutines are asleep" check see it as they would (the latter once
+//     the report is out). The report says the goroutine is stuck, and its
+//     JSON form has "in_progress": "settle".
+//   - When the process or a test ends while the acquisition still waits:
+//     a deadlock in progress too ("in_progress": "exit" or "test_end").
+//     The end of a process is seen in code the lockdep command rewrote
+//     (main returning or panicking, os.Exit, the end of a test binary, go
+//     test's -timeout) and by [lockdeptest.VerifyNone] and
+//     [lockdeptest.VerifyTestMain].
+//
+// In Panic mode the panic therefore usually comes from an Unlock, after
+// the real unlock; a deadlock in progress panics in a goroutine of the
+// validator, which ends the process as an unrecovered panic does. A
+// finding that rests on a lock held until the program ends, by a
+// goroutine that does not wait, is not reported: it may be a hand-off
+// that the end of the program cut short.
 //
 // # Cost
 //
@@ -156,6 +183,9 @@
 //	LOCKDEP_STAT=1                keep lock statistics per class (see Statistics)
 //	LOCKDEP_TIMEOUT=duration      report a goroutine that waits longer than
 //	                              that for a lock (see WaitTimeout)
+//	LOCKDEP_SETTLE=duration       report a deadlock in progress once its
+//	                              goroutine has waited that long (default 5s;
+//	                              see "When a finding is reported")
 //	LOCKDEP_GRAPH=path            keep the graph file at path up to date (see
 //	                              WriteGraph), and write it on the signal
 //	LOCKDEP_GRAPH_SIGNAL=name     (USR1, HUP...)

@@ -83,6 +83,17 @@ run writes them a tenth of a second after it counts acquisitions, so its
 last moments may be missing. A line says how many processes took locks
 but left no statistics.
 
+A goroutine that deadlocks waits in its real Lock, as it does under go
+test. A finding whose acquisition still waits five seconds later
+(LOCKDEP_SETTLE) is reported then, as a deadlock in progress; so is one
+whose acquisition still waits when its process ends, however soon that
+is: a test binary that finishes while a goroutine it did not join is
+stuck, a program whose main returns, panics or calls os.Exit. The report
+says "was still waiting for this lock when the process ended", its JSON
+has "in_progress", and the summary counts such findings:
+
+	lockdep: 1 finding (circular 0, recursive 1, bad unlock 0; 1 deadlock in progress) in 1 package; 1 class, 0 dependencies
+
 A test that hangs until go test's -timeout (10 minutes unless -timeout,
 -test.timeout after -args, or GOFLAGS says otherwise) ends in a panic
 with every goroutine's stack, which says nothing of who holds which lock.
@@ -335,8 +346,8 @@ error or a graph file that cannot be read.
 
 # Environment
 
-LOCKDEP (warn, panic, exit, off) and the LOCKDEP_MAX_* bounds are passed to
-the processes under test; see the documentation of package
+LOCKDEP (warn, panic, exit, off), LOCKDEP_SETTLE and the LOCKDEP_MAX_*
+bounds are passed to the processes under test; see the documentation of package
 github.com/golockdep/lockdep. lockdep sets LOCKDEP_EVENTS for them (where
 they record what they see), LOCKDEP_STAT=1 with -stat, and for test,
 unless it is set already, LOCKDEP_DUMP_AFTER (see Test). GOFLAGS (its
@@ -384,7 +395,14 @@ once.
     does not build under lockdep test or lockdep run.
   - A dependency made while holding a lock that another goroutine then
     unlocks is not recorded (the hand-over may have come first), and a
-    finding that rests on a lock held until the process ends is not
-    reported: see "Hand-offs" in the package documentation.
+    finding that rests on a lock held until the process ends, by a
+    goroutine that does not wait, is not reported: see "Hand-offs" in the
+    package documentation.
+  - The end of a process is seen where code lockdep rewrote ends it: main
+    returning or panicking, os.Exit in the instrumented packages, the end
+    of a test binary. A process ended by os.Exit in a package that is not
+    instrumented (log.Fatal, a dependency), or by a panic in another
+    goroutine, reports its deadlocks in progress only if they have waited
+    the settle time.
 */
 package main
