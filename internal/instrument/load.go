@@ -1,6 +1,7 @@
 package instrument
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -62,7 +63,7 @@ type Result struct {
 	Files map[string][]byte
 	// Notes has one line for each file left alone and why (cgo files, ...)
 	// and for each lockdep directive that does nothing ("x.go:12:
-	// //lockdep:nested 9: ..."), sorted.
+	// //lockdep:nested 9: ..."), by file, then line.
 	Notes []string
 	// Sites is the number of rewritten call sites.
 	Sites int
@@ -389,8 +390,34 @@ func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 	for n := range notes {
 		res.Notes = append(res.Notes, n)
 	}
-	slices.Sort(res.Notes)
+	slices.SortFunc(res.Notes, compareNotes)
 	return res, nil
+}
+
+// compareNotes orders notes by the file and line they start with
+// ("dir/x.go:12: ..."), lines in numeric order; notes that name no line
+// come first, in the order of their text.
+func compareNotes(a, b string) int {
+	fa, la, _ := notePos(a)
+	fb, lb, _ := notePos(b)
+	return cmp.Or(strings.Compare(fa, fb), cmp.Compare(la, lb), strings.Compare(a, b))
+}
+
+// notePos returns the file and line a note starts with, if it does.
+func notePos(note string) (file string, line int, ok bool) {
+	pos, _, ok := strings.Cut(note, ": ")
+	if !ok {
+		return "", 0, false
+	}
+	i := strings.LastIndexByte(pos, ':')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(pos[i+1:])
+	if err != nil {
+		return "", 0, false
+	}
+	return pos[:i], n, true
 }
 
 // isTestVariant reports whether p is a package as compiled for its test
