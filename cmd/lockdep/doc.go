@@ -67,7 +67,8 @@ recorded each dependency. Each problem is reported once.
 
 A package that fails to build is reported by go test
 ("FAIL pkg [build failed]", with the compiler's errors); the others still
-run, and their findings and the summary are printed; lockdep then exits 2.
+run, and their findings and the summary are printed; lockdep then exits 1,
+as go test does.
 
 With -stat, the processes keep lock statistics per class, as the
 kernel's lock_stat does (LOCKDEP_STAT=1), and lockdep adds them up and
@@ -321,9 +322,11 @@ makes its findings new. Review the file like code.
 # Exit codes
 
 	0  tests passed (or the program exited 0) and there were no findings
-	1  tests failed, as for go test; interrupted
-	2  usage, build or tool error (the findings of the packages that built
-	   are still printed)
+	1  tests failed, or a package failed to build (the findings of the
+	   packages that built are still printed), as for go test and go run;
+	   interrupted
+	2  usage or tool error: lockdep could not run go test or go run as
+	   asked, or a combination it cannot validate (it says why)
 	3  tests passed (or the program exited 0) but there were findings
 	   (with -baseline, findings it does not list)
 	N  for run: the program's exit status N, when it is not 0

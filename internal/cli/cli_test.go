@@ -309,8 +309,8 @@ func TestBuildError(t *testing.T) {
 	dir := extract(t, "broken")
 	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "./...")
-	if r.code != exitUsage {
-		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitUsage, r.stderr)
+	if r.code != exitTestsFailed {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitTestsFailed, r.stderr)
 	}
 	if !strings.Contains(r.stderr, "broken.go:10") {
 		t.Errorf("stderr lacks the compiler's position:\n%s", r.stderr)

@@ -188,7 +188,9 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	case st.interrupted && st.code != 0:
 		result = &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
 	case st.buildFailed:
-		result = &exitError{code: exitUsage, err: errors.New("build failed")}
+		// As go test and go run: a build failure is a failure (1), not a
+		// usage error; the error still says the run did not complete.
+		result = &exitError{code: exitTestsFailed, err: errors.New("build failed")}
 	case cmd == "run" && st.code != 0:
 		result = &exitError{code: st.code}
 	case st.code != 0:

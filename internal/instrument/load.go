@@ -186,9 +186,13 @@ func (l *loader) list() (roots, deps []string, err error) {
 		return nil, nil, fmt.Errorf("loading %s: %w", strings.Join(l.cfg.Patterns, " "), err)
 	}
 	// Errors are reported by load, which type-checks; here they would come
-	// twice, and less precise.
+	// twice, and less precise. A package named that cannot be loaded at
+	// all (no such directory or module) is broken: the build says why.
 	isRoot := make(map[string]bool)
 	for _, p := range top {
+		if len(p.Errors) > 0 && !l.wanted(p) {
+			l.broken[cmp.Or(p.PkgPath, p.ID)] = true
+		}
 		if p.ID == p.PkgPath && l.wanted(p) { // not a test variant
 			isRoot[p.PkgPath] = true
 		}
