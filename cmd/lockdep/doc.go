@@ -78,11 +78,11 @@ and waited), total and longest wait, longest hold, and the sites of the
 most contended acquisitions. The table goes to stdout, or to stderr
 when stdout carries JSON (-json, -format=json or sarif) or is the
 program's (lockdep run). A test binary writes its statistics as it exits
-(lockdep gives it a TestMain that runs the package's own, if it has one,
-and os.Exit in test files writes them first); a program run with lockdep
-run writes them a tenth of a second after it counts acquisitions, so its
-last moments may be missing. A line says how many processes took locks
-but left no statistics.
+(lockdep gives it a TestMain that runs the package's own, if it has one),
+and any process writes them when the instrumented code calls os.Exit;
+otherwise a program run with lockdep run writes them a tenth of a second
+after it counts acquisitions, so its last moments may be missing. A line
+says how many processes took locks but left no statistics.
 
 A test that hangs until go test's -timeout (10 minutes unless -timeout,
 -test.timeout after -args, or GOFLAGS says otherwise) ends in a panic

@@ -120,8 +120,8 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 	r.walk()
 	r.embeddedMethods()
 	r.directives()
-	testMain := r.testExit()
-	if len(r.sites) == 0 && !testMain && !r.exits {
+	testMain := r.exits()
+	if len(r.sites) == 0 && !testMain && !r.exitCalls {
 		return fileResult{out: src, notes: r.notes}, nil
 	}
 	r.addHeaderAndSites()
@@ -143,14 +143,14 @@ type rewriter struct {
 	rel       string // file path relative to its module root
 	sitesName string // lockdepSites_N
 
-	edits    []edit
-	sites    []siteRecord
-	needSync bool              // the file needs the lockdepsync_ import
-	handled  map[ast.Node]bool // nodes already rewritten
-	stack    []ast.Node        // path from the file to the current node
-	notes    []string
-	params   map[types.Object]bool // parameters, results and receivers (see isParam)
-	exits    bool                  // os.Exit was rewritten (see testmain.go)
+	edits     []edit
+	sites     []siteRecord
+	needSync  bool              // the file needs the lockdepsync_ import
+	handled   map[ast.Node]bool // nodes already rewritten
+	stack     []ast.Node        // path from the file to the current node
+	notes     []string
+	params    map[types.Object]bool // parameters, results and receivers (see isParam)
+	exitCalls bool                  // os.Exit was rewritten (see testmain.go)
 }
 
 // siteRecord is one element of the file's site array.
