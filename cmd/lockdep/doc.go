@@ -108,7 +108,7 @@ Examples:
 
 	lockdep test ./...
 	lockdep test -race -count=1 ./... -run TestTransfer
-	lockdep test -sarif lockdep.sarif -o graph.json ./...
+	lockdep test -sarif lockdep.sarif -graph graph.json ./...
 	gotestsum --raw-command -- lockdep test -json ./...
 	lockdep test -format=json ./... > findings.jsonl
 	lockdep test -modfile=go_test.mod -pkg example.com/dep/... ./...
@@ -163,7 +163,7 @@ and who recorded it.
 
 Examples:
 
-	lockdep test -o graph.json ./...
+	lockdep test -graph graph.json ./...
 	lockdep graph graph.json | less
 	lockdep graph -format svg -o graph.svg graph.json
 	lockdep graph -focus Server.mu -o server.svg graph.json
@@ -174,7 +174,7 @@ Examples:
 	lockdep merge [-format text|json|sarif] [-all] [-o graph.json] [-sarif file] graph.json...
 
 Merges the graph files of separate jobs (the shards of a CI matrix, or
-per-service jobs, each running lockdep test -o) and reports the cycles
+per-service jobs, each running lockdep test -graph) and reports the cycles
 that no single job saw: a dependency one job recorded and the reverse
 another recorded. Each dependency of a report is named after the job
 (its graph file's name without the extension: graph-2 for
@@ -199,7 +199,7 @@ directory, outside any module); files it does not find there are not
 locations. Run it in a checkout of the code the jobs tested.
 
 Example, the last job of a CI matrix whose jobs each ran
-lockdep test -o graph-N.json on part of the packages:
+lockdep test -graph graph-N.json on part of the packages:
 
 	lockdep merge -all -sarif lockdep.sarif -o graph.json graph-*.json
 
@@ -213,10 +213,10 @@ program's arguments:
 	-pkg list     comma-separated package path patterns to instrument as
 	              well, such as example.com/dep/... (repeatable)
 	-format f     how reports are printed: text (default), json (one JSON
-	              object per line: the -o file's "findings"), or sarif (one
+	              object per line: the -graph file's "findings"), or sarif (one
 	              SARIF 2.1.0 log, at the end)
 	-sarif file   also write the findings to file as SARIF 2.1.0
-	-o file       write the merged dependency graph as JSON to file
+	-graph file   write the merged dependency graph as JSON to file
 	-baseline file
 	              known findings: they do not make the exit status 3
 	              (see Baselines)
@@ -224,13 +224,19 @@ program's arguments:
 	              write this run's findings to the -baseline file
 	-stat         keep lock statistics and print the top classes after
 	              the run (see Test)
-	-work         keep the temporary directory and print its name
+	-work         keep the temporary directories, lockdep's and go's, and
+	              print their names
 	-version      print lockdep's version and exit
 	-h            print this command's part of the manual
 
-go test's -o and -work are not available: lockdep's take their names. The
--sarif and -o files are created before anything is built, so that a path
-that cannot be written fails at once; the SARIF file is written whatever
+None of these means something else to go test or go run: -C, -tags, -h
+and -work mean what they mean to go, and -o is go test's (with -c, where
+the test binary goes). -graph was called -o: for one release, -o with a
+.json file and without -c still means -graph, with a note that says so
+(with lockdep run, which go run gives no -o, any -o file does).
+
+The -sarif and -graph files are created before anything is built, so
+that a path that cannot be written fails at once; the SARIF file is written whatever
 happens next (with executionSuccessful false if the run did not complete:
 a build failure, an interrupt), so a CI upload step with if: always() has
 a file to upload. Its locations are relative to the repository root
@@ -238,7 +244,8 @@ a file to upload. Its locations are relative to the repository root
 
 # The graph file
 
--o writes the merged dependency graph as one JSON object:
+-graph writes the merged dependency graph as one JSON object (and lockdep
+merge -o the graph of several jobs):
 
 	{
 	  "version": 1,

@@ -58,7 +58,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if err != nil {
 		return err
 	}
-	graphFile, err := createOutput(dir, o.out, "-o")
+	graphFile, err := createOutput(dir, o.graph, "-graph")
 	if err != nil {
 		sarifFile.Close()
 		return err
