@@ -126,6 +126,11 @@ soon as the program records it, and the summary when it exits. lockdep run
 exits with the program's exit status when it is not 0, as go run reports
 it ("exit status N"); a program that fails is not a build failure.
 
+Named .go files (lockdep run main.go util.go arguments..., or lockdep test
+x.go x_test.go) are validated as their package is: the files and the
+main module's packages they import, with the classes named after the
+files' directory (example.com/app.mu, not command-line-arguments.mu).
+
 Examples:
 
 	lockdep run ./cmd/server -listen :8080

@@ -134,6 +134,20 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if err != nil {
 		return err
 	}
+	if namedFiles(o.targets) {
+		// The go command compiles only the files named: name the
+		// generated TestMain too (the overlay holds it).
+		// (go wants them all in one directory, spelled alike.)
+		for f := range res.Files {
+			if filepath.Base(f) != instrument.TestMainFile {
+				continue
+			}
+			if rel, err := filepath.Rel(dir, f); err == nil && !filepath.IsAbs(o.targets[0]) {
+				f = rel
+			}
+			o.targets = append(o.targets, f)
+		}
+	}
 	if ctx.Err() != nil {
 		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
 	}
@@ -223,6 +237,12 @@ func goArgs(o *options, setup []string, overlay string) []string {
 	args = append(args, o.goFlags...)
 	args = append(args, o.targets...)
 	return append(args, o.tail...)
+}
+
+// namedFiles reports whether targets are .go files (go run main.go),
+// not packages.
+func namedFiles(targets []string) bool {
+	return len(targets) > 0 && strings.HasSuffix(targets[0], ".go")
 }
 
 func writeFile(path string, data []byte) error {

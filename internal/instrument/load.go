@@ -7,12 +7,14 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -148,8 +150,17 @@ type loader struct {
 	errs   []string
 }
 
-// wanted reports whether p is to be instrumented.
+// cmdlinePath is the import path the go command gives the package of .go
+// files named on its command line (go run main.go).
+const cmdlinePath = "command-line-arguments"
+
+// wanted reports whether p is to be instrumented: a package of the main
+// module, or of a module -pkg names, or of files named on the command
+// line.
 func (l *loader) wanted(p *packages.Package) bool {
+	if strings.TrimSuffix(p.PkgPath, "_test") == cmdlinePath && !strings.HasSuffix(p.ID, ".test") {
+		return true // (it has no module)
+	}
 	m := p.Module
 	// (A vendored module has no directory; -pkg can still name it.)
 	if m == nil || (m.Dir == "" && m.Main) || p.PkgPath == "sync" || validator(p.PkgPath) {
@@ -211,6 +222,11 @@ func (l *loader) list() (roots, deps []string, err error) {
 	})
 	slices.Sort(roots)
 	slices.Sort(deps)
+	if slices.Contains(roots, cmdlinePath) {
+		// Files named on the command line: loaded as named (the go
+		// command does not mix them with packages).
+		roots = l.cfg.Patterns
+	}
 	return roots, deps, nil
 }
 
@@ -450,11 +466,38 @@ func (l *loader) rewriteOne(p *packages.Package, f *ast.File, name string, index
 			return fileResult{}, err
 		}
 	}
-	rel := moduleRelPath(name)
-	if r, err := filepath.Rel(p.Module.Dir, name); err == nil && !strings.HasPrefix(r, "..") {
-		rel = filepath.ToSlash(r)
+	rel := moduleRelPath(name) // for files named on the command line, which have no module
+	if p.Module != nil {
+		if r, err := filepath.Rel(p.Module.Dir, name); err == nil && !strings.HasPrefix(r, "..") {
+			rel = filepath.ToSlash(r)
+		}
 	}
-	return rewriteFile(p.Fset, f, src, p.TypesInfo, p.Types, index, rel)
+	var opts fileOptions
+	if strings.TrimSuffix(p.PkgPath, "_test") == cmdlinePath {
+		opts.classPath = dirImportPath(filepath.Dir(name))
+		if opts.classPath != "" && strings.HasSuffix(p.PkgPath, "_test") {
+			opts.classPath += "_test"
+		}
+	}
+	return rewriteFile(p.Fset, f, src, p.TypesInfo, p.Types, index, rel, opts)
+}
+
+// dirImportPath returns the import path of the package in dir, from the
+// go.mod file of the module holding it; "" outside any module.
+func dirImportPath(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
+			mod := modfile.ModulePath(data)
+			rel, err := filepath.Rel(d, dir)
+			if mod == "" || err != nil {
+				return ""
+			}
+			return path.Join(mod, filepath.ToSlash(rel))
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // importsC reports whether the file imports "C".
