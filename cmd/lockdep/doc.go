@@ -70,6 +70,21 @@ A package that fails to build is reported by go test
 run, and their findings and the summary are printed; lockdep then exits 1,
 as go test does.
 
+Coverage (-cover, -covermode, -coverpkg, -coverprofile, on the command
+line or in GOFLAGS) is go test's, of your files and lines, and the code is
+validated as without it. go's cover tool reads the source files from
+disk, not through -overlay, so lockdep runs the go command with a
+-toolexec of its own (lockdep cover-toolexec, which runs yours, if you
+give one, for every tool): it has the cover tool read lockdep's rewritten
+files, then names your files again in its output; what lockdep adds is
+not counted, and columns stay yours, so the percentages and the profile
+are go test's, and go tool cover -html shows them on your files. Two
+limits: -coverpkg=all also counts the standard library's statements
+that lockdep's own run-time code runs (not its packages themselves);
+and coverage of .go files named on the command line stops lockdep with
+exit status 2 before anything runs, since the cover tool would record
+the paths of lockdep's copies (name their package instead).
+
 With -stat, the processes keep lock statistics per class, as the
 kernel's lock_stat does (LOCKDEP_STAT=1), and lockdep adds them up and
 prints the ten most contended classes (then the most acquired) after the
@@ -114,6 +129,7 @@ Examples:
 	lockdep test -modfile=go_test.mod -pkg example.com/dep/... ./...
 	lockdep test -stat -run TestLoad ./cache
 	lockdep test -timeout 30s ./...
+	lockdep test -race -covermode=atomic -coverprofile=coverage.out ./...
 
 # Run: lockdep run
 

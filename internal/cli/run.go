@@ -106,6 +106,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if mod.userModfile {
 		loadFlags = append(loadFlags, "-modfile="+mod.modfile)
 	}
+	coverage := o.coverage(mod.goflags)
 	res, err := instrument.Rewrite(instrument.Config{
 		Dir:        dir,
 		Patterns:   patterns,
@@ -115,10 +116,14 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		BuildFlags: loadFlags,
 		Overlay:    contents,
 		Workspace:  mod.work != "",
-		Env:        []string{"GOFLAGS=" + mod.goflags},
+		Env:        []string{"GOFLAGS=" + withoutCoverFlags(mod.goflags)},
+		Coverage:   coverage,
 	})
 	if err != nil {
 		return fmt.Errorf("instrumenting %s: %w", strings.Join(patterns, " "), err)
+	}
+	if coverage && namedFiles(o.targets) && slices.ContainsFunc(o.targets, func(f string) bool { return res.Files[absIn(dir, f)] != nil }) {
+		return errCoverFiles
 	}
 	for _, n := range res.Notes {
 		logger.Print(n)
@@ -133,6 +138,18 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	overlay, err := writeOverlay(work, mod, userOverlay, res.Files)
 	if err != nil {
 		return err
+	}
+	if coverage {
+		// The cover tool reads the rewritten files (see cover.go).
+		config, err := mod.writeCoverConfig(work, overlay)
+		if err != nil {
+			return err
+		}
+		f, err := o.toolexecFlag(config, mod.goflags)
+		if err != nil {
+			return err
+		}
+		setupFlags = append(setupFlags, f)
 	}
 	if namedFiles(o.targets) {
 		// The go command compiles only the files named: name the

@@ -56,6 +56,10 @@ type Config struct {
 	// Overlay maps absolute file paths to the contents the build sees in
 	// their place (go build's -overlay).
 	Overlay map[string][]byte
+	// Coverage says the build instruments coverage (go test -cover): the
+	// rewritten files are then made for the cover tool as well (see
+	// CoverSource).
+	Coverage bool
 }
 
 // Result is the outcome of [Rewrite].
@@ -472,7 +476,7 @@ func (l *loader) rewriteOne(p *packages.Package, f *ast.File, name string, index
 			rel = filepath.ToSlash(r)
 		}
 	}
-	var opts fileOptions
+	opts := fileOptions{coverage: l.cfg.Coverage}
 	if strings.TrimSuffix(p.PkgPath, "_test") == cmdlinePath {
 		opts.classPath = dirImportPath(filepath.Dir(name))
 		if opts.classPath != "" && strings.HasSuffix(p.PkgPath, "_test") {

@@ -126,6 +126,9 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 		return fileResult{out: src, notes: r.notes}, nil
 	}
 	r.addHeaderAndSites()
+	if opts.coverage {
+		r.keepColumns()
+	}
 	out, err := applyEdits(src, r.edits)
 	if err != nil {
 		return fileResult{}, err
@@ -163,6 +166,8 @@ type fileOptions struct {
 	// (go run main.go) get the import path of their directory, so that
 	// they name their locks as the package form (go run .) does.
 	classPath string
+	// coverage says the build instruments coverage too (see cover.go).
+	coverage bool
 }
 
 // siteRecord is one element of the file's site array.
@@ -440,8 +445,13 @@ func (r *rewriter) selector(sel *ast.SelectorExpr) {
 		call = implName + "." + wrapper(m.rw, true) + "(" + amp + recvName + fields + ", " + r.addSite(class, sel.Sel.Pos(), m.acquire) + ")." + sel.Sel.Name + "()"
 	}
 	result, ret := r.results(m)
-	r.insertBefore(sel.Pos(), sel, "func("+recvName+" ")
-	r.replace(sel.X.End(), sel.End(), sel, ") "+result+"{"+slot+" "+ret+call+" }")
+	// The literal's statement is not the user's (see cover.go).
+	open, end := "", ""
+	if r.opts.coverage {
+		open, end = exprMark, endMark
+	}
+	r.insertBefore(sel.Pos(), sel, open+"func("+recvName+" ")
+	r.replace(sel.X.End(), sel.End(), sel, ") "+result+"{"+slot+" "+ret+call+" }"+end)
 }
 
 // addHeaderAndSites adds the imports on the package-clause line and the site
