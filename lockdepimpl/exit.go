@@ -2,11 +2,11 @@ package lockdepimpl
 
 import "github.com/golockdep/lockdep/internal/validate"
 
-// A process writes what it recorded for the lockdep command as it exits
-// (the lock statistics; the graph file of LOCKDEP_GRAPH). Go runs nothing
-// at exit, so rewritten code exits through this package: the command
-// adds a TestMain that calls TestMain, and os.Exit(code) in rewritten
-// files becomes os.Exit(Flushed(code)).
+// A test binary writes what it recorded for the lockdep command as it
+// exits (the lock statistics; the graph file of LOCKDEP_GRAPH). Go runs
+// nothing at exit, so rewritten test files exit through this package:
+// the command adds a TestMain that calls TestMain, and os.Exit(code) in
+// test files becomes os.Exit(Flushed(code)).
 
 // TestMain runs the tests, through user (the package's own TestMain,
 // renamed) if it is not nil, then writes what the run recorded. It

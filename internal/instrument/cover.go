@@ -23,16 +23,17 @@ import (
 //     tool would count. They are marked, and [CoverSource] blanks them
 //     for the tool, [CoveredSource] puts them back in its output.
 
-// The marks around added code: a declaration, blanked with spaces, or an
-// expression, replaced with 0.
+// The marks around added code: declarations or statements, blanked with
+// spaces, or an expression, replaced with 0.
 const (
-	declMark = "/*lockdep:decl{*/"
-	exprMark = "/*lockdep:expr{*/"
-	endMark  = "/*}lockdep*/"
+	addedMark = "/*lockdep:added{*/"
+	exprMark  = "/*lockdep:expr{*/"
+	endMark   = "/*}lockdep*/"
 )
 
-// added marks text, code the rewrite adds, as a declaration or an
-// expression, when the file is rewritten for coverage.
+// added marks text, code the rewrite adds (with addedMark, declarations
+// or statements; with exprMark, an expression), when the file is
+// rewritten for coverage.
 func (r *rewriter) added(mark, text string) string {
 	if !r.opts.coverage {
 		return text
@@ -87,8 +88,8 @@ func regions(src []byte) ([]region, error) {
 		i += j
 		var r region
 		switch {
-		case bytes.HasPrefix(src[i:], []byte(declMark)):
-			r.start = i + len(declMark)
+		case bytes.HasPrefix(src[i:], []byte(addedMark)):
+			r.start = i + len(addedMark)
 		case bytes.HasPrefix(src[i:], []byte(exprMark)):
 			r.expr, r.start = true, i+len(exprMark)
 		default:

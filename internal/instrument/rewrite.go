@@ -121,8 +121,8 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 	r.walk()
 	r.embeddedMethods()
 	r.directives()
-	testMain := r.exits()
-	if len(r.sites) == 0 && !testMain && !r.exitCalls {
+	testMain := r.testExit()
+	if len(r.sites) == 0 && !testMain && !r.exits {
 		return fileResult{out: src, notes: r.notes}, nil
 	}
 	r.addHeaderAndSites()
@@ -148,14 +148,14 @@ type rewriter struct {
 	opts      fileOptions
 	sitesName string // lockdepSites_N
 
-	edits     []edit
-	sites     []siteRecord
-	needSync  bool              // the file needs the lockdepsync_ import
-	handled   map[ast.Node]bool // nodes already rewritten
-	stack     []ast.Node        // path from the file to the current node
-	notes     []string
-	params    map[types.Object]bool // parameters, results and receivers (see isParam)
-	exitCalls bool                  // os.Exit was rewritten (see testmain.go)
+	edits    []edit
+	sites    []siteRecord
+	needSync bool              // the file needs the lockdepsync_ import
+	handled  map[ast.Node]bool // nodes already rewritten
+	stack    []ast.Node        // path from the file to the current node
+	notes    []string
+	params   map[types.Object]bool // parameters, results and receivers (see isParam)
+	exits    bool                  // os.Exit was rewritten (see testmain.go)
 }
 
 // fileOptions are the settings of one file's rewrite that do not come

@@ -9,17 +9,17 @@ import (
 	"golang.org/x/tools/go/types/typeutil"
 )
 
-// A process leaves what it recorded for the command when it exits: the
-// lock statistics and the graph file (LOCKDEP_GRAPH) are written then, by
-// lockdepimpl.Flush. Go runs nothing at exit, so the rewrite brings the
+// A test binary leaves what it recorded for the command when it exits:
+// the lock statistics and the graph file (LOCKDEP_GRAPH) are written then,
+// by lockdepimpl.Flush. Go runs nothing at exit, so the rewrite brings the
 // exit through lockdepimpl:
 //
 //   - a test binary whose package declares no TestMain gets one, in a file
 //     of its own (TestMainFile), that runs the tests and flushes;
 //   - a TestMain the package declares is renamed lockdepTestMain, and the
 //     generated one calls it, then flushes;
-//   - os.Exit(code), in any rewritten file (a test's, a program's, a
-//     helper package's), becomes os.Exit(lockdepimpl_.Flushed(code)),
+//   - os.Exit(code) in any rewritten file, a program's as a test's,
+//     becomes os.Exit(lockdepimpl_.Flushed(code)),
 //     which flushes first.
 
 // userTestMain is the name a package's own TestMain gets.
@@ -51,10 +51,10 @@ func TestMain(m *testing.M) { %s.TestMain(m, %s) }
 `, pkgName, implName, implPath, implName, user))
 }
 
-// exits rewrites the calls of os.Exit and, in a test file, the
+// testExit rewrites the calls of os.Exit and, in a test file, the
 // declaration of TestMain (see above). It reports whether the file
 // declares TestMain.
-func (r *rewriter) exits() (hasTestMain bool) {
+func (r *rewriter) testExit() (hasTestMain bool) {
 	if strings.HasSuffix(r.tf.Name(), "_test.go") {
 		for _, d := range r.file.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "TestMain" && isTestMain(r.info, fd) {
@@ -73,7 +73,7 @@ func (r *rewriter) exits() (hasTestMain bool) {
 			// file's use of os stays as it was.
 			r.insertBefore(call.Args[0].Pos(), call.Args[0], implName+".Flushed(")
 			r.insertAfter(call.Args[0], ")")
-			r.exitCalls = true
+			r.exits = true
 		}
 		return true
 	})
