@@ -394,7 +394,9 @@ once.
     -format svg (github.com/goccy/go-graphviz), and that library compiles
     it whenever lockdep starts, whatever the command: 20 to 40 ms, or
     about 0.6 s the first time, when it keeps the result in
-    $TMPDIR/go-graphviz (about 6 MB) for the next ones.
+    $TMPDIR/go-graphviz (about 6 MB) for the next ones. With coverage,
+    lockdep starts once more for every tool the go command runs (see
+    Test).
   - A vendor directory is used through a go.work of lockdep's own, whose
     go line is the module's (at least 1.18): a module older than go 1.18
     with a vendor directory gets go 1.18's GODEBUG defaults.
