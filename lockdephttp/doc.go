@@ -57,7 +57,7 @@
 // The query parameter format chooses another form of the same data:
 //
 //   - format=json: one JSON object, described below;
-//   - format=graph: the graph file, as lockdep test -o and
+//   - format=graph: the graph file, as lockdep test -graph and
 //     lockdep.WriteGraph write it, served as lockdep-graph.json;
 //   - format=dot: the graph in Graphviz's DOT language.
 //

@@ -67,7 +67,23 @@ recorded each dependency. Each problem is reported once.
 
 A package that fails to build is reported by go test
 ("FAIL pkg [build failed]", with the compiler's errors); the others still
-run, and their findings and the summary are printed; lockdep then exits 2.
+run, and their findings and the summary are printed; lockdep then exits 1,
+as go test does.
+
+Coverage (-cover, -covermode, -coverpkg, -coverprofile, on the command
+line or in GOFLAGS) is go test's, of your files and lines, and the code is
+validated as without it. go's cover tool reads the source files from
+disk, not through -overlay, so lockdep runs the go command with a
+-toolexec of its own (lockdep cover-toolexec, which runs yours, if you
+give one, for every tool): it has the cover tool read lockdep's rewritten
+files, then names your files again in its output; what lockdep adds is
+not counted, and columns stay yours, so the percentages and the profile
+are go test's, and go tool cover -html shows them on your files. Two
+limits: -coverpkg=all also counts the standard library's statements
+that lockdep's own run-time code runs (not its packages themselves);
+and coverage of .go files named on the command line stops lockdep with
+exit status 2 before anything runs, since the cover tool would record
+the paths of lockdep's copies (name their package instead).
 
 With -stat, the processes keep lock statistics per class, as the
 kernel's lock_stat does (LOCKDEP_STAT=1), and lockdep adds them up and
@@ -77,11 +93,11 @@ and waited), total and longest wait, longest hold, and the sites of the
 most contended acquisitions. The table goes to stdout, or to stderr
 when stdout carries JSON (-json, -format=json or sarif) or is the
 program's (lockdep run). A test binary writes its statistics as it exits
-(lockdep gives it a TestMain that runs the package's own, if it has one,
-and os.Exit in test files writes them first); a program run with lockdep
-run writes them a tenth of a second after it counts acquisitions, so its
-last moments may be missing. A line says how many processes took locks
-but left no statistics.
+(lockdep gives it a TestMain that runs the package's own, if it has one),
+and any process writes them when the instrumented code calls os.Exit;
+otherwise a program run with lockdep run writes them a tenth of a second
+after it counts acquisitions, so its last moments may be missing. A line
+says how many processes took locks but left no statistics.
 
 A goroutine that deadlocks waits in its real Lock, as it does under go
 test. A finding whose acquisition still waits five seconds later
@@ -118,12 +134,13 @@ Examples:
 
 	lockdep test ./...
 	lockdep test -race -count=1 ./... -run TestTransfer
-	lockdep test -sarif lockdep.sarif -o graph.json ./...
+	lockdep test -sarif lockdep.sarif -graph graph.json ./...
 	gotestsum --raw-command -- lockdep test -json ./...
 	lockdep test -format=json ./... > findings.jsonl
 	lockdep test -modfile=go_test.mod -pkg example.com/dep/... ./...
 	lockdep test -stat -run TestLoad ./cache
 	lockdep test -timeout 30s ./...
+	lockdep test -race -covermode=atomic -coverprofile=coverage.out ./...
 
 # Run: lockdep run
 
@@ -135,6 +152,11 @@ lockdep's stdin, stdout and stderr; lockdep's reports go to stderr, each as
 soon as the program records it, and the summary when it exits. lockdep run
 exits with the program's exit status when it is not 0, as go run reports
 it ("exit status N"); a program that fails is not a build failure.
+
+Named .go files (lockdep run main.go util.go arguments..., or lockdep test
+x.go x_test.go) are validated as their package is: the files and the
+main module's packages they import, with the classes named after the
+files' directory (example.com/app.mu, not command-line-arguments.mu).
 
 Examples:
 
@@ -173,7 +195,7 @@ and who recorded it.
 
 Examples:
 
-	lockdep test -o graph.json ./...
+	lockdep test -graph graph.json ./...
 	lockdep graph graph.json | less
 	lockdep graph -format svg -o graph.svg graph.json
 	lockdep graph -focus Server.mu -o server.svg graph.json
@@ -184,7 +206,7 @@ Examples:
 	lockdep merge [-format text|json|sarif] [-all] [-o graph.json] [-sarif file] graph.json...
 
 Merges the graph files of separate jobs (the shards of a CI matrix, or
-per-service jobs, each running lockdep test -o) and reports the cycles
+per-service jobs, each running lockdep test -graph) and reports the cycles
 that no single job saw: a dependency one job recorded and the reverse
 another recorded. Each dependency of a report is named after the job
 (its graph file's name without the extension: graph-2 for
@@ -209,7 +231,7 @@ directory, outside any module); files it does not find there are not
 locations. Run it in a checkout of the code the jobs tested.
 
 Example, the last job of a CI matrix whose jobs each ran
-lockdep test -o graph-N.json on part of the packages:
+lockdep test -graph graph-N.json on part of the packages:
 
 	lockdep merge -all -sarif lockdep.sarif -o graph.json graph-*.json
 
@@ -223,10 +245,10 @@ program's arguments:
 	-pkg list     comma-separated package path patterns to instrument as
 	              well, such as example.com/dep/... (repeatable)
 	-format f     how reports are printed: text (default), json (one JSON
-	              object per line: the -o file's "findings"), or sarif (one
+	              object per line: the -graph file's "findings"), or sarif (one
 	              SARIF 2.1.0 log, at the end)
 	-sarif file   also write the findings to file as SARIF 2.1.0
-	-o file       write the merged dependency graph as JSON to file
+	-graph file   write the merged dependency graph as JSON to file
 	-baseline file
 	              known findings: they do not make the exit status 3
 	              (see Baselines)
@@ -234,13 +256,19 @@ program's arguments:
 	              write this run's findings to the -baseline file
 	-stat         keep lock statistics and print the top classes after
 	              the run (see Test)
-	-work         keep the temporary directory and print its name
+	-work         keep the temporary directories, lockdep's and go's, and
+	              print their names
 	-version      print lockdep's version and exit
 	-h            print this command's part of the manual
 
-go test's -o and -work are not available: lockdep's take their names. The
--sarif and -o files are created before anything is built, so that a path
-that cannot be written fails at once; the SARIF file is written whatever
+None of these means something else to go test or go run: -C, -tags, -h
+and -work mean what they mean to go, and -o is go test's (with -c, where
+the test binary goes). -graph was called -o: for one release, -o with a
+.json file and without -c still means -graph, with a note that says so
+(with lockdep run, which go run gives no -o, any -o file does).
+
+The -sarif and -graph files are created before anything is built, so
+that a path that cannot be written fails at once; the SARIF file is written whatever
 happens next (with executionSuccessful false if the run did not complete:
 a build failure, an interrupt), so a CI upload step with if: always() has
 a file to upload. Its locations are relative to the repository root
@@ -248,7 +276,8 @@ a file to upload. Its locations are relative to the repository root
 
 # The graph file
 
--o writes the merged dependency graph as one JSON object:
+-graph writes the merged dependency graph as one JSON object (and lockdep
+merge -o the graph of several jobs):
 
 	{
 	  "version": 1,
@@ -323,18 +352,21 @@ The file is JSON, sorted, one line per finding:
 	}
 
 Each entry is a finding's key: its kind (circular, recursive, bad_unlock,
-assertion, bad_subclass), a colon, then for a cycle its classes, sorted,
-joined by |; for the others the lock's class and mode, the held lock's, and
-the report's detail sentence. It holds no line number or goroutine, so the
+assertion, bad_subclass, timeout), a colon, then for a cycle its classes,
+sorted, joined by |; for a timeout the class of the lock waited for; for
+the others the lock's class and mode, the held lock's, and the report's
+detail sentence. It holds no line number or goroutine, so the
 baseline survives edits around the locks; renaming a lock's declaration
 makes its findings new. Review the file like code.
 
 # Exit codes
 
 	0  tests passed (or the program exited 0) and there were no findings
-	1  tests failed, as for go test; interrupted
-	2  usage, build or tool error (the findings of the packages that built
-	   are still printed)
+	1  tests failed, or a package failed to build (the findings of the
+	   packages that built are still printed), as for go test and go run;
+	   interrupted
+	2  usage or tool error: lockdep could not run go test or go run as
+	   asked, or a combination it cannot validate (it says why)
 	3  tests passed (or the program exited 0) but there were findings
 	   (with -baseline, findings it does not list)
 	N  for run: the program's exit status N, when it is not 0
@@ -373,7 +405,9 @@ once.
     -format svg (github.com/goccy/go-graphviz), and that library compiles
     it whenever lockdep starts, whatever the command: 20 to 40 ms, or
     about 0.6 s the first time, when it keeps the result in
-    $TMPDIR/go-graphviz (about 6 MB) for the next ones.
+    $TMPDIR/go-graphviz (about 6 MB) for the next ones. With coverage,
+    lockdep starts once more for every tool the go command runs (see
+    Test).
   - A vendor directory is used through a go.work of lockdep's own, whose
     go line is the module's (at least 1.18): a module older than go 1.18
     with a vendor directory gets go 1.18's GODEBUG defaults.

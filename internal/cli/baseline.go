@@ -215,7 +215,7 @@ func (b *baseline) summary(stderr io.Writer, findings []report.Report) {
 		return
 	}
 	if b.write {
-		fmt.Fprintf(stderr, "lockdep: wrote %d known findings to %s\n", len(b.known), b.path)
+		fmt.Fprintf(stderr, "lockdep: wrote %s to %s\n", report.Count(len(b.known), "known finding"), b.path)
 		return
 	}
 	seen := map[string]bool{}
@@ -229,9 +229,9 @@ func (b *baseline) summary(stderr io.Writer, findings []report.Report) {
 		}
 	}
 	n := b.newFindings(findings)
-	fmt.Fprintf(stderr, "lockdep: %d new findings, %d known (listed in %s)", n, len(findings)-n, b.path)
+	fmt.Fprintf(stderr, "lockdep: %s, %d known (listed in %s)", report.Count(n, "new finding"), len(findings)-n, b.path)
 	if gone > 0 {
-		fmt.Fprintf(stderr, "; %d listed findings did not occur", gone)
+		fmt.Fprintf(stderr, "; %s did not occur", report.Count(gone, "listed finding"))
 	}
 	fmt.Fprintln(stderr)
 }

@@ -103,7 +103,7 @@ func TestBaselineRun(t *testing.T) {
 	if want := "{\n\t\"version\": 1,\n\t\"known\": [\n\t\t\"" + known + "\"\n\t]\n}\n"; string(data) != want {
 		t.Errorf("baseline written:\n%s\nwant:\n%s", data, want)
 	}
-	if !strings.Contains(r.stderr, "lockdep: wrote 1 known findings to "+file) {
+	if !strings.Contains(r.stderr, "lockdep: wrote 1 known finding to "+file) {
 		t.Errorf("stderr lacks what was written:\n%s", r.stderr)
 	}
 

@@ -60,6 +60,8 @@ func Main(ctx context.Context, doc string, args []string, stdin io.Reader, stdou
 		err = graphCommand(ctx, doc, rest, stdin, stdout, stderr)
 	case "merge":
 		err = mergeCommand(ctx, doc, rest, stdin, stdout, stderr, logger)
+	case toolexecCommand:
+		return toolexec(rest, stdin, stdout, stderr) // for the go command: see cover.go
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "lockdep", version())
 		return nil

@@ -132,7 +132,7 @@ func TestExamples(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	unchanged := watchTree(t, filepath.Join(root, "examples"))
 	graphFile := filepath.Join(t.TempDir(), "graph.json")
-	r := run(t, root, "test", "-format=json", "-o", graphFile, "./examples/...")
+	r := run(t, root, "test", "-format=json", "-graph", graphFile, "./examples/...")
 	got := summaries(t, r)
 	want := []string{
 		"circular github.com/golockdep/lockdep/examples/abba.Store.mu github.com/golockdep/lockdep/examples/abba.Cache.mu",
@@ -226,7 +226,7 @@ func TestCrossPackageCycle(t *testing.T) {
 	dir := extract(t, "crosspkg")
 	out := filepath.Join(t.TempDir(), "graph.json")
 	sarifPath := filepath.Join(t.TempDir(), "out.sarif")
-	r := run(t, dir, "test", "-format=json", "-o", out, "-sarif", sarifPath, "./...")
+	r := run(t, dir, "test", "-format=json", "-graph", out, "-sarif", sarifPath, "./...")
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
 	}
@@ -253,7 +253,7 @@ func TestCrossPackageCycle(t *testing.T) {
 		t.Fatalf("-o file: %v", err)
 	}
 	if len(g.Classes) != 2 || len(g.Dependencies) != 2 || len(g.Findings) != 1 {
-		t.Errorf("-o graph: %d classes, %d dependencies, %d findings; want 2, 2, 1", len(g.Classes), len(g.Dependencies), len(g.Findings))
+		t.Errorf("-graph: %d classes, %d dependencies, %d findings; want 2, 2, 1", len(g.Classes), len(g.Dependencies), len(g.Findings))
 	}
 
 	var s struct {
@@ -309,8 +309,8 @@ func TestBuildError(t *testing.T) {
 	dir := extract(t, "broken")
 	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "./...")
-	if r.code != exitUsage {
-		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitUsage, r.stderr)
+	if r.code != exitTestsFailed {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitTestsFailed, r.stderr)
 	}
 	if !strings.Contains(r.stderr, "broken.go:10") {
 		t.Errorf("stderr lacks the compiler's position:\n%s", r.stderr)
@@ -416,8 +416,18 @@ func TestParseFlags(t *testing.T) {
 			options{targets: []string{"./a"}, tail: []string{"-myflag", "val", "./b"}}},
 		{"test/args", "test", []string{"./a", "-args", "-v", "x"},
 			options{targets: []string{"./a"}, tail: []string{"-v", "x"}}},
-		{"test/own-flags", "test", []string{"-json", "./...", "-C", "dir", "-o", "g.json", "-work", "-format=sarif", "-sarif", "f", "-pkg", "a/...,b"},
-			options{goJSON: true, goFlags: []string{"-json"}, targets: []string{"./..."}, dir: "dir", out: "g.json", work: true, format: "sarif", sarif: "f", pkgs: []string{"a/...", "b"}}},
+		{"test/own-flags", "test", []string{"-json", "./...", "-C", "dir", "-graph", "g.json", "-work", "-format=sarif", "-sarif", "f", "-pkg", "a/...,b"},
+			options{goJSON: true, goFlags: []string{"-json", "-work"}, targets: []string{"./..."}, dir: "dir", graph: "g.json", work: true, format: "sarif", sarif: "f", pkgs: []string{"a/...", "b"}}},
+		{"test/o-with-c", "test", []string{"-o", "x.json", "-c", "./pkg"},
+			options{goFlags: []string{"-c", "-o=x.json"}, compileOnly: true, targets: []string{"./pkg"}}},
+		{"test/o-binary", "test", []string{"./pkg", "-o=bin/"},
+			options{goFlags: []string{"-o=bin/"}, targets: []string{"./pkg"}}},
+		{"test/o-with-graph", "test", []string{"-graph", "g.json", "-o", "x.json", "./pkg"},
+			options{graph: "g.json", goFlags: []string{"-o=x.json"}, targets: []string{"./pkg"}}},
+		{"test/o-graph-deprecated", "test", []string{"-o", "g.json", "./..."},
+			options{graph: "g.json", targets: []string{"./..."}}},
+		{"run/o-graph-deprecated", "run", []string{"-o", "g.json", ".", "-o", "x"},
+			options{graph: "g.json", targets: []string{"."}, tail: []string{"-o", "x"}}},
 		{"test/mod-flags", "test", []string{"./...", "-modfile=go_test.mod", "-mod", "vendor", "-overlay=o.json"},
 			options{targets: []string{"./..."}, modfile: "go_test.mod", mod: "vendor", overlay: "o.json"}},
 		{"run/program-args", "run", []string{"-race", "./cmd/app", "-json", "a", "b"},

@@ -17,8 +17,8 @@ type options struct {
 	pkgs    []string
 	format  string // -format: text, json or sarif
 	sarif   string
-	out     string
-	work    bool
+	graph   string // -graph: the merged dependency graph's file
+	work    bool   // -work, which go gets too
 	version bool
 	stat    bool // -stat: print the processes' lock statistics
 
@@ -26,6 +26,7 @@ type options struct {
 	tags, overlay, mod, modfile string
 	goJSON                      bool // go test -json: stdout is test2json's
 	count                       bool // -count given
+	compileOnly                 bool // go test -c
 
 	goFlags []string // the go command's other flags, in order
 	targets []string // package patterns (test), the package or files (run)
@@ -39,8 +40,11 @@ type options struct {
 
 // ownFlags are lockdep's flags, recognised by name anywhere before the
 // test binary's or program's arguments; true for those taking a value.
+// None means something else to go test or go run: -C, -tags and -h are
+// the go command's too, and -work keeps both lockdep's temporary
+// directory and go's. (-o was lockdep's name for -graph; see oFlag.)
 var ownFlags = map[string]bool{
-	"C": true, "tags": true, "pkg": true, "format": true, "sarif": true, "o": true,
+	"C": true, "tags": true, "pkg": true, "format": true, "sarif": true, "graph": true,
 	"baseline": true, "write-baseline": false, "stat": false,
 	"work": false, "version": false, "h": false, "help": false,
 }
@@ -113,6 +117,9 @@ func checkFormat(stderr io.Writer, cmd, format string) error {
 func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 	o := &options{cmd: cmd, format: "text"}
 	inTargets, targetsDone, afterBareFlag := false, false, false
+	var oValue string // -o, which oFlag sorts out
+	oSet := false
+	var err error
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		wasAfterBareFlag := afterBareFlag
@@ -197,8 +204,8 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 				o.format = v
 			case "sarif":
 				o.sarif = v
-			case "o":
-				o.out = v
+			case "graph":
+				o.graph = v
 			case "baseline":
 				o.baseline = v
 			case "write-baseline":
@@ -207,11 +214,21 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 				o.stat = b
 			case "work":
 				o.work = b
+				if b {
+					o.goFlags = append(o.goFlags, "-work")
+				}
 			case "version":
 				o.version = b
 			case "h", "help":
 				return nil, errHelp
 			}
+			continue
+		}
+		if name == "o" {
+			if oValue, err = takeValue(); err != nil {
+				return nil, err
+			}
+			oSet = true
 			continue
 		}
 		known, takes := goFlag(cmd, name)
@@ -255,8 +272,20 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 		case "count", "test.count":
 			o.count = true
 			o.goFlags = append(o.goFlags, a)
+		case "c":
+			b, err := boolValue()
+			if err != nil {
+				return nil, err
+			}
+			o.compileOnly = b
+			o.goFlags = append(o.goFlags, a)
 		default:
 			o.goFlags = append(o.goFlags, a)
+		}
+	}
+	if oSet {
+		if err := o.oFlag(oValue, stderr); err != nil {
+			return nil, err
 		}
 	}
 	if cmd == "run" && len(o.targets) == 0 && !o.version {
@@ -269,6 +298,24 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 }
 
 var errHelp = &exitError{code: 0}
+
+// oFlag takes -o file. It is go test's -o (where the test binary goes)
+// with -c, or when file does not end in .json, or when -graph is given;
+// otherwise it is lockdep's former name of -graph, which still works, for
+// one release, with a note on stderr. go run has no -o: there it is
+// always the former -graph.
+func (o *options) oFlag(file string, stderr io.Writer) error {
+	if o.cmd == "test" && (o.compileOnly || !strings.HasSuffix(file, ".json") || o.graph != "") {
+		o.goFlags = append(o.goFlags, "-o="+file)
+		return nil
+	}
+	if o.graph != "" {
+		return usageError(stderr, o.cmd, "flag provided but not defined: -o (the graph file is -graph)")
+	}
+	fmt.Fprintf(stderr, "lockdep %s: -o %s: -o for the graph file is deprecated and will be go test's -o: use -graph %s\n", o.cmd, file, file)
+	o.graph = file
+	return nil
+}
 
 // testTimeout returns the -timeout the test processes get, as go test
 // decides it: 10 minutes unless GOFLAGS (goflags), the command line, or

@@ -17,7 +17,7 @@ import (
 )
 
 // lockdep graph and lockdep merge read graph files (report.Graph): those
-// lockdep test -o writes, a program's LOCKDEP_GRAPH file, the live page's
+// lockdep test -graph writes, a program's LOCKDEP_GRAPH file, the live page's
 // ?format=graph. Several files are the graphs of several jobs, merged by
 // a report.Merger; each is named after its file.
 
@@ -49,7 +49,7 @@ func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reade
 		return usageError(stderr, "graph", "-format must be text, dot, svg or json, not %q", *format)
 	}
 	if len(paths) == 0 {
-		return usageError(stderr, "graph", "no graph file: write one with lockdep test -o graph.json")
+		return usageError(stderr, "graph", "no graph file: write one with lockdep test -graph graph.json")
 	}
 	inputs, err := readGraphFiles(*dir, paths, stdin)
 	if err != nil {
@@ -166,7 +166,7 @@ func readGraphFile(path string) (*report.Graph, error) {
 			err = pe.Err
 		}
 		if errors.Is(err, os.ErrNotExist) {
-			err = fmt.Errorf("%w (lockdep test -o writes a graph file)", err)
+			err = fmt.Errorf("%w (lockdep test -graph writes a graph file)", err)
 		}
 		return nil, err
 	}

@@ -191,7 +191,7 @@ func graphSize(classes, deps int) string {
 	return report.Count(classes, "class") + ", " + report.Count(deps, "dependency")
 }
 
-// graphJSON returns the -o file: the merged graph, in the graph file
+// graphJSON returns the -graph file (merge's -o): the merged graph, in the graph file
 // format of internal/report.
 func (m *merged) graphJSON() []byte {
 	gr := m.Graph()

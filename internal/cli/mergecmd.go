@@ -31,7 +31,7 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 		return err
 	}
 	if len(paths) == 0 {
-		return usageError(stderr, "merge", "no graph files: give those that lockdep test -o wrote, one per job")
+		return usageError(stderr, "merge", "no graph files: give those that lockdep test -graph wrote, one per job")
 	}
 	base, err := filepath.Abs(orDot(*dir))
 	if err != nil {

@@ -282,7 +282,7 @@ func TestTempDirRemoved(t *testing.T) {
 		code   int
 	}{
 		{"findings", "crosspkg", exitFindings},
-		{"build-error", "broken", exitUsage},
+		{"build-error", "broken", exitTestsFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, extract(t, tc.module), "test", "./...")

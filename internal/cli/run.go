@@ -58,7 +58,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if err != nil {
 		return err
 	}
-	graphFile, err := createOutput(dir, o.out, "-o")
+	graphFile, err := createOutput(dir, o.graph, "-graph")
 	if err != nil {
 		sarifFile.Close()
 		return err
@@ -106,6 +106,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if mod.userModfile {
 		loadFlags = append(loadFlags, "-modfile="+mod.modfile)
 	}
+	coverage := o.coverage(mod.goflags)
 	res, err := instrument.Rewrite(instrument.Config{
 		Dir:        dir,
 		Patterns:   patterns,
@@ -115,10 +116,14 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		BuildFlags: loadFlags,
 		Overlay:    contents,
 		Workspace:  mod.work != "",
-		Env:        []string{"GOFLAGS=" + mod.goflags},
+		Env:        []string{"GOFLAGS=" + withoutCoverFlags(mod.goflags)},
+		Coverage:   coverage,
 	})
 	if err != nil {
 		return fmt.Errorf("instrumenting %s: %w", strings.Join(patterns, " "), err)
+	}
+	if coverage && namedFiles(o.targets) && slices.ContainsFunc(o.targets, func(f string) bool { return res.Files[absIn(dir, f)] != nil }) {
+		return errCoverFiles
 	}
 	for _, n := range res.Notes {
 		logger.Print(n)
@@ -133,6 +138,32 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	overlay, err := writeOverlay(work, mod, userOverlay, res.Files)
 	if err != nil {
 		return err
+	}
+	if coverage {
+		// The cover tool reads the rewritten files (see cover.go).
+		config, err := mod.writeCoverConfig(work, overlay)
+		if err != nil {
+			return err
+		}
+		f, err := o.toolexecFlag(config, mod.goflags)
+		if err != nil {
+			return err
+		}
+		setupFlags = append(setupFlags, f)
+	}
+	if namedFiles(o.targets) {
+		// The go command compiles only the files named: name the
+		// generated TestMain too (the overlay holds it).
+		// (go wants them all in one directory, spelled alike.)
+		for f := range res.Files {
+			if filepath.Base(f) != instrument.TestMainFile {
+				continue
+			}
+			if rel, err := filepath.Rel(dir, f); err == nil && !filepath.IsAbs(o.targets[0]) {
+				f = rel
+			}
+			o.targets = append(o.targets, f)
+		}
 	}
 	if ctx.Err() != nil {
 		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
@@ -188,7 +219,9 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	case st.interrupted && st.code != 0:
 		result = &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
 	case st.buildFailed:
-		result = &exitError{code: exitUsage, err: errors.New("build failed")}
+		// As go test and go run: a build failure is a failure (1), not a
+		// usage error; the error still says the run did not complete.
+		result = &exitError{code: exitTestsFailed, err: errors.New("build failed")}
 	case cmd == "run" && st.code != 0:
 		result = &exitError{code: st.code}
 	case st.code != 0:
@@ -221,6 +254,12 @@ func goArgs(o *options, setup []string, overlay string) []string {
 	args = append(args, o.goFlags...)
 	args = append(args, o.targets...)
 	return append(args, o.tail...)
+}
+
+// namedFiles reports whether targets are .go files (go run main.go),
+// not packages.
+func namedFiles(targets []string) bool {
+	return len(targets) > 0 && strings.HasSuffix(targets[0], ".go")
 }
 
 func writeFile(path string, data []byte) error {

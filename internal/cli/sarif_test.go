@@ -162,8 +162,8 @@ func TestSARIF(t *testing.T) {
 	t.Run("build-failure", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "out.sarif")
 		r := run(t, extract(t, "buildfail"), "test", "-sarif", out, "./...")
-		if r.code != exitUsage {
-			t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitUsage, r.stderr)
+		if r.code != exitTestsFailed {
+			t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitTestsFailed, r.stderr)
 		}
 		b, err := os.ReadFile(out)
 		if err != nil {

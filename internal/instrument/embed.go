@@ -80,7 +80,7 @@ func (r *rewriter) embeddedMethods() {
 			}
 		}
 		if text.Len() > 0 {
-			r.insertAfter(gd, text.String())
+			r.insertAfter(gd, r.added(addedMark, text.String()))
 		}
 	}
 }

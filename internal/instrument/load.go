@@ -1,17 +1,20 @@
 package instrument
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -53,6 +56,10 @@ type Config struct {
 	// Overlay maps absolute file paths to the contents the build sees in
 	// their place (go build's -overlay).
 	Overlay map[string][]byte
+	// Coverage says the build instruments coverage (go test -cover): the
+	// rewritten files are then made for the cover tool as well (see
+	// CoverSource).
+	Coverage bool
 }
 
 // Result is the outcome of [Rewrite].
@@ -62,7 +69,7 @@ type Result struct {
 	Files map[string][]byte
 	// Notes has one line for each file left alone and why (cgo files, ...)
 	// and for each lockdep directive that does nothing ("x.go:12:
-	// //lockdep:nested 9: ..."), sorted.
+	// //lockdep:nested 9: ..."), by file, then line.
 	Notes []string
 	// Sites is the number of rewritten call sites.
 	Sites int
@@ -147,8 +154,17 @@ type loader struct {
 	errs   []string
 }
 
-// wanted reports whether p is to be instrumented.
+// cmdlinePath is the import path the go command gives the package of .go
+// files named on its command line (go run main.go).
+const cmdlinePath = "command-line-arguments"
+
+// wanted reports whether p is to be instrumented: a package of the main
+// module, or of a module -pkg names, or of files named on the command
+// line.
 func (l *loader) wanted(p *packages.Package) bool {
+	if strings.TrimSuffix(p.PkgPath, "_test") == cmdlinePath && !strings.HasSuffix(p.ID, ".test") {
+		return true // (it has no module)
+	}
 	m := p.Module
 	// (A vendored module has no directory; -pkg can still name it.)
 	if m == nil || (m.Dir == "" && m.Main) || p.PkgPath == "sync" || validator(p.PkgPath) {
@@ -185,9 +201,13 @@ func (l *loader) list() (roots, deps []string, err error) {
 		return nil, nil, fmt.Errorf("loading %s: %w", strings.Join(l.cfg.Patterns, " "), err)
 	}
 	// Errors are reported by load, which type-checks; here they would come
-	// twice, and less precise.
+	// twice, and less precise. A package named that cannot be loaded at
+	// all (no such directory or module) is broken: the build says why.
 	isRoot := make(map[string]bool)
 	for _, p := range top {
+		if len(p.Errors) > 0 && !l.wanted(p) {
+			l.broken[cmp.Or(p.PkgPath, p.ID)] = true
+		}
 		if p.ID == p.PkgPath && l.wanted(p) { // not a test variant
 			isRoot[p.PkgPath] = true
 		}
@@ -206,6 +226,11 @@ func (l *loader) list() (roots, deps []string, err error) {
 	})
 	slices.Sort(roots)
 	slices.Sort(deps)
+	if slices.Contains(roots, cmdlinePath) {
+		// Files named on the command line: loaded as named (the go
+		// command does not mix them with packages).
+		roots = l.cfg.Patterns
+	}
 	return roots, deps, nil
 }
 
@@ -389,8 +414,34 @@ func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 	for n := range notes {
 		res.Notes = append(res.Notes, n)
 	}
-	slices.Sort(res.Notes)
+	slices.SortFunc(res.Notes, compareNotes)
 	return res, nil
+}
+
+// compareNotes orders notes by the file and line they start with
+// ("dir/x.go:12: ..."), lines in numeric order; notes that name no line
+// come first, in the order of their text.
+func compareNotes(a, b string) int {
+	fa, la, _ := notePos(a)
+	fb, lb, _ := notePos(b)
+	return cmp.Or(strings.Compare(fa, fb), cmp.Compare(la, lb), strings.Compare(a, b))
+}
+
+// notePos returns the file and line a note starts with, if it does.
+func notePos(note string) (file string, line int, ok bool) {
+	pos, _, ok := strings.Cut(note, ": ")
+	if !ok {
+		return "", 0, false
+	}
+	i := strings.LastIndexByte(pos, ':')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(pos[i+1:])
+	if err != nil {
+		return "", 0, false
+	}
+	return pos[:i], n, true
 }
 
 // isTestVariant reports whether p is a package as compiled for its test
@@ -419,11 +470,38 @@ func (l *loader) rewriteOne(p *packages.Package, f *ast.File, name string, index
 			return fileResult{}, err
 		}
 	}
-	rel := moduleRelPath(name)
-	if r, err := filepath.Rel(p.Module.Dir, name); err == nil && !strings.HasPrefix(r, "..") {
-		rel = filepath.ToSlash(r)
+	rel := moduleRelPath(name) // for files named on the command line, which have no module
+	if p.Module != nil {
+		if r, err := filepath.Rel(p.Module.Dir, name); err == nil && !strings.HasPrefix(r, "..") {
+			rel = filepath.ToSlash(r)
+		}
 	}
-	return rewriteFile(p.Fset, f, src, p.TypesInfo, p.Types, index, rel)
+	opts := fileOptions{coverage: l.cfg.Coverage}
+	if strings.TrimSuffix(p.PkgPath, "_test") == cmdlinePath {
+		opts.classPath = dirImportPath(filepath.Dir(name))
+		if opts.classPath != "" && strings.HasSuffix(p.PkgPath, "_test") {
+			opts.classPath += "_test"
+		}
+	}
+	return rewriteFile(p.Fset, f, src, p.TypesInfo, p.Types, index, rel, opts)
+}
+
+// dirImportPath returns the import path of the package in dir, from the
+// go.mod file of the module holding it; "" outside any module.
+func dirImportPath(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
+			mod := modfile.ModulePath(data)
+			rel, err := filepath.Rel(d, dir)
+			if mod == "" || err != nil {
+				return ""
+			}
+			return path.Join(mod, filepath.ToSlash(rel))
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // importsC reports whether the file imports "C".

@@ -115,7 +115,7 @@ func TestRewriteFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := rewriteFile(fset, f, []byte(src), info, pkg, 7, moduleRelPath(fset.File(f.FileStart).Name()))
+	res, err := rewriteFile(fset, f, []byte(src), info, pkg, 7, moduleRelPath(fset.File(f.FileStart).Name()), fileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ var lockdepSites_7 = [...]lockdepimpl_.Site{
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rewriteFile(fset, cf, nil, info, pkg, 0, "c.go"); err == nil || !strings.Contains(err.Error(), "cgo") {
+	if _, err := rewriteFile(fset, cf, nil, info, pkg, 0, "c.go", fileOptions{}); err == nil || !strings.Contains(err.Error(), "cgo") {
 		t.Errorf("rewriteFile of a cgo file: err = %v, want a cgo error", err)
 	}
 }

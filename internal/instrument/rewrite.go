@@ -93,7 +93,7 @@ type fileResult struct {
 // with nothing to rewrite comes back unchanged, with no sites), notes
 // about the file's lockdep directives (see directive.go) and whether it
 // declares TestMain. Files that import "C" are rejected with an error.
-func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string) (fileResult, error) {
+func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, pkg *types.Package, fileIndex int, rel string, opts fileOptions) (fileResult, error) {
 	if pkg.Path() == "sync" {
 		return fileResult{out: src}, nil
 	}
@@ -114,6 +114,7 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 		info:      info,
 		pkg:       pkg,
 		rel:       rel,
+		opts:      opts,
 		sitesName: "lockdepSites_" + strconv.Itoa(fileIndex),
 		handled:   make(map[ast.Node]bool),
 	}
@@ -126,6 +127,9 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 		return fileResult{out: src, notes: r.notes}, nil
 	}
 	r.addHeaderAndSites()
+	if opts.coverage {
+		r.keepColumns()
+	}
 	out, err := applyEdits(src, r.edits)
 	if err != nil {
 		return fileResult{}, err
@@ -142,6 +146,7 @@ type rewriter struct {
 	info      *types.Info
 	pkg       *types.Package
 	rel       string // file path relative to its module root
+	opts      fileOptions
 	sitesName string // lockdepSites_N
 
 	edits    []edit
@@ -152,6 +157,18 @@ type rewriter struct {
 	notes    []string
 	params   map[types.Object]bool // parameters, results and receivers (see isParam)
 	exits    bool                  // os.Exit was rewritten (see testmain.go)
+}
+
+// fileOptions are the settings of one file's rewrite that do not come
+// from the file itself.
+type fileOptions struct {
+	// classPath, if set, replaces the package path at the start of the
+	// file's class names: the files of a command-line-arguments package
+	// (go run main.go) get the import path of their directory, so that
+	// they name their locks as the package form (go run .) does.
+	classPath string
+	// coverage says the build instruments coverage too (see cover.go).
+	coverage bool
 }
 
 // siteRecord is one element of the file's site array.
@@ -429,8 +446,13 @@ func (r *rewriter) selector(sel *ast.SelectorExpr) {
 		call = implName + "." + wrapper(m.rw, true) + "(" + amp + recvName + fields + ", " + r.addSite(class, sel.Sel.Pos(), m.acquire) + ")." + sel.Sel.Name + "()"
 	}
 	result, ret := r.results(m)
-	r.insertBefore(sel.Pos(), sel, "func("+recvName+" ")
-	r.replace(sel.X.End(), sel.End(), sel, ") "+result+"{"+slot+" "+ret+call+" }")
+	// The literal's statement is not the user's (see cover.go).
+	open, end := "", ""
+	if r.opts.coverage {
+		open, end = exprMark, endMark
+	}
+	r.insertBefore(sel.Pos(), sel, open+"func("+recvName+" ")
+	r.replace(sel.X.End(), sel.End(), sel, ") "+result+"{"+slot+" "+ret+call+" }"+end)
 }
 
 // addHeaderAndSites adds the imports on the package-clause line and the site
@@ -449,7 +471,7 @@ func (r *rewriter) addHeaderAndSites() {
 	}
 	fmt.Fprintf(&b, "\nvar _ = %s.V1\n\nvar %s = [...]%s.Site{\n", implName, r.sitesName, implName)
 	for _, s := range r.sites {
-		fmt.Fprintf(&b, "\t{Class: %s, File: %s, Line: %d", strconv.Quote(s.class), strconv.Quote(r.rel), s.line)
+		fmt.Fprintf(&b, "\t{Class: %s, File: %s, Line: %d", strconv.Quote(r.className(s.class)), strconv.Quote(r.rel), s.line)
 		if s.nested != 0 {
 			fmt.Fprintf(&b, ", Nested: %d", s.nested)
 		}
@@ -457,6 +479,17 @@ func (r *rewriter) addHeaderAndSites() {
 	}
 	b.WriteString("}\n")
 	r.edits = append(r.edits, edit{start: len(r.src), end: len(r.src), text: b.String(), order: 1 << 30})
+}
+
+// className returns the name of class in the site records (see
+// fileOptions.classPath).
+func (r *rewriter) className(class string) string {
+	if r.opts.classPath != "" {
+		if rest, ok := strings.CutPrefix(class, r.pkg.Path()+"."); ok {
+			return r.opts.classPath + "." + rest
+		}
+	}
+	return class
 }
 
 // applyEdits applies non-overlapping edits to src and checks that no line

@@ -18,7 +18,8 @@ import (
 //     of its own (TestMainFile), that runs the tests and flushes;
 //   - a TestMain the package declares is renamed lockdepTestMain, and the
 //     generated one calls it, then flushes;
-//   - os.Exit(code) in test files becomes os.Exit(lockdepimpl_.Flushed(code)),
+//   - os.Exit(code) in any rewritten file, a program's as a test's,
+//     becomes os.Exit(lockdepimpl_.Flushed(code)),
 //     which flushes first.
 //
 // A program's main defers lockdepimpl_.MainReturned, on the line of its
@@ -55,17 +56,16 @@ func TestMain(m *testing.M) { %s.TestMain(m, %s) }
 `, pkgName, implName, implPath, implName, user))
 }
 
-// testExit rewrites, in a test file, the declaration of TestMain and the
-// calls of os.Exit (see above). It reports whether the file declares
-// TestMain.
+// testExit rewrites the calls of os.Exit and, in a test file, the
+// declaration of TestMain (see above). It reports whether the file
+// declares TestMain.
 func (r *rewriter) testExit() (hasTestMain bool) {
-	if !strings.HasSuffix(r.tf.Name(), "_test.go") {
-		return false
-	}
-	for _, d := range r.file.Decls {
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "TestMain" && isTestMain(r.info, fd) {
-			r.replaceSpan(fd.Name.Pos(), fd.Name.End(), userTestMain)
-			hasTestMain = true
+	if strings.HasSuffix(r.tf.Name(), "_test.go") {
+		for _, d := range r.file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "TestMain" && isTestMain(r.info, fd) {
+				r.replaceSpan(fd.Name.Pos(), fd.Name.End(), userTestMain)
+				hasTestMain = true
+			}
 		}
 	}
 	ast.Inspect(r.file, func(n ast.Node) bool {

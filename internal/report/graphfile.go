@@ -15,7 +15,7 @@ import (
 const GraphVersion = 1
 
 // Graph is the graph file: a lock-class dependency graph with the
-// findings made on it, as lockdep test -o, a program's LOCKDEP_GRAPH and
+// findings made on it, as lockdep test -graph, a program's LOCKDEP_GRAPH and
 // the live page write it, and as lockdep graph and lockdep merge read it.
 // Its JSON field names are stable.
 type Graph struct {

@@ -85,7 +85,7 @@ func (k *Kind) UnmarshalText(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("lockdep: unknown report kind %q", b)
+	return fmt.Errorf("unknown report kind %q", b)
 }
 
 // Frame is one call site of a stack: the package path-qualified function
