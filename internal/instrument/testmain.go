@@ -110,7 +110,7 @@ func (r *rewriter) mainExit() {
 	}
 	for _, d := range r.file.Decls {
 		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == "main" && fd.Body != nil {
-			r.insertAfter(&ast.BasicLit{ValuePos: fd.Body.Lbrace, Value: "{"}, " defer "+implName+".MainReturned();")
+			r.insertAfter(&ast.BasicLit{ValuePos: fd.Body.Lbrace, Value: "{"}, r.added(addedMark, " defer "+implName+".MainReturned();"))
 			r.exits = true
 		}
 	}
