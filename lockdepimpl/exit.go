@@ -9,11 +9,14 @@ import "github.com/golockdep/lockdep/internal/validate"
 // test files becomes os.Exit(Flushed(code)).
 
 // TestMain runs the tests, through user (the package's own TestMain,
-// renamed) if it is not nil, then writes what the run recorded. It
-// returns, and the test binary exits with the tests' status.
-func TestMain[M interface{ Run() int }](m M, user func(M)) {
+// renamed, called with m) if it is not nil, then writes what the run
+// recorded. It returns, and the test binary exits with the tests'
+// status. m is a *testing.M; the generated TestMain is Go 1.16, for a
+// module under test whose go line may be that old, so neither takes a
+// type parameter.
+func TestMain(m interface{ Run() int }, user func()) {
 	if user != nil {
-		user(m)
+		user()
 	} else {
 		m.Run()
 	}

@@ -130,10 +130,11 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		}
 		logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
 	}
-	overlay, err := writeOverlay(work, mod, userOverlay, res.Files)
+	overlay, written, err := writeOverlay(work, mod, userOverlay, res.Files)
 	if err != nil {
 		return err
 	}
+	names := newSourceNames(dir, filepath.Join(work, "src"), written, res.Position, o.work)
 	if ctx.Err() != nil {
 		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
 	}
@@ -160,7 +161,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 
 	st, err := runGo(ctx, goRun{
 		cmd: cmd, dir: dir, args: goArgs(o, setupFlags, overlay), env: env, stdin: stdin,
-		stdout: p.goOut, stderr: stderr, lock: &p.mu,
+		stdout: p.goOut, stderr: stderr, lock: &p.mu, names: names.line,
 		poll: func() {
 			if perr := m.poll(); perr != nil {
 				p.log(logger, perr)
@@ -170,6 +171,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if err != nil {
 		return err
 	}
+	names.showGenerated(stderr)
 	if err := m.finish(); err != nil {
 		logger.Printf("reading the recorded dependencies: %v", err)
 	}
@@ -410,8 +412,9 @@ type goRun struct {
 	args, env      []string
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	lock           sync.Locker // held while a line is written
-	poll           func()      // called every pollInterval while go runs
+	lock           sync.Locker         // held while a line is written
+	names          func(string) string // rewrites a line's file names (see sourceNames); may be nil
+	poll           func()              // called every pollInterval while go runs
 }
 
 // goStatus is how a run of the go command ended.
@@ -461,6 +464,9 @@ func runGo(ctx context.Context, r goRun) (st goStatus, err error) {
 		sc.Buffer(make([]byte, 64*1024), 16<<20)
 		for sc.Scan() {
 			line := sc.Text()
+			if r.names != nil {
+				line = r.names(line)
+			}
 			check(line)
 			r.lock.Lock()
 			fmt.Fprintln(w, line)
@@ -593,29 +599,32 @@ func readOverlay(dir, path string) (map[string]string, map[string][]byte, error)
 
 // writeOverlay writes the rewritten files under work and returns the path
 // of the overlay file for go's -overlay flag: the user's overlay, and the
-// rewritten files, where the build reads them (see module.buildPath).
-func writeOverlay(work string, mod *module, user map[string]string, files map[string][]byte) (string, error) {
+// rewritten files, where the build reads them (see module.buildPath). It
+// also returns what each file written stands for (see sourceNames).
+func writeOverlay(work string, mod *module, user map[string]string, files map[string][]byte) (string, map[string]*sourceFile, error) {
 	dir := filepath.Join(work, "src")
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	replace := make(map[string]string, len(user)+len(files))
 	for from, to := range user {
 		replace[mod.buildPath(from)] = to
 	}
+	written := make(map[string]*sourceFile, len(files))
 	i := 0
 	for orig, content := range files {
 		i++
 		p := filepath.Join(dir, fmt.Sprintf("%d_%s", i, filepath.Base(orig)))
 		if err := os.WriteFile(p, content, 0o644); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		replace[mod.buildPath(orig)] = p
+		written[p] = &sourceFile{orig: orig, generated: filepath.Base(orig) == instrument.TestMainFile, out: content}
 	}
 	b, err := json.Marshal(struct{ Replace map[string]string }{replace})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	overlay := filepath.Join(work, "overlay.json")
-	return overlay, os.WriteFile(overlay, b, 0o644)
+	return overlay, written, os.WriteFile(overlay, b, 0o644)
 }
