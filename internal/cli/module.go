@@ -296,9 +296,11 @@ func (m *module) setupWork(work, rt string) (flags, env []string, err error) {
 			uses = append(uses, &modfile.Use{Path: absIn(base, u.Path), ModulePath: u.ModulePath})
 		}
 		w.SetUse(uses)
+		// Relative replace directories, relative to the user's go.work,
+		// become relative to this one (see relocate).
 		for _, r := range w.Replace {
-			if isLocal(r.New.Path) {
-				if err := w.AddReplace(r.Old.Path, r.Old.Version, absIn(base, r.New.Path), ""); err != nil {
+			if isLocal(r.New.Path) && !filepath.IsAbs(r.New.Path) {
+				if err := w.AddReplace(r.Old.Path, r.Old.Version, relocate(work, base, r.New.Path), ""); err != nil {
 					return nil, nil, err
 				}
 			}

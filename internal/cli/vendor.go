@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -49,48 +50,11 @@ func (m *module) setupVendor(ctx context.Context, work, rt string) (flags, env [
 	}
 	goidVersion := rtMod.Require[0].Mod.Version
 
-	// modules.txt: the user's, for a workspace, without the packages of
-	// lockdep itself (the run-time module has them), and with the
-	// run-time's dependency marked as required.
-	var out strings.Builder
-	out.WriteString("## workspace\n")
-	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
-	if len(lines) > 0 && strings.HasPrefix(lines[0], "## ") && strings.Contains(lines[0], "workspace") {
-		lines = lines[1:]
+	base := m.dir // what the user's modules.txt's relative paths are relative to
+	if m.work != "" {
+		base = filepath.Dir(m.work)
 	}
-	skip := map[string]bool{} // vendored package dirs that must not be used
-	var cur string            // module of the current section
-	haveGoid := ""
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if strings.HasPrefix(line, "# ") {
-			f := strings.Fields(line)
-			cur = ""
-			if len(f) >= 3 {
-				cur = f[1]
-			}
-			out.WriteString(line + "\n")
-			if cur == goidModule {
-				haveGoid = f[2]
-				// The run-time module requires it: it must be explicit.
-				if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "## ") {
-					i++
-					if !strings.Contains(lines[i], "explicit") {
-						lines[i] = "## explicit; " + strings.TrimPrefix(lines[i], "## ")
-					}
-					out.WriteString(lines[i] + "\n")
-				} else {
-					out.WriteString("## explicit\n")
-				}
-			}
-			continue
-		}
-		if !strings.HasPrefix(line, "#") && cur == selfModule && line != "" {
-			skip[line] = true
-			continue
-		}
-		out.WriteString(line + "\n")
-	}
+	manifest, skip, haveGoid := vendorManifest(data, goidVersion, func(p string) string { return relocate(work, base, p) })
 	if haveGoid != "" && haveGoid != goidVersion {
 		// Require the vendored version: goid.Get is all the run-time uses.
 		// (In a copy of the run-time module: rt may be shared.)
@@ -112,12 +76,12 @@ func (m *module) setupVendor(ctx context.Context, work, rt string) (flags, env [
 		return nil, nil, err
 	}
 	if haveGoid == "" {
-		// Not vendored: the module cache has it, or the proxy.
+		// Not vendored (vendorManifest added it): the module cache has
+		// it, or the proxy.
 		dir, err := moduleCacheDir(ctx, goidModule+"@"+goidVersion)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w\n\tlockdep's run-time needs it in the vendor directory it builds from; run: go mod download %s@%s", err, goidModule, goidVersion)
 		}
-		fmt.Fprintf(&out, "# %s %s\n## explicit; go 1.17\n%s\n", goidModule, goidVersion, goidModule)
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return nil, nil, err
@@ -130,7 +94,7 @@ func (m *module) setupVendor(ctx context.Context, work, rt string) (flags, env [
 			}
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dst, "modules.txt"), []byte(out.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dst, "modules.txt"), manifest, 0o644); err != nil {
 		return nil, nil, err
 	}
 	// Every vendored file, at its place in the new vendor directory.
@@ -150,6 +114,96 @@ func (m *module) setupVendor(ctx context.Context, work, rt string) (flags, env [
 	m.vendorSrc, m.vendorDst = src, dst
 	_, env, err = m.setupWork(work, rt)
 	return []string{"-mod=vendor"}, env, err
+}
+
+// vendorManifest returns the modules.txt of lockdep's vendor directory,
+// made from the user's (data), and what else setupVendor needs to know:
+//
+//   - it is a workspace's (the go command reads it in workspace mode);
+//   - the packages of lockdep's own module are left out, since the
+//     run-time module has them: skip holds their directories, whose
+//     vendored files must not be linked;
+//   - the run-time module's one dependency is marked explicit, as the
+//     run-time module requires it; vendored is its vendored version, or
+//     "" if it was not vendored, and then a section for version goid is
+//     added;
+//   - a relative replacement directory ("=> ../dep") is given as
+//     relocate returns it: the user's modules.txt says it relative to the
+//     user's module (or workspace), and the go command compares it with
+//     the replace directive made relative to lockdep's go.work (see
+//     relocate).
+//
+// It reads and writes nothing.
+func vendorManifest(data []byte, goid string, relocate func(dir string) string) (manifest []byte, skip map[string]bool, vendored string) {
+	var out strings.Builder
+	out.WriteString("## workspace\n")
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) > 0 && strings.HasPrefix(lines[0], "## ") && strings.Contains(lines[0], "workspace") {
+		lines = lines[1:]
+	}
+	skip = map[string]bool{}
+	var cur string // module of the current section
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if strings.HasPrefix(line, "# ") {
+			f := strings.Fields(line)
+			cur = ""
+			if len(f) >= 3 {
+				cur = f[1]
+			}
+			if arrow := slices.Index(f, "=>"); arrow >= 0 && arrow+1 < len(f) && isLocal(f[arrow+1]) && !filepath.IsAbs(f[arrow+1]) {
+				f[arrow+1] = relocate(f[arrow+1])
+				line = strings.Join(f, " ")
+			}
+			out.WriteString(line + "\n")
+			if cur == goidModule && len(f) >= 3 && f[2] != "=>" {
+				vendored = f[2]
+				// The run-time module requires it: it must be explicit.
+				if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "## ") {
+					i++
+					ann := lines[i]
+					if !strings.Contains(ann, "explicit") {
+						ann = "## explicit; " + strings.TrimPrefix(ann, "## ")
+					}
+					out.WriteString(ann + "\n")
+				} else {
+					out.WriteString("## explicit\n")
+				}
+			}
+			continue
+		}
+		if !strings.HasPrefix(line, "#") && cur == selfModule && line != "" {
+			skip[line] = true
+			continue
+		}
+		out.WriteString(line + "\n")
+	}
+	if vendored == "" {
+		fmt.Fprintf(&out, "# %s %s\n## explicit; go 1.17\n%s\n", goidModule, goid, goidModule)
+	}
+	return []byte(out.String()), skip, vendored
+}
+
+// relocate returns the replacement directory dir, relative to base (the
+// user's module, or workspace), as the go command sees it from a go.work
+// in work: relative to work. In workspace mode, which lockdep's vendored
+// builds use, the go command makes a workspace module's relative replace
+// directories relative to the go.work's directory before it compares
+// them with vendor/modules.txt, and takes those of the go.work itself as
+// written; setupWork writes the go.work's relocated too, so that both
+// agree with the modules.txt that vendorManifest writes. Like the go
+// command, it falls back to an absolute path where no relative one
+// exists.
+func relocate(work, base, dir string) string {
+	abs := absIn(base, dir)
+	rel, err := filepath.Rel(work, abs)
+	if err != nil {
+		return abs
+	}
+	if modfile.IsDirectoryPath(rel) {
+		return rel
+	}
+	return "./" + filepath.ToSlash(rel)
 }
 
 // linkFile makes dst a symbolic link to src, or a copy where links cannot
