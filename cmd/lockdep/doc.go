@@ -69,6 +69,13 @@ A package that fails to build is reported by go test
 ("FAIL pkg [build failed]", with the compiler's errors); the others still
 run, and their findings and the summary are printed; lockdep then exits 2.
 
+The go command compiles the files lockdep rewrote from lockdep's temporary
+directory, but its messages (the compiler's, vet's) name your file, at
+your line and column; one that points into what lockdep inserted says so
+("in code lockdep inserted here"). A message about the TestMain file that
+lockdep adds names it as if it were in the package's directory, and
+lockdep then prints what it holds (-work keeps the file).
+
 With -stat, the processes keep lock statistics per class, as the
 kernel's lock_stat does (LOCKDEP_STAT=1), and lockdep adds them up and
 prints the ten most contended classes (then the most acquired) after the
@@ -344,7 +351,9 @@ unless it is set already, LOCKDEP_DUMP_AFTER (see Test). GOFLAGS (its
 environment apply as usual.
 
 lockdep needs a go command of Go 1.21 or later on PATH; the module under
-test may have any go line. The code lockdep adds is a module of its own
+test may have any go line the go command accepts (none means go 1.16):
+what lockdep writes into the module's files and the TestMain it adds are
+Go 1.16, without type parameters. The code lockdep adds is a module of its own
 (github.com/golockdep/lockdep, embedded in the lockdep binary, so no
 lockdep source is needed on disk) whose go line, 1.18, is below any that
 would raise the module's: the module keeps its language version (loop
@@ -365,7 +374,9 @@ once.
     $TMPDIR/go-graphviz (about 6 MB) for the next ones.
   - A vendor directory is used through a go.work of lockdep's own, whose
     go line is the module's (at least 1.18): a module older than go 1.18
-    with a vendor directory gets go 1.18's GODEBUG defaults.
+    with a vendor directory gets go 1.18's GODEBUG defaults. Relative
+    replace directories (in go.mod, go.work and vendor/modules.txt) stay
+    relative to your module or workspace.
   - -modfile cannot be used in a workspace (nor can it with go).
   - Files an -overlay deletes are still type-checked from disk.
   - cgo files are not instrumented (a note says which).
