@@ -63,7 +63,11 @@ stderr. A summary line ends the run, on stderr:
 go test runs one process per package. Each records its dependencies;
 lockdep merges them and also reports cycles that no single process saw, as
 soon as the processes' records show them, naming the package that
-recorded each dependency. Each problem is reported once.
+recorded each dependency. Each problem is reported once. Such a report
+gives what the goroutine of the cycle's last dependency held, with modes
+and sites, as its process recorded it; where the records lack it, the
+report says so ("not recorded", and "unrecorded" in JSON) rather than
+guess.
 
 A package that fails to build is reported by go test
 ("FAIL pkg [build failed]", with the compiler's errors); the others still
@@ -251,12 +255,14 @@ a file to upload. Its locations are relative to the repository root
 	  "classes": [{"name": "example.com/pkg.Server.mu", "written": true}, ...],
 	  "dependencies": [{"from": "example.com/pkg.Server.mu", "to": "example.com/pkg.cache",
 	                    "mode": "W", "origin": "./pkg", "goroutine": 7,
-	                    "stack": [{"func": ..., "file": ..., "line": ...}]}, ...],
+	                    "stack": [{"func": ..., "file": ..., "line": ...}],
+	                    "held": [{"class": ..., "mode": "W", "at": {...}}, ...]}, ...],
 	  "findings": [ ... the reports, as -format=json prints them ... ]
 	}
 
 A dependency says that "from" was held while "to" was acquired, for writing
-(W) or reading (R), first by the tests of package "origin" at "stack";
+(W) or reading (R), first by the tests of package "origin" at "stack",
+holding the locks "held" (when the record has them);
 "written" says a class was ever write-locked, "instance" (when true) that
 a class is a single lock's. Every report has a "version" field. Field
 names are stable. A program writes the same file with LOCKDEP_GRAPH

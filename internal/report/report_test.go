@@ -81,6 +81,54 @@ func TestMergeJobs(t *testing.T) {
 	}
 }
 
+// TestMergeHeld: a cycle whose dependencies two jobs recorded, whose
+// records say what the goroutine of the closing dependency held (five
+// locks, one of them read-locked, one try-locked), reads as the report
+// of one process would: the held lock the cycle closes with, in its mode
+// and at its site, and every lock held. Without those records (job-a,
+// job-b), the report says which facts it lacks rather than guess them.
+func TestMergeHeld(t *testing.T) {
+	fs := mergeJobs(t, "held-a", "held-b").Findings()
+	if len(fs) != 2 || fs[0].Kind != Circular || len(fs[0].Chain) != 2 {
+		t.Fatalf("findings %v, want two cycles, the first of two classes", fs)
+	}
+	r := fs[0]
+	if r.Holding == nil || r.Holding.At == nil || r.Holding.At.Line != 55 || len(r.HeldLocks) != 5 || len(r.Unrecorded) != 0 {
+		t.Errorf("holding %+v, %d held locks, unrecorded %q; want Cache.mu at cache.go:55, 5, none", r.Holding, len(r.HeldLocks), r.Unrecorded)
+	}
+	golden(t, "held.txt.golden", []byte(r.String()))
+
+	// The merged graph file keeps the held locks: merged again, it makes
+	// the same report.
+	gr := mergeJobs(t, "held-a", "held-b").Graph()
+	back, err := ReadGraph(bytes.NewReader(gr.Marshal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMerger()
+	if err := m.AddGraph(back, "ci"); err != nil {
+		t.Fatal(err)
+	}
+	again := m.Findings()
+	if len(again) != 2 {
+		t.Fatalf("the merged graph merged again: %d findings, want 2", len(again))
+	}
+	if diff := cmp.Diff(r.Holding, again[0].Holding); diff != "" {
+		t.Errorf("holding, merged again (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(r.HeldLocks, again[0].HeldLocks); diff != "" {
+		t.Errorf("held locks, merged again (-want +got):\n%s", diff)
+	}
+
+	bare := mergeJobs(t, "job-a", "job-b").Findings()[0]
+	if diff := cmp.Diff([]string{"holding", "held_locks"}, bare.Unrecorded); diff != "" {
+		t.Errorf("unrecorded facts without held locks (-want +got):\n%s", diff)
+	}
+	if bare.Holding == nil || bare.Holding.At != nil || bare.Holding.Mode != "" {
+		t.Errorf("holding without records %+v: want the class alone", bare.Holding)
+	}
+}
+
 func TestFocus(t *testing.T) {
 	gr := mergeJobs(t, "job-a", "job-b").Graph()
 	f, err := gr.Focus("example.com/shop/store.index")
