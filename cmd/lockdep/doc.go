@@ -245,6 +245,11 @@ happens next (with executionSuccessful false if the run did not complete:
 a build failure, an interrupt), so a CI upload step with if: always() has
 a file to upload. Its locations are relative to the repository root
 (uriBaseId %SRCROOT%: the directory holding .git, or the module root).
+Every result has a location, as GitHub code scanning requires: a finding
+none of whose frames is in the repository (a cycle inside a dependency, a
+merge run away from the sources) is located at its first frame's file, by
+absolute file:// URI where lockdep finds it (a replace directory, the
+module cache, GOROOT), else as the frame names it.
 
 # The graph file
 

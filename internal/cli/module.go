@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/modfile"
 )
@@ -45,12 +46,34 @@ type module struct {
 	// In vendor mode, after setup: the user's vendor directory and the one
 	// lockdep builds from, which links to its files.
 	vendorSrc, vendorDst string
+
+	// The go command's GOMODCACHE and GOROOT, where frames of
+	// dependencies and of the standard library are (see goPaths).
+	paths            sync.Once
+	modcache, goroot string
+}
+
+// goPaths returns the go command's GOMODCACHE and GOROOT: those
+// findModule read, else asked for now (lockdep merge), once; empty if
+// the go command cannot say.
+func (m *module) goPaths() (modcache, goroot string) {
+	m.paths.Do(func() {
+		if m.modcache != "" || m.goroot != "" {
+			return
+		}
+		out, err := exec.Command("go", "env", "-json", "GOMODCACHE", "GOROOT").Output()
+		var env struct{ GOMODCACHE, GOROOT string }
+		if err == nil && json.Unmarshal(out, &env) == nil {
+			m.modcache, m.goroot = env.GOMODCACHE, env.GOROOT
+		}
+	})
+	return m.modcache, m.goroot
 }
 
 // findModule asks the go command about dir: the go version, the main
 // module, the workspace. fl is the command line, for -modfile and -mod.
 func findModule(ctx context.Context, dir string, o *options) (*module, error) {
-	c := exec.CommandContext(ctx, "go", "env", "-json", "GOMOD", "GOWORK", "GOVERSION", "GOFLAGS")
+	c := exec.CommandContext(ctx, "go", "env", "-json", "GOMOD", "GOWORK", "GOVERSION", "GOFLAGS", "GOMODCACHE", "GOROOT")
 	c.Dir = dir
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
@@ -58,7 +81,7 @@ func findModule(ctx context.Context, dir string, o *options) (*module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("go env: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	var env struct{ GOMOD, GOWORK, GOVERSION, GOFLAGS string }
+	var env struct{ GOMOD, GOWORK, GOVERSION, GOFLAGS, GOMODCACHE, GOROOT string }
 	if err := json.Unmarshal(out, &env); err != nil {
 		return nil, fmt.Errorf("go env: %w", err)
 	}
@@ -72,7 +95,7 @@ func findModule(ctx context.Context, dir string, o *options) (*module, error) {
 	// Flags on the command line win over GOFLAGS, as for the go command.
 	gf := parseGOFLAGS(env.GOFLAGS)
 	modFlag, modfileFlag := or(o.mod, gf["mod"]), or(o.modfile, gf["modfile"])
-	m := &module{dir: filepath.Dir(env.GOMOD), modfile: env.GOMOD}
+	m := &module{dir: filepath.Dir(env.GOMOD), modfile: env.GOMOD, modcache: env.GOMODCACHE, goroot: env.GOROOT}
 	if inWork {
 		m.work = env.GOWORK
 		if modfileFlag != "" {

@@ -279,10 +279,25 @@ func (m *merged) writeOutputs(o *options, mod *module, sarifFile, graphFile *os.
 // err says why (a build failure, an interrupt, a tool error), as opposed
 // to the exit statuses of failed tests and findings.
 func sarifRun(o *options, mod *module, err error) report.SARIFRun {
-	run := report.SARIFRun{ToolVersion: version(), URI: mod.uri}
+	run := mod.sarifRun()
 	var ee *exitError
 	if err != nil && (!errors.As(err, &ee) || ee.err != nil) {
 		run.Failure = "lockdep " + o.cmd + ": " + err.Error()
+	}
+	return run
+}
+
+// sarifRun returns how SARIF logs locate findings in m (which may be
+// nil): every command that writes SARIF starts from it.
+func (m *module) sarifRun() report.SARIFRun {
+	run := report.SARIFRun{ToolVersion: version(), URI: m.uri, Abs: m.abs}
+	if m != nil {
+		for _, p := range []string{m.modfile, m.work} {
+			if u, ok := m.uri(p); ok {
+				run.Fallback = u
+				break
+			}
+		}
 	}
 	return run
 }
@@ -309,6 +324,36 @@ func (m *module) uri(file string) (string, bool) {
 		rel, err := filepath.Rel(m.repo, c)
 		if err == nil && !strings.HasPrefix(rel, "..") {
 			return filepath.ToSlash(rel), true
+		}
+	}
+	return "", false
+}
+
+// abs returns the absolute path of a frame's file where it finds the
+// file: frames are absolute, or relative to the module root of the
+// process that recorded them, to the module cache or to GOROOT/src.
+func (m *module) abs(file string) (string, bool) {
+	if m == nil || file == "" {
+		return "", false
+	}
+	var candidates []string
+	if filepath.IsAbs(file) {
+		candidates = []string{file}
+	} else {
+		for _, r := range m.roots {
+			candidates = append(candidates, filepath.Join(r, filepath.FromSlash(file)))
+		}
+		modcache, goroot := m.goPaths()
+		if modcache != "" {
+			candidates = append(candidates, filepath.Join(modcache, filepath.FromSlash(file)))
+		}
+		if goroot != "" {
+			candidates = append(candidates, filepath.Join(goroot, "src", filepath.FromSlash(file)))
+		}
+	}
+	for _, c := range candidates {
+		if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
+			return c, true
 		}
 	}
 	return "", false
