@@ -21,7 +21,9 @@ import (
 //     error inside what lockdep inserted says so;
 //   - a generated file is named where it would be in the user's tree,
 //     and is shown once the go command is done (with -work, which keeps
-//     it, it keeps its real name).
+//     it, it keeps its real name);
+//   - a file of lockdep's vendor directory (see vendor.go) is named as
+//     the user's vendored file it stands for.
 
 // sourceFile is one file the go command compiles in place of the user's.
 type sourceFile struct {
@@ -40,8 +42,25 @@ type sourceNames struct {
 	// to the user's file: instrument.Result.Position.
 	position func(file string, line, col int) (int, int, bool)
 
+	// vendor maps lockdep's vendor directory to the user's, each with a
+	// trailing separator; empty without one.
+	vendor [2]string
+
 	mu    sync.Mutex
 	named map[string]*sourceFile // generated files named in the output, by base name
+}
+
+// setVendor says that lockdep's vendor directory dst stands for the
+// user's, src.
+func (n *sourceNames) setVendor(dst, src string) {
+	if dst != "" && src != "" {
+		name := src
+		if rel, err := filepath.Rel(n.dir, src); err == nil && len(rel) < len(src) {
+			name = rel
+		}
+		sep := string(filepath.Separator)
+		n.vendor = [2]string{dst + sep, name + sep}
+	}
 }
 
 // newSourceNames returns the names of the files that writeOverlay wrote
@@ -62,12 +81,15 @@ func newSourceNames(dir, srcDir string, files map[string]*sourceFile, position f
 // as described above. Lines of JSON (go test -json, go vet -json) have
 // the names in JSON strings.
 func (n *sourceNames) line(s string) string {
-	if n == nil || len(n.files) == 0 {
+	if n == nil {
 		return s
 	}
 	esc := func(s string) string { return s }
 	if strings.HasPrefix(s, "{") {
 		esc = jsonEscape
+	}
+	if n.vendor[0] != "" {
+		s = strings.ReplaceAll(s, esc(n.vendor[0]), esc(n.vendor[1]))
 	}
 	prefix := esc(n.prefix)
 	if !strings.Contains(s, prefix) {

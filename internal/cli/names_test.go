@@ -74,6 +74,11 @@ func TestSourceNames(t *testing.T) {
 			want: `{"ImportPath":"example.com/m","Action":"build-output","Output":"./x.go:12:25: bad\n"}`,
 		},
 		{
+			name: "vendor",
+			in:   "/tmp/lockdep-1/vendor/example.com/dep/dep.go:8:12: pattern x.txt: no matching files found",
+			want: "vendor/example.com/dep/dep.go:8:12: pattern x.txt: no matching files found",
+		},
+		{
 			name: "generated",
 			in:   "/tmp/lockdep-1/src/3_zz_lockdep_testmain_test.go:3:31: undefined: testing",
 			want: "sub/zz_lockdep_testmain_test.go:3:31: undefined: testing",
@@ -90,6 +95,7 @@ func TestSourceNames(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newSourceNames("/home/u/m", filepath.FromSlash("/tmp/lockdep-1/src"), files, position, tc.keep)
+			n.setVendor("/tmp/lockdep-1/vendor", "/home/u/m/vendor")
 			if got := n.line(tc.in); got != tc.want {
 				t.Errorf("line(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 			}

@@ -135,6 +135,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		return err
 	}
 	names := newSourceNames(dir, filepath.Join(work, "src"), written, res.Position, o.work)
+	names.setVendor(mod.vendorDst, mod.vendorSrc)
 	if ctx.Err() != nil {
 		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
 	}

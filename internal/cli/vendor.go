@@ -23,8 +23,9 @@ import (
 // (or the user's workspace) and the run-time module are the workspace's
 // modules, and the vendor directory holds a modules.txt made from the
 // user's plus the run-time's one dependency, and links to the user's
-// vendored files (real directories, for the assembler's sake); the
-// overlay puts the files that -pkg rewrites in their place.
+// vendored files (real directories, for the assembler's sake; see
+// linkFile); the overlay puts the files that -pkg rewrites in their
+// place.
 
 // goidModule is the run-time module's one dependency.
 const goidModule = "github.com/petermattis/goid"
@@ -206,13 +207,17 @@ func relocate(work, base, dir string) string {
 	return "./" + filepath.ToSlash(rel)
 }
 
-// linkFile makes dst a symbolic link to src, or a copy where links cannot
-// be made.
+// linkFile makes dst stand for src, without touching src: a symbolic
+// link for a Go file, a copy for any other (or where links cannot be
+// made). The go command embeds (//go:embed) only regular files, never
+// symbolic links, and a vendored package may embed any of its files;
+// embedding a Go file is all but unheard of, and Go files are most of
+// a vendor directory.
 func linkFile(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	if os.Symlink(src, dst) == nil {
+	if strings.HasSuffix(src, ".go") && os.Symlink(src, dst) == nil {
 		return nil
 	}
 	data, err := os.ReadFile(src)
