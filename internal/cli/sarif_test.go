@@ -261,19 +261,18 @@ func TestSARIF(t *testing.T) {
 			t.Fatal(err)
 		}
 		files := map[string]string{
-			"repo/go.mod":       "module example.com/m\n\ngo 1.26\n\nrequire example.com/dep v1.0.0\n\nreplace example.com/dep => ../dep\n",
-			"repo/m_test.go":    "package m\n\nimport (\n\t\"testing\"\n\n\t\"example.com/dep\"\n)\n\nfunc TestDep(t *testing.T) { dep.Both() }\n",
-			"dep/go.mod":        "module example.com/dep\n\ngo 1.26\n",
-			"dep/dep.go":        "package dep\n\nimport \"sync\"\n\nvar a, b sync.Mutex\n\nfunc ab() { a.Lock(); b.Lock(); b.Unlock(); a.Unlock() }\nfunc ba() { b.Lock(); a.Lock(); a.Unlock(); b.Unlock() }\n\n// Both takes the locks in both orders, in a goroutine of its own.\nfunc Both() {\n\tdone := make(chan bool)\n\tgo func() { ab(); ba(); close(done) }()\n\t<-done\n}\n",
+			"repo/go.mod":    "module example.com/m\n\ngo 1.26\n\nrequire example.com/dep v1.0.0\n\nreplace example.com/dep => ../dep\n",
+			"repo/m_test.go": "package m\n\nimport (\n\t\"testing\"\n\n\t\"example.com/dep\"\n)\n\nfunc TestDep(t *testing.T) { dep.Both() }\n",
+			"dep/go.mod":     "module example.com/dep\n\ngo 1.26\n",
+			"dep/dep.go":     "package dep\n\nimport \"sync\"\n\nvar a, b sync.Mutex\n\nfunc ab() { a.Lock(); b.Lock(); b.Unlock(); a.Unlock() }\nfunc ba() { b.Lock(); a.Lock(); a.Unlock(); b.Unlock() }\n\n// Both takes the locks in both orders, in a goroutine of its own.\nfunc Both() {\n\tdone := make(chan bool)\n\tgo func() { ab(); ba(); close(done) }()\n\t<-done\n}\n",
 		}
 		for name, data := range files {
-			if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(name)), []byte(data), 0o644); err != nil {
-				if err := os.MkdirAll(filepath.Dir(filepath.Join(root, filepath.FromSlash(name))), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(name)), []byte(data), 0o644); err != nil {
-					t.Fatal(err)
-				}
+			p := filepath.Join(root, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
 			}
 		}
 		out := filepath.Join(t.TempDir(), "out.sarif")
