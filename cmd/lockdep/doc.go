@@ -371,7 +371,12 @@ would raise the module's: the module keeps its language version (loop
 variables, vet's checks) and GODEBUG defaults, as under go test. It is
 written once into the user's cache directory (lockdep/runtime-* under
 os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), so that the go
-command's build cache can keep it compiled. It needs
+command's build cache can keep it compiled. With a vendor directory, the
+one lockdep builds from (links to your vendored Go files, copies of the
+others) is kept there too (lockdep/vendor-*), for the same reason: it is
+used again while your vendor directory, go.mod and go.work are
+unchanged, and removed once your vendor directory is gone or a day after
+its last use. It needs
 github.com/petermattis/goid from the module cache or proxy; with a vendor
 directory that lacks it, run go mod download github.com/petermattis/goid
 once.

@@ -300,15 +300,31 @@ func readSums(path string) ([]byte, error) {
 	return b, nil
 }
 
-// setupWork writes a go.work that uses the workspace's modules (or the
-// main module) and the run-time module, with the workspace's (or the
-// module's) go line, toolchain and godebug settings, so that GODEBUG
-// defaults stay as they are. The run-time module's go line is below any
-// go.work's. It returns the environment that selects it.
+// setupWork writes a go.work (see workFile) into work, and returns the
+// environment that selects it.
 func (m *module) setupWork(work, rt string) (flags, env []string, err error) {
+	data, sums, err := m.workFile(work, rt)
+	if err != nil {
+		return nil, nil, err
+	}
+	path := filepath.Join(work, "go.work")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(path+".sum", sums, 0o644); err != nil {
+		return nil, nil, err
+	}
+	return nil, []string{"GOWORK=" + path}, nil
+}
+
+// workFile returns a go.work for directory dir, and its go.work.sum: it
+// uses the workspace's modules (or the main module) and the run-time
+// module rt, with the workspace's (or the module's) go line, toolchain
+// and godebug settings, so that GODEBUG defaults stay as they are. The
+// run-time module's go line is below any go.work's.
+func (m *module) workFile(dir, rt string) (data, sums []byte, err error) {
 	w := new(modfile.WorkFile)
 	w.Syntax = new(modfile.FileSyntax)
-	var sums []byte
 	if m.work != "" {
 		if w, err = readWork(m.work); err != nil {
 			return nil, nil, err
@@ -323,7 +339,7 @@ func (m *module) setupWork(work, rt string) (flags, env []string, err error) {
 		// become relative to this one (see relocate).
 		for _, r := range w.Replace {
 			if isLocal(r.New.Path) && !filepath.IsAbs(r.New.Path) {
-				if err := w.AddReplace(r.Old.Path, r.Old.Version, relocate(work, base, r.New.Path), ""); err != nil {
+				if err := w.AddReplace(r.Old.Path, r.Old.Version, relocate(dir, base, r.New.Path), ""); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -353,14 +369,7 @@ func (m *module) setupWork(work, rt string) (flags, env []string, err error) {
 		w.AddNewUse(m.dir, "")
 	}
 	w.AddNewUse(rt, "")
-	path := filepath.Join(work, "go.work")
-	if err := os.WriteFile(path, modfile.Format(w.Syntax), 0o644); err != nil {
-		return nil, nil, err
-	}
-	if err := os.WriteFile(path+".sum", sums, 0o644); err != nil {
-		return nil, nil, err
-	}
-	return nil, []string{"GOWORK=" + path}, nil
+	return modfile.Format(w.Syntax), sums, nil
 }
 
 // or returns a, or b if a is empty.

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/modfile"
 )
@@ -18,8 +21,8 @@ import (
 // dependency from it and checks vendor/modules.txt against the go.mod
 // files; it reads modules.txt from disk, past -overlay, so a module it did
 // not vendor (the run-time module) cannot be added there. lockdep builds
-// in workspace mode instead (GOWORK names a go.work in its temporary
-// directory, whose vendor directory is then the one used): the main module
+// in workspace mode instead (GOWORK names a go.work in a directory of its
+// own, whose vendor directory is then the one used): the main module
 // (or the user's workspace) and the run-time module are the workspace's
 // modules, and the vendor directory holds a modules.txt made from the
 // user's plus the run-time's one dependency, and links to the user's
@@ -38,16 +41,139 @@ func (m *module) vendorDir() string {
 	return filepath.Join(m.dir, "vendor")
 }
 
-// setupVendor prepares the workspace described above.
+// setupVendor prepares the workspace described above, in a directory
+// of the user's cache named after what it is made of (see vendorHome),
+// so that the next run with the same vendor directory finds it ready:
+// the go command's build cache keys compiled packages by their
+// directory, and a fresh vendor directory per run would compile every
+// vendored package every time. Without a cache directory, it is made in
+// work.
 func (m *module) setupVendor(ctx context.Context, work, rt string) (flags, env []string, err error) {
 	src := m.vendorDir()
 	data, err := os.ReadFile(filepath.Join(src, "modules.txt"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the vendor directory: %w", err)
 	}
+	home, ok := m.vendorHome(src, data, rt)
+	if !ok {
+		home = work
+	}
+	if !ok || !vendorReady(home) {
+		into := home
+		if ok {
+			// Written aside, then renamed: a concurrent run sees all or
+			// nothing.
+			if err := os.MkdirAll(filepath.Dir(home), 0o755); err != nil {
+				return nil, nil, err
+			}
+			if into, err = os.MkdirTemp(filepath.Dir(home), "tmp-"); err != nil {
+				return nil, nil, err
+			}
+		}
+		if err := m.writeVendorWorkspace(ctx, into, home, src, data, rt); err != nil {
+			if into != home {
+				os.RemoveAll(into)
+			}
+			return nil, nil, err
+		}
+		if into != home {
+			if os.Rename(into, home) != nil {
+				os.RemoveAll(into)
+				if !vendorReady(home) {
+					return nil, nil, fmt.Errorf("preparing the vendor directory in %s: another run left it incomplete; remove it", home)
+				}
+			}
+			pruneVendorHomes(filepath.Dir(home), home)
+		}
+	}
+	if ok {
+		now := time.Now()
+		os.Chtimes(filepath.Join(home, "go.work"), now, now) // last used: see pruneVendorHomes
+	}
+	m.vendorSrc, m.vendorDst = src, filepath.Join(home, "vendor")
+	return []string{"-mod=vendor"}, []string{"GOWORK=" + filepath.Join(home, "go.work")}, nil
+}
+
+// vendorHome returns the directory in the user's cache for the vendored
+// workspace of m, named after all it is made of: the vendor directory,
+// its modules.txt (data) and the names, sizes and times of its files, the
+// module's go.mod or the workspace's go.work, and the run-time module rt.
+// ok is false if there is no cache directory.
+func (m *module) vendorHome(src string, data []byte, rt string) (dir string, ok bool) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", false
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "lockdep vendor 1\n%s\n%s\n%s\n%s\n%s\n", src, rt, m.dir, m.modfile, m.work)
+	h.Write(data)
+	for _, p := range []string{m.modfile, m.work, m.work + ".sum"} {
+		if p != "" && p != ".sum" {
+			b, _ := os.ReadFile(p)
+			fmt.Fprintf(h, "%s %d\n", p, len(b))
+			h.Write(b)
+		}
+	}
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %v %d %d\n", p, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		return "", false
+	}
+	where := sha256.Sum256([]byte(src))
+	return filepath.Join(cache, "lockdep", fmt.Sprintf("vendor-%x-%x", where[:4], h.Sum(nil)[:8])), true
+}
+
+// vendorReady reports whether dir holds a complete vendored workspace:
+// its go.work is written last.
+func vendorReady(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "go.work"))
+	return err == nil
+}
+
+// vendorUnused is how long a vendored workspace in the cache is kept
+// after it was last used.
+const vendorUnused = 24 * time.Hour
+
+// pruneVendorHomes removes, from cache, the vendored workspaces other than
+// keep that no run can use again (their vendor directory is gone) or none
+// used for vendorUnused.
+func pruneVendorHomes(cache, keep string) {
+	dirs, _ := filepath.Glob(filepath.Join(cache, "vendor-*"))
+	for _, d := range dirs {
+		if d == keep {
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(d, "source"))
+		fi, serr := os.Stat(filepath.Join(d, "go.work"))
+		if err != nil || serr != nil {
+			if fi, err := os.Stat(d); err == nil && time.Since(fi.ModTime()) > vendorUnused {
+				os.RemoveAll(d) // left incomplete long ago
+			}
+			continue
+		}
+		if _, err := os.Stat(string(src)); errors.Is(err, fs.ErrNotExist) || time.Since(fi.ModTime()) > vendorUnused {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// writeVendorWorkspace writes into directory into the vendored workspace
+// that will be at home: the vendor directory, a copy of the run-time
+// module if it must require the vendored version of its dependency, the
+// go.work (last) and a file naming the user's vendor directory src.
+func (m *module) writeVendorWorkspace(ctx context.Context, into, home, src string, data []byte, rt string) error {
 	rtMod, err := modfile.Parse("go.mod", runtimeFile("go.mod"), nil)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	goidVersion := rtMod.Require[0].Mod.Version
 
@@ -55,48 +181,49 @@ func (m *module) setupVendor(ctx context.Context, work, rt string) (flags, env [
 	if m.work != "" {
 		base = filepath.Dir(m.work)
 	}
-	manifest, skip, haveGoid := vendorManifest(data, goidVersion, func(p string) string { return relocate(work, base, p) })
+	manifest, skip, haveGoid := vendorManifest(data, goidVersion, func(p string) string { return relocate(home, base, p) })
 	if haveGoid != "" && haveGoid != goidVersion {
 		// Require the vendored version: goid.Get is all the run-time uses.
 		// (In a copy of the run-time module: rt may be shared.)
-		if rt, err = writeRuntime(filepath.Join(work, "runtime")); err != nil {
-			return nil, nil, err
+		if _, err = writeRuntime(filepath.Join(into, "runtime")); err != nil {
+			return err
 		}
+		rt = filepath.Join(home, "runtime")
 		rtMod.Require[0].Mod.Version = haveGoid
 		rtMod.Require[0].Syntax.Token[len(rtMod.Require[0].Syntax.Token)-1] = haveGoid
 		b, err := rtMod.Format()
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		if err := os.WriteFile(filepath.Join(rt, "go.mod"), b, 0o644); err != nil {
-			return nil, nil, err
+		if err := os.WriteFile(filepath.Join(into, "runtime", "go.mod"), b, 0o644); err != nil {
+			return err
 		}
 	}
-	dst := filepath.Join(work, "vendor")
+	dst := filepath.Join(into, "vendor")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return nil, nil, err
+		return err
 	}
 	if haveGoid == "" {
 		// Not vendored (vendorManifest added it): the module cache has
-		// it, or the proxy.
+		// it, or the proxy. Copied, as the module cache may be cleaned.
 		dir, err := moduleCacheDir(ctx, goidModule+"@"+goidVersion)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w\n\tlockdep's run-time needs it in the vendor directory it builds from; run: go mod download %s@%s", err, goidModule, goidVersion)
+			return fmt.Errorf("%w\n\tlockdep's run-time needs it in the vendor directory it builds from; run: go mod download %s@%s", err, goidModule, goidVersion)
 		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		for _, e := range entries {
 			if e.Type().IsRegular() {
-				if err := linkFile(filepath.Join(dir, e.Name()), filepath.Join(dst, filepath.FromSlash(goidModule), e.Name())); err != nil {
-					return nil, nil, err
+				if err := copyFile(filepath.Join(dir, e.Name()), filepath.Join(dst, filepath.FromSlash(goidModule), e.Name())); err != nil {
+					return err
 				}
 			}
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dst, "modules.txt"), manifest, 0o644); err != nil {
-		return nil, nil, err
+		return err
 	}
 	// Every vendored file, at its place in the new vendor directory.
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -110,11 +237,19 @@ func (m *module) setupVendor(ctx context.Context, work, rt string) (flags, env [
 		return linkFile(p, filepath.Join(dst, rel))
 	})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	m.vendorSrc, m.vendorDst = src, dst
-	_, env, err = m.setupWork(work, rt)
-	return []string{"-mod=vendor"}, env, err
+	if err := os.WriteFile(filepath.Join(into, "source"), []byte(src), 0o644); err != nil {
+		return err
+	}
+	work, sums, err := m.workFile(home, rt)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(into, "go.work.sum"), sums, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(into, "go.work"), work, 0o644)
 }
 
 // vendorManifest returns the modules.txt of lockdep's vendor directory,
@@ -219,6 +354,14 @@ func linkFile(src, dst string) error {
 	}
 	if strings.HasSuffix(src, ".go") && os.Symlink(src, dst) == nil {
 		return nil
+	}
+	return copyFile(src, dst)
+}
+
+// copyFile copies src to dst.
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
 	}
 	data, err := os.ReadFile(src)
 	if err != nil {

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -8,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/mod/modfile"
 )
 
 // TestVendorManifest checks the modules.txt that lockdep's vendor
@@ -122,5 +126,95 @@ func TestRelocate(t *testing.T) {
 				t.Errorf("%q from %s is %s, want %s", got, tc.work, abs, filepath.Join(tc.base, tc.dir))
 			}
 		})
+	}
+}
+
+// TestVendorHome: the vendored workspace is made once in the cache and
+// found again by the next run (the build cache keys packages by their
+// directory), made anew when a vendored file changes, and removed once
+// its vendor directory is gone.
+func TestVendorHome(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("os.UserCacheDir reads XDG_CACHE_HOME on Unix systems but macOS")
+	}
+	newModule := func() *module {
+		dir := t.TempDir()
+		files := map[string]string{
+			"go.mod":                             "module example.com/m\n\ngo 1.22\n\nrequire example.com/dep v1.0.0\n",
+			"vendor/modules.txt":                 "# example.com/dep v1.0.0\n## explicit; go 1.22\nexample.com/dep\n# github.com/petermattis/goid v0.0.0-1\n## explicit; go 1.17\ngithub.com/petermattis/goid\n",
+			"vendor/example.com/dep/dep.go":      "package dep\n",
+			"vendor/example.com/dep/data.txt":    "data\n",
+			"vendor/github.com/petermattis/goid": "",
+		}
+		for name, data := range files {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if data == "" {
+				if err := os.MkdirAll(p, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				p = filepath.Join(p, "goid.go")
+				data = "package goid\n"
+			}
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, err := modfile.Parse("go.mod", []byte(files["go.mod"]), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &module{dir: dir, modfile: filepath.Join(dir, "go.mod"), file: f, roots: []string{dir}, vendor: true}
+	}
+	setup := func(m *module) string {
+		t.Helper()
+		_, env, err := m.setupVendor(context.Background(), t.TempDir(), filepath.Join(cache, "rt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(env) != 1 || !strings.HasPrefix(env[0], "GOWORK="+filepath.Join(cache, "lockdep", "vendor-")) {
+			t.Fatalf("environment %q, want GOWORK in the cache", env)
+		}
+		home := filepath.Dir(strings.TrimPrefix(env[0], "GOWORK="))
+		data, err := os.ReadFile(filepath.Join(home, "vendor", "example.com", "dep", "data.txt"))
+		if err != nil || string(data) != "data\n" {
+			t.Fatalf("vendored data file: %q, %v", data, err)
+		}
+		if fi, err := os.Lstat(filepath.Join(home, "vendor", "example.com", "dep", "data.txt")); err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("vendored data file is not a regular file (go:embed takes no link): %v", err)
+		}
+		return home
+	}
+	m := newModule()
+	first := setup(m)
+	if again := setup(m); again != first {
+		t.Errorf("the next run made %s, want %s again", again, first)
+	}
+	if err := os.WriteFile(filepath.Join(m.dir, "vendor", "example.com", "dep", "dep.go"), []byte("package dep // changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	changed := setup(m)
+	if changed == first {
+		t.Errorf("a vendored file changed, and the workspace is the same")
+	}
+	// Another module's vendor directory is gone: its workspace goes.
+	other := newModule()
+	gone := setup(other)
+	if err := os.RemoveAll(other.dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(m.dir, "vendor", "example.com", "dep", "dep.go"), []byte("package dep // again\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setup(m)
+	if _, err := os.Stat(gone); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the workspace of a vendor directory that is gone is still there: %v", err)
+	}
+	if _, err := os.Stat(changed); err != nil {
+		t.Errorf("a workspace in use was removed: %v", err)
 	}
 }
