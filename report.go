@@ -35,6 +35,10 @@ import (
 //	              lock (at) after acquiring it (acquired_at)
 //	held_locks    the locks the goroutine held, oldest first
 //	stack         the goroutine's stack at the operation
+//	unrecorded    for a cycle the lockdep command found across processes,
+//	              the facts their records lacked: "holding" (where and in
+//	              which mode the held lock was taken), "held_locks" (what
+//	              else the goroutine held)
 //
 // Frames are {"func", "file", "line"}, files relative to the module root
 // where possible.

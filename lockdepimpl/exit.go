@@ -5,18 +5,23 @@ import (
 	"github.com/golockdep/lockdep/internal/validate"
 )
 
-// A test binary reports its deadlocks in progress and writes what it
-// recorded for the lockdep command as it exits (the lock statistics; the graph file of LOCKDEP_GRAPH). Go runs
-// nothing at exit, so rewritten test files exit through this package:
-// the command adds a TestMain that calls TestMain, and os.Exit(code) in
-// test files becomes os.Exit(Flushed(code)).
+// A process that rewritten code ends reports its deadlocks in progress
+// and writes what it recorded for the lockdep command (the lock
+// statistics; the graph file of LOCKDEP_GRAPH) as it exits. Go runs
+// nothing at exit, so rewritten code exits through this package: the
+// command gives a test binary a TestMain that calls TestMain, a program's
+// main defers MainReturned, and os.Exit(code) in rewritten files becomes
+// os.Exit(Flushed(code)).
 
 // TestMain runs the tests, through user (the package's own TestMain,
-// renamed) if it is not nil, then writes what the run recorded. It
-// returns, and the test binary exits with the tests' status.
-func TestMain[M interface{ Run() int }](m M, user func(M)) {
+// renamed, called with m) if it is not nil, then writes what the run
+// recorded. It returns, and the test binary exits with the tests'
+// status. m is a *testing.M; the generated TestMain is Go 1.16, for a
+// module under test whose go line may be that old, so neither takes a
+// type parameter.
+func TestMain(m interface{ Run() int }, user func()) {
 	if user != nil {
-		user(m)
+		user()
 	} else {
 		m.Run()
 	}

@@ -6,7 +6,9 @@
 // declaration (the lock is reached through a pointer, an interface or a
 // type parameter), the receiver is wrapped ([Ptr], [RWPtr], [Any]) and the
 // class is found by the mutex's address, which rewritten code registers
-// where the declaration is in view ([Ref]); see registry.go.
+// where the declaration is in view ([Ref], [RWRef]); see registry.go.
+// What rewritten code calls takes no type parameters: it compiles at the
+// module's language version, which may be older than Go 1.18.
 //
 // It is public only so that rewritten code can import it. It is for
 // generated code only: its API may change with every release of lockdep,

@@ -173,10 +173,31 @@ func releaseClass(p unsafe.Pointer, s *Site) *validate.Class {
 // where the mutex's declaration is visible (&x.mu), and every new mutex
 // stored in a declared variable or field, so that the sites that reach
 // the mutex later through a pointer ([Ptr], [RWPtr], [Any]) find its
-// class. With validation off it only returns p.
-func Ref[T sync.Mutex | sync.RWMutex](p *T, s *Site) *T {
-	if p != nil && validate.Active() != nil {
-		reg.declare(unsafe.Pointer(p), s.ClassOf())
+// class. With validation off it only returns p. [RWRef] is the same for
+// a sync.RWMutex.
+//
+// Ref and RWRef are not one generic function: rewritten code must
+// compile at the language version of the module under test, which may be
+// older than Go 1.18.
+func Ref(p *sync.Mutex, s *Site) *sync.Mutex {
+	if p != nil {
+		declare(unsafe.Pointer(p), s)
 	}
 	return p
+}
+
+// RWRef is [Ref] for a sync.RWMutex.
+func RWRef(p *sync.RWMutex, s *Site) *sync.RWMutex {
+	if p != nil {
+		declare(unsafe.Pointer(p), s)
+	}
+	return p
+}
+
+// declare records that the mutex at p is of the class of s, while
+// validation is on.
+func declare(p unsafe.Pointer, s *Site) {
+	if validate.Active() != nil {
+		reg.declare(p, s.ClassOf())
+	}
 }

@@ -63,7 +63,11 @@ stderr. A summary line ends the run, on stderr:
 go test runs one process per package. Each records its dependencies;
 lockdep merges them and also reports cycles that no single process saw, as
 soon as the processes' records show them, naming the package that
-recorded each dependency. Each problem is reported once.
+recorded each dependency. Each problem is reported once. Such a report
+gives what the goroutine of the cycle's last dependency held, with modes
+and sites, as its process recorded it; where the records lack it, the
+report says so ("not recorded", and "unrecorded" in JSON) rather than
+guess.
 
 A package that fails to build is reported by go test
 ("FAIL pkg [build failed]", with the compiler's errors); the others still
@@ -84,6 +88,13 @@ that lockdep's own run-time code runs (not its packages themselves);
 and coverage of .go files named on the command line stops lockdep with
 exit status 2 before anything runs, since the cover tool would record
 the paths of lockdep's copies (name their package instead).
+
+The go command compiles the files lockdep rewrote from lockdep's temporary
+directory, but its messages (the compiler's, vet's) name your file, at
+your line and column; one that points into what lockdep inserted says so
+("in code lockdep inserted here"). A message about the TestMain file that
+lockdep adds names it as if it were in the package's directory, and
+lockdep then prints what it holds (-work keeps the file).
 
 With -stat, the processes keep lock statistics per class, as the
 kernel's lock_stat does (LOCKDEP_STAT=1), and lockdep adds them up and
@@ -273,6 +284,11 @@ happens next (with executionSuccessful false if the run did not complete:
 a build failure, an interrupt), so a CI upload step with if: always() has
 a file to upload. Its locations are relative to the repository root
 (uriBaseId %SRCROOT%: the directory holding .git, or the module root).
+Every result has a location, as GitHub code scanning requires: a finding
+none of whose frames is in the repository (a cycle inside a dependency, a
+merge run away from the sources) is located at its first frame's file, by
+absolute file:// URI where lockdep finds it (a replace directory, the
+module cache, GOROOT), else as the frame names it.
 
 # The graph file
 
@@ -284,12 +300,14 @@ merge -o the graph of several jobs):
 	  "classes": [{"name": "example.com/pkg.Server.mu", "written": true}, ...],
 	  "dependencies": [{"from": "example.com/pkg.Server.mu", "to": "example.com/pkg.cache",
 	                    "mode": "W", "origin": "./pkg", "goroutine": 7,
-	                    "stack": [{"func": ..., "file": ..., "line": ...}]}, ...],
+	                    "stack": [{"func": ..., "file": ..., "line": ...}],
+	                    "held": [{"class": ..., "mode": "W", "at": {...}}, ...]}, ...],
 	  "findings": [ ... the reports, as -format=json prints them ... ]
 	}
 
 A dependency says that "from" was held while "to" was acquired, for writing
-(W) or reading (R), first by the tests of package "origin" at "stack";
+(W) or reading (R), first by the tests of package "origin" at "stack",
+holding the locks "held" (when the record has them);
 "written" says a class was ever write-locked, "instance" (when true) that
 a class is a single lock's. Every report has a "version" field. Field
 names are stable. A program writes the same file with LOCKDEP_GRAPH
@@ -387,14 +405,21 @@ unless it is set already, LOCKDEP_DUMP_AFTER (see Test). GOFLAGS (its
 environment apply as usual.
 
 lockdep needs a go command of Go 1.21 or later on PATH; the module under
-test may have any go line. The code lockdep adds is a module of its own
+test may have any go line the go command accepts (none means go 1.16):
+what lockdep writes into the module's files and the TestMain it adds are
+Go 1.16, without type parameters. The code lockdep adds is a module of its own
 (github.com/golockdep/lockdep, embedded in the lockdep binary, so no
 lockdep source is needed on disk) whose go line, 1.18, is below any that
 would raise the module's: the module keeps its language version (loop
 variables, vet's checks) and GODEBUG defaults, as under go test. It is
 written once into the user's cache directory (lockdep/runtime-* under
 os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), so that the go
-command's build cache can keep it compiled. It needs
+command's build cache can keep it compiled. With a vendor directory, the
+one lockdep builds from (links to your vendored Go files, copies of the
+others) is kept there too (lockdep/vendor-*), for the same reason: it is
+used again while your vendor directory, go.mod and go.work are
+unchanged, and removed once your vendor directory is gone or a day after
+its last use. It needs
 github.com/petermattis/goid from the module cache or proxy; with a vendor
 directory that lacks it, run go mod download github.com/petermattis/goid
 once.
@@ -410,7 +435,9 @@ once.
     Test).
   - A vendor directory is used through a go.work of lockdep's own, whose
     go line is the module's (at least 1.18): a module older than go 1.18
-    with a vendor directory gets go 1.18's GODEBUG defaults.
+    with a vendor directory gets go 1.18's GODEBUG defaults. Relative
+    replace directories (in go.mod, go.work and vendor/modules.txt) stay
+    relative to your module or workspace.
   - -modfile cannot be used in a workspace (nor can it with go).
   - Files an -overlay deletes are still type-checked from disk.
   - cgo files are not instrumented (a note says which).

@@ -89,7 +89,7 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 	case e.Dependency != nil:
 		d := e.Dependency
 		if from, to := local[d.From], local[d.To]; from != 0 && to != 0 {
-			return m.Dependency(from, to, d.Mode, d.Goroutine, origin, d.Stack)
+			return m.Dependency(from, to, d.Mode, d.Goroutine, origin, d.Stack, d.Held)
 		}
 	case e.Written != nil:
 		if c := local[e.Written.Class]; c != 0 {

@@ -38,7 +38,7 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 		return err
 	}
 	src := sourceOf(base)
-	sarifRun := report.SARIFRun{ToolVersion: version(), URI: src.uri}
+	sarifRun := src.sarifRun()
 	inputs, err := readGraphFiles(*dir, paths, stdin)
 	var m *report.Merger
 	if err == nil {
@@ -128,5 +128,9 @@ func sourceOf(dir string) *module {
 			break
 		}
 	}
-	return &module{dir: root, roots: []string{root}, repo: repoRoot(root)}
+	m := &module{dir: root, roots: []string{root}, repo: repoRoot(root)}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+		m.modfile = filepath.Join(root, "go.mod")
+	}
+	return m
 }

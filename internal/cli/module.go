@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/modfile"
 )
@@ -45,12 +46,34 @@ type module struct {
 	// In vendor mode, after setup: the user's vendor directory and the one
 	// lockdep builds from, which links to its files.
 	vendorSrc, vendorDst string
+
+	// The go command's GOMODCACHE and GOROOT, where frames of
+	// dependencies and of the standard library are (see goPaths).
+	paths            sync.Once
+	modcache, goroot string
+}
+
+// goPaths returns the go command's GOMODCACHE and GOROOT: those
+// findModule read, else asked for now (lockdep merge), once; empty if
+// the go command cannot say.
+func (m *module) goPaths() (modcache, goroot string) {
+	m.paths.Do(func() {
+		if m.modcache != "" || m.goroot != "" {
+			return
+		}
+		out, err := exec.Command("go", "env", "-json", "GOMODCACHE", "GOROOT").Output()
+		var env struct{ GOMODCACHE, GOROOT string }
+		if err == nil && json.Unmarshal(out, &env) == nil {
+			m.modcache, m.goroot = env.GOMODCACHE, env.GOROOT
+		}
+	})
+	return m.modcache, m.goroot
 }
 
 // findModule asks the go command about dir: the go version, the main
 // module, the workspace. fl is the command line, for -modfile and -mod.
 func findModule(ctx context.Context, dir string, o *options) (*module, error) {
-	c := exec.CommandContext(ctx, "go", "env", "-json", "GOMOD", "GOWORK", "GOVERSION", "GOFLAGS")
+	c := exec.CommandContext(ctx, "go", "env", "-json", "GOMOD", "GOWORK", "GOVERSION", "GOFLAGS", "GOMODCACHE", "GOROOT")
 	c.Dir = dir
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
@@ -58,7 +81,7 @@ func findModule(ctx context.Context, dir string, o *options) (*module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("go env: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	var env struct{ GOMOD, GOWORK, GOVERSION, GOFLAGS string }
+	var env struct{ GOMOD, GOWORK, GOVERSION, GOFLAGS, GOMODCACHE, GOROOT string }
 	if err := json.Unmarshal(out, &env); err != nil {
 		return nil, fmt.Errorf("go env: %w", err)
 	}
@@ -72,7 +95,7 @@ func findModule(ctx context.Context, dir string, o *options) (*module, error) {
 	// Flags on the command line win over GOFLAGS, as for the go command.
 	gf := parseGOFLAGS(env.GOFLAGS)
 	modFlag, modfileFlag := or(o.mod, gf["mod"]), or(o.modfile, gf["modfile"])
-	m := &module{dir: filepath.Dir(env.GOMOD), modfile: env.GOMOD}
+	m := &module{dir: filepath.Dir(env.GOMOD), modfile: env.GOMOD, modcache: env.GOMODCACHE, goroot: env.GOROOT}
 	if inWork {
 		m.work = env.GOWORK
 		if modfileFlag != "" {
@@ -277,15 +300,31 @@ func readSums(path string) ([]byte, error) {
 	return b, nil
 }
 
-// setupWork writes a go.work that uses the workspace's modules (or the
-// main module) and the run-time module, with the workspace's (or the
-// module's) go line, toolchain and godebug settings, so that GODEBUG
-// defaults stay as they are. The run-time module's go line is below any
-// go.work's. It returns the environment that selects it.
+// setupWork writes a go.work (see workFile) into work, and returns the
+// environment that selects it.
 func (m *module) setupWork(work, rt string) (flags, env []string, err error) {
+	data, sums, err := m.workFile(work, rt)
+	if err != nil {
+		return nil, nil, err
+	}
+	path := filepath.Join(work, "go.work")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(path+".sum", sums, 0o644); err != nil {
+		return nil, nil, err
+	}
+	return nil, []string{"GOWORK=" + path}, nil
+}
+
+// workFile returns a go.work for directory dir, and its go.work.sum: it
+// uses the workspace's modules (or the main module) and the run-time
+// module rt, with the workspace's (or the module's) go line, toolchain
+// and godebug settings, so that GODEBUG defaults stay as they are. The
+// run-time module's go line is below any go.work's.
+func (m *module) workFile(dir, rt string) (data, sums []byte, err error) {
 	w := new(modfile.WorkFile)
 	w.Syntax = new(modfile.FileSyntax)
-	var sums []byte
 	if m.work != "" {
 		if w, err = readWork(m.work); err != nil {
 			return nil, nil, err
@@ -296,9 +335,11 @@ func (m *module) setupWork(work, rt string) (flags, env []string, err error) {
 			uses = append(uses, &modfile.Use{Path: absIn(base, u.Path), ModulePath: u.ModulePath})
 		}
 		w.SetUse(uses)
+		// Relative replace directories, relative to the user's go.work,
+		// become relative to this one (see relocate).
 		for _, r := range w.Replace {
-			if isLocal(r.New.Path) {
-				if err := w.AddReplace(r.Old.Path, r.Old.Version, absIn(base, r.New.Path), ""); err != nil {
+			if isLocal(r.New.Path) && !filepath.IsAbs(r.New.Path) {
+				if err := w.AddReplace(r.Old.Path, r.Old.Version, relocate(dir, base, r.New.Path), ""); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -328,14 +369,7 @@ func (m *module) setupWork(work, rt string) (flags, env []string, err error) {
 		w.AddNewUse(m.dir, "")
 	}
 	w.AddNewUse(rt, "")
-	path := filepath.Join(work, "go.work")
-	if err := os.WriteFile(path, modfile.Format(w.Syntax), 0o644); err != nil {
-		return nil, nil, err
-	}
-	if err := os.WriteFile(path+".sum", sums, 0o644); err != nil {
-		return nil, nil, err
-	}
-	return nil, []string{"GOWORK=" + path}, nil
+	return modfile.Format(w.Syntax), sums, nil
 }
 
 // or returns a, or b if a is empty.

@@ -135,7 +135,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		}
 		logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
 	}
-	overlay, err := writeOverlay(work, mod, userOverlay, res.Files)
+	overlay, written, err := writeOverlay(work, mod, userOverlay, res.Files)
 	if err != nil {
 		return err
 	}
@@ -165,6 +165,8 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 			o.targets = append(o.targets, f)
 		}
 	}
+	names := newSourceNames(dir, filepath.Join(work, "src"), written, res.Position, o.work)
+	names.setVendor(mod.vendorDst, mod.vendorSrc)
 	if ctx.Err() != nil {
 		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
 	}
@@ -191,7 +193,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 
 	st, err := runGo(ctx, goRun{
 		cmd: cmd, dir: dir, args: goArgs(o, setupFlags, overlay), env: env, stdin: stdin,
-		stdout: p.goOut, stderr: stderr, lock: &p.mu,
+		stdout: p.goOut, stderr: stderr, lock: &p.mu, names: names.line,
 		poll: func() {
 			if perr := m.poll(); perr != nil {
 				p.log(logger, perr)
@@ -201,6 +203,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if err != nil {
 		return err
 	}
+	names.showGenerated(stderr)
 	if err := m.finish(); err != nil {
 		logger.Printf("reading the recorded dependencies: %v", err)
 	}
@@ -316,10 +319,25 @@ func (m *merged) writeOutputs(o *options, mod *module, sarifFile, graphFile *os.
 // err says why (a build failure, an interrupt, a tool error), as opposed
 // to the exit statuses of failed tests and findings.
 func sarifRun(o *options, mod *module, err error) report.SARIFRun {
-	run := report.SARIFRun{ToolVersion: version(), URI: mod.uri}
+	run := mod.sarifRun()
 	var ee *exitError
 	if err != nil && (!errors.As(err, &ee) || ee.err != nil) {
 		run.Failure = "lockdep " + o.cmd + ": " + err.Error()
+	}
+	return run
+}
+
+// sarifRun returns how SARIF logs locate findings in m (which may be
+// nil): every command that writes SARIF starts from it.
+func (m *module) sarifRun() report.SARIFRun {
+	run := report.SARIFRun{ToolVersion: version(), URI: m.uri, Abs: m.abs}
+	if m != nil {
+		for _, p := range []string{m.modfile, m.work} {
+			if u, ok := m.uri(p); ok {
+				run.Fallback = u
+				break
+			}
+		}
 	}
 	return run
 }
@@ -346,6 +364,36 @@ func (m *module) uri(file string) (string, bool) {
 		rel, err := filepath.Rel(m.repo, c)
 		if err == nil && !strings.HasPrefix(rel, "..") {
 			return filepath.ToSlash(rel), true
+		}
+	}
+	return "", false
+}
+
+// abs returns the absolute path of a frame's file where it finds the
+// file: frames are absolute, or relative to the module root of the
+// process that recorded them, to the module cache or to GOROOT/src.
+func (m *module) abs(file string) (string, bool) {
+	if m == nil || file == "" {
+		return "", false
+	}
+	var candidates []string
+	if filepath.IsAbs(file) {
+		candidates = []string{file}
+	} else {
+		for _, r := range m.roots {
+			candidates = append(candidates, filepath.Join(r, filepath.FromSlash(file)))
+		}
+		modcache, goroot := m.goPaths()
+		if modcache != "" {
+			candidates = append(candidates, filepath.Join(modcache, filepath.FromSlash(file)))
+		}
+		if goroot != "" {
+			candidates = append(candidates, filepath.Join(goroot, "src", filepath.FromSlash(file)))
+		}
+	}
+	for _, c := range candidates {
+		if fi, err := os.Stat(c); err == nil && !fi.IsDir() {
+			return c, true
 		}
 	}
 	return "", false
@@ -449,8 +497,9 @@ type goRun struct {
 	args, env      []string
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	lock           sync.Locker // held while a line is written
-	poll           func()      // called every pollInterval while go runs
+	lock           sync.Locker         // held while a line is written
+	names          func(string) string // rewrites a line's file names (see sourceNames); may be nil
+	poll           func()              // called every pollInterval while go runs
 }
 
 // goStatus is how a run of the go command ended.
@@ -500,6 +549,9 @@ func runGo(ctx context.Context, r goRun) (st goStatus, err error) {
 		sc.Buffer(make([]byte, 64*1024), 16<<20)
 		for sc.Scan() {
 			line := sc.Text()
+			if r.names != nil {
+				line = r.names(line)
+			}
 			check(line)
 			r.lock.Lock()
 			fmt.Fprintln(w, line)
@@ -632,29 +684,32 @@ func readOverlay(dir, path string) (map[string]string, map[string][]byte, error)
 
 // writeOverlay writes the rewritten files under work and returns the path
 // of the overlay file for go's -overlay flag: the user's overlay, and the
-// rewritten files, where the build reads them (see module.buildPath).
-func writeOverlay(work string, mod *module, user map[string]string, files map[string][]byte) (string, error) {
+// rewritten files, where the build reads them (see module.buildPath). It
+// also returns what each file written stands for (see sourceNames).
+func writeOverlay(work string, mod *module, user map[string]string, files map[string][]byte) (string, map[string]*sourceFile, error) {
 	dir := filepath.Join(work, "src")
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	replace := make(map[string]string, len(user)+len(files))
 	for from, to := range user {
 		replace[mod.buildPath(from)] = to
 	}
+	written := make(map[string]*sourceFile, len(files))
 	i := 0
 	for orig, content := range files {
 		i++
 		p := filepath.Join(dir, fmt.Sprintf("%d_%s", i, filepath.Base(orig)))
 		if err := os.WriteFile(p, content, 0o644); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		replace[mod.buildPath(orig)] = p
+		written[p] = &sourceFile{orig: orig, generated: filepath.Base(orig) == instrument.TestMainFile, out: content}
 	}
 	b, err := json.Marshal(struct{ Replace map[string]string }{replace})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	overlay := filepath.Join(work, "overlay.json")
-	return overlay, os.WriteFile(overlay, b, 0o644)
+	return overlay, written, os.WriteFile(overlay, b, 0o644)
 }

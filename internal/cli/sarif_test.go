@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/tools/txtar"
 )
 
 // The SARIF 2.1.0 schema (OASIS, errata 01) is read from a Go module that
@@ -106,15 +107,29 @@ func validSARIF(t *testing.T, schema *jsonschema.Schema, data []byte) sarifLog {
 			t.Errorf("rule %s lacks fullDescription or help", r.ID)
 		}
 	}
+	// GitHub code scanning rejects a whole file in which one result has
+	// no location, which the schema allows.
+	for i, r := range l.Runs[0].Results {
+		if len(r.Locations) == 0 {
+			t.Errorf("result %d (%s) has no location:\n%s", i, r.RuleID, data)
+		}
+		for _, loc := range r.Locations {
+			if loc.PhysicalLocation.ArtifactLocation.URI == "" || loc.PhysicalLocation.Region.StartLine < 1 {
+				t.Errorf("result %d (%s): location %+v without a file or a line", i, r.RuleID, loc)
+			}
+		}
+	}
 	return l
 }
 
-// TestSARIF checks the -sarif file of three runs against the SARIF 2.1.0
-// schema: findings of a module in a subdirectory of its repository, run
-// with -C (URIs relative to the repository root, %SRCROOT%); a build
-// that fails (the file is still written, executionSuccessful false); and
-// -format=sarif on stdout. An output path that cannot be written fails
-// before anything is built.
+// TestSARIF checks the SARIF logs of lockdep test and lockdep merge
+// against the SARIF 2.1.0 schema, and that every result has a location:
+// findings of a module in a subdirectory of its repository, run with -C
+// (URIs relative to the repository root, %SRCROOT%); a build that fails
+// (the file is still written, executionSuccessful false); -format=sarif
+// on stdout; a merge outside any repository, and one that fails; a cycle
+// entirely inside a dependency outside the repository. An output path
+// that cannot be written fails before anything is built.
 func TestSARIF(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs modules")
@@ -182,6 +197,100 @@ func TestSARIF(t *testing.T) {
 		}
 		if n := len(validSARIF(t, schema, []byte(r.stdout)).Runs[0].Results); n != 1 {
 			t.Errorf("%d results, want 1", n)
+		}
+	})
+
+	// lockdep merge outside any repository or module, where the graph
+	// files' frames name no file it can see: a location all the same,
+	// the first frame's file, in every way merge writes SARIF.
+	t.Run("merge-outside", func(t *testing.T) {
+		dir := t.TempDir()
+		ar, err := txtar.ParseFile(filepath.Join("testdata", "jobs.txtar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var graphs []string
+		for _, f := range ar.Files {
+			if strings.HasPrefix(f.Name, "ci/graph-") {
+				name := filepath.Base(f.Name)
+				if err := os.WriteFile(filepath.Join(dir, name), f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				graphs = append(graphs, name)
+			}
+		}
+		out := filepath.Join(t.TempDir(), "out.sarif")
+		r := run(t, dir, append([]string{"merge", "-all", "-sarif", out, "-format", "sarif"}, graphs...)...)
+		if r.code != exitFindings {
+			t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, data := range [][]byte{b, []byte(r.stdout)} {
+			l := validSARIF(t, schema, data)
+			if n := len(l.Runs[0].Results); n != 2 {
+				t.Errorf("%d results, want 2", n)
+			}
+		}
+		// A file merge cannot read: the log says the run failed.
+		if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte("{"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = run(t, dir, "merge", "-sarif", out, graphs[0], "bad.json")
+		if r.code != exitUsage {
+			t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitUsage, r.stderr)
+		}
+		if b, err = os.ReadFile(out); err != nil {
+			t.Fatal(err)
+		}
+		if inv := validSARIF(t, schema, b).Runs[0].Invocations[0]; inv.ExecutionSuccessful {
+			t.Errorf("a merge that failed: executionSuccessful true")
+		}
+	})
+
+	// A cycle entirely inside a -pkg dependency, outside the repository
+	// (a replace directory beside it), in a goroutine it starts: no frame
+	// is in the repository, and it is located at its file, by absolute
+	// URI.
+	t.Run("pkg-dependency", func(t *testing.T) {
+		root := t.TempDir()
+		repo := filepath.Join(root, "repo")
+		if err := os.MkdirAll(filepath.Join(repo, ".git"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{
+			"repo/go.mod":    "module example.com/m\n\ngo 1.26\n\nrequire example.com/dep v1.0.0\n\nreplace example.com/dep => ../dep\n",
+			"repo/m_test.go": "package m\n\nimport (\n\t\"testing\"\n\n\t\"example.com/dep\"\n)\n\nfunc TestDep(t *testing.T) { dep.Both() }\n",
+			"dep/go.mod":     "module example.com/dep\n\ngo 1.26\n",
+			"dep/dep.go":     "package dep\n\nimport \"sync\"\n\nvar a, b sync.Mutex\n\nfunc ab() { a.Lock(); b.Lock(); b.Unlock(); a.Unlock() }\nfunc ba() { b.Lock(); a.Lock(); a.Unlock(); b.Unlock() }\n\n// Both takes the locks in both orders, in a goroutine of its own.\nfunc Both() {\n\tdone := make(chan bool)\n\tgo func() { ab(); ba(); close(done) }()\n\t<-done\n}\n",
+		}
+		for name, data := range files {
+			p := filepath.Join(root, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := filepath.Join(t.TempDir(), "out.sarif")
+		r := run(t, repo, "test", "-pkg", "example.com/dep", "-sarif", out, "./...")
+		if r.code != exitFindings {
+			t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitFindings, r.stdout, r.stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := validSARIF(t, schema, b)
+		if len(l.Runs[0].Results) == 0 || len(l.Runs[0].Results[0].Locations) == 0 {
+			t.Fatalf("want a located result:\n%s", b)
+		}
+		a := l.Runs[0].Results[0].Locations[0].PhysicalLocation.ArtifactLocation
+		if want := "file://" + filepath.ToSlash(filepath.Join(root, "dep", "dep.go")); a.URI != want || a.URIBaseID != "" {
+			t.Errorf("location %+v, want %s without a base", a, want)
 		}
 	})
 

@@ -19,6 +19,9 @@ import (
 )
 
 // Version is the version of the record format, in every Process event.
+// It changes only when a field changes meaning: a field added later is
+// optional, and a record without it means what it meant before (readers
+// take its absence as "not recorded").
 const Version = 1
 
 // Event is one line: exactly one field is set.
@@ -54,13 +57,20 @@ type Class struct {
 	Instance bool `json:"instance,omitempty"`
 }
 
-// Dependency is a dependency created, or given a new mode ("W" or "R").
+// Dependency is a dependency created, or given a new mode ("W" or "R"):
+// goroutine Goroutine acquired To while it held From, at Stack.
 type Dependency struct {
 	From      uint32        `json:"from"`
 	To        uint32        `json:"to"`
 	Mode      string        `json:"mode"`
 	Goroutine int64         `json:"goroutine"`
 	Stack     []stack.Frame `json:"stack"`
+	// Held is what the goroutine held then, oldest first (From among
+	// them), each lock with its mode and where it was acquired, as a
+	// process's own report lists them. A cycle the command finds across
+	// processes is reported with the held locks of its last dependency;
+	// a record without them makes a report that says it lacks them.
+	Held []report.Lock `json:"held,omitempty"`
 }
 
 // Written says a class was write-locked for the first time.

@@ -32,6 +32,7 @@ func TestCoverageBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runtime := runtimeModule(t)
 	archives, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +49,7 @@ func TestCoverageBlocks(t *testing.T) {
 				t.Skip("cgo is not available")
 			}
 			dir := t.TempDir()
-			writeModule(t, dir, ar, root, goSum)
+			writeModule(t, dir, ar, root, goSum, runtime)
 			res, err := Rewrite(Config{Dir: dir, Patterns: []string{"./..."}, Tests: true, Coverage: true})
 			if err != nil {
 				t.Fatal(err)

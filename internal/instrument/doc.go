@@ -41,10 +41,16 @@
 // interface or a type parameter cannot name the declaration: its receiver
 // is wrapped (lockdepimpl.Ptr, lockdepimpl.Any) and the class is found at
 // run time by the mutex's address, which rewritten code registers where
-// the declaration is in view (lockdepimpl.Ref around &x.mu, and around a new
-// mutex stored in a variable or field). The site records the pointer's own
-// name, which names the class a mutex never registered gets. See
-// follow.go.
+// the declaration is in view (lockdepimpl.Ref or RWRef around &x.mu, and
+// around a new mutex stored in a variable or field). The site records the
+// pointer's own name, which names the class a mutex never registered
+// gets. See follow.go.
+//
+// Everything the rewrite inserts, and the TestMain it adds to test
+// packages (see testmain.go), is Go 1.16: no type parameters, no any. A
+// module's go line sets the language version its files compile at, and
+// one that is older than 1.18 (or absent, which means 1.16) would
+// reject a call of a generic function.
 //
 // A struct type that embeds a mutex by value gets the mutex's methods as
 // its own, for locks taken through a sync.Locker it went into (see

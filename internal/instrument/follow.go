@@ -18,6 +18,7 @@ import (
 //
 //	&x.mu              →  lockdepimpl_.Ref(&x.mu, &lockdepSites_N[i])
 //	x.mu = new(sync.Mutex)  →  x.mu = lockdepimpl_.Ref(new(sync.Mutex), &lockdepSites_N[i])
+//	&x.rw              →  lockdepimpl_.RWRef(&x.rw, &lockdepSites_N[i])
 //	m.Lock()           →  lockdepimpl_.Ptr(m, &lockdepSites_N[i]).Lock()
 //	l.Lock()           →  lockdepimpl_.Any(l, &lockdepSites_N[i]).Lock()
 //
@@ -134,10 +135,21 @@ func (r *rewriter) addressOf(u *ast.UnaryExpr) {
 	if u.Op != token.AND || r.handled[u] {
 		return
 	}
-	if _, ok := mutexPtr(r.info.TypeOf(u)); !ok || !r.declared(u.X) {
+	rw, ok := mutexPtr(r.info.TypeOf(u))
+	if !ok || !r.declared(u.X) {
 		return
 	}
-	r.wrap(u, "Ref", r.classOf(u.X), false)
+	r.wrap(u, ref(rw), r.classOf(u.X), false)
+}
+
+// ref names lockdepimpl's function that registers a *sync.Mutex (a
+// *sync.RWMutex if rw): two functions, not one generic, so that rewritten
+// code compiles at the go line of any module (generics need go 1.18).
+func ref(rw bool) string {
+	if rw {
+		return "RWRef"
+	}
+	return "Ref"
 }
 
 // isAlloc reports whether e makes a new mutex: new(sync.Mutex) or
@@ -173,7 +185,8 @@ func (r *rewriter) refAlloc(e ast.Expr, class func() string) {
 		return
 	}
 	if c := class(); c != "" {
-		r.wrap(e, "Ref", c, false)
+		rw, _ := mutexPtr(r.info.TypeOf(e))
+		r.wrap(e, ref(rw), c, false)
 	}
 }
 

@@ -18,13 +18,16 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/txtar"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestRewrite runs each testdata/NAME.txtar, a tiny module whose go.mod says
-// LOCKDEP_ROOT for the path of this repository, through Rewrite. Rewritten
+// LOCKDEP_ROOT for the path of this repository (or LOCKDEP_RUNTIME for
+// the run-time module that the command builds with, whose go line and
+// requirements are those of an old Go), through Rewrite. Rewritten
 // files are compared with testdata/NAME/FILE.golden, the notes with
 // testdata/NAME/notes.golden; a file without a golden file must not be
 // rewritten. Every rewrite must keep the line of every original line, and the
@@ -49,7 +52,8 @@ func TestRewrite(t *testing.T) {
 	if len(archives) == 0 {
 		t.Fatal("no testdata/*.txtar")
 	}
-	compile := compileCheck(t, root)
+	compile := compileCheck(t)
+	runtime := runtimeModule(t)
 	for _, file := range archives {
 		name := strings.TrimSuffix(filepath.Base(file), ".txtar")
 		t.Run(name, func(t *testing.T) {
@@ -77,7 +81,7 @@ func TestRewrite(t *testing.T) {
 				}
 			}
 			dir := t.TempDir()
-			writeModule(t, dir, ar, root, goSum)
+			lockdep := writeModule(t, dir, ar, root, goSum, runtime)
 			cfg.Dir = dir
 
 			res, err := Rewrite(cfg)
@@ -101,6 +105,7 @@ func TestRewrite(t *testing.T) {
 					t.Fatal(err)
 				}
 				sites += checkLines(t, rel, orig, out)
+				checkPositions(t, rel, res, path, orig)
 			}
 			if sites != res.Sites {
 				t.Errorf("Result.Sites = %d, files hold %d sites", res.Sites, sites)
@@ -110,20 +115,26 @@ func TestRewrite(t *testing.T) {
 			}
 			compareGolden(t, goldenDir, got)
 			if compile != nil {
-				compile(t, dir, cfg, res.Files)
+				compile(t, dir, lockdep, cfg, res.Files)
 			}
 		})
 	}
 }
 
 // writeModule writes the archive's files under dir, with LOCKDEP_ROOT in
-// go.mod replaced by root, and root's go.sum (which covers lockdep's own
-// requirements).
-func writeModule(t *testing.T, dir string, ar *txtar.Archive, root string, goSum []byte) {
+// go.mod replaced by root and LOCKDEP_RUNTIME by rt, and the go.sum of
+// the one used (root's covers lockdep's own requirements). It returns the
+// directory of the lockdep module the module requires.
+func writeModule(t *testing.T, dir string, ar *txtar.Archive, root string, goSum []byte, rt string) string {
 	t.Helper()
+	lockdep := root
 	for _, f := range ar.Files {
 		data := f.Data
 		if f.Name == "go.mod" {
+			if bytes.Contains(data, []byte("LOCKDEP_RUNTIME")) {
+				lockdep = rt
+				data = bytes.ReplaceAll(data, []byte("LOCKDEP_RUNTIME"), []byte(rt))
+			}
 			data = bytes.ReplaceAll(data, []byte("LOCKDEP_ROOT"), []byte(root))
 		}
 		path := filepath.Join(dir, filepath.FromSlash(f.Name))
@@ -134,9 +145,37 @@ func writeModule(t *testing.T, dir string, ar *txtar.Archive, root string, goSum
 			t.Fatal(err)
 		}
 	}
+	if lockdep == rt {
+		var err error
+		if goSum, err = os.ReadFile(filepath.Join(rt, "go.sum")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, "go.sum"), goSum, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return lockdep
+}
+
+// runtimeModule extracts the run-time module that the command embeds
+// (../cli/runtime.txtar, kept up to date by that package's tests) and
+// returns its directory.
+func runtimeModule(t *testing.T) string {
+	ar, err := txtar.ParseFile(filepath.Join("..", "cli", "runtime.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 var (
@@ -197,6 +236,49 @@ func checkLines(t *testing.T, name string, orig, out []byte) int {
 	return len(records)
 }
 
+// checkPositions checks Result.Position on every byte of a rewritten
+// file: a byte that the rewrite kept maps to the same byte of the
+// original, at the same line; a byte it wrote maps to the place of the
+// edit, and says so. Some bytes must be each.
+func checkPositions(t *testing.T, name string, res *Result, path string, orig []byte) {
+	t.Helper()
+	out := res.Files[path]
+	origLines := bytes.Count(orig, []byte("\n")) + 1
+	kept, wrote := 0, 0
+	line, col := 1, 1
+	for i, c := range out {
+		l, k, inserted := res.Position(path, line, col)
+		switch {
+		case l < 1 || l > origLines || k < 1:
+			t.Errorf("%s: %d:%d maps to %d:%d, outside the original", name, line, col, l, k)
+		case inserted:
+			wrote++
+		case l != line:
+			t.Errorf("%s: %d:%d (kept) maps to line %d", name, line, col, l)
+		default:
+			kept++
+			off := lineStart(orig, l) + k - 1
+			if off >= len(orig) || orig[off] != c {
+				t.Errorf("%s: %d:%d (%q, kept) maps to %d:%d, which is not it", name, line, col, c, l, k)
+			}
+		}
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		if t.Failed() && i > 0 {
+			return // one report is enough
+		}
+	}
+	if kept == 0 || wrote == 0 {
+		t.Errorf("%s: %d bytes kept, %d written: Position does not tell them apart", name, kept, wrote)
+	}
+	if l, k, inserted := res.Position(path+".other", 3, 7); l != 3 || k != 7 || inserted {
+		t.Errorf("Position of a file not rewritten = %d:%d %v, want 3:7 false", l, k, inserted)
+	}
+}
+
 // compareGolden compares got (golden file name → contents) with the golden
 // files under dir, or rewrites them with -update.
 func compareGolden(t *testing.T, dir string, got map[string][]byte) {
@@ -252,18 +334,33 @@ func compareGolden(t *testing.T, dir string, got map[string][]byte) {
 
 // compileCheck returns a function that runs go vet on a rewritten module
 // through an overlay, or nil (after logging why) when this repository has no
-// lockdepimpl package yet.
-func compileCheck(t *testing.T, root string) func(t *testing.T, dir string, cfg Config, files map[string][]byte) {
+// lockdepimpl package yet. The module and the lockdep module it requires
+// make a workspace, so that each compiles at its own go line: a module
+// whose go line is older than lockdep's keeps it (in module mode, the go
+// command would raise it to that of its dependency).
+func compileCheck(t *testing.T) func(t *testing.T, dir, lockdep string, cfg Config, files map[string][]byte) {
 	cmd := exec.Command("go", "list", "./lockdepimpl")
-	cmd.Dir = root
+	cmd.Dir = filepath.Join("..", "..")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Logf("skipping the compile check of rewritten modules: no lockdepimpl package in %s yet: %s", root, bytes.TrimSpace(out))
+		t.Logf("skipping the compile check of rewritten modules: no lockdepimpl package yet: %s", bytes.TrimSpace(out))
 		return nil
 	}
-	return func(t *testing.T, dir string, cfg Config, files map[string][]byte) {
+	return func(t *testing.T, dir, lockdep string, cfg Config, files map[string][]byte) {
 		t.Helper()
-		overlay := struct{ Replace map[string]string }{Replace: make(map[string]string)}
+		data, err := os.ReadFile(filepath.Join(lockdep, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := modfile.ParseLax("go.mod", data, nil)
+		if err != nil || mod.Go == nil {
+			t.Fatalf("%s/go.mod: no go line (%v)", lockdep, err)
+		}
 		tmp := t.TempDir()
+		work := filepath.Join(tmp, "go.work")
+		if err := os.WriteFile(work, []byte(fmt.Sprintf("go %s\n\nuse (\n\t%s\n\t%s\n)\n", mod.Go.Version, dir, lockdep)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		overlay := struct{ Replace map[string]string }{Replace: make(map[string]string)}
 		i := 0
 		for path, data := range files {
 			i++
@@ -287,7 +384,7 @@ func compileCheck(t *testing.T, root string) func(t *testing.T, dir string, cfg 
 		}
 		cmd := exec.Command("go", append(args, "./...")...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		cmd.Env = append(os.Environ(), "GOWORK="+work, "GOFLAGS=")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("go vet of the rewritten module: %v\n%s", err, out)
 		}

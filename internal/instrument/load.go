@@ -78,6 +78,24 @@ type Result struct {
 	// their errors, with positions relative to Config.Dir.
 	Broken []string
 	Errors []string
+
+	// By file, the original contents and the edits that made Files.
+	sources map[string][]byte
+	edits   map[string][]edit
+}
+
+// Position maps a position in a rewritten file, as the go command reports
+// it when it compiles or vets Files[file], to the user's file: the line is
+// the same (every rewrite keeps lines; those added after the last one map
+// to its end), and the column that of the original text. A position in
+// text that the rewrite inserted maps to where that text is inserted,
+// and inserted says so. Positions in other files come back as they are.
+func (r *Result) Position(file string, line, col int) (origLine, origCol int, inserted bool) {
+	edits, ok := r.edits[file]
+	if !ok {
+		return line, col, false
+	}
+	return originalPosition(r.sources[file], r.Files[file], edits, line, col)
 }
 
 // Rewrite loads the packages matched by cfg.Patterns, and the packages they
@@ -343,7 +361,7 @@ func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 		slices.Sort(names)
 	}
 
-	res := &Result{Files: make(map[string][]byte)}
+	res := &Result{Files: make(map[string][]byte), sources: make(map[string][]byte), edits: make(map[string][]edit)}
 	notes := make(map[string]bool)
 	done := make(map[string]bool)
 	userMain := make(map[string]string) // tested package → the name of the package declaring TestMain
@@ -374,6 +392,7 @@ func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 			}
 			if fr.changed {
 				res.Files[name] = fr.out
+				res.sources[name], res.edits[name] = fr.src, fr.edits
 				res.Sites += fr.sites
 			}
 			if fr.testMain {

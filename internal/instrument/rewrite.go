@@ -78,6 +78,8 @@ type fileResult struct {
 	changed  bool     // out differs from the source
 	notes    []string // about the file's lockdep directives, each starting with rel:line
 	testMain bool     // the file declares TestMain, renamed (see testmain.go)
+	src      []byte   // the source
+	edits    []edit   // the edits that made out from src, in order
 }
 
 // rewriteFile rewrites one parsed, type-checked file of package pkg: every
@@ -134,7 +136,7 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 	if err != nil {
 		return fileResult{}, err
 	}
-	return fileResult{out: out, sites: len(r.sites), changed: true, notes: r.notes, testMain: testMain}, nil
+	return fileResult{out: out, sites: len(r.sites), changed: true, notes: r.notes, testMain: testMain, src: src, edits: r.edits}, nil
 }
 
 // rewriter holds the state of one file's rewrite.
@@ -494,7 +496,8 @@ func (r *rewriter) className(class string) string {
 
 // applyEdits applies non-overlapping edits to src and checks that no line
 // moved: each edit keeps the number of newlines it replaces, except for the
-// lines added after the end of the file.
+// lines added after the end of the file. It sorts edits in the order it
+// applies them.
 func applyEdits(src []byte, edits []edit) ([]byte, error) {
 	slices.SortStableFunc(edits, func(a, b edit) int {
 		if a.start != b.start {
@@ -517,4 +520,50 @@ func applyEdits(src []byte, edits []edit) ([]byte, error) {
 	}
 	out.Write(src[last:])
 	return out.Bytes(), nil
+}
+
+// originalPosition maps a position (line and column, 1-based, in bytes)
+// of out, made from src by edits (as sorted by applyEdits), to src's. A
+// position in text an edit wrote maps to where that edit is in src, and
+// inserted says so: the lines added after src's last line map to its
+// end.
+func originalPosition(src, out []byte, edits []edit, line, col int) (origLine, origCol int, inserted bool) {
+	start := lineStart(out, line)
+	if start < 0 || col < 1 {
+		return line, col, false
+	}
+	off := min(start+col-1, len(out))
+	so := -1   // off in src
+	delta := 0 // the output's length minus the source's, before off
+	for _, e := range edits {
+		at := e.start + delta // where e's text is in out
+		if off < at {
+			break
+		}
+		if off < at+len(e.text) {
+			so, inserted = e.start, true
+			break
+		}
+		delta += len(e.text) - (e.end - e.start)
+	}
+	if so < 0 {
+		so = off - delta
+	}
+	so = min(max(so, 0), len(src))
+	origLine = 1 + bytes.Count(src[:so], []byte("\n"))
+	origCol = so - bytes.LastIndexByte(src[:so], '\n')
+	return origLine, origCol, inserted
+}
+
+// lineStart returns the offset of line n (1-based) of b, or -1.
+func lineStart(b []byte, n int) int {
+	off := 0
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(b[off:], '\n')
+		if j < 0 {
+			return -1
+		}
+		off += j + 1
+	}
+	return off
 }

@@ -13,6 +13,24 @@ type Resolver interface {
 	Origin(trace uint64) string
 }
 
+// A HeldResolver is a Resolver that also knows, for the trace of a
+// dependency, what the goroutine that made it held then, oldest first
+// (nil if it does not know): a merge of records that carry it (see
+// Merger) makes the report of a cycle it finds as complete as a
+// process's own.
+type HeldResolver interface {
+	Resolver
+	Held(trace uint64) []Lock
+}
+
+// heldOf returns what res knows of the locks held at trace, or nil.
+func heldOf(res Resolver, trace uint64) []Lock {
+	if h, ok := res.(HeldResolver); ok {
+		return h.Held(trace)
+	}
+	return nil
+}
+
 // Acquisition is what a report says about the operation that found a
 // cycle, when it is known: the goroutine, the lock it acquires, the held
 // lock the cycle closes with, what it holds and its stack.
@@ -44,9 +62,9 @@ func ModeName(mode graph.Mode, try bool) string {
 func CycleReport(g *graph.Graph, cy *graph.Cycle, res Resolver, acq *Acquisition) Report {
 	r := Report{Version: Version, Kind: Circular, Headline: Circular.Headline()}
 	origins := map[string]bool{}
+	var tr uint64 // the trace of the last dependency
 	for _, e := range cy.Edges() {
 		d := Dependency{Class: g.Class(e.To).Name, After: g.Class(e.From).Name}
-		var tr uint64
 		if e.Write {
 			d.Mode, d.Goroutine, tr = "W", e.Goroutine, e.Trace
 		} else {
@@ -74,8 +92,21 @@ func CycleReport(g *graph.Graph, cy *graph.Cycle, res Resolver, acq *Acquisition
 	last := r.Chain[len(r.Chain)-1]
 	r.Goroutine, r.Stack = last.Goroutine, last.Stack
 	r.Lock = Lock{Class: last.Class, Mode: last.Mode, At: stack.First(last.Stack)}
-	r.Holding = &Lock{Class: last.After, Mode: "W"}
-	r.HeldLocks = []Lock{*r.Holding}
+	// What the goroutine held when it made the last dependency, if the
+	// record says: the held lock is the last one of its class.
+	held := heldOf(res, tr)
+	for i := len(held) - 1; i >= 0; i-- {
+		if held[i].Class == last.After {
+			h := held[i]
+			r.Holding, r.HeldLocks = &h, append([]Lock(nil), held...)
+			break
+		}
+	}
+	if r.Holding == nil {
+		r.Holding = &Lock{Class: last.After}
+		r.HeldLocks = []Lock{*r.Holding}
+		r.Unrecorded = []string{"holding", "held_locks"}
+	}
 	if len(origins) > 1 {
 		r.Detail = "The dependencies of this cycle were recorded by different processes."
 	}

@@ -42,7 +42,9 @@ type GraphClass struct {
 
 // GraphDep is a dependency: From was held while To was acquired, in Mode
 // (W or R), first by Goroutine at Stack, as recorded by Origin (a
-// package's tests, a CI job; empty for one process).
+// package's tests, a CI job; empty for one process). Held, when the
+// record has it, is what that goroutine held then, oldest first (From
+// among them), each lock with its mode and where it was acquired.
 type GraphDep struct {
 	From      string  `json:"from"`
 	To        string  `json:"to"`
@@ -50,6 +52,7 @@ type GraphDep struct {
 	Origin    string  `json:"origin,omitempty"`
 	Goroutine int64   `json:"goroutine,omitempty"`
 	Stack     []Frame `json:"stack"`
+	Held      []Lock  `json:"held,omitempty"`
 }
 
 // EmptyGraph returns a graph file with no class, dependency or finding;
@@ -84,7 +87,7 @@ func GraphOf(g *graph.Graph, res Resolver, keep func(*graph.Edge, graph.Mode) bo
 			if m == graph.Read {
 				d.Mode, d.Goroutine, tr = "R", e.ReadGoroutine, e.ReadTrace
 			}
-			d.Origin, d.Stack = res.Origin(tr), res.Stack(tr)
+			d.Origin, d.Stack, d.Held = res.Origin(tr), res.Stack(tr), heldOf(res, tr)
 			gr.Dependencies = append(gr.Dependencies, d)
 		}
 	})

@@ -24,6 +24,7 @@ type Merger struct {
 type mergeTrace struct {
 	origin string
 	stack  []Frame
+	held   []Lock // nil if the record does not say
 }
 
 // MergeLimits bound a merged graph: generous, since it holds what many
@@ -59,13 +60,14 @@ func (m *Merger) Class(name string, instance bool) (graph.ClassID, error) {
 }
 
 // Dependency adds from→to, acquired in mode ("W" or "R") by goroutine gid
-// at stack, as recorded by origin. A cycle it closes becomes a finding.
-func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, origin string, stack []Frame) error {
+// at stack, holding held (nil if not recorded), as recorded by origin. A
+// cycle it closes becomes a finding.
+func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, origin string, stack []Frame, held []Lock) error {
 	gm := graph.Write
 	if mode == "R" {
 		gm = graph.Read
 	}
-	cyc, err := m.g.Link(from, to, gm, gid, m.trace(origin, stack))
+	cyc, err := m.g.Link(from, to, gm, gid, m.trace(origin, stack, held))
 	if err != nil {
 		return err
 	}
@@ -79,7 +81,7 @@ func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, orig
 // as recorded by origin; the cycles through read acquisitions that this
 // makes possible become findings.
 func (m *Merger) Written(c graph.ClassID, gid int64, origin string, stack []Frame) {
-	for _, cyc := range m.g.MarkWritten(c, gid, m.trace(origin, stack)) {
+	for _, cyc := range m.g.MarkWritten(c, gid, m.trace(origin, stack, nil)) {
 		m.cycles = append(m.cycles, CycleReport(m.g, cyc, m, nil))
 	}
 }
@@ -114,8 +116,8 @@ func (m *Merger) Graph() Graph {
 // Counts returns the numbers of classes and dependencies of the union.
 func (m *Merger) Counts() (classes, deps int) { return m.g.NumClasses(), m.g.NumEdges() }
 
-func (m *Merger) trace(origin string, stack []Frame) uint64 {
-	m.traces = append(m.traces, mergeTrace{origin, stack})
+func (m *Merger) trace(origin string, stack []Frame, held []Lock) uint64 {
+	m.traces = append(m.traces, mergeTrace{origin, stack, held})
 	return uint64(len(m.traces))
 }
 
@@ -131,6 +133,9 @@ func (m *Merger) Stack(t uint64) []Frame { return m.info(t).stack }
 
 // Origin implements Resolver.
 func (m *Merger) Origin(t uint64) string { return m.info(t).origin }
+
+// Held implements HeldResolver.
+func (m *Merger) Held(t uint64) []Lock { return m.info(t).held }
 
 // AddGraph merges a graph file recorded by origin (a CI job): its
 // classes, its dependencies (each recorded by origin, or by origin's own
@@ -149,7 +154,7 @@ func (m *Merger) AddGraph(gr *Graph, origin string) error {
 		if d.Origin != "" {
 			o = origin + " " + d.Origin
 		}
-		if err := m.Dependency(ids[d.From], ids[d.To], d.Mode, d.Goroutine, o, d.Stack); err != nil {
+		if err := m.Dependency(ids[d.From], ids[d.To], d.Mode, d.Goroutine, o, d.Stack, d.Held); err != nil {
 			return err
 		}
 	}

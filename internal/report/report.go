@@ -181,6 +181,14 @@ type Report struct {
 	InProgress string `json:"in_progress,omitempty"`
 	// HeldLocks are the locks the goroutine held, oldest first.
 	HeldLocks []Lock `json:"held_locks"`
+	// Unrecorded names, for a cycle that the command found in the union
+	// of several processes' records, the facts that a process's own
+	// report gives but those records lacked: "holding" (where the held
+	// lock was acquired and in which mode; Holding has its class alone)
+	// and "held_locks" (what else the goroutine held; HeldLocks has the
+	// held lock alone). The text form says so. Empty when the report is
+	// complete.
+	Unrecorded []string `json:"unrecorded,omitempty"`
 	// Stack is the goroutine's stack at the operation.
 	Stack []Frame `json:"stack"`
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -78,6 +79,54 @@ func TestMergeJobs(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(gr.Marshal()), string(back.Marshal())); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+// TestMergeHeld: a cycle whose dependencies two jobs recorded, whose
+// records say what the goroutine of the closing dependency held (five
+// locks, one of them read-locked, one try-locked), reads as the report
+// of one process would: the held lock the cycle closes with, in its mode
+// and at its site, and every lock held. Without those records (job-a,
+// job-b), the report says which facts it lacks rather than guess them.
+func TestMergeHeld(t *testing.T) {
+	fs := mergeJobs(t, "held-a", "held-b").Findings()
+	if len(fs) != 2 || fs[0].Kind != Circular || len(fs[0].Chain) != 2 {
+		t.Fatalf("findings %v, want two cycles, the first of two classes", fs)
+	}
+	r := fs[0]
+	if r.Holding == nil || r.Holding.At == nil || r.Holding.At.Line != 55 || len(r.HeldLocks) != 5 || len(r.Unrecorded) != 0 {
+		t.Errorf("holding %+v, %d held locks, unrecorded %q; want Cache.mu at cache.go:55, 5, none", r.Holding, len(r.HeldLocks), r.Unrecorded)
+	}
+	golden(t, "held.txt.golden", []byte(r.String()))
+
+	// The merged graph file keeps the held locks: merged again, it makes
+	// the same report.
+	gr := mergeJobs(t, "held-a", "held-b").Graph()
+	back, err := ReadGraph(bytes.NewReader(gr.Marshal()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMerger()
+	if err := m.AddGraph(back, "ci"); err != nil {
+		t.Fatal(err)
+	}
+	again := m.Findings()
+	if len(again) != 2 {
+		t.Fatalf("the merged graph merged again: %d findings, want 2", len(again))
+	}
+	if diff := cmp.Diff(r.Holding, again[0].Holding); diff != "" {
+		t.Errorf("holding, merged again (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(r.HeldLocks, again[0].HeldLocks); diff != "" {
+		t.Errorf("held locks, merged again (-want +got):\n%s", diff)
+	}
+
+	bare := mergeJobs(t, "job-a", "job-b").Findings()[0]
+	if diff := cmp.Diff([]string{"holding", "held_locks"}, bare.Unrecorded); diff != "" {
+		t.Errorf("unrecorded facts without held locks (-want +got):\n%s", diff)
+	}
+	if bare.Holding == nil || bare.Holding.At != nil || bare.Holding.Mode != "" {
+		t.Errorf("holding without records %+v: want the class alone", bare.Holding)
 	}
 }
 
@@ -191,5 +240,74 @@ func TestCommonDir(t *testing.T) {
 		if got := commonDir(tc.pkgs); got != tc.want {
 			t.Errorf("commonDir(%q) = %q, want %q", tc.pkgs, got, tc.want)
 		}
+	}
+}
+
+// TestSARIFOutside: a finding none of whose frames is in the repository
+// still has a location, as GitHub code scanning requires: its first
+// frame's file, by absolute URI where that file is found.
+func TestSARIFOutside(t *testing.T) {
+	never := func(string) (string, bool) { return "", false }
+	dep := Frame{Func: "example.com/dep.ab", File: "example.com/dep@v1.0.0/dep.go", Line: 7}
+	for _, tc := range []struct {
+		name string
+		r    Report
+		run  SARIFRun
+		uri  string
+		base string
+		line int
+	}{
+		{
+			name: "module-cache",
+			r:    Report{Kind: Circular, Lock: Lock{Class: "example.com/dep.b", At: &dep}},
+			run: SARIFRun{URI: never, Abs: func(f string) (string, bool) {
+				return "/home/u/go/pkg/mod/" + f, f == dep.File
+			}},
+			uri: "file:///home/u/go/pkg/mod/example.com/dep@v1.0.0/dep.go", line: 7,
+		},
+		{
+			name: "absolute",
+			r:    Report{Kind: Recursive, Stack: []Frame{{Func: "f", File: "/src/dep/dep.go", Line: 3}}},
+			run:  SARIFRun{URI: never},
+			uri:  "file:///src/dep/dep.go", line: 3,
+		},
+		{
+			name: "not-found",
+			r:    Report{Kind: Circular, Chain: []Dependency{{Class: "a", Stack: []Frame{{Func: "f", File: "store/store.go", Line: 42}}}}},
+			run:  SARIFRun{URI: never, Abs: never},
+			uri:  "store/store.go", base: "%SRCROOT%", line: 42,
+		},
+		{
+			name: "no-frame",
+			r:    Report{Kind: BadUnlock},
+			run:  SARIFRun{URI: never, Fallback: "svc/go.mod"},
+			uri:  "svc/go.mod", base: "%SRCROOT%", line: 1,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l struct {
+				Runs []struct {
+					Results []struct {
+						Locations []struct {
+							PhysicalLocation struct {
+								ArtifactLocation struct{ URI, URIBaseID string }
+								Region           struct{ StartLine int }
+							}
+						}
+					}
+				}
+			}
+			if err := json.Unmarshal(SARIF([]Report{tc.r}, tc.run), &l); err != nil {
+				t.Fatal(err)
+			}
+			locs := l.Runs[0].Results[0].Locations
+			if len(locs) != 1 {
+				t.Fatalf("%d locations, want 1", len(locs))
+			}
+			p := locs[0].PhysicalLocation
+			if p.ArtifactLocation.URI != tc.uri || p.ArtifactLocation.URIBaseID != tc.base || p.Region.StartLine != tc.line {
+				t.Errorf("location %+v, want %s (base %q) line %d", p, tc.uri, tc.base, tc.line)
+			}
+		})
 	}
 }

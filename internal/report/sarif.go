@@ -5,13 +5,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"path/filepath"
 	"strings"
 )
 
 // SARIF 2.1.0, the subset code-scanning services read: one run, one rule
 // per report kind, one result per finding located at the lock's site,
 // with the chain's sites as related locations. Locations are relative to
-// the repository root, %SRCROOT%.
+// the repository root, %SRCROOT%. Every result has a location, which the
+// schema does not require but GitHub code scanning does (it rejects the
+// whole file otherwise): a finding none of whose frames is in the
+// repository is located at its first frame's file, by absolute URI
+// where that file is found.
 
 type sarifLog struct {
 	Version string     `json:"version"`
@@ -89,7 +95,7 @@ type sarifPhysical struct {
 
 type sarifArtifact struct {
 	URI       string `json:"uri"`
-	URIBaseID string `json:"uriBaseId"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
@@ -134,6 +140,16 @@ type SARIFRun struct {
 	// file; false for a file outside the repository, which is then not
 	// a location.
 	URI func(file string) (string, bool)
+	// Abs returns the absolute path of a frame's file that URI does not
+	// place in the repository (a dependency's, in the module cache or
+	// elsewhere; the standard library's), if it finds the file: a result
+	// without a location in the repository is located there. It may be
+	// nil.
+	Abs func(file string) (string, bool)
+	// Fallback is the URI, relative to the repository root, at which a
+	// finding without any frame is located: the module's go.mod. Empty
+	// means "go.mod".
+	Fallback string
 	// Failure, if not empty, says why the run did not complete: the build
 	// failed, the tests were interrupted. executionSuccessful is then false.
 	Failure string
@@ -224,6 +240,9 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 				break
 			}
 		}
+		if len(res.Locations) == 0 {
+			res.Locations = append(res.Locations, run.outside(&f))
+		}
 		for i, d := range f.Chain {
 			for j := range d.Stack {
 				if l, ok := loc(i+1, &d.Stack[j], fmt.Sprintf("%s acquired while holding %s", d.Class, d.After)); ok {
@@ -240,6 +259,69 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 		Runs:    []sarifRun{r},
 	}, "", "\t")
 	return append(b, '\n')
+}
+
+// outside locates a finding none of whose frames is in the repository:
+// at its first frame's file, by absolute URI if Abs finds the file (or
+// the path is absolute), else relative to %SRCROOT% as the frame names
+// it (relative to the root of the module that recorded it); a finding
+// without frames at Fallback.
+func (run SARIFRun) outside(f *Report) sarifLocation {
+	var first *Frame
+	switch {
+	case f.Lock.At != nil:
+		first = f.Lock.At
+	case len(f.Stack) > 0:
+		first = &f.Stack[0]
+	default:
+		for _, d := range f.Chain {
+			if len(d.Stack) > 0 {
+				first = &d.Stack[0]
+				break
+			}
+		}
+	}
+	if first == nil && f.Holding != nil {
+		first = f.Holding.At
+	}
+	if first == nil || first.File == "" {
+		uri := run.Fallback
+		if uri == "" {
+			uri = "go.mod"
+		}
+		return sarifLocation{
+			PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: uri, URIBaseID: "%SRCROOT%"}, Region: sarifRegion{StartLine: 1}},
+			Message:          &sarifMessage{Text: "The finding has no source location."},
+		}
+	}
+	line := first.Line
+	if line < 1 {
+		line = 1 // unknown; SARIF lines start at 1
+	}
+	art := sarifArtifact{URI: filepath.ToSlash(first.File), URIBaseID: "%SRCROOT%"}
+	abs, ok := "", false
+	if run.Abs != nil {
+		abs, ok = run.Abs(first.File)
+	}
+	if !ok && filepath.IsAbs(first.File) {
+		abs, ok = first.File, true
+	}
+	if ok {
+		art = sarifArtifact{URI: fileURI(abs)}
+	}
+	return sarifLocation{
+		PhysicalLocation: sarifPhysical{ArtifactLocation: art, Region: sarifRegion{StartLine: line}},
+		Message:          &sarifMessage{Text: "No frame of this finding is in the repository: this is the first."},
+	}
+}
+
+// fileURI returns the file URI of an absolute path.
+func fileURI(path string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive: file:///C:/...
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
 // ruleName is a kind's name in SARIF's style: CircularLocking...

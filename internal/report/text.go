@@ -67,9 +67,12 @@ func (r Report) String() string {
 		}
 		p("\nother info that might help us debug this:\n")
 	}
-	if len(r.HeldLocks) == 0 {
+	switch {
+	case r.unrecorded("held_locks"):
+		p("locks held by goroutine %d: not recorded; among them:\n", r.Goroutine)
+	case len(r.HeldLocks) == 0:
 		p("%s.\n", heldBy(0, r.Goroutine))
-	} else {
+	default:
 		p("%s:\n", heldBy(len(r.HeldLocks), r.Goroutine))
 	}
 	for i, l := range r.HeldLocks {
@@ -102,7 +105,13 @@ func (r *Report) circular(b *strings.Builder) {
 		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding.text())
 		p("which lock already depends on the new lock.\n\n")
 		if r.Detail != "" {
-			p("%s\n\n", r.Detail)
+			p("%s\n", r.Detail)
+		}
+		if s := r.unrecordedText(); s != "" {
+			p("%s\n", s)
+		}
+		if r.Detail != "" || len(r.Unrecorded) > 0 {
+			p("\n")
 		}
 	} else {
 		// The cycle was closed by the first write lock of a class that
@@ -141,7 +150,7 @@ func (r *Report) circular(b *strings.Builder) {
 		p("\n\n")
 	}
 	heldMode := target.Mode
-	if r.Holding != nil {
+	if r.Holding != nil && r.Holding.Mode != "" {
 		heldMode = r.Holding.Mode
 	}
 	pad := strings.Repeat(" ", 31)
@@ -197,8 +206,41 @@ func verb(mode string) string {
 	return "lock"
 }
 
+// unrecorded reports whether the report lacks fact (see Unrecorded).
+func (r *Report) unrecorded(fact string) bool {
+	for _, f := range r.Unrecorded {
+		if f == fact {
+			return true
+		}
+	}
+	return false
+}
+
+// unrecordedText says which facts the report lacks, or is empty.
+func (r *Report) unrecordedText() string {
+	var missing []string
+	for _, f := range r.Unrecorded {
+		switch f {
+		case "holding":
+			missing = append(missing, "where and in which mode the held lock was acquired")
+		case "held_locks":
+			missing = append(missing, "what else the goroutine held")
+		default:
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "The records do not say " + strings.Join(missing, ", nor ") + "."
+}
+
 func (l Lock) text() string {
-	s := fmt.Sprintf("(%s){%s}", l.Class, l.Mode)
+	mode := l.Mode
+	if mode == "" {
+		mode = "?" // not recorded (see Report.Unrecorded)
+	}
+	s := fmt.Sprintf("(%s){%s}", l.Class, mode)
 	switch {
 	case l.At != nil:
 		s += ", at: " + frameText(*l.At)

@@ -24,6 +24,10 @@ func (v *Validator) Stack(tid uint64) []Frame { return v.frames(tid) }
 // Origin implements report.Resolver: one process records everything.
 func (v *Validator) Origin(uint64) string { return "" }
 
+// Held implements report.HeldResolver: the locks held when trace tid's
+// dependencies were made.
+func (v *Validator) Held(tid uint64) []report.Lock { return v.heldAt[tid] }
+
 func (v *Validator) frames(tid uint64) []Frame {
 	if tid == 0 || tid > uint64(len(v.traces)) {
 		return nil

@@ -296,5 +296,10 @@ func (v *Validator) logDep(d dep) {
 	if d.mode == Read {
 		ev.Mode, ev.Goroutine, ev.Stack = "R", d.e.ReadGoroutine, v.frames(d.e.ReadTrace)
 	}
+	tr := d.e.Trace
+	if d.mode == Read {
+		tr = d.e.ReadTrace
+	}
+	ev.Held = v.Held(tr)
 	v.events.Write(events.Event{Dependency: ev})
 }

@@ -79,9 +79,12 @@ type Validator struct {
 	table  *held.Table
 	dead   atomic.Bool // a bound was hit: validation is off for good
 
-	mu        sync.Mutex
-	g         *graph.Graph
-	traces    [][]uintptr // trace ID-1 → program counters
+	mu     sync.Mutex
+	g      *graph.Graph
+	traces [][]uintptr // trace ID-1 → program counters
+	// heldAt holds, for a trace that made dependencies, the locks the
+	// goroutine held then (report.HeldResolver).
+	heldAt    map[uint64][]report.Lock
 	names     map[string]int
 	display   map[*Class]string
 	nestings  map[[2]uintptr]nesting // see recursionReport
@@ -130,6 +133,7 @@ func New(l Limits) *Validator {
 		names:     make(map[string]int),
 		display:   make(map[*Class]string),
 		nestings:  make(map[[2]uintptr]nesting),
+		heldAt:    make(map[uint64][]report.Lock),
 		instances: make(map[graph.ClassID]bool),
 		seen:      make(map[string]bool),
 		pend:      newPending(),
@@ -251,6 +255,11 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 	if err != nil {
 		v.stopLocked(err)
 		return nil
+	}
+	if tid != 0 && len(res.Deps) > 0 {
+		if _, ok := v.heldAt[tid]; !ok {
+			v.heldAt[tid] = v.heldLocks(st)
+		}
 	}
 	if res.Written {
 		v.changed()
