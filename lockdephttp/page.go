@@ -51,15 +51,13 @@ func (p *page) view(r *http.Request, s *state, gr *report.Graph, focus string) *
 		})
 	}
 	if len(gr.Classes) > 0 {
-		pic, err := p.layout(r.Context(), gr)
+		pic, err := p.layout(gr)
 		if err != nil {
 			v.GraphProblem = err.Error()
-		} else if i := bytes.Index(pic, []byte("<svg")); i >= 0 {
-			// The XML declaration and doctype have no place inside HTML.
-			// Graphviz escapes the names it writes.
-			v.SVG = template.HTML(pic[i:])
 		} else {
-			v.GraphProblem = "Graphviz returned no SVG"
+			// The XML declaration has no place inside HTML. Package svg
+			// escapes the names it writes.
+			v.SVG = template.HTML(pic[bytes.Index(pic, []byte("<svg")):])
 		}
 	}
 	// The classes: those with statistics first, most contended first,

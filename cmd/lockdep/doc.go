@@ -143,8 +143,8 @@ file, and highlights the cycles only their union shows too. "-" reads a
 graph file from standard input.
 
 	-format f     text (default), dot (Graphviz's language), svg (a
-	              picture, laid out by Graphviz compiled into lockdep: no
-	              Graphviz to install), or json (the graph file, merged);
+	              picture that lockdep lays out itself: nothing to
+	              install), or json (the graph file, merged);
 	              without -format, an -o file ending in .txt, .dot, .gv,
 	              .svg or .json chooses it
 	-focus class  keep only what reaches the class, or is reached from it,
@@ -358,11 +358,6 @@ once.
 
 # Limitations
 
-  - lockdep includes Graphviz, compiled to WebAssembly, for lockdep graph
-    -format svg (github.com/goccy/go-graphviz), and that library compiles
-    it whenever lockdep starts, whatever the command: 20 to 40 ms, or
-    about 0.6 s the first time, when it keeps the result in
-    $TMPDIR/go-graphviz (about 6 MB) for the next ones.
   - A vendor directory is used through a go.work of lockdep's own, whose
     go line is the module's (at least 1.18): a module older than go 1.18
     with a vendor directory gets go 1.18's GODEBUG defaults.
