@@ -21,7 +21,17 @@ const (
 func init() {
 	h := Handler()
 	http.Handle(pagePath, h)
-	http.Handle(pagePath+"/{$}", h)
+	// "/debug/lockdep/" alone, and nothing else below it: with the
+	// patterns of Go 1.22 ("/debug/lockdep/{$}") and with those of a
+	// module whose go line is older (GODEBUG httpmuxgo121=1), where that
+	// pattern would be a literal path.
+	http.HandleFunc(pagePath+"/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != pagePath+"/" {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 	http.Handle(metricsPath, MetricsHandler())
 }
 

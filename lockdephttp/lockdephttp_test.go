@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -315,6 +316,22 @@ func TestDefaultMux(t *testing.T) {
 		if tc.status == 200 && strings.HasPrefix(tc.contentType, "text/html") && !strings.Contains(body, `<a href="/debug/lockdep/metrics">metrics</a>`) {
 			t.Errorf("%s: no link to the metrics", tc.path)
 		}
+	}
+}
+
+// TestDefaultMuxGo121: the default mux serves the same with the patterns
+// of a module whose go line is before 1.22, as under lockdep run of such
+// a module: TestDefaultMux passes in a child process with
+// GODEBUG=httpmuxgo121=1.
+func TestDefaultMuxGo121(t *testing.T) {
+	if os.Getenv("GODEBUG") == "httpmuxgo121=1" {
+		t.Skip("in the child")
+	}
+	c := exec.Command(os.Args[0], "-test.run=^TestDefaultMux$", "-test.v")
+	c.Env = append(os.Environ(), "GODEBUG=httpmuxgo121=1")
+	out, err := c.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestDefaultMux") {
+		t.Errorf("TestDefaultMux with GODEBUG=httpmuxgo121=1: %v\n%s", err, out)
 	}
 }
 

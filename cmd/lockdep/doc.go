@@ -348,7 +348,10 @@ test may have any go line. The code lockdep adds is a module of its own
 (github.com/golockdep/lockdep, embedded in the lockdep binary, so no
 lockdep source is needed on disk) whose go line, 1.18, is below any that
 would raise the module's: the module keeps its language version (loop
-variables, vet's checks) and GODEBUG defaults, as under go test. It is
+variables, vet's checks) and GODEBUG defaults, as under go test. It holds
+every public package of lockdep: code that imports the library,
+lockdeptest or lockdephttp builds with it, in place of the version of
+lockdep the module requires. It is
 written once into the user's cache directory (lockdep/runtime-* under
 os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), so that the go
 command's build cache can keep it compiled. It needs
@@ -374,9 +377,6 @@ once.
     locks taken through a sync.Locker it went into) only where that changes
     no method set of its package; a mutex embedded by pointer is locked
     through a sync.Locker unvalidated.
-  - The run-time module lockdep builds with holds the library, lockdeptest
-    and lockdepimpl, not lockdephttp: a program that imports the live page
-    does not build under lockdep test or lockdep run.
   - A dependency made while holding a lock that another goroutine then
     unlocks is not recorded (the hand-over may have come first), and a
     finding that rests on a lock held until the process ends is not
