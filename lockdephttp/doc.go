@@ -127,7 +127,10 @@
 // The picture is laid out again only when the graph has changed. For a
 // graph of 300 classes and 400 dependencies, the page takes about 10ms to
 // serve, and 25ms when the graph has changed (go test -bench Serve).
-// The package needs only the standard library and the validator: a
-// program that imports it grows by about what net/http/pprof adds to
-// it, and nothing starts before the first request.
+// The package needs only the standard library and the validator, and
+// writes its page without html/template (whose reflection keeps every
+// exported method of a program in its binary): a minimal server that
+// imports it is smaller than one that imports package lockdep and
+// net/http/pprof (9.2 MB against 10.0 MB with Go 1.26 on linux/amd64),
+// and nothing starts before the first request.
 package lockdephttp

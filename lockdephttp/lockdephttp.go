@@ -165,10 +165,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var buf bytes.Buffer
-		if err := pageTemplate.Execute(&buf, p.view(r, s, gr, focus)); err != nil {
-			http.Error(w, "lockdep: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
+		p.view(r, s, gr, focus).write(&buf)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(buf.Bytes())
 	}
