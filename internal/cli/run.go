@@ -114,7 +114,6 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		Tests:      cmd == "test",
 		BuildFlags: loadFlags,
 		Overlay:    contents,
-		Workspace:  mod.work != "",
 		Env:        []string{"GOFLAGS=" + mod.goflags},
 	})
 	if err != nil {

@@ -47,9 +47,6 @@ type Config struct {
 	// BuildFlags are more flags for the go command, such as -mod=vendor
 	// or -modfile=file.
 	BuildFlags []string
-	// Workspace says the main modules are those of a go.work workspace:
-	// the packages of one are not all there is to instrument.
-	Workspace bool
 	// Overlay maps absolute file paths to the contents the build sees in
 	// their place (go build's -overlay).
 	Overlay map[string][]byte
