@@ -65,9 +65,12 @@ func (l *loader) checkDeps(top, deps []*packages.Package) {
 	// package checked, as go/packages shares them.
 	view := make(map[string]*types.Package)
 	for _, p := range deps {
-		if p.TypesInfo != nil {
-			continue // without export data, go/packages checked it from source
-		}
+		// go/packages type-checks from source, without function bodies,
+		// a package that is not matched but imports one that is, or one
+		// without export data: that is done again here, bodies included.
+		// Of its errors, those of the listing stay.
+		p.Syntax, p.Types, p.TypesInfo, p.IllTyped = nil, nil, nil, false
+		p.Errors = slices.DeleteFunc(p.Errors, func(e packages.Error) bool { return e.Kind == packages.ParseError || e.Kind == packages.TypeError })
 		p.Fset = fset
 		fail := func(kind packages.ErrorKind, pos, msg string) {
 			p.Errors = append(p.Errors, packages.Error{Pos: pos, Msg: msg, Kind: kind})

@@ -159,9 +159,11 @@ var lockdepSites_7 = [...]lockdepimpl_.Site{
 // TestRewriteDeps: the packages of the module that a matched package
 // imports, directly or not, are rewritten too, from the listing of the
 // matched package (type-checked in process), exactly as when they are
-// type-checked by a listing of their own (which an overlay forces); a
-// dependency that does not type-check is left alone and listed, with the
-// type checker's error, and so is what imports it.
+// type-checked by a listing of their own (which an overlay forces), a
+// package that imports a matched one included (go/packages type-checks it
+// without function bodies); a dependency that does not type-check is left
+// alone and listed, with the type checker's error, and so is what imports
+// it.
 func TestRewriteDeps(t *testing.T) {
 	dir := t.TempDir()
 	files := map[string]string{
@@ -172,6 +174,10 @@ func TestRewriteDeps(t *testing.T) {
 		"util/util.go":     "package util\n\nimport \"sync\"\n\nvar (\n\tmu sync.Mutex\n\tn  int\n)\n\n//lockdep:nested 1\nfunc Count() { mu.Lock(); n++; mu.Unlock() }\n",
 		"broken/broken.go": "package broken\n\nimport \"example.com/m/bad\"\n\nvar _ = bad.X\n",
 		"bad/bad.go":       "package bad\n\nimport \"sync\"\n\nvar mu sync.Mutex\n\nvar X = undefined\n",
+		// A test of util imports app, which imports util (and so is
+		// type-checked by go/packages, without function bodies).
+		"util/util_test.go": "package util_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/app\"\n)\n\nfunc TestApp(t *testing.T) { app.Send(make(chan any, 1)) }\n",
+		"app/send.go":       "package app\n\nfunc Send(ch chan any) {\n\tch <- &mu\n\tmu.Lock()\n\tmu.Unlock()\n}\n",
 	}
 	for name, data := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
@@ -189,7 +195,8 @@ func TestRewriteDeps(t *testing.T) {
 		rewritten    []string
 		broken, errs []string
 	}{
-		{"app", []string{"./app"}, []string{"app/app.go", "store/store.go", "util/util.go", "app/" + TestMainFile}, nil, nil},
+		{"app", []string{"./app"}, []string{"app/app.go", "app/send.go", "store/store.go", "util/util.go", "app/" + TestMainFile}, nil, nil},
+		{"importer", []string{"./util"}, []string{"util/util.go", "app/app.go", "app/send.go", "store/store.go", "util/" + TestMainFile}, nil, nil},
 		{"broken", []string{"./broken"}, nil, []string{"example.com/m/bad", "example.com/m/broken"}, []string{"bad/bad.go:7:9: undefined: undefined"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
