@@ -35,12 +35,13 @@
 //     statistics on when they are off;
 //   - the findings, each with its full text report, as the validator
 //     printed it;
-//   - the dependency graph as an SVG picture laid out by Graphviz (in
-//     WebAssembly, in process), classes clustered by package, the
-//     dependencies of reported cycles in red; if it cannot be laid out,
-//     the page says why and shows the rest. A graph of more than 2,500
-//     classes and dependencies together is not laid out (Graphviz would
-//     take minutes); focus on a class instead;
+//   - the dependency graph as an SVG picture, laid out in process by a
+//     small layered layout in pure Go (no Graphviz): dependencies point
+//     left to right where the cycles allow, each package is a lane with
+//     a box around its classes, the dependencies of reported cycles are
+//     red; long class names wrap inside their boxes. A graph of more than
+//     2,500 classes and dependencies together is not drawn (the page says
+//     so, and shows the rest); focus on a class instead;
 //   - each class, whether it is write-locked, and its statistics:
 //     acquisitions, contentions, total and longest wait, longest hold and
 //     the most contended sites;
@@ -125,9 +126,11 @@
 // locks, as a goroutine dump does.
 // The picture is laid out again only when the graph has changed. For a
 // graph of 300 classes and 400 dependencies, the page takes about 10ms to
-// serve, and 0.3s when the graph has changed (go test -bench Serve). Graphviz
-// comes with the package: it adds about 4.5 MB to the program and 14 MB
-// of memory from start-up, when its WebAssembly is compiled (about half a
-// second the first time on a machine; the compiled code is then cached
-// under the temporary directory, in go-graphviz).
+// serve, and 25ms when the graph has changed (go test -bench Serve).
+// The package needs only the standard library and the validator, and
+// writes its page without html/template (whose reflection keeps every
+// exported method of a program in its binary): a minimal server that
+// imports it is smaller than one that imports package lockdep and
+// net/http/pprof (9.2 MB against 10.0 MB with Go 1.26 on linux/amd64),
+// and nothing starts before the first request.
 package lockdephttp

@@ -2,7 +2,6 @@ package lockdephttp
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,7 +21,17 @@ const (
 func init() {
 	h := Handler()
 	http.Handle(pagePath, h)
-	http.Handle(pagePath+"/{$}", h)
+	// "/debug/lockdep/" alone, and nothing else below it: with the
+	// patterns of Go 1.22 ("/debug/lockdep/{$}") and with those of a
+	// module whose go line is older (GODEBUG httpmuxgo121=1), where that
+	// pattern would be a literal path.
+	http.HandleFunc(pagePath+"/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != pagePath+"/" {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 	http.Handle(metricsPath, MetricsHandler())
 }
 
@@ -31,22 +40,21 @@ func init() {
 const version = 1
 
 // maxLayout bounds the classes and dependencies, together, of a graph the
-// page lays out: Graphviz's time grows faster than the graph (0.3s for
-// 300 classes, 3s for 1,000, a minute for 3,000). Tests change it.
+// page draws: beyond it, a picture is too large to read, and focusing on
+// a class is the way to see part of it. Tests change it.
 var maxLayout = 2500
 
 // Handler returns the handler of the page and of its formats, described
 // in the package documentation. It serves the same at any path it is
 // mounted at. It is safe for concurrent use; it keeps the last picture it
-// laid out, and lays out one graph at a time.
+// drew.
 func Handler() http.Handler { return new(page) }
 
 // page is the handler Handler returns.
 type page struct {
-	mu  sync.Mutex // serialises layouts and guards the last one
-	dot string     // the graph laid out last
-	svg []byte     // its picture, or
-	err error      // why there is none
+	mu  sync.Mutex // guards the last picture
+	dot string     // the graph drawn last, in DOT
+	svg []byte     // its picture
 }
 
 // state is what the page shows and format=json returns.
@@ -157,31 +165,25 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var buf bytes.Buffer
-		if err := pageTemplate.Execute(&buf, p.view(r, s, gr, focus)); err != nil {
-			http.Error(w, "lockdep: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
+		p.view(r, s, gr, focus).write(&buf)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(buf.Bytes())
 	}
 }
 
-// layout returns gr as an SVG document, laid out again only if it is not
-// the graph laid out last.
-func (p *page) layout(ctx context.Context, gr *report.Graph) ([]byte, error) {
+// layout returns gr as an SVG document, drawn again only if it is not the
+// graph drawn last.
+func (p *page) layout(gr *report.Graph) ([]byte, error) {
 	if n := len(gr.Classes) + len(gr.Dependencies); n > maxLayout {
-		return nil, fmt.Errorf("the graph has %s and %s, more than %d together, which Graphviz would take minutes to lay out; focus on a class (the class names below link to that)",
+		return nil, fmt.Errorf("the graph has %s and %s, more than %d together, too many to draw legibly; focus on a class (the class names below link to that)",
 			report.Count(len(gr.Classes), "class"), report.Count(len(gr.Dependencies), "dependency"), maxLayout)
 	}
-	dot := gr.DOT()
+	d := gr.Drawing()
+	dot := d.DOT()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if dot != p.dot {
-		out, err := svg.Render(ctx, dot)
-		if ctx.Err() != nil { // the client left: nothing to keep
-			return nil, ctx.Err()
-		}
-		p.dot, p.svg, p.err = dot, out, err
+		p.dot, p.svg = dot, svg.Render(d)
 	}
-	return p.svg, p.err
+	return p.svg, nil
 }

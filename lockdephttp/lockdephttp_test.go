@@ -1,14 +1,16 @@
 package lockdephttp_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,7 +37,7 @@ func get(t *testing.T, h http.Handler, target string) (*http.Response, string) {
 }
 
 // svgTitles returns the classes that the SVG element of an HTML page
-// draws: Graphviz gives each node the name of its class as title.
+// draws.
 func svgTitles(t *testing.T, page string) map[string]bool {
 	t.Helper()
 	pic, err := svgtest.Parse([]byte(page))
@@ -318,19 +320,121 @@ func TestDefaultMux(t *testing.T) {
 	}
 }
 
-// TestImports: the package imports only the standard library and this
-// module.
+// TestDefaultMuxGo121: the default mux serves the same with the patterns
+// of a module whose go line is before 1.22, as under lockdep run of such
+// a module: TestDefaultMux passes in a child process with
+// GODEBUG=httpmuxgo121=1.
+func TestDefaultMuxGo121(t *testing.T) {
+	if os.Getenv("GODEBUG") == "httpmuxgo121=1" {
+		t.Skip("in the child")
+	}
+	c := exec.Command(os.Args[0], "-test.run=^TestDefaultMux$", "-test.v")
+	c.Env = append(os.Environ(), "GODEBUG=httpmuxgo121=1")
+	out, err := c.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestDefaultMux") {
+		t.Errorf("TestDefaultMux with GODEBUG=httpmuxgo121=1: %v\n%s", err, out)
+	}
+}
+
+// TestImports: the package and all it imports are the standard library,
+// this module and the module the validator needs (for goroutine
+// identity): no Graphviz, no WebAssembly runtime, no image library; and
+// not text/template, whose reflection keeps every exported method of a
+// program in its binary. Importing the package costs a program about
+// what net/http/pprof does (TestBinarySize).
 func TestImports(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, ".").Output()
+	out, err := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}}`, ".").Output()
 	if err != nil {
 		t.Skipf("go list: %v", err)
 	}
-	for _, p := range strings.Fields(string(out)) {
-		if strings.Contains(strings.SplitN(p, "/", 2)[0], ".") && !strings.HasPrefix(p, "github.com/golockdep/lockdep/") {
-			t.Errorf("lockdephttp imports %s", p)
+	deps := strings.Fields(string(out))
+	for _, p := range deps {
+		std := !strings.Contains(strings.SplitN(p, "/", 2)[0], ".")
+		switch {
+		case p == "text/template" || p == "html/template":
+			t.Errorf("lockdephttp depends on %s", p)
+		case std:
+		case !strings.HasPrefix(p, "github.com/golockdep/lockdep/") && p != "github.com/petermattis/goid":
+			t.Errorf("lockdephttp depends on %s", p)
 		}
 	}
-	if !bytes.Contains(out, []byte("github.com/golockdep/lockdep/internal/svg")) {
-		t.Errorf("go list says lockdephttp imports:\n%s", out)
+	if !slices.Contains(deps, "github.com/golockdep/lockdep/internal/svg") {
+		t.Errorf("go list says lockdephttp depends on:\n%s", out)
+	}
+}
+
+// TestBinarySize: a minimal server that imports lockdephttp is at most
+// 1.3 times the size of one that uses package lockdep and imports
+// net/http/pprof, built alike.
+func TestBinarySize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two programs")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module sizes\n\ngo 1.22\n\nrequire github.com/golockdep/lockdep v0.0.0\n\nreplace github.com/golockdep/lockdep => " + root + "\n",
+		"go.sum": string(sum),
+		"page/main.go": `package main
+
+import (
+	"net/http"
+
+	_ "github.com/golockdep/lockdep/lockdephttp"
+)
+
+func main() { http.ListenAndServe("localhost:6060", nil) }
+`,
+		"pprof/main.go": `package main
+
+import (
+	"net/http"
+	_ "net/http/pprof"
+
+	"github.com/golockdep/lockdep"
+)
+
+var mu lockdep.Mutex
+
+func main() {
+	mu.Lock()
+	mu.Unlock()
+	http.ListenAndServe("localhost:6060", nil)
+}
+`,
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := func(pkg string) int64 {
+		bin := filepath.Join(dir, pkg+".bin")
+		c := exec.Command("go", "build", "-mod=mod", "-o", bin, "./"+pkg)
+		c.Dir = dir
+		c.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./%s: %v\n%s", pkg, err, out)
+		}
+		fi, err := os.Stat(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	page, pprof := size("page"), size("pprof")
+	ratio := float64(page) / float64(pprof)
+	t.Logf("server with lockdephttp: %d bytes; with lockdep and net/http/pprof: %d bytes; ratio %.2f", page, pprof, ratio)
+	if ratio > 1.3 {
+		t.Errorf("a server importing lockdephttp is %.2f times the size of one importing net/http/pprof (%d and %d bytes), more than 1.3", ratio, page, pprof)
 	}
 }

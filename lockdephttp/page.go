@@ -3,22 +3,24 @@ package lockdephttp
 import (
 	"bytes"
 	"fmt"
-	"html/template"
+	"html"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/golockdep/lockdep/internal/report"
 )
 
-// view is what the page template reads.
+// view is what the page shows.
 type view struct {
 	*state
-	Off          bool
-	Summary      string
-	Findings     []finding
-	Focus        string
-	SVG          template.HTML // the picture, inline
-	GraphProblem string        // why there is no picture
+	Off      bool
+	Summary  string
+	Findings []finding
+	Focus    string
+	SVG      []byte // the picture, an svg element
+
+	GraphProblem string // why there is no picture
 	Classes      []classRow
 	Chains       string
 	Held         string
@@ -51,15 +53,13 @@ func (p *page) view(r *http.Request, s *state, gr *report.Graph, focus string) *
 		})
 	}
 	if len(gr.Classes) > 0 {
-		pic, err := p.layout(r.Context(), gr)
+		pic, err := p.layout(gr)
 		if err != nil {
 			v.GraphProblem = err.Error()
-		} else if i := bytes.Index(pic, []byte("<svg")); i >= 0 {
-			// The XML declaration and doctype have no place inside HTML.
-			// Graphviz escapes the names it writes.
-			v.SVG = template.HTML(pic[i:])
 		} else {
-			v.GraphProblem = "Graphviz returned no SVG"
+			// The XML declaration has no place inside HTML. Package svg
+			// escapes the names it writes.
+			v.SVG = pic[bytes.Index(pic, []byte("<svg")):]
 		}
 	}
 	// The classes: those with statistics first, most contended first,
@@ -107,15 +107,128 @@ func (p *page) view(r *http.Request, s *state, gr *report.Graph, focus string) *
 	return v
 }
 
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"round": report.Round,
-	"percent": func(used, limit int) string {
-		if limit <= 0 {
-			return ""
+// The page is written by hand rather than with html/template: the
+// template package's reflection keeps every exported method of a program
+// in its binary, megabytes that a debug endpoint must not cost. Every
+// string from the program goes through esc, or through query inside a
+// URL.
+
+// esc escapes s for HTML text and attribute values.
+func esc(s string) string { return html.EscapeString(s) }
+
+// query escapes s as a URL query value.
+func query(s string) string { return esc(url.QueryEscape(s)) }
+
+func percent(used, limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(used)/float64(limit))
+}
+
+// write writes the page.
+func (v *view) write(b *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	b.WriteString(pageHead)
+	switch {
+	case v.Off:
+		p("<p class=\"warn\">Validation has been off since start-up (LOCKDEP=off): there is nothing to show.</p>\n")
+	case !v.Validating:
+		p("<p class=\"warn\">Validation is off now (lockdep.Configure(lockdep.Off), or a bound was reached: see Bounds). What follows is what it recorded until then.</p>\n")
+	}
+	p("<p>%s\n", esc(v.Summary))
+	if v.Statistics {
+		p("Lock statistics are on.</p>\n")
+	} else {
+		p("Lock statistics are off: start the program with <code>LOCKDEP_STAT=1</code>, or call <code>lockdep.Configure(lockdep.Statistics(true))</code>.</p>\n")
+	}
+	focus := ""
+	if v.Focus != "" {
+		focus = "&amp;focus=" + query(v.Focus)
+	}
+	p("<p>Sections: <a href=\"#graph\">graph</a>, <a href=\"#findings\">findings</a>, <a href=\"#classes\">classes</a>, <a href=\"#bounds\">bounds</a>, <a href=\"#chains\">chains</a>, <a href=\"#held\">held locks</a>.\n")
+	p("Formats: <a href=\"?format=json\">json</a>, <a href=\"?format=graph%s\">graph file</a>, <a href=\"?format=dot%s\">dot</a>", focus, focus)
+	if v.Metrics != "" {
+		p(", <a href=\"%s\">metrics</a>", esc(v.Metrics))
+	}
+	p(".</p>\n\n<h2 id=\"graph\">Graph</h2>\n")
+	if v.Focus != "" {
+		p("<p>Only what reaches <code>%s</code> or is reached from it. <a href=\"?#graph\">Show all.</a></p>\n", esc(v.Focus))
+	}
+	switch {
+	case v.SVG != nil:
+		p("<p class=\"note\">A dependency goes from the class held to the class acquired; dashed: acquired for reading; bold outline: write-locked somewhere; red: on a reported cycle. Hover for where each was first seen.</p>\n")
+		b.WriteString("<div class=\"graph\">")
+		b.Write(v.SVG) // package svg escapes what it writes
+		b.WriteString("</div>\n")
+	case v.GraphProblem != "":
+		p("<p class=\"warn\">No picture: %s</p>\n", esc(v.GraphProblem))
+	default:
+		p("<p class=\"note\">No classes yet.</p>\n")
+	}
+	p("<h2 id=\"findings\">Findings</h2>\n")
+	for _, f := range v.Findings {
+		p("<h3>%s</h3>\n<pre>%s</pre>\n", esc(f.Title), esc(f.Text))
+	}
+	if len(v.Findings) == 0 {
+		p("<p class=\"note\">None.</p>\n")
+	}
+	p("<h2 id=\"classes\">Classes</h2>\n")
+	if len(v.Classes) > 0 {
+		p("<table>\n<tr><th>class</th><th>written</th><th class=\"n\">acquisitions</th><th class=\"n\">contentions</th><th class=\"n\">wait total</th><th class=\"n\">wait max</th><th class=\"n\">hold max</th><th>most contended at</th></tr>\n")
+		for _, c := range v.Classes {
+			written := ""
+			if c.Written {
+				written = "yes"
+			}
+			p("<tr><td><a href=\"?focus=%s#graph\">%s</a></td><td>%s</td>", query(c.Name), esc(c.Name), written)
+			if st := c.Stats; st != nil {
+				p("<td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
+					st.Acquisitions, st.Contentions, esc(report.Round(st.WaitTotal)), esc(report.Round(st.WaitMax)), esc(report.Round(st.HoldMax)))
+			} else {
+				b.WriteString(strings.Repeat("<td class=\"n\"></td>", 5))
+			}
+			b.WriteString("<td class=\"sites\">")
+			for i, site := range c.Sites {
+				if i > 0 {
+					b.WriteString("<br>")
+				}
+				b.WriteString(esc(site))
+			}
+			b.WriteString("</td></tr>\n")
 		}
-		return fmt.Sprintf("%.1f%%", 100*float64(used)/float64(limit))
-	},
-}).Parse(`<!DOCTYPE html>
+		p("</table>\n")
+	} else {
+		p("<p class=\"note\">None.</p>\n")
+	}
+	p("<h2 id=\"bounds\">Bounds</h2>\n")
+	if len(v.Usage) > 0 {
+		p("<table>\n<tr><th>bound</th><th class=\"n\">used</th><th class=\"n\">limit</th><th class=\"n\">used</th><th>raised by</th></tr>\n")
+		for _, u := range v.Usage {
+			p("<tr><td>%s</td><td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%s</td><td><code>%s</code></td></tr>\n",
+				esc(u.Bound), u.Used, u.Limit, percent(u.Used, u.Limit), esc(u.Setting))
+		}
+		p("</table>\n")
+	} else {
+		p("<p class=\"note\">None.</p>\n")
+	}
+	p("<h2 id=\"chains\">Lock chains</h2>\n")
+	if v.Chains != "" {
+		p("<p class=\"note\">Each sequence of classes validated: the locks held, oldest first, then the one acquired.</p>\n<pre>%s</pre>\n", esc(v.Chains))
+	} else {
+		p("<p class=\"note\">None.</p>\n")
+	}
+	p("<h2 id=\"held\">Held locks</h2>\n")
+	if v.Held != "" {
+		p("<pre>%s</pre>\n", esc(v.Held))
+	} else {
+		p("<p class=\"note\">No goroutine holds a lock.</p>\n")
+	}
+	p("<p class=\"note\">This page shows the program's stacks and file paths: serve it on a loopback or internal address only.</p>\n</body>\n</html>\n")
+}
+
+// pageHead is the page up to its first line of content.
+const pageHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -139,55 +252,4 @@ code { font-size: 0.95em; }
 </head>
 <body>
 <h1>lockdep</h1>
-{{if .Off -}}
-<p class="warn">Validation has been off since start-up (LOCKDEP=off): there is nothing to show.</p>
-{{- else if not .Validating -}}
-<p class="warn">Validation is off now (lockdep.Configure(lockdep.Off), or a bound was reached: see Bounds). What follows is what it recorded until then.</p>
-{{- end}}
-<p>{{.Summary}}
-{{if .Statistics}}Lock statistics are on.{{else}}Lock statistics are off: start the program with <code>LOCKDEP_STAT=1</code>, or call <code>lockdep.Configure(lockdep.Statistics(true))</code>.{{end}}</p>
-<p>Sections: <a href="#graph">graph</a>, <a href="#findings">findings</a>, <a href="#classes">classes</a>, <a href="#bounds">bounds</a>, <a href="#chains">chains</a>, <a href="#held">held locks</a>.
-Formats: <a href="?format=json">json</a>, <a href="?format=graph{{if .Focus}}&amp;focus={{.Focus}}{{end}}">graph file</a>, <a href="?format=dot{{if .Focus}}&amp;focus={{.Focus}}{{end}}">dot</a>{{if .Metrics}}, <a href="{{.Metrics}}">metrics</a>{{end}}.</p>
-
-<h2 id="graph">Graph</h2>
-{{if .Focus}}<p>Only what reaches <code>{{.Focus}}</code> or is reached from it. <a href="?#graph">Show all.</a></p>
-{{end -}}
-{{if .SVG}}<p class="note">A dependency goes from the class held to the class acquired; dashed: acquired for reading; bold outline: write-locked somewhere; red: on a reported cycle. Hover for where each was first seen.</p>
-<div class="graph">{{.SVG}}</div>
-{{else if .GraphProblem}}<p class="warn">No picture: {{.GraphProblem}}</p>
-{{else}}<p class="note">No classes yet.</p>
-{{end}}
-<h2 id="findings">Findings</h2>
-{{range .Findings}}<h3>{{.Title}}</h3>
-<pre>{{.Text}}</pre>
-{{else}}<p class="note">None.</p>
-{{end}}
-<h2 id="classes">Classes</h2>
-{{if .Classes}}<table>
-<tr><th>class</th><th>written</th><th class="n">acquisitions</th><th class="n">contentions</th><th class="n">wait total</th><th class="n">wait max</th><th class="n">hold max</th><th>most contended at</th></tr>
-{{range .Classes}}<tr><td><a href="?focus={{.Name}}#graph">{{.Name}}</a></td><td>{{if .Written}}yes{{end}}</td>
-{{- with .Stats}}<td class="n">{{.Acquisitions}}</td><td class="n">{{.Contentions}}</td><td class="n">{{round .WaitTotal}}</td><td class="n">{{round .WaitMax}}</td><td class="n">{{round .HoldMax}}</td>{{else}}<td class="n"></td><td class="n"></td><td class="n"></td><td class="n"></td><td class="n"></td>{{end -}}
-<td class="sites">{{range $i, $s := .Sites}}{{if $i}}<br>{{end}}{{$s}}{{end}}</td></tr>
-{{end}}</table>
-{{else}}<p class="note">None.</p>
-{{end}}
-<h2 id="bounds">Bounds</h2>
-{{if .Usage}}<table>
-<tr><th>bound</th><th class="n">used</th><th class="n">limit</th><th class="n">used</th><th>raised by</th></tr>
-{{range .Usage}}<tr><td>{{.Bound}}</td><td class="n">{{.Used}}</td><td class="n">{{.Limit}}</td><td class="n">{{percent .Used .Limit}}</td><td><code>{{.Setting}}</code></td></tr>
-{{end}}</table>
-{{else}}<p class="note">None.</p>
-{{end}}
-<h2 id="chains">Lock chains</h2>
-{{if .Chains}}<p class="note">Each sequence of classes validated: the locks held, oldest first, then the one acquired.</p>
-<pre>{{.Chains}}</pre>
-{{else}}<p class="note">None.</p>
-{{end}}
-<h2 id="held">Held locks</h2>
-{{if .Held}}<pre>{{.Held}}</pre>
-{{else}}<p class="note">No goroutine holds a lock.</p>
-{{end}}
-<p class="note">This page shows the program's stacks and file paths: serve it on a loopback or internal address only.</p>
-</body>
-</html>
-`))
+`

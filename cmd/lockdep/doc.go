@@ -187,8 +187,8 @@ file, and highlights the cycles only their union shows too. "-" reads a
 graph file from standard input.
 
 	-format f     text (default), dot (Graphviz's language), svg (a
-	              picture, laid out by Graphviz compiled into lockdep: no
-	              Graphviz to install), or json (the graph file, merged);
+	              picture that lockdep lays out itself: nothing to
+	              install), or json (the graph file, merged);
 	              without -format, an -o file ending in .txt, .dot, .gv,
 	              .svg or .json chooses it
 	-focus class  keep only what reaches the class, or is reached from it,
@@ -411,7 +411,10 @@ Go 1.16, without type parameters. The code lockdep adds is a module of its own
 (github.com/golockdep/lockdep, embedded in the lockdep binary, so no
 lockdep source is needed on disk) whose go line, 1.18, is below any that
 would raise the module's: the module keeps its language version (loop
-variables, vet's checks) and GODEBUG defaults, as under go test. It is
+variables, vet's checks) and GODEBUG defaults, as under go test. It holds
+every public package of lockdep: code that imports the library,
+lockdeptest or lockdephttp builds with it, in place of the version of
+lockdep the module requires. It is
 written once into the user's cache directory (lockdep/runtime-* under
 os.UserCacheDir: $XDG_CACHE_HOME or ~/.cache on Linux), so that the go
 command's build cache can keep it compiled. With a vendor directory, the
@@ -426,13 +429,6 @@ once.
 
 # Limitations
 
-  - lockdep includes Graphviz, compiled to WebAssembly, for lockdep graph
-    -format svg (github.com/goccy/go-graphviz), and that library compiles
-    it whenever lockdep starts, whatever the command: 20 to 40 ms, or
-    about 0.6 s the first time, when it keeps the result in
-    $TMPDIR/go-graphviz (about 6 MB) for the next ones. With coverage,
-    lockdep starts once more for every tool the go command runs (see
-    Test).
   - A vendor directory is used through a go.work of lockdep's own, whose
     go line is the module's (at least 1.18): a module older than go 1.18
     with a vendor directory gets go 1.18's GODEBUG defaults. Relative
@@ -451,9 +447,6 @@ once.
     locks taken through a sync.Locker it went into) only where that changes
     no method set of its package; a mutex embedded by pointer is locked
     through a sync.Locker unvalidated.
-  - The run-time module lockdep builds with holds the library, lockdeptest
-    and lockdepimpl, not lockdephttp: a program that imports the live page
-    does not build under lockdep test or lockdep run.
   - A dependency made while holding a lock that another goroutine then
     unlocks is not recorded (the hand-over may have come first), and a
     finding that rests on a lock held until the process ends, by a

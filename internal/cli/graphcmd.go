@@ -77,9 +77,7 @@ func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reade
 	case "json":
 		data = gr.Marshal()
 	case "svg":
-		if data, err = svg.Render(ctx, gr.DOT()); err != nil {
-			return fmt.Errorf("rendering SVG: %w", err)
-		}
+		data = svg.Render(gr.Drawing())
 	}
 	if *out == "" {
 		_, err := stdout.Write(data)

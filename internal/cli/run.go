@@ -115,7 +115,6 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		Tests:      cmd == "test",
 		BuildFlags: loadFlags,
 		Overlay:    contents,
-		Workspace:  mod.work != "",
 		Env:        []string{"GOFLAGS=" + withoutCoverFlags(mod.goflags)},
 		Coverage:   coverage,
 	})

@@ -61,8 +61,8 @@ func TestRuntimeModule(t *testing.T) {
 			t.Errorf("go %s in the run-time module: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	// The packages that rewritten code and lockdeptest users import.
-	for _, p := range []string{"lockdepimpl/lockdepimpl.go", "lockdeptest/lockdeptest.go", "mutex.go"} {
+	// The packages that rewritten code imports, and every public package.
+	for _, p := range []string{"lockdepimpl/lockdepimpl.go", "lockdeptest/lockdeptest.go", "lockdephttp/lockdephttp.go", "mutex.go"} {
 		if runtimeFile(p) == nil {
 			t.Errorf("the run-time module lacks %s", p)
 		}

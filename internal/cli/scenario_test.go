@@ -40,7 +40,9 @@ import (
 //	                  the wanted ones (none if no want line follows it)
 //
 // $WORK in a line is a directory for the command's output files, $DIR
-// the module's, $ROOT the root of this repository. Lines that start with # are comments; the
+// the module's, $ROOT the root of this repository; $ROOT in the module's
+// go.mod is that root too, for a module that requires lockdep through a
+// replace directive. Lines that start with # are comments; the
 // script ends at the first blank line after it starts. After every
 // command, the module's files must be as they were: lockdep never writes
 // to the user's tree. Scripts that set no environment run in parallel.
@@ -79,6 +81,11 @@ func TestScenarios(t *testing.T) {
 				t.Parallel()
 			}
 			dir := extract(t, rel)
+			if gomod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(gomod, []byte("$ROOT")) {
+				if err := os.WriteFile(filepath.Join(dir, "go.mod"), bytes.ReplaceAll(gomod, []byte("$ROOT"), []byte(root)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			unchanged := watchTree(t, dir)
 			work := t.TempDir()
 			expand := func(s string) string {

@@ -50,9 +50,6 @@ type Config struct {
 	// BuildFlags are more flags for the go command, such as -mod=vendor
 	// or -modfile=file.
 	BuildFlags []string
-	// Workspace says the main modules are those of a go.work workspace:
-	// the packages of one are not all there is to instrument.
-	Workspace bool
 	// Overlay maps absolute file paths to the contents the build sees in
 	// their place (go build's -overlay).
 	Overlay map[string][]byte
@@ -126,28 +123,35 @@ func Rewrite(cfg Config) (*Result, error) {
 		l.extra = append(l.extra, re)
 	}
 
-	var roots, deps []string
-	if len(l.extra) == 0 && slices.Equal(cfg.Patterns, []string{"./..."}) && isModuleRoot(dir) && !cfg.Workspace {
-		// Every package of the main module is a root: no listing needed
-		// to find the others, which saves a run of go list.
-		roots = cfg.Patterns
-	} else if roots, deps, err = l.list(); err != nil {
+	// One listing finds the packages the patterns match, type-checked,
+	// and the packages they import, with their files and export data;
+	// those to instrument as well (the main module's, -pkg's) are then
+	// type-checked from those (see deps.go). With an overlay, export data
+	// may not match the files: they get a listing of their own.
+	top, err := l.load(cfg.Patterns, cfg.Tests)
+	if err != nil {
 		return nil, err
 	}
-	var pkgs []*packages.Package
-	if len(roots) > 0 {
-		p, err := l.load(roots, cfg.Tests)
-		if err != nil {
+	deps := l.deps(top)
+	if len(deps) > 0 && len(cfg.Overlay) > 0 {
+		paths := make([]string, len(deps))
+		for i, p := range deps {
+			paths[i] = p.PkgPath
+		}
+		if deps, err = l.load(paths, false); err != nil {
 			return nil, err
 		}
-		pkgs = append(pkgs, p...)
+	} else if len(deps) > 0 {
+		l.checkDeps(top, deps)
 	}
-	if len(deps) > 0 {
-		p, err := l.load(deps, false)
-		if err != nil {
-			return nil, err
+	var pkgs []*packages.Package
+	for _, loaded := range [][]*packages.Package{top, deps} {
+		l.errors(loaded)
+		for _, p := range loaded {
+			if len(p.Errors) == 0 && !p.IllTyped && l.wanted(p) {
+				pkgs = append(pkgs, p)
+			}
 		}
-		pkgs = append(pkgs, p...)
 	}
 	res, err := l.rewrite(pkgs)
 	if err != nil {
@@ -202,86 +206,23 @@ func (l *loader) wanted(p *packages.Package) bool {
 	return false
 }
 
-// list finds, without type-checking, the import paths of the packages to
-// instrument: those matched by the patterns (roots), and those they import
-// (deps).
-func (l *loader) list() (roots, deps []string, err error) {
-	cfg := &packages.Config{
-		Mode:       packages.NeedName | packages.NeedModule | packages.NeedImports | packages.NeedDeps,
-		Dir:        l.dir,
-		Env:        l.env,
-		BuildFlags: l.flags,
-		Tests:      l.cfg.Tests,
-		Overlay:    l.cfg.Overlay,
-	}
-	top, err := packages.Load(cfg, l.cfg.Patterns...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("loading %s: %w", strings.Join(l.cfg.Patterns, " "), err)
-	}
-	// Errors are reported by load, which type-checks; here they would come
-	// twice, and less precise. A package named that cannot be loaded at
-	// all (no such directory or module) is broken: the build says why.
-	isRoot := make(map[string]bool)
-	for _, p := range top {
-		if len(p.Errors) > 0 && !l.wanted(p) {
-			l.broken[cmp.Or(p.PkgPath, p.ID)] = true
-		}
-		if p.ID == p.PkgPath && l.wanted(p) { // not a test variant
-			isRoot[p.PkgPath] = true
-		}
-	}
-	seen := make(map[string]bool)
-	packages.Visit(top, nil, func(p *packages.Package) {
-		if p.ID != p.PkgPath || seen[p.PkgPath] || !l.wanted(p) {
-			return
-		}
-		seen[p.PkgPath] = true
-		if isRoot[p.PkgPath] {
-			roots = append(roots, p.PkgPath)
-		} else {
-			deps = append(deps, p.PkgPath)
-		}
-	})
-	slices.Sort(roots)
-	slices.Sort(deps)
-	if slices.Contains(roots, cmdlinePath) {
-		// Files named on the command line: loaded as named (the go
-		// command does not mix them with packages).
-		roots = l.cfg.Patterns
-	}
-	return roots, deps, nil
-}
-
-// isModuleRoot reports whether dir holds a go.mod file.
-func isModuleRoot(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "go.mod"))
-	return err == nil
-}
-
-// load type-checks the packages with the given import paths.
-func (l *loader) load(paths []string, tests bool) ([]*packages.Package, error) {
+// load type-checks the packages that patterns match.
+func (l *loader) load(patterns []string, tests bool) ([]*packages.Package, error) {
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
 			packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo |
-			packages.NeedModule | packages.NeedImports,
+			packages.NeedModule | packages.NeedImports | packages.NeedExportFile | packages.NeedTypesSizes,
 		Dir:        l.dir,
 		Env:        l.env,
 		BuildFlags: l.flags,
 		Tests:      tests,
 		Overlay:    l.cfg.Overlay,
 	}
-	pkgs, err := packages.Load(cfg, paths...)
+	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
-		return nil, fmt.Errorf("loading %s: %w", strings.Join(paths, " "), err)
+		return nil, fmt.Errorf("loading %s: %w", strings.Join(patterns, " "), err)
 	}
-	l.errors(pkgs)
-	var wanted []*packages.Package
-	for _, p := range pkgs {
-		if len(p.Errors) == 0 && !p.IllTyped && l.wanted(p) {
-			wanted = append(wanted, p)
-		}
-	}
-	return wanted, nil
+	return pkgs, nil
 }
 
 // errors notes the packages of pkgs that have errors, and the first few
@@ -292,7 +233,7 @@ func (l *loader) errors(pkgs []*packages.Package) {
 		if len(p.Errors) == 0 && !p.IllTyped {
 			continue
 		}
-		l.broken[p.PkgPath] = true // or one it imports
+		l.broken[cmp.Or(p.PkgPath, p.ID)] = true // or one it imports (a package that does not exist has no path)
 		errs := p.Errors
 		// The go command's report of a compile error repeats, less
 		// precisely, what the type checker found.

@@ -8,10 +8,12 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestRewriteTypeErrors checks that a package with errors, and one that
@@ -151,5 +153,82 @@ var lockdepSites_7 = [...]lockdepimpl_.Site{
 	}
 	if _, err := rewriteFile(fset, cf, nil, info, pkg, 0, "c.go", fileOptions{}); err == nil || !strings.Contains(err.Error(), "cgo") {
 		t.Errorf("rewriteFile of a cgo file: err = %v, want a cgo error", err)
+	}
+}
+
+// TestRewriteDeps: the packages of the module that a matched package
+// imports, directly or not, are rewritten too, from the listing of the
+// matched package (type-checked in process), exactly as when they are
+// type-checked by a listing of their own (which an overlay forces), a
+// package that imports a matched one included (go/packages type-checks it
+// without function bodies); a dependency that does not type-check is left
+// alone and listed, with the type checker's error, and so is what imports
+// it.
+func TestRewriteDeps(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":           "module example.com/m\n\ngo 1.22\n",
+		"app/app.go":       "package app\n\nimport (\n\t\"sync\"\n\n\t\"example.com/m/store\"\n)\n\nvar mu sync.Mutex\n\nfunc F(s *store.Store[int]) { mu.Lock(); s.Put(1); mu.Unlock() }\n",
+		"app/app_test.go":  "package app\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/store\"\n)\n\nfunc TestF(t *testing.T) { F(store.New[int]()) }\n",
+		"store/store.go":   "package store\n\nimport (\n\t\"sync\"\n\n\t\"example.com/m/util\"\n)\n\ntype Store[T any] struct {\n\tmu sync.RWMutex\n\titems []T\n}\n\nfunc New[T any]() *Store[T] { return &Store[T]{} }\n\nfunc (s *Store[T]) Put(v T) {\n\ts.mu.Lock()\n\tdefer s.mu.Unlock()\n\ts.items = append(s.items, v)\n\tutil.Count()\n}\n",
+		"util/util.go":     "package util\n\nimport \"sync\"\n\nvar (\n\tmu sync.Mutex\n\tn  int\n)\n\n//lockdep:nested 1\nfunc Count() { mu.Lock(); n++; mu.Unlock() }\n",
+		"broken/broken.go": "package broken\n\nimport \"example.com/m/bad\"\n\nvar _ = bad.X\n",
+		"bad/bad.go":       "package bad\n\nimport \"sync\"\n\nvar mu sync.Mutex\n\nvar X = undefined\n",
+		// A test of util imports app, which imports util (and so is
+		// type-checked by go/packages, without function bodies).
+		"util/util_test.go": "package util_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/app\"\n)\n\nfunc TestApp(t *testing.T) { app.Send(make(chan any, 1)) }\n",
+		"app/send.go":       "package app\n\nfunc Send(ch chan any) {\n\tch <- &mu\n\tmu.Lock()\n\tmu.Unlock()\n}\n",
+	}
+	for name, data := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := filepath.Join(dir, "app", "app.go")
+	for _, tc := range []struct {
+		name         string
+		patterns     []string
+		rewritten    []string
+		broken, errs []string
+	}{
+		{"app", []string{"./app"}, []string{"app/app.go", "app/send.go", "store/store.go", "util/util.go", "app/" + TestMainFile}, nil, nil},
+		{"importer", []string{"./util"}, []string{"util/util.go", "app/app.go", "app/send.go", "store/store.go", "util/" + TestMainFile}, nil, nil},
+		{"broken", []string{"./broken"}, nil, []string{"example.com/m/bad", "example.com/m/broken"}, []string{"bad/bad.go:7:9: undefined: undefined"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inProcess, err := Rewrite(Config{Dir: dir, Patterns: tc.patterns, Tests: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, _ := os.ReadFile(app)
+			listed, err := Rewrite(Config{Dir: dir, Patterns: tc.patterns, Tests: true, Overlay: map[string][]byte{app: src}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rewritten []string
+			for name := range inProcess.Files {
+				rewritten = append(rewritten, filepath.ToSlash(strings.TrimPrefix(name, dir+string(filepath.Separator))))
+			}
+			slices.Sort(rewritten)
+			slices.Sort(tc.rewritten)
+			if diff := cmp.Diff(tc.rewritten, rewritten, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("rewritten files (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.broken, inProcess.Broken, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("broken packages (-want +got):\n%s", diff)
+			}
+			for _, e := range tc.errs {
+				if !slices.Contains(inProcess.Errors, e) {
+					t.Errorf("errors %q lack %q", inProcess.Errors, e)
+				}
+			}
+			if diff := cmp.Diff(listed, inProcess, cmpopts.EquateEmpty(), cmp.AllowUnexported(Result{}, edit{})); diff != "" {
+				t.Errorf("type-checked in process and by a listing (-listing +in process):\n%s", diff)
+			}
+		})
 	}
 }

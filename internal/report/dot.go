@@ -103,23 +103,59 @@ var dotEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 func dotQuote(s string) string { return `"` + dotEscaper.Replace(s) + `"` }
 
-// DOT renders gr in Graphviz's DOT language, laid out left to right:
-// classes clustered by package (each cluster labelled with its path
-// after the prefix all packages share, the legend naming that prefix), a
-// dependency from the class held to the class acquired, dashed for a read
-// acquisition, the dependencies of reported cycles and the classes
-// locked recursively (a loop) in red, and classes that are write-locked
-// with a bold outline. Classes and dependencies come out sorted, so that
-// one graph always renders the same.
-func (gr *Graph) DOT() string {
-	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("digraph lockdep {\n")
-	// newrank ranks the nodes of all clusters together: without it, many
-	// dependencies between clusters make dot give up on the clusters.
-	p("\trankdir=LR;\n\tnewrank=true;\n\tfontname=\"Helvetica\";\n")
-	p("\tnode [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n")
-	p("\tedge [fontname=\"Helvetica\", fontsize=9];\n")
+// A Drawing is what a picture of a graph shows, whatever draws it (DOT
+// for Graphviz, or an SVG picture): the one place that decides how a
+// class and a dependency look.
+type Drawing struct {
+	// Clusters are the packages, sorted; a cluster with no label holds
+	// the classes with no package, drawn without a box.
+	Clusters []DrawCluster
+	// Edges are the dependencies, sorted, then the loops of the classes
+	// locked recursively.
+	Edges []DrawEdge
+	// Legend is the picture's caption, in short lines.
+	Legend []string
+}
+
+// DrawCluster is a package of a Drawing, and its classes, sorted.
+type DrawCluster struct {
+	Label   string // the package path after the prefix all share
+	Tooltip string // the package path
+	Nodes   []DrawNode
+}
+
+// DrawNode is a class of a Drawing.
+type DrawNode struct {
+	Name    string // the class: the node's identity
+	Label   string // the name after the package
+	Tooltip string
+	Bold    bool // write-locked somewhere
+	Red     bool // on a reported cycle, or locked recursively
+}
+
+// DrawEdge is a dependency of a Drawing: from the class held to the class
+// acquired, or a loop (From == To) for recursive locking.
+type DrawEdge struct {
+	From, To string
+	Label    string // the mode (W or R), or "recursive"
+	Tooltip  string
+	Dashed   bool // a read acquisition
+	Dotted   bool // a loop
+	Red      bool // on a reported cycle, or a loop
+}
+
+// Red is the colour of the reported cycles and recursive locking.
+const Red = "#cc0000"
+
+// Drawing describes the picture of gr: classes clustered by package (each
+// cluster labelled with its path after the prefix all packages share,
+// the legend naming that prefix), a dependency from the class held to the
+// class acquired, dashed for a read acquisition, the dependencies of
+// reported cycles and the classes locked recursively (a loop) in red, and
+// classes that are write-locked with a bold outline. Classes and
+// dependencies come out sorted, so that one graph always draws the same.
+func (gr *Graph) Drawing() *Drawing {
+	d := new(Drawing)
 	byPkg := map[string][]GraphClass{}
 	var pkgs []string
 	for _, c := range gr.Classes {
@@ -138,30 +174,21 @@ func (gr *Graph) DOT() string {
 		inCycle[from], inCycle[to] = true, true
 	}
 	recursive := gr.recursiveClasses()
-	for i, pkg := range pkgs {
-		indent := "\t"
+	for _, pkg := range pkgs {
+		cl := DrawCluster{Tooltip: pkg}
 		if pkg != "" {
-			label := strings.TrimPrefix(pkg, prefix)
-			p("\tsubgraph cluster_%d {\n\t\tlabel=%s;\n\t\ttooltip=%s;\n", i, dotQuote(label), dotQuote(pkg))
-			p("\t\tstyle=rounded;\n\t\tcolor=\"#999999\";\n\t\tfontsize=11;\n")
-			indent = "\t\t"
+			cl.Label = strings.TrimPrefix(pkg, prefix)
 		}
 		cs := byPkg[pkg]
 		sort.SliceStable(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
 		for _, c := range cs {
 			_, short := classPackage(c.Name, c.Instance)
-			attrs := []string{"label=" + dotQuote(short), "tooltip=" + dotQuote(c.Name)}
-			if c.Written {
-				attrs = append(attrs, "penwidth=2")
-			}
-			if inCycle[c.Name] || recursive[c.Name] != "" {
-				attrs = append(attrs, `color="#cc0000"`, `fontcolor="#cc0000"`)
-			}
-			p("%s%s [%s];\n", indent, dotQuote(c.Name), strings.Join(attrs, ", "))
+			cl.Nodes = append(cl.Nodes, DrawNode{
+				Name: c.Name, Label: short, Tooltip: c.Name,
+				Bold: c.Written, Red: inCycle[c.Name] || recursive[c.Name] != "",
+			})
 		}
-		if pkg != "" {
-			p("\t}\n")
-		}
+		d.Clusters = append(d.Clusters, cl)
 	}
 	deps := append([]GraphDep(nil), gr.Dependencies...)
 	sort.SliceStable(deps, func(i, j int) bool {
@@ -174,23 +201,18 @@ func (gr *Graph) DOT() string {
 		}
 		return a.Mode > b.Mode // W before R
 	})
-	for _, d := range deps {
-		attrs := []string{"label=" + dotQuote(d.Mode)}
-		if d.Mode == "R" {
-			attrs = append(attrs, "style=dashed")
+	for _, dep := range deps {
+		tip := dep.From + " -> " + dep.To
+		if len(dep.Stack) > 0 {
+			tip += "\n" + frameText(dep.Stack[0])
 		}
-		if onCycle[d.From+"\x00"+d.To] {
-			attrs = append(attrs, `color="#cc0000"`, `fontcolor="#cc0000"`, "penwidth=2")
+		if dep.Origin != "" {
+			tip += "\nrecorded by " + dep.Origin
 		}
-		tip := d.From + " -> " + d.To
-		if len(d.Stack) > 0 {
-			tip += "\n" + frameText(d.Stack[0])
-		}
-		if d.Origin != "" {
-			tip += "\nrecorded by " + d.Origin
-		}
-		attrs = append(attrs, "tooltip="+dotQuote(tip))
-		p("\t%s -> %s [%s];\n", dotQuote(d.From), dotQuote(d.To), strings.Join(attrs, ", "))
+		d.Edges = append(d.Edges, DrawEdge{
+			From: dep.From, To: dep.To, Label: dep.Mode, Tooltip: tip,
+			Dashed: dep.Mode == "R", Red: onCycle[dep.From+"\x00"+dep.To],
+		})
 	}
 	var loops []string
 	for c := range recursive {
@@ -198,19 +220,72 @@ func (gr *Graph) DOT() string {
 	}
 	sort.Strings(loops)
 	for _, c := range loops {
-		p("\t%s -> %s [label=\"recursive\", style=dotted, color=\"#cc0000\", fontcolor=\"#cc0000\", penwidth=2, tooltip=%s];\n",
-			dotQuote(c), dotQuote(c), dotQuote(c+": "+recursive[c]))
+		d.Edges = append(d.Edges, DrawEdge{From: c, To: c, Label: "recursive", Tooltip: c + ": " + recursive[c], Dotted: true, Red: true})
+	}
+	if prefix != "" {
+		d.Legend = append(d.Legend, "Packages under "+prefix)
+	}
+	d.Legend = append(d.Legend,
+		"A \u2192 B: B taken while A held; R (dashed): for reading",
+		"Red: cycles and recursive locking; bold: write-locked")
+	return d
+}
+
+// DOT renders gr in Graphviz's DOT language, laid out left to right, as
+// [Graph.Drawing] describes it.
+func (gr *Graph) DOT() string { return gr.Drawing().DOT() }
+
+// DOT renders d in Graphviz's DOT language, laid out left to right.
+func (d *Drawing) DOT() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("digraph lockdep {\n")
+	// newrank ranks the nodes of all clusters together: without it, many
+	// dependencies between clusters make dot give up on the clusters.
+	p("\trankdir=LR;\n\tnewrank=true;\n\tfontname=\"Helvetica\";\n")
+	p("\tnode [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n")
+	p("\tedge [fontname=\"Helvetica\", fontsize=9];\n")
+	red := `color="` + Red + `", fontcolor="` + Red + `"`
+	for i, cl := range d.Clusters {
+		indent := "\t"
+		if cl.Label != "" {
+			p("\tsubgraph cluster_%d {\n\t\tlabel=%s;\n\t\ttooltip=%s;\n", i, dotQuote(cl.Label), dotQuote(cl.Tooltip))
+			p("\t\tstyle=rounded;\n\t\tcolor=\"#999999\";\n\t\tfontsize=11;\n")
+			indent = "\t\t"
+		}
+		for _, n := range cl.Nodes {
+			attrs := []string{"label=" + dotQuote(n.Label), "tooltip=" + dotQuote(n.Tooltip)}
+			if n.Bold {
+				attrs = append(attrs, "penwidth=2")
+			}
+			if n.Red {
+				attrs = append(attrs, red)
+			}
+			p("%s%s [%s];\n", indent, dotQuote(n.Name), strings.Join(attrs, ", "))
+		}
+		if cl.Label != "" {
+			p("\t}\n")
+		}
+	}
+	for _, e := range d.Edges {
+		attrs := []string{"label=" + dotQuote(e.Label)}
+		switch {
+		case e.Dashed:
+			attrs = append(attrs, "style=dashed")
+		case e.Dotted:
+			attrs = append(attrs, "style=dotted")
+		}
+		if e.Red {
+			attrs = append(attrs, red, "penwidth=2")
+		}
+		attrs = append(attrs, "tooltip="+dotQuote(e.Tooltip))
+		p("\t%s -> %s [%s];\n", dotQuote(e.From), dotQuote(e.To), strings.Join(attrs, ", "))
 	}
 	// The legend, last, so that no cluster takes its label; in short
 	// lines, centred, with some padding around the picture: Graphviz
 	// sizes text by Helvetica's widths, and a browser without that font
 	// draws it wider.
-	legend := "A \u2192 B: B taken while A held; R (dashed): for reading\\n" +
-		"Red: cycles and recursive locking; bold: write-locked"
-	if prefix != "" {
-		legend = "Packages under " + prefix + "\\n" + legend
-	}
-	p("\tlabel=\"%s\";\n\tlabelloc=b;\n\tfontsize=10;\n\tpad=0.25;\n", strings.ReplaceAll(legend, `"`, `\"`))
+	p("\tlabel=%s;\n\tlabelloc=b;\n\tfontsize=10;\n\tpad=0.25;\n", dotQuote(strings.Join(d.Legend, "\n")))
 	p("}\n")
 	return b.String()
 }

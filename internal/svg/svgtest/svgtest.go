@@ -1,5 +1,5 @@
 // Package svgtest reads back, for tests, the pictures that package svg
-// draws with Graphviz.
+// draws.
 package svgtest
 
 import (
@@ -10,16 +10,17 @@ import (
 	"io"
 )
 
-// Picture is what a Graphviz SVG document shows: its nodes, by title (a
-// class), and its edges, by title ("from->to"), with the colour each edge
-// is drawn in.
+// Picture is what an SVG picture of package svg shows: its classes, by
+// name, and its dependencies, by "from->to", with the colour each is
+// drawn in.
 type Picture struct {
 	Nodes map[string]bool
 	Edges map[string]string
+	// Texts are the lines of text the picture holds, in order.
+	Texts []string
 }
 
-// Parse reads a Graphviz SVG document, or the first svg element of an
-// HTML page.
+// Parse reads an SVG document, or the first svg element of an HTML page.
 func Parse(data []byte) (*Picture, error) {
 	start, end := bytes.Index(data, []byte("<svg")), bytes.LastIndex(data, []byte("</svg>"))
 	if start < 0 || end < start {
@@ -27,8 +28,8 @@ func Parse(data []byte) (*Picture, error) {
 	}
 	p := &Picture{Nodes: map[string]bool{}, Edges: map[string]string{}}
 	dec := xml.NewDecoder(bytes.NewReader(data[start : end+len("</svg>")]))
-	var class, title string
-	inTitle := false
+	edge := "" // the dependency whose group the decoder is in
+	inText := false
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -49,26 +50,32 @@ func Parse(data []byte) (*Picture, error) {
 			}
 			switch tok.Name.Local {
 			case "g":
-				if c := attr("class"); c != "" {
-					class, title = c, "" // node, edge, cluster or graph
+				switch attr("class") {
+				case "node":
+					p.Nodes[attr("data-name")] = true
+					edge = ""
+				case "edge":
+					edge = attr("data-from") + "->" + attr("data-to")
+				default:
+					edge = ""
 				}
-			case "title":
-				inTitle = true
 			case "path":
-				if class == "edge" && title != "" {
-					if _, seen := p.Edges[title]; !seen {
-						p.Edges[title] = attr("stroke")
+				if edge != "" {
+					if _, seen := p.Edges[edge]; !seen {
+						p.Edges[edge] = attr("stroke")
 					}
 				}
+			case "text":
+				inText = true
+				p.Texts = append(p.Texts, "")
 			}
 		case xml.EndElement:
-			if inTitle && class == "node" {
-				p.Nodes[title] = true
+			if tok.Name.Local == "text" {
+				inText = false
 			}
-			inTitle = false
 		case xml.CharData:
-			if inTitle && (class == "node" || class == "edge") {
-				title += string(tok)
+			if inText {
+				p.Texts[len(p.Texts)-1] += string(tok)
 			}
 		}
 	}
