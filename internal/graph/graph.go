@@ -84,6 +84,10 @@ type Edge struct {
 	// opaque to the graph.
 	Trace, ReadTrace         uint64
 	Goroutine, ReadGoroutine int64
+	// Guards are the classes held exclusively, below From, every time the
+	// edge was made (see NoteGuards).
+	Guards  []ClassID
+	guarded bool // Guards was set
 }
 
 // Blocking reports whether acquiring To along this edge can block, given
@@ -107,6 +111,10 @@ type Class struct {
 	Written        bool
 	WriteTrace     uint64
 	WriteGoroutine int64
+	// Tree says the class's instances nest parent to child (a tree, a
+	// list): one taken while the goroutine holds another is a Nesting, not
+	// recursive locking; the validator checks the instances' order.
+	Tree bool
 
 	out []*Edge
 	in  []*Edge // read edges into a class not yet written, checked when it is
@@ -118,6 +126,8 @@ type Graph struct {
 	classes []*Class // index = ClassID; [0] is nil
 	edges   map[[2]ClassID]*Edge
 	Chains  *Chains
+
+	nestings [][]ClassID // see AddNesting
 
 	// search state, reused: visit[i] == gen marks class i visited.
 	visit  []uint32
@@ -197,6 +207,16 @@ type Recursion struct {
 	Same  bool // same instance: a certain self-deadlock
 }
 
+// Nesting is an acquisition of a tree class (Class.Tree) while the
+// goroutine holds another instance of it: Held, at Index in the held
+// stack, the most recent. It is not recursive locking; whether the two
+// instances were ever taken the other way round is for the caller, which
+// knows instances, to check.
+type Nesting struct {
+	Held  Acq
+	Index int
+}
+
 // Dep is one dependency an acquisition made: held entry Held was held
 // while the edge's To was acquired in Mode. Added says the edge gained
 // that mode with this acquisition.
@@ -210,6 +230,7 @@ type Dep struct {
 // Result is what Validate found.
 type Result struct {
 	Recursion *Recursion
+	Nesting   *Nesting
 	Cycles    []*Cycle
 	// Deps are the dependencies the acquisition made, one per held entry.
 	Deps []Dep
@@ -225,8 +246,9 @@ type TraceFunc func() uint64
 
 // Validate checks acquiring next while the goroutine holds held (oldest
 // first) and records the dependencies it creates: one from every held lock
-// (DESIGN.md §3), none into a trylock, none for a recursive acquisition.
-// gid and trace describe the acquisition for what it records.
+// (DESIGN.md §3), none into a trylock, none for a recursive acquisition,
+// and for a nesting of a tree class one from every held lock of another
+// class. gid and trace describe the acquisition for what it records.
 func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Result, error) {
 	var res Result
 	if next.Try {
@@ -236,15 +258,21 @@ func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Resu
 		return res, nil
 	}
 	// The same instance anywhere in the stack is a certain self-deadlock;
-	// otherwise the most recent lock of the same class is a possible one.
+	// otherwise the most recent lock of the same class is a possible one,
+	// or a nesting if the class is a tree.
+	tree := g.classes[next.Class].Tree
 	for i := len(held) - 1; i >= 0; i-- {
 		h := held[i]
 		if next.Addr != 0 && h.Addr == next.Addr {
-			res.Recursion = &Recursion{Held: h, Index: i, Same: true}
+			res.Recursion, res.Nesting = &Recursion{Held: h, Index: i, Same: true}, nil
 			break
 		}
-		if h.Class == next.Class && res.Recursion == nil {
-			res.Recursion = &Recursion{Held: h, Index: i}
+		if h.Class == next.Class && res.Recursion == nil && res.Nesting == nil {
+			if tree {
+				res.Nesting = &Nesting{Held: h, Index: i}
+			} else {
+				res.Recursion = &Recursion{Held: h, Index: i}
+			}
 		}
 	}
 	var tr uint64
@@ -257,6 +285,9 @@ func (g *Graph) Validate(held []Acq, next Acq, gid int64, trace TraceFunc) (Resu
 	}
 	if res.Recursion == nil {
 		for i, h := range held {
+			if h.Class == next.Class {
+				continue // a tree's nesting: the instances' order is checked instead
+			}
 			e, added, cyc, err := g.link(h.Class, next.Class, next.Mode, gid, getTrace)
 			if err != nil {
 				return res, err
@@ -373,8 +404,19 @@ func (g *Graph) CycleOf(e *Edge) *Cycle {
 
 // closes returns the cycle that blocking edge e closes: e, and a path of
 // blocking edges from e.To back to e.From; nil if there is no such path.
-func (g *Graph) closes(e *Edge) *Cycle {
-	if path := g.search(e.To, e.From); path != nil {
+func (g *Graph) closes(e *Edge) *Cycle { return g.closesAvoiding(e, nil) }
+
+// CycleAvoiding is CycleOf, with a path that uses no edge avoid reports:
+// for another cycle that e closes than one found before.
+func (g *Graph) CycleAvoiding(e *Edge, avoid func(*Edge) bool) *Cycle {
+	if g.edges[[2]ClassID{e.From, e.To}] != e || !g.Blocking(e) {
+		return nil
+	}
+	return g.closesAvoiding(e, avoid)
+}
+
+func (g *Graph) closesAvoiding(e *Edge, avoid func(*Edge) bool) *Cycle {
+	if path := g.search(e.To, e.From, avoid); path != nil {
 		return &Cycle{New: e, Path: path}
 	}
 	return nil
@@ -398,9 +440,10 @@ func (g *Graph) MarkWritten(c ClassID, gid int64, trace uint64) []*Cycle {
 	return g.markWritten(c, gid, func() uint64 { return trace })
 }
 
-// search looks for a path of blocking edges from src to dst and returns it,
-// or nil. Breadth-first, so the path found is a shortest one.
-func (g *Graph) search(src, dst ClassID) []*Edge {
+// search looks for a path of blocking edges from src to dst, none of which
+// avoid (if not nil) reports, and returns it, or nil. Breadth-first, so
+// the path found is a shortest one.
+func (g *Graph) search(src, dst ClassID, avoid func(*Edge) bool) []*Edge {
 	n := len(g.classes)
 	if len(g.visit) < n {
 		g.visit = append(g.visit, make([]uint32, n-len(g.visit))...)
@@ -429,7 +472,7 @@ func (g *Graph) search(src, dst ClassID) []*Edge {
 			break
 		}
 		for _, e := range g.classes[c].out {
-			if g.visit[e.To] == g.gen || !e.blocking(g.classes[e.To].Written) {
+			if g.visit[e.To] == g.gen || !e.blocking(g.classes[e.To].Written) || avoid != nil && avoid(e) {
 				continue
 			}
 			g.visit[e.To] = g.gen
@@ -440,3 +483,131 @@ func (g *Graph) search(src, dst ClassID) []*Edge {
 	g.queue = q[:0] // keep the capacity for the next search
 	return found
 }
+
+// Nestings and guards: what the graph keeps besides its edges so that
+// cycles that cannot deadlock as cycles are told apart (DESIGN.md §3,
+// "Trees"), the same way by one process and by a merge of many.
+
+// maxNestings bounds the nestings a graph keeps.
+const maxNestings = 1 << 10
+
+// AddNesting records that a goroutine held a lock of class chain[0], then
+// locks of the classes chain[1:len-1], in that order, as it took another
+// lock of class chain[0] (the last element). It reports whether the
+// nesting is new.
+func (g *Graph) AddNesting(chain []ClassID) bool {
+	if len(chain) < 2 || len(g.nestings) >= maxNestings {
+		return false
+	}
+	for _, n := range g.nestings {
+		if equal(n, chain) {
+			return false
+		}
+	}
+	g.nestings = append(g.nestings, append([]ClassID(nil), chain...))
+	return true
+}
+
+// Nestings returns the nestings recorded, oldest first.
+func (g *Graph) Nestings() [][]ClassID { return g.nestings }
+
+func equal(a, b []ClassID) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Walked reports whether one goroutine walked the cycle (edges in the
+// order they go round, each one's To the next one's From) on its own,
+// between two locks of one class: a nesting starts with a class of the
+// cycle and holds the cycle's other classes, in order, before its second
+// lock of that class. The cycle is then that nesting of two locks of one
+// class (a child, its group, the parent), and nothing more.
+func (g *Graph) Walked(edges []*Edge) bool {
+	n := len(edges)
+	for _, chain := range g.nestings {
+		start := -1
+		for i, e := range edges {
+			if e.From == chain[0] {
+				start = i
+				break
+			}
+		}
+		if start < 0 {
+			continue
+		}
+		k := 1
+		for _, c := range chain[1 : len(chain)-1] {
+			if k < n && c == edges[(start+k)%n].From {
+				k++
+			}
+		}
+		if k == n {
+			return true
+		}
+	}
+	return false
+}
+
+// maxGuards bounds the guards an edge keeps.
+const maxGuards = 8
+
+// NoteGuards records that edge e was made while its goroutine held the
+// classes guards exclusively (below the lock e comes from): e keeps those
+// held every time. It reports whether e lost a guard it had.
+func (g *Graph) NoteGuards(e *Edge, guards []ClassID) (lost bool) {
+	if !e.guarded {
+		e.guarded = true
+		if len(guards) > maxGuards {
+			guards = guards[:maxGuards]
+		}
+		e.Guards = append([]ClassID(nil), guards...)
+		return false
+	}
+	n := len(e.Guards)
+	keep := e.Guards[:0]
+	for _, c := range e.Guards {
+		for _, x := range guards {
+			if x == c {
+				keep = append(keep, c)
+				break
+			}
+		}
+	}
+	e.Guards = keep
+	return len(keep) < n
+}
+
+// Guard returns a class held exclusively every time every edge of a cycle
+// was made, below the lock each comes from: two goroutines cannot be in
+// the cycle at once, so it cannot deadlock on its own. ok is false if
+// there is none.
+func (g *Graph) Guard(edges []*Edge) (c ClassID, ok bool) {
+	if len(edges) == 0 {
+		return 0, false
+	}
+	for _, c := range edges[0].Guards {
+		all := true
+		for _, e := range edges[1:] {
+			found := false
+			for _, x := range e.Guards {
+				found = found || x == c
+			}
+			all = all && found
+		}
+		if all {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// Around returns the cycle's edges in the order they go round: the closing
+// edge, then the path back.
+func (c *Cycle) Around() []*Edge { return append([]*Edge{c.New}, c.Path...) }

@@ -630,7 +630,7 @@ func TestGraphAccessors(t *testing.T) {
 		src, dst ClassID
 		want     bool
 	}{{1, 2, true}, {3, 2, true}, {2, 1, false}, {2, 3, false}} {
-		if got := g.search(tc.src, tc.dst) != nil; got != tc.want {
+		if got := g.search(tc.src, tc.dst, nil) != nil; got != tc.want {
 			t.Errorf("search(%d, %d) found %v, want %v", tc.src, tc.dst, got, tc.want)
 		}
 	}
@@ -669,5 +669,78 @@ func TestUnlink(t *testing.T) {
 	g2.Unlink(g2.Edge(1, 2), Read)
 	if got := g2.MarkWritten(2, 3, 9); len(got) != 0 {
 		t.Errorf("first write of B after A->B was withdrawn closed %d cycles", len(got))
+	}
+}
+
+func TestWalked(t *testing.T) {
+	g := New(Limits{Classes: 8, Edges: 16, Chains: 16})
+	ids := map[string]ClassID{}
+	for _, n := range []string{"S", "G", "A", "B", "X"} {
+		ids[n], _ = g.AddClass(n)
+	}
+	edge := func(from, to string) *Edge {
+		g.Link(ids[from], ids[to], Write, 1, 1)
+		return g.Edge(ids[from], ids[to])
+	}
+	sg, gs, ab, ba := edge("S", "G"), edge("G", "S"), edge("A", "B"), edge("B", "A")
+	sx, xg := edge("S", "X"), edge("X", "G")
+	chain := func(ns ...string) []ClassID {
+		var c []ClassID
+		for _, n := range ns {
+			c = append(c, ids[n])
+		}
+		return c
+	}
+	if !g.AddNesting(chain("S", "X", "G", "S")) || g.AddNesting(chain("S", "X", "G", "S")) {
+		t.Fatal("AddNesting: new the first time only")
+	}
+	for _, tc := range []struct {
+		name  string
+		cycle []*Edge
+		want  bool
+	}{
+		{"walked", []*Edge{sg, gs}, true},
+		{"walked-from-the-other-class", []*Edge{gs, sg}, true},
+		{"walked-through-more", []*Edge{sx, xg, gs}, true},
+		{"other-classes", []*Edge{ab, ba}, false},
+		{"out-of-order", []*Edge{xg, gs, sx}, true}, // the same cycle, from X
+	} {
+		if got := g.Walked(tc.cycle); got != tc.want {
+			t.Errorf("%s: Walked = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	g2 := New(Limits{Classes: 8, Edges: 16, Chains: 16})
+	a, _ := g2.AddClass("A")
+	b, _ := g2.AddClass("B")
+	g2.Link(a, b, Write, 1, 1)
+	g2.Link(b, a, Write, 1, 1)
+	g2.AddNesting([]ClassID{a, b, b, a}) // B twice: A, B, then A again
+	if !g2.Walked([]*Edge{g2.Edge(a, b), g2.Edge(b, a)}) {
+		t.Error("a nesting through its cycle's classes does not walk it")
+	}
+}
+
+func TestGuard(t *testing.T) {
+	g := New(Limits{Classes: 8, Edges: 16, Chains: 16})
+	a, _ := g.AddClass("A")
+	b, _ := g.AddClass("B")
+	w, _ := g.AddClass("W")
+	x, _ := g.AddClass("X")
+	g.Link(a, b, Write, 1, 1)
+	g.Link(b, a, Write, 1, 1)
+	ab, ba := g.Edge(a, b), g.Edge(b, a)
+	if _, ok := g.Guard([]*Edge{ab, ba}); ok {
+		t.Error("guarded before any guard was noted")
+	}
+	g.NoteGuards(ab, []ClassID{w, x})
+	g.NoteGuards(ba, []ClassID{w})
+	if c, ok := g.Guard([]*Edge{ab, ba}); !ok || c != w {
+		t.Errorf("Guard = %v, %v; want W", c, ok)
+	}
+	if lost := g.NoteGuards(ab, []ClassID{x}); !lost {
+		t.Error("NoteGuards without W: lost = false")
+	}
+	if _, ok := g.Guard([]*Edge{ab, ba}); ok {
+		t.Error("still guarded once a dependency was made without the guard")
 	}
 }
