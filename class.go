@@ -26,7 +26,22 @@ type Class struct {
 // "name#2", the third "name#3", and so on.
 func NewClass(name string) *Class {
 	c := new(Class)
-	c.c.Init(name)
+	c.c.Init(name, false)
+	return c
+}
+
+// NewTreeClass returns a new class for locks that nest parent to child:
+// the nodes of a tree, a list walked hand over hand, wrappers that wrap
+// one another. Taking a lock of the class while holding another is then
+// not recursive locking; instead the validator checks the order of the
+// two locks themselves, and reports two of them taken in both orders (a
+// child, then its parent, after the parent, then the child). Cycles of
+// classes that a goroutine walks down (or up) such a tree on its own,
+// through locks of other classes, are that nesting, and are not reported
+// either. See "Trees" in the package documentation.
+func NewTreeClass(name string) *Class {
+	c := new(Class)
+	c.c.Init(name, true)
 	return c
 }
 

@@ -67,7 +67,7 @@ func ExampleClass() {
 	// Output:
 	// nested: fine
 	// recursive Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock. This run did not take these two instances in the opposite order.
-	// May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested.
+	// May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested, or, if locks of this class nest parent to child (a tree), give them a class made with NewTreeClass.
 }
 
 func ExampleReport() {

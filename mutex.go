@@ -99,7 +99,7 @@ func (m *Mutex) TryLock() bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		v.Tried(m.addr(), m.classOf(), 0, validate.Write, stack.Caller(), nil)
+		v.Tried(unsafe.Pointer(m), m.classOf(), 0, validate.Write, stack.Caller(), nil)
 	}
 	return true
 }
@@ -151,6 +151,6 @@ func (m *Mutex) AssertNotHeld() {
 func (m *Mutex) MightLock() {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		v.MightLock(m.addr(), m.classOf(), validate.Write, pc)
+		v.MightLock(unsafe.Pointer(m), m.classOf(), validate.Write, pc)
 	}
 }

@@ -26,6 +26,13 @@ import (
 //	              write-locked
 //	detail        a sentence completing the headline
 //	advice        how to fix it, or how to declare it deliberate
+//	proven        set if the run took these very locks (not only their
+//	              classes) in the orders that deadlock
+//	guarded_by    for a cycle shown only because every dependency of it
+//	              was made under one exclusive lock, that lock's class: not
+//	              counted as a finding (see "Trees")
+//	in_progress   for a deadlock in progress: "settle", "test_end" or "exit"
+//	              (see "When a finding is reported")
 //	same_instance for recursive locking, set if the lock is the one held
 //	opposite_order for recursive locking of two instances of a class, where
 //	              this run took them the other way round

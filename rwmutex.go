@@ -124,7 +124,7 @@ func (rw *RWMutex) TryRLock() bool {
 
 func (rw *RWMutex) tried(mode graph.Mode, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		v.Tried(rw.addr(), rw.classOf(), 0, mode, pc, nil)
+		v.Tried(unsafe.Pointer(rw), rw.classOf(), 0, mode, pc, nil)
 	}
 }
 
@@ -223,7 +223,7 @@ func (rw *RWMutex) AssertNotHeld() {
 func (rw *RWMutex) MightLock() {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		v.MightLock(rw.addr(), rw.classOf(), validate.Write, pc)
+		v.MightLock(unsafe.Pointer(rw), rw.classOf(), validate.Write, pc)
 	}
 }
 
@@ -233,6 +233,6 @@ func (rw *RWMutex) MightLock() {
 func (rw *RWMutex) MightRLock() {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		v.MightLock(rw.addr(), rw.classOf(), validate.Read, pc)
+		v.MightLock(unsafe.Pointer(rw), rw.classOf(), validate.Read, pc)
 	}
 }

@@ -18,6 +18,8 @@ import (
 // order, each in its goroutine. Locks are RWMutexes; the letters of a
 // lock's name are its class, so A1 and A2 are two instances of class A.
 //
+// Classes whose name starts with T are trees (NewTreeClass).
+//
 // OP is L (Lock), U (Unlock), R (RLock), RU (RUnlock), T (TryLock), TR
 // (TryRLock), L1/R1 (LockNested/RLockNested(1)), M (MightLock) and MR
 // (MightRLock). Steps that would really deadlock are written with M: the
@@ -29,12 +31,18 @@ import (
 type finding struct {
 	Kind    lockdep.Kind
 	Classes []string
+	Guard   string // the class of the lock that guards a cycle
 }
 
-func (f finding) String() string { return fmt.Sprintf("%v%v", f.Kind, f.Classes) }
+func (f finding) String() string {
+	if f.Guard != "" {
+		return fmt.Sprintf("%v%v(guarded by %s)", f.Kind, f.Classes, f.Guard)
+	}
+	return fmt.Sprintf("%v%v", f.Kind, f.Classes)
+}
 
 func summarize(r lockdep.Report) finding {
-	f := finding{Kind: r.Kind}
+	f := finding{Kind: r.Kind, Guard: r.GuardedBy}
 	switch r.Kind {
 	case lockdep.Circular:
 		for _, d := range r.Chain {
@@ -145,6 +153,9 @@ func (w *world) lock(name string) *lockdep.RWMutex {
 	c, ok := w.classes[cls]
 	if !ok {
 		c = lockdep.NewClass(cls)
+		if strings.HasPrefix(cls, "T") { // a tree
+			c = lockdep.NewTreeClass(cls)
+		}
 		w.classes[cls] = c
 	}
 	l := new(lockdep.RWMutex)
@@ -269,9 +280,12 @@ func findings() []finding {
 	return fs
 }
 
-func circ(classes ...string) finding { return finding{lockdep.Circular, classes} }
+func circ(classes ...string) finding { return finding{Kind: lockdep.Circular, Classes: classes} }
 func recur(held, next string) finding {
-	return finding{lockdep.Recursive, []string{held, next}}
+	return finding{Kind: lockdep.Recursive, Classes: []string{held, next}}
+}
+func guarded(guard string, classes ...string) finding {
+	return finding{Kind: lockdep.Circular, Classes: classes, Guard: guard}
 }
 
 func TestSelftest(t *testing.T) {
@@ -351,15 +365,15 @@ func TestSelftest(t *testing.T) {
 		// (which would make it the shorter [C A]).
 		{name: "unlock/out-of-order-chain", script: "L A; L B; U A; L C; U C; U B; L C; L A; U A; U C",
 			want: []finding{circ("C", "B", "A")}},
-		{name: "unlock/double", panic: true, script: "L A; U A; U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
-		{name: "unlock/never-locked", panic: true, script: "U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
-		{name: "unlock/read-never-locked", panic: true, script: "RU A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
-		{name: "unlock/write-of-read", panic: true, script: "R A; U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
-		{name: "unlock/read-of-write", panic: true, script: "L A; RU A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+		{name: "unlock/double", panic: true, script: "L A; U A; U A", want: []finding{{Kind: lockdep.BadUnlock, Classes: []string{"A"}}}},
+		{name: "unlock/never-locked", panic: true, script: "U A", want: []finding{{Kind: lockdep.BadUnlock, Classes: []string{"A"}}}},
+		{name: "unlock/read-never-locked", panic: true, script: "RU A", want: []finding{{Kind: lockdep.BadUnlock, Classes: []string{"A"}}}},
+		{name: "unlock/write-of-read", panic: true, script: "R A; U A", want: []finding{{Kind: lockdep.BadUnlock, Classes: []string{"A"}}}},
+		{name: "unlock/read-of-write", panic: true, script: "L A; RU A", want: []finding{{Kind: lockdep.BadUnlock, Classes: []string{"A"}}}},
 		// The wrong mode by another goroutine: no hand-off, a bad unlock,
 		// reported before Go's fatal error.
-		{name: "unlock/read-of-write-by-other", panic: true, script: "1: L A; 2: RU A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
-		{name: "unlock/write-of-read-by-other", panic: true, script: "1: R A; 2: U A", want: []finding{{lockdep.BadUnlock, []string{"A"}}}},
+		{name: "unlock/read-of-write-by-other", panic: true, script: "1: L A; 2: RU A", want: []finding{{Kind: lockdep.BadUnlock, Classes: []string{"A"}}}},
+		{name: "unlock/write-of-read-by-other", panic: true, script: "1: R A; 2: U A", want: []finding{{Kind: lockdep.BadUnlock, Classes: []string{"A"}}}},
 
 		// Unlock by another goroutine is legal and leaves nothing behind.
 		{name: "handoff", script: "1: L A; 2: U A; 1: L B; 1: U B; 2: L B; 2: L A; 2: U A; 2: U B"},
@@ -387,6 +401,49 @@ func TestSelftest(t *testing.T) {
 		// is reported after the settle time while it waits.
 		{name: "AA/deadlock-in-progress", block: true, script: "L A; L A", want: []finding{recur("A", "A")}},
 		{name: "ABBA/deadlock-in-progress", block: true, script: "1: L A; 2: L B; 1: M B; 2: L A", want: []finding{circ("B", "A")}},
+
+		// Trees. A class that is a tree nests parent to child: its
+		// instances' order is checked, on the fast path too.
+		{name: "tree/walk", script: "L T1; L T2; L T3; U T3; U T2; U T1; L T1; L T2; L T3; U T3; U T2; U T1"},
+		{name: "tree/walk-read", script: "L T1; U T1; R T1; R T2; R T3; RU T3; RU T2; RU T1"},
+		{name: "tree/inverted", script: "L T1; L T2; U T2; U T1; L T2; L T1; U T1; U T2", want: []finding{recur("T", "T")}},
+		// The chain [T, T] is cached by the walk over T3, T4: the
+		// inversion of T1 and T2 still goes to the slow path.
+		{name: "tree/inverted-cached", script: "L T1; L T2; U T2; U T1; L T3; L T4; U T4; U T3; L T2; L T1; U T1; U T2",
+			want: []finding{recur("T", "T")}},
+		{name: "tree/coupling", script: "L T1; L T2; U T1; L T3; U T2; L T4; U T3; U T4; L T1; L T2; U T1; L T3; U T2; U T3"},
+		{name: "tree/coupling-out-of-order", script: "L T1; L T2; U T1; L T3; U T2; U T3; L T3; L T2; U T2; U T3",
+			want: []finding{recur("T", "T")}},
+		{name: "tree/two-goroutines-inverted", script: "1: L T1; 1: L T2; 1: U T2; 1: U T1; 2: L T2; 2: M T1; 2: U T2",
+			want: []finding{recur("T", "T")}},
+		// A cycle of classes that one goroutine walks up a tree on its
+		// own (child S, its group G, the parent S) is that nesting: it is
+		// reported as recursive locking, never as a circular dependency,
+		// in either order; and not at all once S is a tree.
+		{name: "tree/switch-group", script: "1: L S1; 1: L G1; 1: L S2; 1: U S2; 1: U G1; 1: U S1; 2: L G1; 2: L S2; 2: U S2; 2: U G1",
+			want: []finding{recur("S", "S")}},
+		{name: "tree/switch-group-refresh-first", script: "2: L G1; 2: L S2; 2: U S2; 2: U G1; 1: L S1; 1: L G1; 1: L S2; 1: U S2; 1: U G1; 1: U S1",
+			want: []finding{recur("S", "S")}},
+		{name: "tree/switch-group-declared", script: "1: L T1; 1: L G1; 1: L T2; 1: U T2; 1: U G1; 1: U T1; 2: L G1; 2: L T2; 2: U T2; 2: U G1"},
+		// The cycle taken on the very same locks (G1, then S1) is a real
+		// inversion of S1 and G1: reported, beside the nesting.
+		{name: "tree/switch-group-same-instances", script: "1: L S1; 1: L G1; 1: L S2; 1: U S2; 1: U G1; 1: U S1; 2: L G1; 2: L S1; 2: U S1; 2: U G1",
+			want: []finding{recur("S", "S"), circ("G", "S")}},
+		// Two classes in both orders across goroutines: whatever the
+		// instances, a possible deadlock.
+		{name: "tree/abba-still", script: "1: L A1; 1: L B1; 1: U B1; 1: U A1; 2: L B2; 2: L A2; 2: U A2; 2: U B2", want: []finding{circ("B", "A")}},
+
+		// Gates: a cycle every dependency of which was made under one
+		// exclusive lock (G) cannot deadlock on its own.
+		{name: "gate/guarded", script: "L G; L A; L B; U B; U A; U G; 1: L G; 1: L B; 1: L A; 1: U A; 1: U B; 1: U G",
+			want: []finding{guarded("G", "B", "A")}},
+		{name: "gate/read-is-no-gate", script: "R G; L A; L B; U B; U A; RU G; 1: R G; 1: L B; 1: L A; 1: U A; 1: U B; 1: RU G",
+			want: []finding{circ("B", "A")}},
+		{name: "gate/other-instances", script: "L G1; L A; L B; U B; U A; U G1; 1: L G2; 1: L B; 1: L A; 1: U A; 1: U B; 1: U G2",
+			want: []finding{circ("B", "A")}},
+		// Made once without the guard: then the cycle is reported too.
+		{name: "gate/unguarded-later", script: "L G; L A; L B; U B; U A; U G; 1: L G; 1: L B; 1: L A; 1: U A; 1: U B; 1: U G; 2: L A; 2: L B; 2: U B; 2: U A",
+			want: []finding{guarded("G", "B", "A"), circ("B", "A")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			settle := time.Hour

@@ -57,7 +57,7 @@ func TryLock(m *sync.Mutex, s *Site) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		v.Tried(addr(m), s.ClassOf(), s.Nested, validate.Write, stack.Caller(), s)
+		v.Tried(unsafe.Pointer(m), s.ClassOf(), s.Nested, validate.Write, stack.Caller(), s)
 	}
 	return true
 }
@@ -103,7 +103,7 @@ func WTryLock(rw *sync.RWMutex, s *Site) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		v.Tried(addr(rw), s.ClassOf(), s.Nested, validate.Write, stack.Caller(), s)
+		v.Tried(unsafe.Pointer(rw), s.ClassOf(), s.Nested, validate.Write, stack.Caller(), s)
 	}
 	return true
 }
@@ -116,7 +116,7 @@ func TryRLock(rw *sync.RWMutex, s *Site) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		v.Tried(addr(rw), s.ClassOf(), s.Nested, validate.Read, stack.Caller(), s)
+		v.Tried(unsafe.Pointer(rw), s.ClassOf(), s.Nested, validate.Read, stack.Caller(), s)
 	}
 	return true
 }
@@ -215,7 +215,7 @@ func (l *Mutex) tryLock(pc uintptr) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		v.Tried(addr(l.m), l.class(pc), l.s.Nested, validate.Write, pc, l.s)
+		v.Tried(unsafe.Pointer(l.m), l.class(pc), l.s.Nested, validate.Write, pc, l.s)
 	}
 	return true
 }
@@ -307,7 +307,7 @@ func (l *RWMutex) tryLock(mode graph.Mode, pc uintptr) bool {
 		return false
 	}
 	if v := validate.Active(); v != nil {
-		v.Tried(addr(l.rw), l.class(pc), l.s.Nested, mode, pc, l.s)
+		v.Tried(unsafe.Pointer(l.rw), l.class(pc), l.s.Nested, mode, pc, l.s)
 	}
 	return true
 }

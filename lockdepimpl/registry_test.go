@@ -178,6 +178,6 @@ func TestRegistryConcurrent(t *testing.T) {
 // newClass returns a new class with the given name.
 func newClass(name string) *validate.Class {
 	c := new(validate.Class)
-	c.Init(name)
+	c.Init(name, false)
 	return c
 }

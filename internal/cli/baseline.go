@@ -174,7 +174,7 @@ func (b *baseline) has(r *report.Report) bool { return b != nil && b.known[r.Key
 func (b *baseline) newFindings(findings []report.Report) int {
 	n := 0
 	for i := range findings {
-		if !b.has(&findings[i]) {
+		if findings[i].Counted() && !b.has(&findings[i]) {
 			n++
 		}
 	}

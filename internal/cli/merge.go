@@ -89,8 +89,18 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 	case e.Dependency != nil:
 		d := e.Dependency
 		if from, to := local[d.From], local[d.To]; from != 0 && to != 0 {
-			return m.Dependency(from, to, d.Mode, d.Goroutine, origin, d.Stack, d.Held)
+			var guards []graph.ClassID
+			for _, c := range d.Guards {
+				guards = append(guards, local[c])
+			}
+			return m.Dependency(from, to, d.Mode, d.Goroutine, origin, d.Stack, d.Held, guards)
 		}
+	case e.Nesting != nil:
+		var chain []graph.ClassID
+		for _, c := range e.Nesting {
+			chain = append(chain, local[c])
+		}
+		m.Nesting(chain)
 	case e.Written != nil:
 		if c := local[e.Written.Class]; c != 0 {
 			m.Written(c, e.Written.Goroutine, origin, e.Written.Stack)
@@ -161,12 +171,18 @@ func (m *merged) summary() string {
 	return fmt.Sprintf("%s in %s; %s", findingCounts(m.findings), report.Count(len(m.packages), "package"), graphSize(classes, deps))
 }
 
-// findingCounts says how many findings there are, of the main kinds, and
-// how many of them are deadlocks in progress, if any: "2 findings
-// (circular 1, recursive 1, bad unlock 0; 1 deadlock in progress)".
+// findingCounts says how many findings there are, of the main kinds, how
+// many of them are deadlocks in progress, and how many guarded cycles
+// were shown besides, if any: "2 findings (circular 1, recursive 1, bad
+// unlock 0; 1 deadlock in progress; 1 guarded cycle, not counted)".
 func findingCounts(findings []report.Report) string {
-	var c, r, b, stuck int
+	var n, c, r, b, stuck, guarded int
 	for _, f := range findings {
+		if !f.Counted() {
+			guarded++
+			continue
+		}
+		n++
 		switch f.Kind {
 		case report.Circular:
 			c++
@@ -179,9 +195,12 @@ func findingCounts(findings []report.Report) string {
 			stuck++
 		}
 	}
-	s := fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d", report.Count(len(findings), "finding"), c, r, b)
+	s := fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d", report.Count(n, "finding"), c, r, b)
 	if stuck > 0 {
 		s += "; " + report.Count(stuck, "deadlock") + " in progress"
+	}
+	if guarded > 0 {
+		s += "; " + report.Count(guarded, "guarded cycle") + ", not counted"
 	}
 	return s + ")"
 }

@@ -106,8 +106,10 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 			return err
 		}
 	}
-	if len(reported) > 0 {
-		return &exitError{code: exitFindings}
+	for i := range reported {
+		if reported[i].Counted() {
+			return &exitError{code: exitFindings}
+		}
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ type Event struct {
 	Dependency *Dependency     `json:"dependency,omitempty"`
 	Written    *Written        `json:"written,omitempty"`
 	Finding    json.RawMessage `json:"finding,omitempty"` // a report.Report
+	// Nesting is the classes a goroutine held from a lock of a class up
+	// to another lock of that class it took (graph.AddNesting).
+	Nesting []uint32 `json:"nesting,omitempty"`
 	// Stats is the process's lock statistics so far (LOCKDEP_STAT=1); the
 	// last such event of a file is the process's.
 	Stats []report.ClassStats `json:"stats,omitempty"`
@@ -71,6 +74,10 @@ type Dependency struct {
 	// processes is reported with the held locks of its last dependency;
 	// a record without them makes a report that says it lacks them.
 	Held []report.Lock `json:"held,omitempty"`
+	// Guards are the classes the goroutine held exclusively, below From,
+	// every time it made the dependency so far; a dependency recorded
+	// again says the guards it has left.
+	Guards []uint32 `json:"guards,omitempty"`
 }
 
 // Written says a class was write-locked for the first time.

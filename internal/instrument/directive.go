@@ -12,6 +12,8 @@ import (
 //	//lockdep:nested N    lock in subclass 1 (or N), as LockNested(N)
 //	                      does: a deliberate nesting of two locks of one
 //	                      class, such as parent then child
+//	//lockdep:tree        on a struct type or a mutex field: locks of the
+//	                      class nest parent to child (see tree.go)
 //
 // A directive applies to the acquisitions on its own line or, if there is
 // none there, on the next line. A directive that does nothing (no
@@ -43,6 +45,12 @@ func (r *rewriter) directives() {
 // directive applies the directive text on line.
 func (r *rewriter) directive(line int, text string) {
 	args := strings.Fields(strings.TrimPrefix(text, "//lockdep:"))
+	if len(args) > 0 && args[0] == "tree" {
+		if !r.opts.trees.lines[r.tf.Name()][line] {
+			r.note(line, "%s: not on a struct type, or a sync.Mutex or sync.RWMutex field of one, with such a field", text)
+		}
+		return
+	}
 	if len(args) == 0 || args[0] != "nested" {
 		r.note(line, "%s: unknown lockdep directive", text)
 		return

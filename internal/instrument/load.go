@@ -174,6 +174,7 @@ type loader struct {
 	extra  []*regexp.Regexp
 	broken map[string]bool // packages with errors
 	errs   []string
+	trees  trees // the packages' tree directives
 }
 
 // cmdlinePath is the import path the go command gives the package of .go
@@ -287,6 +288,7 @@ func (l *loader) rel(name string) string {
 // once; it gets the same result from each.
 func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 	slices.SortFunc(pkgs, func(a, b *packages.Package) int { return strings.Compare(a.ID, b.ID) })
+	l.trees = treeDecls(pkgs)
 
 	// Number the files of each package, across its variants, so that every
 	// file has one site array name and no two files of a package share one.
@@ -436,7 +438,7 @@ func (l *loader) rewriteOne(p *packages.Package, f *ast.File, name string, index
 			rel = filepath.ToSlash(r)
 		}
 	}
-	opts := fileOptions{coverage: l.cfg.Coverage}
+	opts := fileOptions{coverage: l.cfg.Coverage, trees: l.trees}
 	if strings.TrimSuffix(p.PkgPath, "_test") == cmdlinePath {
 		opts.classPath = dirImportPath(filepath.Dir(name))
 		if opts.classPath != "" && strings.HasSuffix(p.PkgPath, "_test") {

@@ -171,6 +171,8 @@ type fileOptions struct {
 	classPath string
 	// coverage says the build instruments coverage too (see cover.go).
 	coverage bool
+	// trees are the tree directives of the packages loaded (see tree.go).
+	trees trees
 }
 
 // siteRecord is one element of the file's site array.
@@ -476,6 +478,9 @@ func (r *rewriter) addHeaderAndSites() {
 		fmt.Fprintf(&b, "\t{Class: %s, File: %s, Line: %d", strconv.Quote(r.className(s.class)), strconv.Quote(r.rel), s.line)
 		if s.nested != 0 {
 			fmt.Fprintf(&b, ", Nested: %d", s.nested)
+		}
+		if r.opts.trees.classes[s.class] {
+			b.WriteString(", Tree: true")
 		}
 		b.WriteString("},\n")
 	}

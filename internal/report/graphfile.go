@@ -23,6 +23,11 @@ type Graph struct {
 	Classes      []GraphClass `json:"classes"`
 	Dependencies []GraphDep   `json:"dependencies"`
 	Findings     []Report     `json:"findings"`
+	// Nestings are the classes goroutines held from a lock of a class up
+	// to another lock of that class they took: a cycle one of them walks
+	// is that nesting, not a cycle (see "Trees" in the package
+	// documentation of lockdep).
+	Nestings [][]string `json:"nestings,omitempty"`
 }
 
 // GraphClass is a class of the graph.
@@ -53,6 +58,10 @@ type GraphDep struct {
 	Goroutine int64   `json:"goroutine,omitempty"`
 	Stack     []Frame `json:"stack"`
 	Held      []Lock  `json:"held,omitempty"`
+	// Guards are the classes held exclusively, below From, every time the
+	// dependency was made: a cycle all of whose dependencies share one
+	// cannot deadlock on its own.
+	Guards []string `json:"guards,omitempty"`
 }
 
 // EmptyGraph returns a graph file with no class, dependency or finding;
@@ -88,9 +97,19 @@ func GraphOf(g *graph.Graph, res Resolver, keep func(*graph.Edge, graph.Mode) bo
 				d.Mode, d.Goroutine, tr = "R", e.ReadGoroutine, e.ReadTrace
 			}
 			d.Origin, d.Stack, d.Held = res.Origin(tr), res.Stack(tr), heldOf(res, tr)
+			for _, c := range e.Guards {
+				d.Guards = append(d.Guards, g.Class(c).Name)
+			}
 			gr.Dependencies = append(gr.Dependencies, d)
 		}
 	})
+	for _, n := range g.Nestings() {
+		var names []string
+		for _, c := range n {
+			names = append(names, g.Class(c).Name)
+		}
+		gr.Nestings = append(gr.Nestings, names)
+	}
 	return gr
 }
 

@@ -17,7 +17,7 @@ type Merger struct {
 	instance map[graph.ClassID]bool
 	traces   []mergeTrace
 	findings []Report
-	cycles   []Report
+	cycles   []*graph.Cycle
 	seen     map[string]bool
 }
 
@@ -60,9 +60,9 @@ func (m *Merger) Class(name string, instance bool) (graph.ClassID, error) {
 }
 
 // Dependency adds from→to, acquired in mode ("W" or "R") by goroutine gid
-// at stack, holding held (nil if not recorded), as recorded by origin. A
-// cycle it closes becomes a finding.
-func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, origin string, stack []Frame, held []Lock) error {
+// at stack, holding held (nil if not recorded) and guards exclusively
+// below from, as recorded by origin. A cycle it closes becomes a finding.
+func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, origin string, stack []Frame, held []Lock, guards []graph.ClassID) error {
 	gm := graph.Write
 	if mode == "R" {
 		gm = graph.Read
@@ -71,19 +71,22 @@ func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, orig
 	if err != nil {
 		return err
 	}
+	m.g.NoteGuards(m.g.Edge(from, to), guards)
 	if cyc != nil {
-		m.cycles = append(m.cycles, CycleReport(m.g, cyc, m, nil))
+		m.cycles = append(m.cycles, cyc)
 	}
 	return nil
 }
+
+// Nesting records that a goroutine held locks of the classes chain, in
+// order, the last of the first one's class (graph.AddNesting).
+func (m *Merger) Nesting(chain []graph.ClassID) { m.g.AddNesting(chain) }
 
 // Written records that class c is write-locked, by goroutine gid at stack
 // as recorded by origin; the cycles through read acquisitions that this
 // makes possible become findings.
 func (m *Merger) Written(c graph.ClassID, gid int64, origin string, stack []Frame) {
-	for _, cyc := range m.g.MarkWritten(c, gid, m.trace(origin, stack, nil)) {
-		m.cycles = append(m.cycles, CycleReport(m.g, cyc, m, nil))
-	}
+	m.cycles = append(m.cycles, m.g.MarkWritten(c, gid, m.trace(origin, stack, nil))...)
 }
 
 // Finding adds a finding a process reported.
@@ -95,11 +98,20 @@ func (m *Merger) Finding(r Report) {
 }
 
 // Findings returns the processes' findings, then the cycles only the union
-// shows, each problem once.
+// shows, each problem once. A cycle that one goroutine walked between two
+// locks of one class (graph.Walked) is that nesting, which its process
+// reported, and is left out; one that a common lock guards says so.
 func (m *Merger) Findings() []Report {
 	out := append([]Report(nil), m.findings...)
 	seen := map[string]bool{}
-	for _, r := range m.cycles {
+	for _, cyc := range m.cycles {
+		if m.g.Walked(cyc.Around()) {
+			continue
+		}
+		r := CycleReport(m.g, cyc, m, nil)
+		if c, ok := m.g.Guard(cyc.Around()); ok {
+			r.GuardedBy = m.g.Class(c).Name
+		}
 		if k := r.Key(); !m.seen[k] && !seen[k] {
 			seen[k] = true
 			out = append(out, r)
@@ -154,9 +166,20 @@ func (m *Merger) AddGraph(gr *Graph, origin string) error {
 		if d.Origin != "" {
 			o = origin + " " + d.Origin
 		}
-		if err := m.Dependency(ids[d.From], ids[d.To], d.Mode, d.Goroutine, o, d.Stack, d.Held); err != nil {
+		var guards []graph.ClassID
+		for _, c := range d.Guards {
+			guards = append(guards, ids[c])
+		}
+		if err := m.Dependency(ids[d.From], ids[d.To], d.Mode, d.Goroutine, o, d.Stack, d.Held, guards); err != nil {
 			return err
 		}
+	}
+	for _, n := range gr.Nestings {
+		var chain []graph.ClassID
+		for _, c := range n {
+			chain = append(chain, ids[c])
+		}
+		m.Nesting(chain)
 	}
 	// Written last: a read dependency into a class another file writes
 	// closes its cycles here.

@@ -163,6 +163,17 @@ type Report struct {
 	// SameInstance is, for Recursive, set when the lock acquired is the
 	// very one held: a certain self-deadlock, not a possible one.
 	SameInstance bool `json:"same_instance,omitempty"`
+	// Proven is set when the run took the very locks of the report (the
+	// same instances, not only their classes) in an order that
+	// deadlocks: the same lock twice, two locks of one class in both
+	// orders, or a cycle whose dependencies chain through the same locks.
+	Proven bool `json:"proven,omitempty"`
+	// GuardedBy is, for a cycle every dependency of which was made while
+	// its goroutine held the same exclusive lock below it (a gate, such as
+	// a database's one-writer lock), that lock's class: two goroutines
+	// cannot be inside the cycle at once, so it cannot deadlock on its
+	// own. Such a cycle is reported once, and not counted as a finding.
+	GuardedBy string `json:"guarded_by,omitempty"`
 	// Opposite is, for recursive locking of two instances of one class,
 	// where this run took the two in the opposite order (Class while
 	// holding After), if it did.
@@ -203,6 +214,10 @@ const (
 	ProcessEnded = "exit"
 )
 
+// Counted reports whether the report counts as a finding: every one but a
+// guarded cycle (GuardedBy), which is shown once and not counted.
+func (r *Report) Counted() bool { return r.GuardedBy == "" }
+
 // JSON returns the report as one line of JSON, without a newline.
 func (r *Report) JSON() []byte {
 	b, err := json.Marshal(r)
@@ -231,6 +246,9 @@ func (r *Report) Key() string {
 			cs = append(cs, d.Class)
 		}
 		sort.Strings(cs)
+		if r.GuardedBy != "" {
+			return k + strings.Join(cs, "|") + "|guarded by " + r.GuardedBy
+		}
 		return k + strings.Join(cs, "|")
 	}
 	k += r.Lock.Class + "{" + r.Lock.Mode + "}"

@@ -211,7 +211,7 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 	for _, f := range findings {
 		key := sha256.Sum256([]byte(f.Key()))
 		res := sarifResult{
-			RuleID: f.Kind.String(), RuleIndex: ruleIndex[f.Kind], Level: "error",
+			RuleID: f.Kind.String(), RuleIndex: ruleIndex[f.Kind], Level: sarifLevel(&f),
 			Locations:           []sarifLocation{},
 			PartialFingerprints: map[string]string{"lockdepKey/v1": hex.EncodeToString(key[:16])},
 		}
@@ -334,4 +334,17 @@ func ruleName(k Kind) string {
 		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
 	}
 	return b.String()
+}
+
+// sarifLevel is a finding's level: a cycle shown only because it is
+// guarded is a note; a cycle or a recursion that the run did not take on
+// the very same locks (Proven) is a warning; the rest, errors.
+func sarifLevel(f *Report) string {
+	switch {
+	case !f.Counted():
+		return "note"
+	case (f.Kind == Circular || f.Kind == Recursive) && !f.Proven:
+		return "warning"
+	}
+	return "error"
 }

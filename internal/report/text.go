@@ -20,6 +20,11 @@ func (r Report) String() string {
 	if s := r.inProgress(); s != "" {
 		p("goroutine %d %s: a deadlock in progress, not a possible one.\n\n", r.Goroutine, s)
 	}
+	if r.GuardedBy != "" {
+		p("This cycle cannot deadlock on its own: each of its dependencies was made while\n")
+		p("its goroutine held %s, which lets one goroutine into it at a time.\n", r.GuardedBy)
+		p("It is shown once, and not counted as a finding.\n\n")
+	}
 	switch r.Kind {
 	case Circular:
 		r.circular(&b)
@@ -104,6 +109,11 @@ func (r *Report) circular(b *strings.Builder) {
 		p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock.text())
 		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding.text())
 		p("which lock already depends on the new lock.\n\n")
+		if r.Proven {
+			p("This run took these very locks, not only their classes, in the orders below.\n\n")
+		} else {
+			p("This run took locks of these classes in the orders below, not necessarily the same locks.\n\n")
+		}
 		if r.Detail != "" {
 			p("%s\n", r.Detail)
 		}

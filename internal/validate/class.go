@@ -20,6 +20,7 @@ const MaxSubclasses = 8
 type Class struct {
 	name     string
 	instance bool // the class of one lock used without a class
+	tree     bool // its locks nest parent to child (see graph.Nesting)
 	// ids holds, per subclass, the validator generation (high 32 bits)
 	// and graph ID (low 32 bits) the subclass was registered with.
 	ids [MaxSubclasses]atomic.Uint64
@@ -28,12 +29,15 @@ type Class struct {
 // newClass returns a new class with the given name.
 func newClass(name string) *Class {
 	c := new(Class)
-	c.Init(name)
+	c.Init(name, false)
 	return c
 }
 
-// Init names a class before its first use.
-func (c *Class) Init(name string) { c.name = name }
+// Init names a class before its first use; tree says its locks nest
+// parent to child, as a tree's nodes or a list's do: one taken while
+// another is held is then no recursive locking, and the validator checks
+// that no two of them are ever taken in both orders.
+func (c *Class) Init(name string, tree bool) { c.name, c.tree = name, tree }
 
 // Name returns the name the class was made with.
 func (c *Class) Name() string { return c.name }
@@ -49,6 +53,9 @@ type Site struct {
 	// Nested is the subclass the site acquires its lock in (a
 	// //lockdep:nested directive; 0 without one).
 	Nested int
+	// Tree says the class is a tree (a //lockdep:tree directive on the
+	// lock's declaration); every site of the class says so.
+	Tree bool
 
 	class atomic.Pointer[Class] // made on first use
 }
@@ -71,7 +78,9 @@ func (s *Site) ClassOf() *Class {
 func (s *Site) makeClass() *Class {
 	c, ok := sites.Load(s.Class)
 	if !ok {
-		c, _ = sites.LoadOrStore(s.Class, newClass(s.Class))
+		n := new(Class)
+		n.Init(s.Class, s.Tree)
+		c, _ = sites.LoadOrStore(s.Class, n)
 	}
 	s.class.Store(c.(*Class))
 	return c.(*Class)
@@ -120,6 +129,7 @@ func (v *Validator) classID(c *Class, sub int) graph.ClassID {
 		v.stopLocked(err)
 		return 0
 	}
+	v.g.Class(id).Tree = c.tree
 	c.ids[sub].Store(v.gen<<32 | uint64(id))
 	if c.instance {
 		v.instances[id] = true

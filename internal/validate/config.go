@@ -181,15 +181,18 @@ func Replace(v *Validator, c Config) (restore func()) {
 //	                               of printing reports
 func init() {
 	c, warns := fromEnv(os.Getenv)
-	warns = append(warns, startDumps(os.Getenv)...)
 	cfg.Store(c)
-	for _, w := range warns {
-		fmt.Fprintln(os.Stderr, w)
-	}
 	if c.Mode != Off {
+		validatorMu.Lock()
 		current = New(envLimits)
+		validatorMu.Unlock()
 		current.SetTiming(c.Stats, c.Timeout)
 		active.Store(current)
+	}
+	// The dumps' timers and handler find the validator made above.
+	warns = append(warns, startDumps(os.Getenv)...)
+	for _, w := range warns {
+		fmt.Fprintln(os.Stderr, w)
 	}
 }
 

@@ -65,7 +65,8 @@ func (v *Validator) acqLock(a graph.Acq, at *Frame) report.Lock {
 func (v *Validator) lockOf(e held.Entry) report.Lock {
 	l := v.acqLock(e.Acq, siteFrame(e.At))
 	if l.At == nil {
-		if tid, ok := v.g.Chains.Lookup(e.Key); ok {
+		if val, ok := v.g.Chains.Lookup(e.Key); ok {
+			tid := val &^ treeChain
 			if fs := v.frames(tid); len(fs) > 0 {
 				l.FirstSeen = &fs[0]
 			}
@@ -92,19 +93,14 @@ func (v *Validator) locksOf(es []held.Entry) []report.Lock {
 	return locks
 }
 
-// nesting is where a goroutine took one instance of a class while
-// holding another.
-type nesting struct {
-	gid   int64
-	trace uint64
-}
-
-// maxNestings bounds the instance pairs remembered for same-class reports.
-const maxNestings = 1 << 12
-
-func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *graph.Recursion, trace func() uint64, pcs []uintptr, rewritten bool) report.Report {
+// recursionReport makes the report of acquisition a (of the lock lk, at
+// site if rewritten code made it) of a class the goroutine holds already,
+// r. tree says the class is a tree and the two instances were taken the
+// other way round before. It records the order of the two instances.
+func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *graph.Recursion, trace func() uint64, pcs []uintptr, lk unsafe.Pointer, site *Site, tree bool) report.Report {
 	fs := stack.Frames(pcs)
-	holding := v.lockOf(st.Entries[r.Index])
+	held := st.Entries[r.Index]
+	holding := v.lockOf(held)
 	rep := report.Report{
 		Version:      report.Version,
 		Kind:         report.Recursive,
@@ -113,32 +109,45 @@ func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *g
 		Lock:         v.acqLock(a, stack.First(fs)),
 		Holding:      &holding,
 		SameInstance: r.Same,
+		Proven:       r.Same,
 		HeldLocks:    v.heldLocks(st),
 		Stack:        fs,
 	}
 	switch {
 	case r.Same && a.Mode == Read && r.Held.Mode == Read:
 		rep.Detail = "This read-locks the same RWMutex twice. Go's readers are not recursive: a writer waiting in between blocks this goroutine forever."
+		return rep
 	case r.Same:
 		rep.Detail = "This is the same lock instance: the goroutine blocks forever."
+		return rep
+	}
+	// Two instances of one class: say whether this run also took them the
+	// other way round, which deadlocks for real.
+	if n := v.pairs.get(a.Addr, r.Held.Addr); n != nil && a.Addr != 0 {
+		rep.Proven = true
+		rep.Opposite = &report.Dependency{Class: holding.Class, Mode: holding.Mode, After: rep.Lock.Class, Goroutine: n.gid, Stack: v.frames(n.trace)}
+		rep.Detail = "Both locks are of the same class, and this run also took these two instances in the opposite order (below): two goroutines doing both deadlock."
+		if tree {
+			rep.Detail = "The class is a tree: its locks nest parent to child. This run took these two locks in both orders (the other below): two goroutines doing both deadlock."
+		}
+	} else {
+		rep.Detail = "Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock. This run did not take these two instances in the opposite order."
+	}
+	if a.Addr != 0 && v.pairs.get(r.Held.Addr, a.Addr) == nil {
+		v.pairs.add(r.Held.Addr, lk, gid, trace())
+	}
+	if tree {
+		return rep
+	}
+	switch {
+	case site != nil && (site.Nested != 0 || held.At.Static == siteRef(site)):
+		// A directive on the line would not help: the same line takes
+		// both locks (a walk down a tree), or it is there already.
+		rep.Advice = "If locks of this class nest parent to child (a tree, a list walked hand over hand), declare it once with a //lockdep:tree comment on the declaration of the lock (the field or the type): the validator then checks that no two of them are ever taken in both orders."
+	case site != nil:
+		rep.Advice = "May be due to missing lock nesting notation: if the nesting is deliberate, mark the inner Lock with a //lockdep:nested comment, or, if locks of this class nest parent to child (a tree), declare it once with a //lockdep:tree comment on the declaration of the lock."
 	default:
-		// Two instances of one class: say whether this run also took
-		// them the other way round, which deadlocks for real.
-		pair := [2]uintptr{r.Held.Addr, a.Addr}
-		if n, ok := v.nestings[[2]uintptr{a.Addr, r.Held.Addr}]; ok && a.Addr != 0 {
-			rep.Detail = "Both locks are of the same class, and this run also took these two instances in the opposite order (below): two goroutines doing both deadlock."
-			rep.Opposite = &report.Dependency{Class: holding.Class, Mode: holding.Mode, After: rep.Lock.Class, Goroutine: n.gid, Stack: v.frames(n.trace)}
-		} else {
-			rep.Detail = "Both locks are of the same class: two goroutines taking two of them in opposite orders deadlock. This run did not take these two instances in the opposite order."
-		}
-		if _, ok := v.nestings[pair]; !ok && len(v.nestings) < maxNestings && a.Addr != 0 {
-			v.nestings[pair] = nesting{gid: gid, trace: trace()}
-		}
-		if rewritten {
-			rep.Advice = "May be due to missing lock nesting notation: if the nesting is deliberate, mark the inner Lock with a //lockdep:nested comment."
-		} else {
-			rep.Advice = "May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested."
-		}
+		rep.Advice = "May be due to missing lock nesting notation: if the nesting is deliberate, take the inner lock with LockNested, or, if locks of this class nest parent to child (a tree), give them a class made with NewTreeClass."
 	}
 	return rep
 }

@@ -15,7 +15,7 @@ import (
 
 // LockMutex validates locking m, then locks it.
 func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site *Site) {
-	st, p := v.Acquire(addrOf(m), c, sub, Write, false, pc, site)
+	st, p := v.Acquire(unsafe.Pointer(m), c, sub, Write, false, pc, site)
 	if p == nil {
 		m.Lock()
 	} else {
@@ -26,7 +26,7 @@ func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site
 
 // LockRW validates locking rw in mode, then locks it.
 func (v *Validator) LockRW(rw *sync.RWMutex, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
-	st, p := v.Acquire(addrOf(rw), c, sub, mode, false, pc, site)
+	st, p := v.Acquire(unsafe.Pointer(rw), c, sub, mode, false, pc, site)
 	switch {
 	case p != nil && mode == Read:
 		v.Settle(st, p, (*RLock)(rw))
@@ -41,9 +41,9 @@ func (v *Validator) LockRW(rw *sync.RWMutex, c *Class, sub int, mode graph.Mode,
 }
 
 // Tried validates a successful TryLock (or TryRLock, in mode Read) of the
-// lock at addr.
-func (v *Validator) Tried(addr uintptr, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
-	st, _ := v.Acquire(addr, c, sub, mode, true, pc, site)
+// lock lk.
+func (v *Validator) Tried(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
+	st, _ := v.Acquire(lk, c, sub, mode, true, pc, site)
 	st.Held()
 }
 

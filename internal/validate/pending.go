@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"slices"
 	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/events"
@@ -50,6 +51,9 @@ type finding struct {
 	// acq is, for a cycle, what the report says about the acquisition
 	// that found it, kept to describe another cycle the same edge closes.
 	acq *report.Acquisition
+	// avoid are, for a cycle found in place of one folded as a nesting,
+	// dependencies that cycle took: a search for another avoids them.
+	avoid []*graph.Edge
 }
 
 type verdict uint8
@@ -57,7 +61,8 @@ type verdict uint8
 const (
 	waiting verdict = iota
 	confirmed
-	dropped
+	dropped // something it rests on was withdrawn
+	folded  // a cycle that is a nesting of two locks of one class
 )
 
 // maxPendingFindings bounds the findings that wait at once; beyond it new
@@ -237,7 +242,44 @@ func (v *Validator) state(f *finding) verdict {
 			res = waiting
 		}
 	}
+	if v.shownByNesting(f.edges) && !v.proven(f.edges) {
+		return folded
+	}
 	return res
+}
+
+// recordFinding records f, which is confirmed (or in progress): a cycle
+// says whether the run took it on the very same locks, and whether a
+// common lock guards it. Called with mu held.
+func (v *Validator) recordFinding(f *finding) {
+	if len(f.edges) > 0 {
+		f.rep.Proven = v.proven(f.edges)
+		f.rep.GuardedBy = ""
+		if g, ok := v.guardOf(f.edges); ok {
+			f.rep.GuardedBy = v.className(g.class)
+			if !v.seen[f.rep.Key()] {
+				v.guarded = append(v.guarded, f)
+			}
+		}
+	}
+	v.record(f.rep)
+}
+
+// unguard reports again, as plain cycles, the cycles reported as guarded
+// that are guarded no more: a dependency of theirs was made without the
+// guard. Called with mu held.
+func (v *Validator) unguard() {
+	keep := v.guarded[:0]
+	for _, f := range v.guarded {
+		if _, ok := v.guardOf(f.edges); ok {
+			keep = append(keep, f)
+			continue
+		}
+		n := *f
+		n.rep.GuardedBy = ""
+		v.recordFinding(&n)
+	}
+	v.guarded = keep
 }
 
 // resolve records the pending findings that are now confirmed and forgets
@@ -250,17 +292,11 @@ func (v *Validator) state(f *finding) verdict {
 func (v *Validator) resolve() {
 	keep := v.pend.findings[:0]
 	for _, f := range v.pend.findings {
-		for f != nil {
-			switch v.state(f) {
-			case confirmed:
-				v.record(f.rep)
-			case waiting:
-				keep = append(keep, f)
-			case dropped:
-				f = v.research(f)
-				continue
-			}
-			break
+		switch f, vd := v.judge(f); vd {
+		case confirmed:
+			v.recordFinding(f)
+		case waiting:
+			keep = append(keep, f)
 		}
 	}
 	for i := len(keep); i < len(v.pend.findings); i++ {
@@ -269,21 +305,51 @@ func (v *Validator) resolve() {
 	v.pend.findings = keep
 }
 
+// judge follows f to its verdict. A cycle dropped for a withdrawn
+// dependency, or folded as a nesting, may not be the only cycle its
+// closing edge makes (the search found a shortest one): the edge is
+// searched again, and a cycle found takes its place. Called with mu held.
+func (v *Validator) judge(f *finding) (*finding, verdict) {
+	for f != nil {
+		switch vd := v.state(f); vd {
+		case dropped:
+			f = v.research(f, f.avoid)
+		case folded:
+			f = v.alternative(f)
+		default:
+			return f, vd
+		}
+	}
+	return nil, dropped
+}
+
 // research returns the finding of another cycle that the closing edge of
-// dropped cycle finding f still makes, or nil.
-func (v *Validator) research(f *finding) *finding {
+// cycle finding f makes, avoiding the dependencies avoid, or nil.
+func (v *Validator) research(f *finding, avoid []*graph.Edge) *finding {
 	if len(f.edges) == 0 {
 		return nil
 	}
-	cy := v.g.CycleOf(f.edges[len(f.edges)-1])
+	cy := v.g.CycleAvoiding(f.edges[len(f.edges)-1], func(e *graph.Edge) bool { return slices.Contains(avoid, e) })
 	if cy == nil {
 		return nil
 	}
-	n := &finding{rep: report.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq}
+	n := &finding{rep: report.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq, avoid: avoid}
 	if v.seen[n.rep.Key()] {
 		return nil
 	}
 	return n
+}
+
+// alternative returns the finding of a cycle that the closing edge of f,
+// folded as a nesting, makes through other dependencies, or nil: one of
+// f's other dependencies at a time is avoided.
+func (v *Validator) alternative(f *finding) *finding {
+	for _, e := range f.edges[:len(f.edges)-1] {
+		if n := v.research(f, append(slices.Clip(f.avoid), e)); n != nil {
+			return n
+		}
+	}
+	return nil
 }
 
 // logDep writes a confirmed dependency to the process's event file.
@@ -293,6 +359,9 @@ func (v *Validator) logDep(d dep) {
 		return
 	}
 	ev := &events.Dependency{From: uint32(d.e.From), To: uint32(d.e.To), Mode: "W", Goroutine: d.e.Goroutine, Stack: v.frames(d.e.Trace)}
+	for _, c := range d.e.Guards {
+		ev.Guards = append(ev.Guards, uint32(c))
+	}
 	if d.mode == Read {
 		ev.Mode, ev.Goroutine, ev.Stack = "R", d.e.ReadGoroutine, v.frames(d.e.ReadTrace)
 	}

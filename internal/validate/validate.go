@@ -43,6 +43,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
@@ -87,7 +88,10 @@ type Validator struct {
 	heldAt    map[uint64][]report.Lock
 	names     map[string]int
 	display   map[*Class]string
-	nestings  map[[2]uintptr]nesting // see recursionReport
+	// What the validator knows of instances (see instances.go).
+	pairs         pairs
+	edgeInfos     map[*graph.Edge]*edgeInfo
+	guarded       []*finding // cycles reported as guarded, while they are
 	chains    [][]graph.Acq          // the cached chains, for Chains
 	settling  []*settling            // acquisitions with pending findings that wait for their locks
 	instances map[graph.ClassID]bool // classes of one lock each
@@ -132,7 +136,7 @@ func New(l Limits) *Validator {
 		g:         graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
 		names:     make(map[string]int),
 		display:   make(map[*Class]string),
-		nestings:  make(map[[2]uintptr]nesting),
+		edgeInfos:   make(map[*graph.Edge]*edgeInfo),
 		heldAt:    make(map[uint64][]report.Lock),
 		instances: make(map[graph.ClassID]bool),
 		seen:      make(map[string]bool),
@@ -148,14 +152,15 @@ func New(l Limits) *Validator {
 // dependencies to be confirmed; nil if there are none.
 type Pending []*finding
 
-// Acquire validates taking the lock at addr, of class c (subclass sub),
+// Acquire validates taking the lock lk, of class c (subclass sub),
 // in mode (try: by a successful TryLock), called at pc or site, and
 // pushes it on the goroutine's held stack, which it returns; the caller
 // marks it Held once it holds the lock. It runs before a blocking
 // acquisition, so that it reports before blocking forever, and after a
 // successful try. If p is not nil, the caller should acquire the lock
 // with Settle. A nil stack means validation stepped aside.
-func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, try bool, pc uintptr, site *Site) (st *held.Stack, p Pending) {
+func (v *Validator) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, try bool, pc uintptr, site *Site) (st *held.Stack, p Pending) {
+	addr := uintptr(lk)
 	if sub < 0 || sub >= MaxSubclasses {
 		v.badSubclass(c, sub, mode, pc, site)
 		sub = MaxSubclasses - 1
@@ -175,7 +180,13 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 	key := graph.ChainKey(st.Top(), a)
 	hit := false
 	if !try && !st.Holds(addr) {
-		_, hit = v.g.Chains.Lookup(key)
+		var val uint64
+		val, hit = v.g.Chains.Lookup(key)
+		if hit && val&treeChain != 0 {
+			// A tree's nesting: the chain is fine, and so must be the
+			// instances' order.
+			hit = v.ordered(st, a)
+		}
 	}
 	if hit && len(st.Entries) < v.table.MaxDepth() {
 		st.Push(a, key, at)
@@ -185,7 +196,7 @@ func (v *Validator) Acquire(addr uintptr, c *Class, sub int, mode graph.Mode, tr
 		return st, nil
 	}
 	if !hit {
-		p = v.miss(st, gid, a, site != nil)
+		p = v.miss(st, gid, a, lk, site)
 		// What the acquisition found is delivered before it is pushed:
 		// in Panic mode, a panic here leaves the stack as it was.
 		v.deliver()
@@ -231,7 +242,7 @@ func (v *Validator) timed(id graph.ClassID, st *held.Stack, try bool) Pending {
 // miss validates an acquisition whose chain is not cached. It records the
 // findings that are confirmed, and returns those that wait for
 // confirmation.
-func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool) Pending {
+func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, lk unsafe.Pointer, site *Site) Pending {
 	pcs := stack.Capture(1)
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -269,24 +280,49 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 		v.events.Write(events.Event{Written: &events.Written{Class: uint32(a.Class), Goroutine: c.WriteGoroutine, Stack: v.frames(c.WriteTrace)}})
 	}
 	pending := false
+	guards := false // a dependency lost a guard
 	for _, d := range res.Deps {
-		if v.support(st, d) {
-			pending = true
+		p := v.support(st, d)
+		pending = pending || p
+		if v.noteDep(st, d, a, lk, gid, trace) {
+			guards = true
+			if !p {
+				v.logDep(dep{d.Edge, d.Mode}) // with the guards it has left
+			}
 		}
 	}
 	var fs []*finding
 	if r := res.Recursion; r != nil {
 		h := v.holdOf(st, r.Index)
-		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, trace, pcs, rewritten), hold: h})
+		if !r.Same {
+			v.noteNesting(st, r.Index, a.Class)
+		}
+		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, trace, pcs, lk, site, false), hold: h})
+	}
+	var chainVal uint64
+	if n := res.Nesting; n != nil {
+		// A tree's nesting: no finding, unless this run took the two
+		// the other way round.
+		chainVal = treeChain
+		v.noteNesting(st, n.Index, a.Class)
+		if a.Addr != 0 && v.pairs.get(a.Addr, n.Held.Addr) != nil {
+			r := &graph.Recursion{Held: n.Held, Index: n.Index}
+			fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, trace, pcs, lk, site, true), hold: v.holdOf(st, n.Index)})
+		} else if a.Addr != 0 && v.pairs.get(n.Held.Addr, a.Addr) == nil {
+			v.pairs.add(n.Held.Addr, lk, gid, trace())
+		}
 	}
 	for _, cy := range res.Cycles {
 		acq := v.acquisition(st, gid, a, cy, pcs)
 		fs = append(fs, &finding{rep: report.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
 	}
+	if guards {
+		v.unguard()
+	}
 	if len(fs) == 0 && !pending {
 		key := graph.ChainKey(st.Top(), a)
 		if _, seen := v.g.Chains.Lookup(key); !seen {
-			if err := v.g.Chains.Insert(key, trace()); err != nil {
+			if err := v.g.Chains.Insert(key, trace()|chainVal); err != nil {
 				v.stopLocked(err)
 				return nil
 			}
@@ -298,9 +334,9 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 	// that it is checked again.
 	var later Pending
 	for _, f := range fs {
-		switch v.state(f) {
+		switch f, vd := v.judge(f); vd {
 		case confirmed:
-			v.record(f.rep)
+			v.recordFinding(f)
 		case waiting:
 			if !v.seen[f.rep.Key()] && v.wait(f) {
 				later = append(later, f)
@@ -408,7 +444,7 @@ func (v *Validator) flushLocked(p Pending, why string) {
 	for _, f := range p {
 		if v.pend.remove(f) {
 			f.rep.InProgress = why
-			v.record(f.rep)
+			v.recordFinding(f)
 		}
 	}
 }
@@ -467,10 +503,10 @@ func (v *Validator) Holds(addr uintptr, modes ...graph.Mode) bool {
 	return false
 }
 
-// MightLock validates acquiring the lock at addr without acquiring it:
-// the dependencies and findings are those of a Lock (or RLock) here.
-func (v *Validator) MightLock(addr uintptr, c *Class, mode graph.Mode, pc uintptr) {
-	st, _ := v.Acquire(addr, c, 0, mode, false, pc, nil)
+// MightLock validates acquiring the lock lk without acquiring it: the
+// dependencies and findings are those of a Lock (or RLock) here.
+func (v *Validator) MightLock(lk unsafe.Pointer, c *Class, mode graph.Mode, pc uintptr) {
+	st, _ := v.Acquire(lk, c, 0, mode, false, pc, nil)
 	if st == nil {
 		return
 	}

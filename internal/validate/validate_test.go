@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/report"
 )
@@ -91,7 +92,7 @@ func (b *bench) RUnlock(name string) {
 // MightLock validates a Lock without taking the lock.
 func (b *bench) MightLock(name string) {
 	l, c := b.lock(name)
-	b.v.MightLock(addrOf(l), c, Write, 0)
+	b.v.MightLock(unsafe.Pointer(l), c, Write, 0)
 }
 
 // on runs f in a goroutine of its own and waits for it.
