@@ -116,6 +116,55 @@
 // goroutine that does not wait, is not reported: it may be a hand-off
 // that the end of the program cut short.
 //
+// # Trees
+//
+// Classes shared by instances are what make the validator see
+// inversions no run hit. But code is full of trees of one type (balancer
+// groups inside balancer groups, label trees, writers wrapping writers,
+// lists walked hand over hand), where a class hides the one fact that
+// makes the code safe: which lock is the parent.
+//
+//   - A tree class ([NewTreeClass]; in unmodified code a //lockdep:tree
+//     comment on the mutex field's declaration, or on the struct type's)
+//     declares that its locks nest parent to child. Taking one while
+//     holding another of the class is not recursive locking: the
+//     validator remembers the order in which it saw the two locks taken,
+//     and reports two of them taken in both orders. A walk down a tree on
+//     one line, and lock coupling (next.mu.Lock(); cur.mu.Unlock()), are
+//     silent; a child locked, then its parent, after the parent, then the
+//     child, is reported, on the fast path too.
+//   - A cycle of classes that one goroutine walked on its own between two
+//     locks of one class (a child Switch, its Group, then the parent
+//     Switch: Switch → Group → Switch) is that nesting, and nothing more:
+//     it is reported once, as recursive locking of two instances (or, for
+//     a tree class, checked as above), never as a circular dependency.
+//     The classic AB-BA between two classes is still reported, whatever
+//     the instances, and so is any cycle the run took on the very same
+//     locks.
+//   - A cycle every dependency of which was made while its goroutine held
+//     the same exclusive lock below it (a guard, such as a database's
+//     one-writer lock) cannot deadlock on its own: two goroutines cannot
+//     be inside it at once. It is shown once, saying "guarded by", and not
+//     counted as a finding (Report.GuardedBy; the lockdep command does not
+//     exit 3 for it). Made once without that lock, it is reported as usual.
+//   - Every circular and recursive report says whether the run took the
+//     very same locks in the orders that deadlock (Report.Proven: "This
+//     run took these very locks"), or only locks of their classes.
+//
+// The trade: instance facts are gathered on the slow path, where a new
+// sequence of classes is validated, and a chain of classes seen before is
+// not validated again. So "the same locks" is said only when the run is
+// known to have taken them (it may have without the validator seeing
+// it), and a cycle is taken for a nesting only when a goroutine was seen
+// to walk it, before or while the cycle waits for confirmation; a cycle
+// reported before any such walk stays reported. What a tree class can
+// miss: an inversion of two of its locks through locks of other classes,
+// and one of more than two of its locks (a, b, c taken as a → b, b → c,
+// c → a). Instances are told apart by address, the lock taken second by a
+// weak pointer too, so that a new lock at a freed one's address is not
+// mistaken for it. These keep the common tree shapes quiet without
+// hiding the inversions that deadlock for real.
+//
 // # Cost
 //
 // The sequence of classes a goroutine holds, plus the one it acquires, is

@@ -344,6 +344,24 @@ nothing is reported as a note (lockdep: file.go:12: ...): no such call on
 its line or the next, a bad level, an unknown //lockdep: name, or
 "// lockdep:nested" written with a space.
 
+Locks that nest parent to child at any depth (the nodes of a tree, a list
+walked hand over hand, wrappers of wrappers) cannot be told apart by a
+line: one line locks a node and then, recursively, its child. Declare the
+tree once, with //lockdep:tree on the mutex field's declaration, or on
+the struct type's (for all its sync.Mutex and sync.RWMutex fields,
+embedded ones too):
+
+	type node struct {
+		mu       sync.Mutex //lockdep:tree
+		children []*node
+	}
+
+Taking one of those locks while holding another is then no recursive
+locking; lockdep checks the order of the two locks themselves and reports
+two of them taken both ways round (see "Trees" in the package
+documentation, which also says how cycles walked within one goroutine and
+cycles under one guard lock are reported).
+
 # Baselines
 
 A team adopting lockdep on code that already has findings can fail CI on
