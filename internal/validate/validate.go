@@ -85,13 +85,13 @@ type Validator struct {
 	traces [][]uintptr // trace ID-1 → program counters
 	// heldAt holds, for a trace that made dependencies, the locks the
 	// goroutine held then (report.HeldResolver).
-	heldAt    map[uint64][]report.Lock
-	names     map[string]int
-	display   map[*Class]string
+	heldAt  map[uint64][]report.Lock
+	names   map[string]int
+	display map[*Class]string
 	// What the validator knows of instances (see instances.go).
-	pairs         pairs
-	edgeInfos     map[*graph.Edge]*edgeInfo
-	guarded       []*finding // cycles reported as guarded, while they are
+	pairs     pairs
+	edgeInfos map[*graph.Edge]*edgeInfo
+	guarded   []*finding             // cycles reported as guarded, while they are
 	chains    [][]graph.Acq          // the cached chains, for Chains
 	settling  []*settling            // acquisitions with pending findings that wait for their locks
 	instances map[graph.ClassID]bool // classes of one lock each
@@ -136,7 +136,7 @@ func New(l Limits) *Validator {
 		g:         graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
 		names:     make(map[string]int),
 		display:   make(map[*Class]string),
-		edgeInfos:   make(map[*graph.Edge]*edgeInfo),
+		edgeInfos: make(map[*graph.Edge]*edgeInfo),
 		heldAt:    make(map[uint64][]report.Lock),
 		instances: make(map[graph.ClassID]bool),
 		seen:      make(map[string]bool),
