@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -87,7 +86,8 @@ func TestInterrupt(t *testing.T) {
 			}
 			defer stop()
 
-			// The test is surely running once it has recorded its lock.
+			// The test is surely running once it has recorded its
+			// finding.
 			pid := 0
 			for deadline := time.Now().Add(2 * time.Minute); pid == 0 && !exited; {
 				if time.Now().After(deadline) {
@@ -99,7 +99,7 @@ func TestInterrupt(t *testing.T) {
 					exited = true
 				case <-time.After(50 * time.Millisecond):
 				}
-				pid = recordedPID(filepath.Join(tmp, "lockdep-*", "graph", "*.jsonl"))
+				pid = recordedFinding(filepath.Join(tmp, "lockdep-*", "graph", "*.jsonl"))
 			}
 			if tc.signal != nil {
 				if exited {
@@ -172,20 +172,25 @@ func buildLockdep(t *testing.T) string {
 	return bin
 }
 
-// recordedPID returns the process ID in the first record matching
-// pattern, or 0 if there is none yet.
-func recordedPID(pattern string) int {
+// recordedFinding returns the process ID of the first record matching
+// pattern that holds a finding, or 0 if there is none yet.
+func recordedFinding(pattern string) int {
 	files, _ := filepath.Glob(pattern)
 	for _, name := range files {
-		f, err := os.Open(name)
+		b, err := os.ReadFile(name)
 		if err != nil {
 			continue
 		}
-		line, _ := bufio.NewReader(f).ReadBytes('\n')
-		f.Close()
-		var e events.Event
-		if json.Unmarshal(line, &e) == nil && e.Process != nil && e.Process.PID > 0 {
-			return e.Process.PID
+		pid := 0
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			var e events.Event
+			switch {
+			case json.Unmarshal(line, &e) != nil:
+			case e.Process != nil:
+				pid = e.Process.PID
+			case e.Finding != nil && pid > 0:
+				return pid
+			}
 		}
 	}
 	return 0
