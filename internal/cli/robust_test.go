@@ -42,6 +42,7 @@ func TestInterrupt(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT to send")
 	}
+	t.Parallel()
 	bin := buildLockdep(t)
 	for _, tc := range []struct {
 		name   string
@@ -53,7 +54,8 @@ func TestInterrupt(t *testing.T) {
 		{"closed-stdout", nil, "lockdep: stdout closed: stopped go test\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := extract(t, "interrupt")
+			t.Parallel()
+			dir := sharedModule(t, "interrupt")
 			unchanged := watchTree(t, dir)
 			tmp := t.TempDir()
 			var stdout, stderr bytes.Buffer
@@ -202,10 +204,11 @@ func TestKeepWork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
-	t.Setenv("TMPDIR", t.TempDir()) // the kept directory goes away with it
-	dir := extract(t, "crosspkg")
+	t.Parallel()
+	tmp := t.TempDir() // TMPDIR: the kept directory goes away with it
+	dir := sharedModule(t, "crosspkg")
 	unchanged := watchTree(t, dir)
-	r := run(t, dir, "test", "-work", "./...")
+	r := runChild(t, dir, "", []string{"TMPDIR=" + tmp}, "test", "-work", "./...")
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
 	}
@@ -214,8 +217,8 @@ func TestKeepWork(t *testing.T) {
 		t.Fatalf("stderr does not name the work directory:\n%s", r.stderr)
 	}
 	work := m[1]
-	if !strings.HasPrefix(filepath.Base(work), "lockdep-") || filepath.Dir(work) != os.TempDir() {
-		t.Errorf("work directory %s, want lockdep-* in %s", work, os.TempDir())
+	if !strings.HasPrefix(filepath.Base(work), "lockdep-") || filepath.Dir(work) != tmp {
+		t.Errorf("work directory %s, want lockdep-* in %s", work, tmp)
 	}
 
 	b, err := os.ReadFile(filepath.Join(work, "overlay.json"))
@@ -274,8 +277,8 @@ func TestTempDirRemoved(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
+	t.Parallel()
 	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
 	for _, tc := range []struct {
 		name   string
 		module string
@@ -285,7 +288,7 @@ func TestTempDirRemoved(t *testing.T) {
 		{"build-error", "broken", exitTestsFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := run(t, extract(t, tc.module), "test", "./...")
+			r := runChild(t, sharedModule(t, tc.module), "", []string{"TMPDIR=" + tmp}, "test", "./...")
 			if r.code != tc.code {
 				t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, tc.code, r.stderr)
 			}
@@ -302,19 +305,12 @@ func TestRequiresLockdep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
+	t.Parallel()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := extract(t, "requireself")
-	gomod := filepath.Join(dir, "go.mod")
-	b, err := os.ReadFile(gomod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(gomod, bytes.ReplaceAll(b, []byte("LOCKDEP_ROOT"), []byte(root)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := sharedModule(t, "requireself", "LOCKDEP_ROOT", root)
 	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "-format=json", "./...", "-v")
 	if r.code != exitFindings {
@@ -335,7 +331,8 @@ func TestExtraPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
-	dir := extract(t, "pkgdep")
+	t.Parallel()
+	dir := sharedModule(t, "pkgdep")
 	unchanged := watchTree(t, dir)
 
 	r := run(t, dir, "test", "-format=json", "./...")
@@ -379,7 +376,8 @@ func TestLiveFindings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a program")
 	}
-	dir := extract(t, "app")
+	t.Parallel()
+	dir := sharedModule(t, "app")
 	stdinR, stdinW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/golockdep/lockdep/internal/testmod"
+	"golang.org/x/tools/txtar"
 )
 
 // TestRuntimeArchive fails when runtime.txtar is not what mkruntime.go
@@ -15,6 +18,7 @@ func TestRuntimeArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs mkruntime.go")
 	}
+	t.Parallel()
 	out, err := exec.Command("go", "run", "mkruntime.go", "-o", "-").Output()
 	if err != nil {
 		t.Fatalf("go run mkruntime.go: %v", err)
@@ -33,10 +37,9 @@ func TestRuntimeModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the run-time module")
 	}
-	dir, err := writeRuntime(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	// (Written as the command writes it, and kept between runs.)
+	dir := testmod.Dir(t, "runtime", txtar.Parse(runtimeArchive).Files)
 	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		t.Fatal(err)
