@@ -32,7 +32,8 @@ func TestRuntimeArchive(t *testing.T) {
 // writes it, at its own go line (1.18): language features newer than
 // that (range over an int, the min, max and clear builtins...) fail the
 // build, and vet's loopclosure check applies, since at that version a
-// closure shares its loop's variables.
+// closure shares its loop's variables. TestRuntimeLoopVars checks every
+// use of a loop variable that can tell 1.18 from 1.22.
 func TestRuntimeModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the run-time module")
