@@ -115,12 +115,20 @@ func profileLines(t *testing.T, path string) []string {
 // command runs it so: lockdep names its own executable in -toolexec, and
 // in these tests that is the test binary. It runs it as the command when
 // runChild does.
+//
+// Built with -race, the test binary sleeps a second when it exits, for
+// races still being reported (GORACE's atexit_sleep_ms): the go command
+// runs it for every compile of a build with coverage, and for the
+// version of every tool. The processes the tests start do not sleep.
 func TestMain(m *testing.M) {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == toolexecCommand:
 		os.Exit(exitCode(Main(context.Background(), "", os.Args[1:], os.Stdin, os.Stdout, os.Stderr)))
 	case os.Getenv(asCommandEnv) == "1":
 		os.Exit(runAsCommand())
+	}
+	if gorace := os.Getenv("GORACE"); !strings.Contains(gorace, "atexit_sleep_ms") {
+		os.Setenv("GORACE", strings.TrimSpace(gorace+" atexit_sleep_ms=0"))
 	}
 	os.Exit(m.Run())
 }
