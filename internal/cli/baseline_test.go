@@ -88,6 +88,7 @@ func TestBaselineRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
+	t.Parallel()
 	dir := extract(t, "baseline")
 	file := filepath.Join(dir, "lockdep.baseline")
 	const known = "circular:example.com/base.Log.mu|example.com/base.Store.mu"

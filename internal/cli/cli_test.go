@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"flag"
 	"io"
 	"io/fs"
@@ -129,6 +128,7 @@ func TestExamples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the examples")
 	}
+	t.Parallel()
 	root, _ := filepath.Abs("../..")
 	unchanged := watchTree(t, filepath.Join(root, "examples"))
 	graphFile := filepath.Join(t.TempDir(), "graph.json")
@@ -207,7 +207,8 @@ func TestCleanModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
-	dir := extract(t, "clean")
+	t.Parallel()
+	dir := sharedModule(t, "clean")
 	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "./...")
 	if r.code != 0 {
@@ -223,7 +224,8 @@ func TestCrossPackageCycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
-	dir := extract(t, "crosspkg")
+	t.Parallel()
+	dir := sharedModule(t, "crosspkg")
 	out := filepath.Join(t.TempDir(), "graph.json")
 	sarifPath := filepath.Join(t.TempDir(), "out.sarif")
 	r := run(t, dir, "test", "-format=json", "-graph", out, "-sarif", sarifPath, "./...")
@@ -290,7 +292,8 @@ func TestLineNumbersKept(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
-	dir := extract(t, "lines")
+	t.Parallel()
+	dir := sharedModule(t, "lines")
 	r := run(t, dir, "test", ".", "-v")
 	if r.code != exitTestsFailed {
 		t.Fatalf("exit %d, want %d (a test fails)\nstdout:\n%s\nstderr:\n%s", r.code, exitTestsFailed, r.stdout, r.stderr)
@@ -306,7 +309,8 @@ func TestBuildError(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
 	}
-	dir := extract(t, "broken")
+	t.Parallel()
+	dir := sharedModule(t, "broken")
 	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "./...")
 	if r.code != exitTestsFailed {
@@ -348,14 +352,7 @@ func TestUsage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := Main(context.Background(), testDoc, tc.args, nil, &stdout, &stderr)
-			code := 0
-			var ec interface{ ExitCode() int }
-			if errors.As(err, &ec) {
-				code = ec.ExitCode()
-			} else if err != nil {
-				code = 2
-			}
+			code := exitCode(Main(context.Background(), testDoc, tc.args, nil, &stdout, &stderr))
 			if code != tc.code {
 				t.Errorf("exit %d, want %d", code, tc.code)
 			}
@@ -374,7 +371,8 @@ func TestRewritingCases(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
-	dir := extract(t, "cases")
+	t.Parallel()
+	dir := sharedModule(t, "cases")
 	r := run(t, dir, "test", "-format=json", ".")
 	got := summaries(t, r)
 	text := strings.Join(got, "\n") + "\n"

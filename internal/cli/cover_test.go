@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +27,7 @@ func TestCoverageMatchesGo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		args     []string // PROFILE is the profile's path
@@ -40,8 +40,9 @@ func TestCoverageMatchesGo(t *testing.T) {
 		{"coverpkg-all", []string{"-coverpkg=all", "-coverprofile=PROFILE"}, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("GOFLAGS", tc.goflags)
-			dir := extract(t, "coverage")
+			t.Parallel()
+			env := []string{"GOFLAGS=" + tc.goflags}
+			dir := sharedModule(t, "coverage")
 			work := t.TempDir()
 			args := func(profile string) []string {
 				var a []string
@@ -53,11 +54,12 @@ func TestCoverageMatchesGo(t *testing.T) {
 			plainProfile, lockdepProfile := filepath.Join(work, "go.out"), filepath.Join(work, "lockdep.out")
 			c := exec.Command("go", append([]string{"test", "-count=1"}, args(plainProfile)...)...)
 			c.Dir = dir
+			c.Env = append(os.Environ(), env...)
 			plain, err := c.Output()
 			if err != nil {
 				t.Fatalf("go test: %v\n%s", err, plain)
 			}
-			r := run(t, dir, append([]string{"test"}, args(lockdepProfile)...)...)
+			r := runChild(t, dir, "", env, append([]string{"test"}, args(lockdepProfile)...)...)
 			if r.code != exitFindings {
 				t.Fatalf("lockdep test: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitFindings, r.stdout, r.stderr)
 			}
@@ -76,6 +78,7 @@ func TestCoverageMatchesGo(t *testing.T) {
 			}
 			html := exec.Command("go", "tool", "cover", "-html="+lockdepProfile, "-o", filepath.Join(work, "c.html"))
 			html.Dir = dir
+			html.Env = append(os.Environ(), env...)
 			if out, err := html.CombinedOutput(); err != nil {
 				t.Errorf("go tool cover -html of lockdep's profile: %v\n%s", err, out)
 			}
@@ -110,18 +113,22 @@ func profileLines(t *testing.T, path string) []string {
 
 // TestMain runs the test binary as lockdep's toolexecCommand when the go
 // command runs it so: lockdep names its own executable in -toolexec, and
-// in these tests that is the test binary.
+// in these tests that is the test binary. It runs it as the command when
+// runChild does.
+//
+// Built with -race, the test binary sleeps a second when it exits, for
+// races still being reported (GORACE's atexit_sleep_ms): the go command
+// runs it for every compile of a build with coverage, and for the
+// version of every tool. The processes the tests start do not sleep.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == toolexecCommand {
-		err := Main(context.Background(), "", os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-		var ec interface{ ExitCode() int }
-		switch {
-		case err == nil:
-			os.Exit(0)
-		case errors.As(err, &ec):
-			os.Exit(ec.ExitCode())
-		}
-		os.Exit(2)
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == toolexecCommand:
+		os.Exit(exitCode(Main(context.Background(), "", os.Args[1:], os.Stdin, os.Stdout, os.Stderr)))
+	case os.Getenv(asCommandEnv) == "1":
+		os.Exit(runAsCommand())
+	}
+	if gorace := os.Getenv("GORACE"); !strings.Contains(gorace, "atexit_sleep_ms") {
+		os.Setenv("GORACE", strings.TrimSpace(gorace+" atexit_sleep_ms=0"))
 	}
 	os.Exit(m.Run())
 }

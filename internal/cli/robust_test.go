@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -43,6 +42,7 @@ func TestInterrupt(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT to send")
 	}
+	t.Parallel()
 	bin := buildLockdep(t)
 	for _, tc := range []struct {
 		name   string
@@ -54,7 +54,8 @@ func TestInterrupt(t *testing.T) {
 		{"closed-stdout", nil, "lockdep: stdout closed: stopped go test\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := extract(t, "interrupt")
+			t.Parallel()
+			dir := sharedModule(t, "interrupt")
 			unchanged := watchTree(t, dir)
 			tmp := t.TempDir()
 			var stdout, stderr bytes.Buffer
@@ -87,7 +88,8 @@ func TestInterrupt(t *testing.T) {
 			}
 			defer stop()
 
-			// The test is surely running once it has recorded its lock.
+			// The test is surely running once it has recorded its
+			// finding.
 			pid := 0
 			for deadline := time.Now().Add(2 * time.Minute); pid == 0 && !exited; {
 				if time.Now().After(deadline) {
@@ -99,7 +101,7 @@ func TestInterrupt(t *testing.T) {
 					exited = true
 				case <-time.After(50 * time.Millisecond):
 				}
-				pid = recordedPID(filepath.Join(tmp, "lockdep-*", "graph", "*.jsonl"))
+				pid = recordedFinding(filepath.Join(tmp, "lockdep-*", "graph", "*.jsonl"))
 			}
 			if tc.signal != nil {
 				if exited {
@@ -172,20 +174,25 @@ func buildLockdep(t *testing.T) string {
 	return bin
 }
 
-// recordedPID returns the process ID in the first record matching
-// pattern, or 0 if there is none yet.
-func recordedPID(pattern string) int {
+// recordedFinding returns the process ID of the first record matching
+// pattern that holds a finding, or 0 if there is none yet.
+func recordedFinding(pattern string) int {
 	files, _ := filepath.Glob(pattern)
 	for _, name := range files {
-		f, err := os.Open(name)
+		b, err := os.ReadFile(name)
 		if err != nil {
 			continue
 		}
-		line, _ := bufio.NewReader(f).ReadBytes('\n')
-		f.Close()
-		var e events.Event
-		if json.Unmarshal(line, &e) == nil && e.Process != nil && e.Process.PID > 0 {
-			return e.Process.PID
+		pid := 0
+		for _, line := range bytes.Split(b, []byte("\n")) {
+			var e events.Event
+			switch {
+			case json.Unmarshal(line, &e) != nil:
+			case e.Process != nil:
+				pid = e.Process.PID
+			case e.Finding != nil && pid > 0:
+				return pid
+			}
 		}
 	}
 	return 0
@@ -197,10 +204,11 @@ func TestKeepWork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
-	t.Setenv("TMPDIR", t.TempDir()) // the kept directory goes away with it
-	dir := extract(t, "crosspkg")
+	t.Parallel()
+	tmp := t.TempDir() // TMPDIR: the kept directory goes away with it
+	dir := sharedModule(t, "crosspkg")
 	unchanged := watchTree(t, dir)
-	r := run(t, dir, "test", "-work", "./...")
+	r := runChild(t, dir, "", []string{"TMPDIR=" + tmp}, "test", "-work", "./...")
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
 	}
@@ -209,8 +217,8 @@ func TestKeepWork(t *testing.T) {
 		t.Fatalf("stderr does not name the work directory:\n%s", r.stderr)
 	}
 	work := m[1]
-	if !strings.HasPrefix(filepath.Base(work), "lockdep-") || filepath.Dir(work) != os.TempDir() {
-		t.Errorf("work directory %s, want lockdep-* in %s", work, os.TempDir())
+	if !strings.HasPrefix(filepath.Base(work), "lockdep-") || filepath.Dir(work) != tmp {
+		t.Errorf("work directory %s, want lockdep-* in %s", work, tmp)
 	}
 
 	b, err := os.ReadFile(filepath.Join(work, "overlay.json"))
@@ -269,8 +277,8 @@ func TestTempDirRemoved(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
+	t.Parallel()
 	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
 	for _, tc := range []struct {
 		name   string
 		module string
@@ -280,7 +288,7 @@ func TestTempDirRemoved(t *testing.T) {
 		{"build-error", "broken", exitTestsFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := run(t, extract(t, tc.module), "test", "./...")
+			r := runChild(t, sharedModule(t, tc.module), "", []string{"TMPDIR=" + tmp}, "test", "./...")
 			if r.code != tc.code {
 				t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, tc.code, r.stderr)
 			}
@@ -297,19 +305,12 @@ func TestRequiresLockdep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
+	t.Parallel()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := extract(t, "requireself")
-	gomod := filepath.Join(dir, "go.mod")
-	b, err := os.ReadFile(gomod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(gomod, bytes.ReplaceAll(b, []byte("LOCKDEP_ROOT"), []byte(root)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := sharedModule(t, "requireself", "LOCKDEP_ROOT", root)
 	unchanged := watchTree(t, dir)
 	r := run(t, dir, "test", "-format=json", "./...", "-v")
 	if r.code != exitFindings {
@@ -330,7 +331,8 @@ func TestExtraPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a module")
 	}
-	dir := extract(t, "pkgdep")
+	t.Parallel()
+	dir := sharedModule(t, "pkgdep")
 	unchanged := watchTree(t, dir)
 
 	r := run(t, dir, "test", "-format=json", "./...")
@@ -374,7 +376,8 @@ func TestLiveFindings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a program")
 	}
-	dir := extract(t, "app")
+	t.Parallel()
+	dir := sharedModule(t, "app")
 	stdinR, stdinW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/golockdep/lockdep/internal/testmod"
+	"golang.org/x/tools/txtar"
 )
 
 // TestRuntimeArchive fails when runtime.txtar is not what mkruntime.go
@@ -15,6 +18,7 @@ func TestRuntimeArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs mkruntime.go")
 	}
+	t.Parallel()
 	out, err := exec.Command("go", "run", "mkruntime.go", "-o", "-").Output()
 	if err != nil {
 		t.Fatalf("go run mkruntime.go: %v", err)
@@ -28,15 +32,15 @@ func TestRuntimeArchive(t *testing.T) {
 // writes it, at its own go line (1.18): language features newer than
 // that (range over an int, the min, max and clear builtins...) fail the
 // build, and vet's loopclosure check applies, since at that version a
-// closure shares its loop's variables.
+// closure shares its loop's variables. TestRuntimeLoopVars checks every
+// use of a loop variable that can tell 1.18 from 1.22.
 func TestRuntimeModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the run-time module")
 	}
-	dir, err := writeRuntime(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	// (Written as the command writes it, and kept between runs.)
+	dir := testmod.Dir(t, "runtime", txtar.Parse(runtimeArchive).Files)
 	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		t.Fatal(err)

@@ -134,9 +134,11 @@ func TestSARIF(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs modules")
 	}
+	t.Parallel()
 	schema := sarifSchema(t)
 
 	t.Run("findings", func(t *testing.T) {
+		t.Parallel()
 		repo := t.TempDir()
 		if err := os.Mkdir(filepath.Join(repo, ".git"), 0o755); err != nil {
 			t.Fatal(err)
@@ -175,8 +177,9 @@ func TestSARIF(t *testing.T) {
 	})
 
 	t.Run("build-failure", func(t *testing.T) {
+		t.Parallel()
 		out := filepath.Join(t.TempDir(), "out.sarif")
-		r := run(t, extract(t, "buildfail"), "test", "-sarif", out, "./...")
+		r := run(t, sharedModule(t, "buildfail"), "test", "-sarif", out, "./...")
 		if r.code != exitTestsFailed {
 			t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitTestsFailed, r.stderr)
 		}
@@ -191,7 +194,8 @@ func TestSARIF(t *testing.T) {
 	})
 
 	t.Run("stdout", func(t *testing.T) {
-		r := run(t, extract(t, "crosspkg"), "test", "-format=sarif", "./...")
+		t.Parallel()
+		r := run(t, sharedModule(t, "crosspkg"), "test", "-format=sarif", "./...")
 		if r.code != exitFindings {
 			t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, exitFindings, r.stderr)
 		}
@@ -204,6 +208,7 @@ func TestSARIF(t *testing.T) {
 	// files' frames name no file it can see: a location all the same,
 	// the first frame's file, in every way merge writes SARIF.
 	t.Run("merge-outside", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		ar, err := txtar.ParseFile(filepath.Join("testdata", "jobs.txtar"))
 		if err != nil {
@@ -255,6 +260,7 @@ func TestSARIF(t *testing.T) {
 	// is in the repository, and it is located at its file, by absolute
 	// URI.
 	t.Run("pkg-dependency", func(t *testing.T) {
+		t.Parallel()
 		root := t.TempDir()
 		repo := filepath.Join(root, "repo")
 		if err := os.MkdirAll(filepath.Join(repo, ".git"), 0o755); err != nil {
@@ -295,7 +301,8 @@ func TestSARIF(t *testing.T) {
 	})
 
 	t.Run("unwritable", func(t *testing.T) {
-		r := run(t, extract(t, "crosspkg"), "test", "-sarif", filepath.Join(t.TempDir(), "missing", "out.sarif"), "./...")
+		t.Parallel()
+		r := run(t, sharedModule(t, "crosspkg"), "test", "-sarif", filepath.Join(t.TempDir(), "missing", "out.sarif"), "./...")
 		if r.code != exitUsage || !strings.Contains(r.stderr, "-sarif: cannot write the output file") {
 			t.Errorf("exit %d, want %d with the reason\nstderr:\n%s", r.code, exitUsage, r.stderr)
 		}

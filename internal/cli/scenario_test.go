@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,8 +42,12 @@ import (
 // replace directive. Lines that start with # are comments; the
 // script ends at the first blank line after it starts. After every
 // command, the module's files must be as they were: lockdep never writes
-// to the user's tree. Scripts that set no environment run in parallel.
+// to the user's tree. The scripts run in parallel: the commands that
+// follow an env line run as child processes with that environment (see
+// runChild), and the module is extracted once and kept between runs (see
+// sharedModule).
 func TestScenarios(t *testing.T) {
+	t.Parallel()
 	names, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,15 +78,8 @@ func TestScenarios(t *testing.T) {
 			if testing.Short() && builds {
 				t.Skip("builds and runs a module")
 			}
-			if !slices.ContainsFunc(script, func(l scriptLine) bool { return strings.HasPrefix(l.text, "env ") }) {
-				t.Parallel()
-			}
-			dir := extract(t, rel)
-			if gomod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(gomod, []byte("$ROOT")) {
-				if err := os.WriteFile(filepath.Join(dir, "go.mod"), bytes.ReplaceAll(gomod, []byte("$ROOT"), []byte(root)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			t.Parallel()
+			dir := sharedModule(t, rel, "$ROOT", root)
 			unchanged := watchTree(t, dir)
 			work := t.TempDir()
 			expand := func(s string) string {
@@ -93,6 +87,7 @@ func TestScenarios(t *testing.T) {
 			}
 			var last result
 			var stdin string
+			var env []string // set by env lines
 			ran := false
 			// The findings the last command printed as JSON, and those
 			// wanted, if it printed JSON.
@@ -124,7 +119,11 @@ func TestScenarios(t *testing.T) {
 				case "lockdep":
 					checkWants()
 					args := splitArgs(arg)
-					last = runIn(t, dir, stdin, args...)
+					if env == nil {
+						last = runIn(t, dir, stdin, args...)
+					} else {
+						last = runChild(t, dir, stdin, env, args...)
+					}
 					stdin, ran = "", true
 					jsonOut, wants = slices.Contains(args, "-format=json"), []string{}
 					unchanged()
@@ -135,7 +134,7 @@ func TestScenarios(t *testing.T) {
 					stdin = unquote(arg) + "\n"
 				case "env":
 					k, v, _ := strings.Cut(arg, "=")
-					t.Setenv(k, v)
+					env = append(env, k+"="+v)
 				case "exit":
 					if want, _ := strconv.Atoi(arg); last.code != want {
 						fail("exit %d, want %d", last.code, want)
@@ -268,26 +267,6 @@ func unquote(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
-}
-
-// runIn runs the command in process in dir, with stdin.
-func runIn(t *testing.T, dir, stdin string, args ...string) result {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	if len(args) > 0 && slices.Contains([]string{"test", "run", "graph", "merge"}, args[0]) {
-		args = append([]string{args[0], "-C", dir}, args[1:]...)
-	}
-	err := Main(context.Background(), testDoc, args, strings.NewReader(stdin), &stdout, &stderr)
-	code := 0
-	var ec interface{ ExitCode() int }
-	switch {
-	case err == nil:
-	case errors.As(err, &ec):
-		code = ec.ExitCode()
-	default:
-		code = 2
-	}
-	return result{code, stdout.String(), stderr.String()}
 }
 
 // testDoc is a manual with the sections help prints.

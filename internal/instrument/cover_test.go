@@ -48,8 +48,7 @@ func TestCoverageBlocks(t *testing.T) {
 			if strings.Contains(string(ar.Comment), "requires cgo") && !cgoAvailable() {
 				t.Skip("cgo is not available")
 			}
-			dir := t.TempDir()
-			writeModule(t, dir, ar, root, goSum, runtime)
+			dir, _ := writeModule(t, name, ar, root, goSum, runtime)
 			res, err := Rewrite(Config{Dir: dir, Patterns: []string{"./..."}, Tests: true, Coverage: true})
 			if err != nil {
 				t.Fatal(err)

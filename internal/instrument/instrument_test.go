@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golockdep/lockdep/internal/testmod"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/txtar"
@@ -80,8 +81,7 @@ func TestRewrite(t *testing.T) {
 					cfg.Tests = strings.TrimSpace(value) == "true"
 				}
 			}
-			dir := t.TempDir()
-			lockdep := writeModule(t, dir, ar, root, goSum, runtime)
+			dir, lockdep := writeModule(t, name, ar, root, goSum, runtime)
 			cfg.Dir = dir
 
 			res, err := Rewrite(cfg)
@@ -121,13 +121,15 @@ func TestRewrite(t *testing.T) {
 	}
 }
 
-// writeModule writes the archive's files under dir, with LOCKDEP_ROOT in
-// go.mod replaced by root and LOCKDEP_RUNTIME by rt, and the go.sum of
-// the one used (root's covers lockdep's own requirements). It returns the
-// directory of the lockdep module the module requires.
-func writeModule(t *testing.T, dir string, ar *txtar.Archive, root string, goSum []byte, rt string) string {
+// writeModule returns a directory holding the archive's files (see
+// testmod.Dir: the tests only read it), with LOCKDEP_ROOT in go.mod
+// replaced by root and LOCKDEP_RUNTIME by rt, and the go.sum of the one
+// used (root's covers lockdep's own requirements), and the directory of
+// the lockdep module the module requires.
+func writeModule(t *testing.T, name string, ar *txtar.Archive, root string, goSum []byte, rt string) (dir, lockdep string) {
 	t.Helper()
-	lockdep := root
+	lockdep = root
+	var files []txtar.File
 	for _, f := range ar.Files {
 		data := f.Data
 		if f.Name == "go.mod" {
@@ -137,13 +139,7 @@ func writeModule(t *testing.T, dir string, ar *txtar.Archive, root string, goSum
 			}
 			data = bytes.ReplaceAll(data, []byte("LOCKDEP_ROOT"), []byte(root))
 		}
-		path := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files = append(files, txtar.File{Name: f.Name, Data: data})
 	}
 	if lockdep == rt {
 		var err error
@@ -151,31 +147,19 @@ func writeModule(t *testing.T, dir string, ar *txtar.Archive, root string, goSum
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), goSum, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return lockdep
+	files = append(files, txtar.File{Name: "go.sum", Data: goSum})
+	return testmod.Dir(t, name, files), lockdep
 }
 
-// runtimeModule extracts the run-time module that the command embeds
-// (../cli/runtime.txtar, kept up to date by that package's tests) and
-// returns its directory.
+// runtimeModule returns a directory holding the run-time module that the
+// command embeds (../cli/runtime.txtar, kept up to date by that package's
+// tests).
 func runtimeModule(t *testing.T) string {
 	ar, err := txtar.ParseFile(filepath.Join("..", "cli", "runtime.txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	for _, f := range ar.Files {
-		path := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return testmod.Dir(t, "runtime", ar.Files)
 }
 
 var (

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golockdep/lockdep/internal/testmod"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/tools/txtar"
 )
 
 // TestRewriteTypeErrors checks that a package with errors, and one that
@@ -165,7 +167,6 @@ var lockdepSites_7 = [...]lockdepimpl_.Site{
 // alone and listed, with the type checker's error, and so is what imports
 // it.
 func TestRewriteDeps(t *testing.T) {
-	dir := t.TempDir()
 	files := map[string]string{
 		"go.mod":           "module example.com/m\n\ngo 1.22\n",
 		"app/app.go":       "package app\n\nimport (\n\t\"sync\"\n\n\t\"example.com/m/store\"\n)\n\nvar mu sync.Mutex\n\nfunc F(s *store.Store[int]) { mu.Lock(); s.Put(1); mu.Unlock() }\n",
@@ -179,15 +180,12 @@ func TestRewriteDeps(t *testing.T) {
 		"util/util_test.go": "package util_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/m/app\"\n)\n\nfunc TestApp(t *testing.T) { app.Send(make(chan any, 1)) }\n",
 		"app/send.go":       "package app\n\nfunc Send(ch chan any) {\n\tch <- &mu\n\tmu.Lock()\n\tmu.Unlock()\n}\n",
 	}
+	var ar []txtar.File
 	for name, data := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ar = append(ar, txtar.File{Name: name, Data: []byte(data)})
 	}
+	slices.SortFunc(ar, func(a, b txtar.File) int { return strings.Compare(a.Name, b.Name) })
+	dir := testmod.Dir(t, "deps", ar) // only read
 	app := filepath.Join(dir, "app", "app.go")
 	for _, tc := range []struct {
 		name         string
@@ -200,6 +198,7 @@ func TestRewriteDeps(t *testing.T) {
 		{"broken", []string{"./broken"}, nil, []string{"example.com/m/bad", "example.com/m/broken"}, []string{"bad/bad.go:7:9: undefined: undefined"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			inProcess, err := Rewrite(Config{Dir: dir, Patterns: tc.patterns, Tests: true})
 			if err != nil {
 				t.Fatal(err)
