@@ -204,7 +204,7 @@ func (gr *Graph) Drawing() *Drawing {
 	for _, dep := range deps {
 		tip := dep.From + " -> " + dep.To
 		if len(dep.Stack) > 0 {
-			tip += "\n" + frameText(dep.Stack[0])
+			tip += "\n" + dep.Stack[0].String()
 		}
 		if dep.Origin != "" {
 			tip += "\nrecorded by " + dep.Origin
@@ -369,7 +369,7 @@ func (gr *Graph) Text() string {
 			}
 			fmt.Fprintf(&b, "%s -> %s {%s}", mark, d.To, d.Mode)
 			if len(d.Stack) > 0 {
-				b.WriteString(", at: " + frameText(d.Stack[0]))
+				b.WriteString(", at: " + d.Stack[0].String())
 			}
 			if d.Origin != "" {
 				b.WriteString(", recorded by " + d.Origin)

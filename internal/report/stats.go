@@ -9,27 +9,6 @@ import (
 	"github.com/golockdep/lockdep/internal/stack"
 )
 
-// ClassStats is one class's lock statistics, as the kernel's lock_stat
-// keeps them.
-type ClassStats struct {
-	Class        string `json:"class"`
-	Acquisitions uint64 `json:"acquisitions"`
-	// Contentions counts the acquisitions that found the lock taken and
-	// waited for it.
-	Contentions uint64        `json:"contentions"`
-	WaitTotal   time.Duration `json:"wait_total_ns"`
-	WaitMax     time.Duration `json:"wait_max_ns"`
-	HoldMax     time.Duration `json:"hold_max_ns"`
-	// Sites are where the most contended acquisitions were made.
-	Sites []SiteCount `json:"sites,omitempty"`
-}
-
-// SiteCount is a call site and how many contended acquisitions it made.
-type SiteCount struct {
-	At          Frame  `json:"at"`
-	Contentions uint64 `json:"contentions"`
-}
-
 // SitesShown is how many contended sites the statistics of a class keep.
 const SitesShown = 4
 
@@ -68,7 +47,7 @@ func StatsTable(stats []ClassStats, n int) string {
 	}
 	for _, s := range stats {
 		for _, c := range s.Sites {
-			fmt.Fprintf(&b, "  %s: %d contended at %s\n", s.Class, c.Contentions, frameText(c.At))
+			fmt.Fprintf(&b, "  %s: %d contended at %s\n", s.Class, c.Contentions, c.At)
 		}
 	}
 	return b.String()
@@ -88,17 +67,6 @@ func Round(d time.Duration) string {
 	return d.Round(10 * time.Microsecond).String()
 }
 
-// Goroutine is one goroutine in a report: what it holds, what it waits
-// for, and its stack.
-type Goroutine struct {
-	ID        int64   `json:"goroutine"`
-	State     string  `json:"state,omitempty"` // as the runtime names it: "sync.Mutex.Lock", "select"...
-	Waiting   *Lock   `json:"waiting,omitempty"`
-	Waited    string  `json:"waited,omitempty"` // how long, rounded
-	HeldLocks []Lock  `json:"held_locks"`
-	Stack     []Frame `json:"stack"`
-}
-
 // HeldDump renders the held locks of every goroutine, as the kernel's
 // debug_show_all_locks does.
 func HeldDump(gs []Goroutine) string {
@@ -108,26 +76,10 @@ func HeldDump(gs []Goroutine) string {
 		b.WriteString("no locks held\n")
 	}
 	for _, g := range gs {
-		writeGoroutine(&b, g)
+		b.WriteString(g.String())
 	}
 	b.WriteString("\n=============================================\n\n")
 	return b.String()
-}
-
-func writeGoroutine(b *strings.Builder, g Goroutine) {
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("%s", heldBy(len(g.HeldLocks), g.ID))
-	if g.State != "" {
-		p(" [%s]", g.State)
-	}
-	p(":\n")
-	for i, l := range g.HeldLocks {
-		p(" #%d: %s\n", i, l.text())
-	}
-	if g.Waiting != nil {
-		p(" waiting %s for: %s\n", g.Waited, g.Waiting.text())
-	}
-	frames(b, g.Stack)
 }
 
 // BoundUsage is how much of one of the validator's bounds is used, as the
@@ -137,15 +89,4 @@ type BoundUsage struct {
 	Used    int    `json:"used"`
 	Limit   int    `json:"limit"`
 	Setting string `json:"setting"` // the variable that raises it
-}
-
-// heldBy says how many locks goroutine g holds, as the kernel does.
-func heldBy(n int, g int64) string {
-	switch n {
-	case 0:
-		return fmt.Sprintf("no locks held by goroutine %d", g)
-	case 1:
-		return fmt.Sprintf("1 lock held by goroutine %d", g)
-	}
-	return fmt.Sprintf("%d locks held by goroutine %d", n, g)
 }
