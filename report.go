@@ -4,8 +4,8 @@ import (
 	"errors"
 	"io"
 
-	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/validate"
+	"github.com/golockdep/lockdep/report"
 )
 
 // A Report is one finding. Its String method gives the text form, laid
@@ -69,7 +69,7 @@ const (
 type Frame = report.Frame
 
 // Lock names a lock in a report: its class, mode and where it was taken.
-type Lock = report.Lock
+type Lock = report.LockRef
 
 // Dependency is one link of a report's dependency chain: Class was
 // acquired (in Mode) while After was held, first by Goroutine at Stack.
@@ -77,7 +77,7 @@ type Dependency = report.Dependency
 
 // Release is where a goroutine last released a lock, in a bad-unlock
 // report.
-type Release = report.Release
+type Release = report.ReleaseSite
 
 // Findings returns the findings reported so far in this process, oldest
 // first, each problem once. A finding that rests on a lock still held is

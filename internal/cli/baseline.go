@@ -10,13 +10,14 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // A baseline is the file of known findings that -baseline reads and
 // -write-baseline writes, so that a team can adopt lockdep on code that
 // already has findings and fail CI only on new ones. It lists each
-// finding by its key (report.Key: its kind and the classes involved, no
+// finding by its key (reporting.Key: its kind and the classes involved, no
 // line number or goroutine), sorted:
 //
 //	{
@@ -142,7 +143,7 @@ func formatBaseline(findings []report.Report) []byte {
 	seen := map[string]bool{}
 	f := baselineFile{Version: baselineVersion, Known: []string{}}
 	for i := range findings {
-		if k := findings[i].Key(); !seen[k] {
+		if k := reporting.Key(&findings[i]); !seen[k] {
 			seen[k] = true
 			f.Known = append(f.Known, k)
 		}
@@ -162,13 +163,13 @@ func (b *baseline) update(findings []report.Report) error {
 		return err
 	}
 	for i := range findings {
-		b.known[findings[i].Key()] = true
+		b.known[reporting.Key(&findings[i])] = true
 	}
 	return nil
 }
 
 // has reports whether the baseline lists r.
-func (b *baseline) has(r *report.Report) bool { return b != nil && b.known[r.Key()] }
+func (b *baseline) has(r *report.Report) bool { return b != nil && b.known[reporting.Key(r)] }
 
 // newFindings returns how many of findings the baseline does not list.
 func (b *baseline) newFindings(findings []report.Report) int {
@@ -215,12 +216,12 @@ func (b *baseline) summary(stderr io.Writer, findings []report.Report) {
 		return
 	}
 	if b.write {
-		fmt.Fprintf(stderr, "lockdep: wrote %s to %s\n", report.Count(len(b.known), "known finding"), b.path)
+		fmt.Fprintf(stderr, "lockdep: wrote %s to %s\n", reporting.Count(len(b.known), "known finding"), b.path)
 		return
 	}
 	seen := map[string]bool{}
 	for i := range findings {
-		seen[findings[i].Key()] = true
+		seen[reporting.Key(&findings[i])] = true
 	}
 	gone := 0
 	for k := range b.known {
@@ -229,9 +230,9 @@ func (b *baseline) summary(stderr io.Writer, findings []report.Report) {
 		}
 	}
 	n := b.newFindings(findings)
-	fmt.Fprintf(stderr, "lockdep: %s, %d known (listed in %s)", report.Count(n, "new finding"), len(findings)-n, b.path)
+	fmt.Fprintf(stderr, "lockdep: %s, %d known (listed in %s)", reporting.Count(n, "new finding"), len(findings)-n, b.path)
 	if gone > 0 {
-		fmt.Fprintf(stderr, "; %s did not occur", report.Count(gone, "listed finding"))
+		fmt.Fprintf(stderr, "; %s did not occur", reporting.Count(gone, "listed finding"))
 	}
 	fmt.Fprintln(stderr)
 }

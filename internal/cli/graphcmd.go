@@ -12,14 +12,17 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/merge"
+	"github.com/golockdep/lockdep/internal/render"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/internal/svg"
 )
 
-// lockdep graph and lockdep merge read graph files (report.Graph): those
+// lockdep graph and lockdep merge read graph files (graphfile.Graph): those
 // lockdep test -graph writes, a program's LOCKDEP_GRAPH file, the live page's
 // ?format=graph. Several files are the graphs of several jobs, merged by
-// a report.Merger; each is named after its file.
+// a merge.Merger; each is named after its file.
 
 // graphFormats are lockdep graph's -format values, and the extensions of
 // an -o file that choose them when -format is not given.
@@ -71,7 +74,7 @@ func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reade
 	var data []byte
 	switch *format {
 	case "text":
-		data = []byte(gr.Text())
+		data = []byte(render.GraphText(gr))
 	case "dot":
 		data = []byte(gr.DOT())
 	case "json":
@@ -129,7 +132,7 @@ func helped(err error) error {
 type graphInput struct {
 	path  string // as given; "-" for stdin
 	job   string // the job it is the graph of: see jobNames
-	graph *report.Graph
+	graph *graphfile.Graph
 }
 
 // readGraphFiles reads the graph files at paths, relative to dir; "-" is
@@ -138,13 +141,13 @@ func readGraphFiles(dir string, paths []string, stdin io.Reader) ([]graphInput, 
 	jobs := jobNames(paths)
 	var in []graphInput
 	for i, p := range paths {
-		var gr *report.Graph
+		var gr *graphfile.Graph
 		var err error
 		if p == "-" {
 			if stdin == nil {
 				stdin = strings.NewReader("")
 			}
-			if gr, err = report.ReadGraph(stdin); err != nil {
+			if gr, err = graphfile.Read(stdin); err != nil {
 				return nil, fmt.Errorf("standard input: %w", err)
 			}
 		} else if gr, err = readGraphFile(absIn(orDot(dir), p)); err != nil {
@@ -156,7 +159,7 @@ func readGraphFiles(dir string, paths []string, stdin io.Reader) ([]graphInput, 
 }
 
 // readGraphFile reads the graph file at path; its errors do not name it.
-func readGraphFile(path string) (*report.Graph, error) {
+func readGraphFile(path string) (*graphfile.Graph, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *os.PathError
@@ -169,7 +172,7 @@ func readGraphFile(path string) (*report.Graph, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return report.ReadGraph(f)
+	return graphfile.Read(f)
 }
 
 // jobNames names the job of each graph file, as the origin of its
@@ -200,7 +203,7 @@ func jobNames(paths []string) []string {
 // mergeInputs returns the graph of one file as it is, and the union of
 // several, each the graph of a job, with the cycles only the union shows
 // among its findings.
-func mergeInputs(in []graphInput) (*report.Graph, error) {
+func mergeInputs(in []graphInput) (*graphfile.Graph, error) {
 	if len(in) == 1 {
 		return in[0].graph, nil
 	}
@@ -213,8 +216,8 @@ func mergeInputs(in []graphInput) (*report.Graph, error) {
 }
 
 // mergeJobs merges the graph files as the graphs of separate jobs.
-func mergeJobs(in []graphInput) (*report.Merger, error) {
-	m := report.NewMerger()
+func mergeJobs(in []graphInput) (*merge.Merger, error) {
+	m := merge.New()
 	for _, g := range in {
 		if err := m.AddGraph(g.graph, g.job); err != nil {
 			return nil, fmt.Errorf("merging %s: %w", g.path, err)
@@ -226,7 +229,7 @@ func mergeJobs(in []graphInput) (*report.Merger, error) {
 // focusClass returns the class of gr that -focus names: by its full name,
 // or by the end of it after a dot or a slash ("Store.mu",
 // "store.Store.mu") if that names only one class.
-func focusClass(gr *report.Graph, name string) (string, error) {
+func focusClass(gr *graphfile.Graph, name string) (string, error) {
 	var matches, near, nearCase []string
 	for _, c := range gr.Classes {
 		// The name after the package's directory: "store.Store.mu".
@@ -255,7 +258,7 @@ func focusClass(gr *report.Graph, name string) (string, error) {
 	case len(near) > 0:
 		return "", fmt.Errorf("-focus %s: no such class in the graph; did you mean %s?", name, listSome(near))
 	}
-	return "", fmt.Errorf("-focus %s: no such class in the graph of %s (lockdep graph -format text lists them)", name, report.Count(len(gr.Classes), "class"))
+	return "", fmt.Errorf("-focus %s: no such class in the graph of %s (lockdep graph -format text lists them)", name, reporting.Count(len(gr.Classes), "class"))
 }
 
 // listSome lists up to five names, and says how many more there are.

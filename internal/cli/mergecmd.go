@@ -9,7 +9,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/merge"
+	"github.com/golockdep/lockdep/internal/render"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // mergeCommand implements lockdep merge: it merges the graph files of
@@ -40,7 +44,7 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 	src := sourceOf(base)
 	sarifRun := src.sarifRun()
 	inputs, err := readGraphFiles(*dir, paths, stdin)
-	var m *report.Merger
+	var m *merge.Merger
 	if err == nil {
 		m, err = mergeJobs(inputs)
 	}
@@ -48,7 +52,7 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 		if *sarifPath != "" {
 			// A file for the CI step that uploads it whatever happened.
 			sarifRun.Failure = "lockdep merge: " + err.Error()
-			if werr := writeFile(absIn(base, *sarifPath), report.SARIF(nil, sarifRun)); werr != nil {
+			if werr := writeFile(absIn(base, *sarifPath), render.SARIF(nil, sarifRun)); werr != nil {
 				logger.Print(werr)
 			}
 		}
@@ -58,13 +62,13 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 	own := map[string]bool{} // the jobs' own findings
 	for _, in := range inputs {
 		for i := range in.graph.Findings {
-			own[in.graph.Findings[i].Key()] = true
+			own[reporting.Key(&in.graph.Findings[i])] = true
 		}
 	}
 	var reported []report.Report
 	unseen := 0
 	for _, r := range m.Findings() {
-		if !own[r.Key()] {
+		if !own[reporting.Key(&r)] {
 			unseen++
 		} else if !*all {
 			continue
@@ -81,28 +85,28 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 			stdout.Write(append(reported[i].JSON(), '\n'))
 		}
 	case "sarif":
-		stdout.Write(report.SARIF(reported, sarifRun))
+		stdout.Write(render.SARIF(reported, sarifRun))
 	}
 
 	classes, deps := m.Counts()
 	sizes := graphSize(classes, deps)
-	jobs := report.Count(len(inputs), "job")
+	jobs := reporting.Count(len(inputs), "job")
 	if *all {
 		logger.Printf("%s; %s, %d of them seen by no single job; %s", jobs, findingCounts(reported), unseen, sizes)
 	} else if n := len(own); n > 0 {
-		logger.Printf("%s; %s that no single job saw; %s that the jobs reported themselves (-all prints them); %s", jobs, findingCounts(reported), report.Count(n, "finding"), sizes)
+		logger.Printf("%s; %s that no single job saw; %s that the jobs reported themselves (-all prints them); %s", jobs, findingCounts(reported), reporting.Count(n, "finding"), sizes)
 	} else {
 		logger.Printf("%s; %s that no single job saw; %s", jobs, findingCounts(reported), sizes)
 	}
 
 	if *out != "" {
 		gr := m.Graph()
-		if err := report.WriteGraphFile(absIn(base, *out), &gr); err != nil {
+		if err := graphfile.WriteFile(absIn(base, *out), &gr); err != nil {
 			return fmt.Errorf("-o: %w", err)
 		}
 	}
 	if *sarifPath != "" {
-		if err := writeFile(absIn(base, *sarifPath), report.SARIF(reported, sarifRun)); err != nil {
+		if err := writeFile(absIn(base, *sarifPath), render.SARIF(reported, sarifRun)); err != nil {
 			return err
 		}
 	}

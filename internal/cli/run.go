@@ -20,7 +20,8 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep/internal/instrument"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/render"
+	"github.com/golockdep/lockdep/report"
 )
 
 // pollInterval is how often the records of running processes are read
@@ -232,7 +233,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		result = &exitError{code: exitFindings}
 	}
 	if o.format == "sarif" {
-		p.write(report.SARIF(m.findings, sarifRun(o, mod, result)))
+		p.write(render.SARIF(m.findings, sarifRun(o, mod, result)))
 	}
 	return result
 }
@@ -304,7 +305,7 @@ func (m *merged) writeOutputs(o *options, mod *module, sarifFile, graphFile *os.
 			first = fmt.Errorf("writing %s: %w", f.Name(), err)
 		}
 	}
-	write(sarifFile, report.SARIF(findings, sarifRun(o, mod, runErr)))
+	write(sarifFile, render.SARIF(findings, sarifRun(o, mod, runErr)))
 	if graphFile != nil {
 		if m == nil {
 			m = newMerged("", "", nil)
@@ -317,7 +318,7 @@ func (m *merged) writeOutputs(o *options, mod *module, sarifFile, graphFile *os.
 // sarifRun describes the run for its SARIF log: it did not complete if
 // err says why (a build failure, an interrupt, a tool error), as opposed
 // to the exit statuses of failed tests and findings.
-func sarifRun(o *options, mod *module, err error) report.SARIFRun {
+func sarifRun(o *options, mod *module, err error) render.SARIFRun {
 	run := mod.sarifRun()
 	var ee *exitError
 	if err != nil && (!errors.As(err, &ee) || ee.err != nil) {
@@ -328,8 +329,8 @@ func sarifRun(o *options, mod *module, err error) report.SARIFRun {
 
 // sarifRun returns how SARIF logs locate findings in m (which may be
 // nil): every command that writes SARIF starts from it.
-func (m *module) sarifRun() report.SARIFRun {
-	run := report.SARIFRun{ToolVersion: version(), URI: m.uri, Abs: m.abs}
+func (m *module) sarifRun() render.SARIFRun {
+	run := render.SARIFRun{ToolVersion: version(), URI: m.uri, Abs: m.abs}
 	if m != nil {
 		for _, p := range []string{m.modfile, m.work} {
 			if u, ok := m.uri(p); ok {

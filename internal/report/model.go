@@ -1,20 +1,31 @@
+// Package report is what the validator knew of the finding model before
+// it moved: the model is package github.com/golockdep/lockdep/report,
+// findings are made in internal/reporting, and the graph file is
+// internal/graphfile. These names keep internal/validate compiling until
+// it imports those.
 package report
 
-import "github.com/golockdep/lockdep/report"
-
-// The finding model is package github.com/golockdep/lockdep/report; these
-// names keep this package's users compiling while they move to it.
+import (
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
+)
 
 type (
-	Report     = report.Report
-	Kind       = report.Kind
-	Frame      = report.Frame
-	Lock       = report.LockRef
-	Dependency = report.Dependency
-	Release    = report.ReleaseSite
-	ClassStats = report.ClassStats
-	SiteCount  = report.ContendedSite
-	Goroutine  = report.Goroutine
+	Report       = report.Report
+	Kind         = report.Kind
+	Frame        = report.Frame
+	Lock         = report.LockRef
+	Dependency   = report.Dependency
+	Release      = report.ReleaseSite
+	ClassStats   = report.ClassStats
+	SiteCount    = report.ContendedSite
+	Goroutine    = report.Goroutine
+	Acquisition  = reporting.Acquisition
+	Resolver     = reporting.Resolver
+	HeldResolver = reporting.HeldResolver
+	BoundUsage   = reporting.BoundUsage
+	Graph        = graphfile.Graph
 )
 
 const (
@@ -30,5 +41,11 @@ const (
 	ProcessEnded = report.ProcessEnded
 )
 
-// Kinds lists every kind, in order.
-func Kinds() []Kind { return report.Kinds() }
+var (
+	CycleReport    = reporting.CycleReport
+	ModeName       = reporting.ModeName
+	GraphOf        = reporting.GraphOf
+	TopSites       = reporting.TopSites
+	HeldDump       = reporting.HeldDump
+	WriteGraphFile = graphfile.WriteFile
+)

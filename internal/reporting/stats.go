@@ -1,4 +1,4 @@
-package report
+package reporting
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/report"
 )
 
 // SitesShown is how many contended sites the statistics of a class keep.
@@ -14,7 +15,7 @@ const SitesShown = 4
 
 // TopSites sorts sites, most contended first (then by frame, for stable
 // output), and returns the first SitesShown.
-func TopSites(sites []SiteCount) []SiteCount {
+func TopSites(sites []report.ContendedSite) []report.ContendedSite {
 	sort.Slice(sites, func(i, j int) bool {
 		a, b := sites[i], sites[j]
 		if a.Contentions != b.Contentions {
@@ -26,31 +27,6 @@ func TopSites(sites []SiteCount) []SiteCount {
 		sites = sites[:SitesShown]
 	}
 	return sites
-}
-
-// StatsTable renders statistics as a table of the first n classes (all if
-// n <= 0), one line each, then each one's most contended site.
-func StatsTable(stats []ClassStats, n int) string {
-	if n > 0 && len(stats) > n {
-		stats = stats[:n]
-	}
-	var b strings.Builder
-	width := len("class")
-	for _, s := range stats {
-		if len(s.Class) > width {
-			width = len(s.Class)
-		}
-	}
-	fmt.Fprintf(&b, "%-*s %12s %11s %11s %11s %11s\n", width, "class", "acquisitions", "contentions", "wait total", "wait max", "hold max")
-	for _, s := range stats {
-		fmt.Fprintf(&b, "%-*s %12d %11d %11s %11s %11s\n", width, s.Class, s.Acquisitions, s.Contentions, Round(s.WaitTotal), Round(s.WaitMax), Round(s.HoldMax))
-	}
-	for _, s := range stats {
-		for _, c := range s.Sites {
-			fmt.Fprintf(&b, "  %s: %d contended at %s\n", s.Class, c.Contentions, c.At)
-		}
-	}
-	return b.String()
 }
 
 // Round formats a duration of the statistics for reading: exact below a
@@ -69,7 +45,7 @@ func Round(d time.Duration) string {
 
 // HeldDump renders the held locks of every goroutine, as the kernel's
 // debug_show_all_locks does.
-func HeldDump(gs []Goroutine) string {
+func HeldDump(gs []report.Goroutine) string {
 	var b strings.Builder
 	b.WriteString("\nShowing all locks held in the system:\n")
 	if len(gs) == 0 {
@@ -89,4 +65,20 @@ type BoundUsage struct {
 	Used    int    `json:"used"`
 	Limit   int    `json:"limit"`
 	Setting string `json:"setting"` // the variable that raises it
+}
+
+// Count says n things: "1 class", "2 classes", "0 dependencies".
+func Count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	switch {
+	case strings.HasSuffix(thing, "ss"):
+		thing += "es"
+	case strings.HasSuffix(thing, "y"):
+		thing = thing[:len(thing)-1] + "ies"
+	default:
+		thing += "s"
+	}
+	return fmt.Sprintf("%d %s", n, thing)
 }
