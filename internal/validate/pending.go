@@ -6,7 +6,8 @@ import (
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // The bookkeeping of hand-offs (see the package documentation). All of it
@@ -49,7 +50,7 @@ type finding struct {
 	hold  *hold         // a recursion: the hold must end by its owner
 	// acq is, for a cycle, what the report says about the acquisition
 	// that found it, kept to describe another cycle the same edge closes.
-	acq *report.Acquisition
+	acq *reporting.Acquisition
 }
 
 type verdict uint8
@@ -279,8 +280,8 @@ func (v *Validator) research(f *finding) *finding {
 	if cy == nil {
 		return nil
 	}
-	n := &finding{rep: report.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq}
-	if v.seen[n.rep.Key()] {
+	n := &finding{rep: reporting.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq}
+	if v.seen[reporting.Key(&n.rep)] {
 		return nil
 	}
 	return n

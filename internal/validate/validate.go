@@ -47,8 +47,9 @@ import (
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/report"
 )
 
 // The modes of an acquisition or release.
@@ -83,8 +84,8 @@ type Validator struct {
 	g      *graph.Graph
 	traces [][]uintptr // trace ID-1 → program counters
 	// heldAt holds, for a trace that made dependencies, the locks the
-	// goroutine held then (report.HeldResolver).
-	heldAt    map[uint64][]report.Lock
+	// goroutine held then (reporting.HeldResolver).
+	heldAt    map[uint64][]report.LockRef
 	names     map[string]int
 	display   map[*Class]string
 	nestings  map[[2]uintptr]nesting // see recursionReport
@@ -133,7 +134,7 @@ func New(l Limits) *Validator {
 		names:     make(map[string]int),
 		display:   make(map[*Class]string),
 		nestings:  make(map[[2]uintptr]nesting),
-		heldAt:    make(map[uint64][]report.Lock),
+		heldAt:    make(map[uint64][]report.LockRef),
 		instances: make(map[graph.ClassID]bool),
 		seen:      make(map[string]bool),
 		pend:      newPending(),
@@ -281,7 +282,7 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 	}
 	for _, cy := range res.Cycles {
 		acq := v.acquisition(st, gid, a, cy, pcs)
-		fs = append(fs, &finding{rep: report.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
+		fs = append(fs, &finding{rep: reporting.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
 	}
 	if len(fs) == 0 && !pending {
 		key := graph.ChainKey(st.Top(), a)
@@ -302,7 +303,7 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, rewritten bool)
 		case confirmed:
 			v.record(f.rep)
 		case waiting:
-			if !v.seen[f.rep.Key()] && v.wait(f) {
+			if !v.seen[reporting.Key(&f.rep)] && v.wait(f) {
 				later = append(later, f)
 			}
 		}

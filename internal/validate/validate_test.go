@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/report"
 )
 
 // The engine on its own: validators that are not the process's, each with
