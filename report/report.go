@@ -3,8 +3,6 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 )
 
 // Version is the version of the JSON form of a Report, carried in its
@@ -211,45 +209,6 @@ func (r *Report) JSON() []byte {
 		return []byte(`{"kind":"error"}`)
 	}
 	return b
-}
-
-// Key identifies the problem a report is about: its kind and the classes
-// involved (for a cycle, as a set; otherwise the lock's class and mode and
-// the held lock's), and what sets problems of those classes apart: for
-// recursive locking, the same instance or another, and whether the run
-// took the two the other way round; for a bad unlock or an assertion, the
-// detail. Two reports with one key are one problem, reported once. The
-// key holds no line number, goroutine or address, so it survives edits
-// of the code around the locks; a baseline lists findings by it.
-func (r *Report) Key() string {
-	k := r.Kind.String() + ":"
-	switch r.Kind {
-	case Timeout:
-		return k + r.Lock.Class // one report per stuck lock class
-	case Circular:
-		cs := make([]string, 0, len(r.Chain))
-		for _, d := range r.Chain {
-			cs = append(cs, d.Class)
-		}
-		sort.Strings(cs)
-		return k + strings.Join(cs, "|")
-	}
-	k += r.Lock.Class + "{" + r.Lock.Mode + "}"
-	if r.Holding != nil {
-		k += "|" + r.Holding.Class + "{" + r.Holding.Mode + "}"
-	}
-	if r.Kind != Recursive {
-		return k + "|" + r.Detail
-	}
-	switch {
-	case r.SameInstance:
-		k += "|same instance"
-	case r.Opposite != nil:
-		k += "|other instance, taken the other way round"
-	default:
-		k += "|other instance"
-	}
-	return k
 }
 
 // Classes returns the classes the report is about, each once, in the
