@@ -55,6 +55,8 @@
 //	               which mode the held lock was taken), "held_locks" (what
 //	               else the goroutine held)
 //	stack          the goroutine's stack at the operation
+//	known          true in the lockdep command's output for a finding its
+//	               -baseline file lists
 //
 // Frames are {"func", "file", "line"}, files relative to the module root
 // where possible.

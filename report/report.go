@@ -190,6 +190,9 @@ type Report struct {
 	Unrecorded []string `json:"unrecorded,omitempty"`
 	// Stack is the goroutine's stack at the operation.
 	Stack []Frame `json:"stack"`
+	// Known is set by the lockdep command, run with -baseline, on a
+	// finding that the baseline file lists. The validator never sets it.
+	Known bool `json:"known,omitempty"`
 }
 
 // The values of Report.InProgress.

@@ -182,33 +182,40 @@ func (b *baseline) newFindings(findings []report.Report) int {
 	return n
 }
 
-// text returns r's text form, its headline marked if r is known.
-func (b *baseline) text(r *report.Report) string {
-	if !b.has(r) {
-		return r.String()
+// marking returns h, to which the findings b lists come marked by mark:
+// a copy of each, changed.
+func (b *baseline) marking(h reporting.Handler, mark func(*report.Report)) reporting.Handler {
+	if b == nil {
+		return h
 	}
-	c := *r
-	if c.Headline == "" {
-		c.Headline = c.Kind.Headline()
-	}
-	c.Headline += " (known: listed in " + b.path + ")"
-	return c.String()
+	return &marked{Handler: h, base: b, mark: mark}
 }
 
-// json returns r as a JSON line, with "known": true if r is known.
-func (b *baseline) json(r *report.Report) []byte {
-	if !b.has(r) {
-		return r.JSON()
-	}
-	out, err := json.Marshal(struct {
-		*report.Report
-		Known bool `json:"known"`
-	}{r, true})
-	if err != nil { // cannot happen: all fields marshal
-		return r.JSON()
-	}
-	return out
+type marked struct {
+	reporting.Handler
+	base *baseline
+	mark func(*report.Report)
 }
+
+func (m *marked) Finding(r *report.Report) error {
+	if !m.base.has(r) {
+		return m.Handler.Finding(r)
+	}
+	c := *r
+	m.mark(&c)
+	return m.Handler.Finding(&c)
+}
+
+// markText marks a known finding's headline, in its text form.
+func (b *baseline) markText(r *report.Report) {
+	if r.Headline == "" {
+		r.Headline = r.Kind.Headline()
+	}
+	r.Headline += " (known: listed in " + b.path + ")"
+}
+
+// markJSON marks a known finding in its JSON form: "known": true.
+func markJSON(r *report.Report) { r.Known = true }
 
 // summary prints what the baseline made of the run's findings.
 func (b *baseline) summary(stderr io.Writer, findings []report.Report) {

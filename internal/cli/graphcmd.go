@@ -8,28 +8,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/golockdep/lockdep/internal/graphfile"
 	"github.com/golockdep/lockdep/internal/merge"
-	"github.com/golockdep/lockdep/internal/render"
 	"github.com/golockdep/lockdep/internal/reporting"
-	"github.com/golockdep/lockdep/internal/svg"
 )
 
 // lockdep graph and lockdep merge read graph files (graphfile.Graph): those
 // lockdep test -graph writes, a program's LOCKDEP_GRAPH file, the live page's
 // ?format=graph. Several files are the graphs of several jobs, merged by
 // a merge.Merger; each is named after its file.
-
-// graphFormats are lockdep graph's -format values, and the extensions of
-// an -o file that choose them when -format is not given.
-var (
-	graphFormats    = []string{"text", "dot", "svg", "json"}
-	graphExtensions = map[string]string{".txt": "text", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".json": "json"}
-)
 
 // graphCommand implements lockdep graph.
 func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -42,14 +32,9 @@ func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reade
 	if err != nil {
 		return helped(err)
 	}
-	if *format == "" {
-		*format = "text"
-		if f, ok := graphExtensions[strings.ToLower(filepath.Ext(*out))]; ok {
-			*format = f
-		}
-	}
-	if !slices.Contains(graphFormats, *format) {
-		return usageError(stderr, "graph", "-format must be text, dot, svg or json, not %q", *format)
+	f, ok := graphFormat(*format, *out)
+	if !ok {
+		return usageError(stderr, "graph", "-format must be %s, not %q", formatNames(true), *format)
 	}
 	if len(paths) == 0 {
 		return usageError(stderr, "graph", "no graph file: write one with lockdep test -graph graph.json")
@@ -71,22 +56,18 @@ func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reade
 			return err
 		}
 	}
-	var data []byte
-	switch *format {
-	case "text":
-		data = []byte(render.GraphText(gr))
-	case "dot":
-		data = []byte(gr.DOT())
-	case "json":
-		data = gr.Marshal()
-	case "svg":
-		data = svg.Render(gr.Drawing())
-	}
 	if *out == "" {
-		_, err := stdout.Write(data)
-		return err
+		return f.graph(stdout).End(&reporting.End{Graph: gr})
 	}
-	return writeFile(absIn(orDot(*dir), *out), data)
+	file, err := os.Create(absIn(orDot(*dir), *out))
+	if err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	err = f.graph(namedWriter{file}).End(&reporting.End{Graph: gr})
+	if cerr := file.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("writing %s: %w", file.Name(), cerr)
+	}
+	return err
 }
 
 // parseFileArgs parses the command line of lockdep graph or merge (fs's

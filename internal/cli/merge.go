@@ -192,10 +192,3 @@ func findingCounts(findings []report.Report) string {
 func graphSize(classes, deps int) string {
 	return reporting.Count(classes, "class") + ", " + reporting.Count(deps, "dependency")
 }
-
-// graphJSON returns the -graph file (merge's -o): the merged graph, in the
-// graph file format of internal/graphfile.
-func (m *merged) graphJSON() []byte {
-	gr := m.Graph()
-	return gr.Marshal()
-}

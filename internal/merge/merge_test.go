@@ -10,6 +10,7 @@ import (
 
 	"github.com/golockdep/lockdep/internal/graphfile"
 	"github.com/golockdep/lockdep/internal/render"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/report"
 	"github.com/google/go-cmp/cmp"
 )
@@ -72,7 +73,11 @@ func TestMergeJobs(t *testing.T) {
 	gr := m.Graph()
 	golden(t, "merged.json.golden", gr.Marshal())
 	golden(t, "merged.dot.golden", []byte(gr.DOT()))
-	golden(t, "merged.txt.golden", []byte(render.GraphText(&gr)+"\n"+fs[0].String()))
+	var text bytes.Buffer
+	if err := render.GraphText(&text).End(&reporting.End{Graph: &gr}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "merged.txt.golden", []byte(text.String()+"\n"+fs[0].String()))
 
 	// The graph file reads back as written.
 	back, err := graphfile.Read(bytes.NewReader(gr.Marshal()))

@@ -2,17 +2,45 @@ package render
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/golockdep/lockdep/internal/graphfile"
 	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/internal/svg"
 )
 
-// GraphText renders gr for a terminal: each class, whether it is written (and
+// GraphText returns the handler that writes the graph to w at the end,
+// for a terminal (see graphText).
+func GraphText(w io.Writer) reporting.Handler {
+	return reporting.AtEnd(w, func(e *reporting.End) []byte {
+		gr := e.Graph
+		if gr == nil {
+			empty := graphfile.Empty()
+			gr = &empty
+		}
+		return []byte(graphText(gr))
+	})
+}
+
+// SVG returns the handler that draws the graph as an SVG picture, written
+// to w at the end.
+func SVG(w io.Writer) reporting.Handler {
+	return reporting.AtEnd(w, func(e *reporting.End) []byte {
+		gr := e.Graph
+		if gr == nil {
+			empty := graphfile.Empty()
+			gr = &empty
+		}
+		return svg.Render(gr.Drawing())
+	})
+}
+
+// graphText renders gr for a terminal: each class, whether it is written (and
 // locked recursively, if a finding says so), and the classes acquired
 // while it is held, with where that was first seen; the dependencies of
 // reported cycles are marked.
-func GraphText(gr *graphfile.Graph) string {
+func graphText(gr *graphfile.Graph) string {
 	var b strings.Builder
 	out := map[string][]graphfile.Dependency{}
 	for _, d := range gr.Dependencies {

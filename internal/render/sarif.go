@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -164,8 +165,34 @@ type SARIFRun struct {
 	Failure string
 }
 
-// SARIF renders findings as a SARIF 2.1.0 log of one run.
-func SARIF(findings []report.Report, run SARIFRun) []byte {
+// SARIF returns the handler that writes the findings of a stream to w as
+// one SARIF 2.1.0 log, at the end. It calls run then, for how to make the
+// log; the end's Failure, if any, says that the run did not complete.
+func SARIF(w io.Writer, run func() SARIFRun) reporting.Handler {
+	h := &sarifHandler{}
+	h.Handler = reporting.AtEnd(w, func(e *reporting.End) []byte {
+		r := run()
+		if e.Failure != "" {
+			r.Failure = e.Failure
+		}
+		return renderSARIF(h.findings, r)
+	})
+	return h
+}
+
+// sarifHandler keeps the findings for the log it writes at the end.
+type sarifHandler struct {
+	reporting.Handler
+	findings []report.Report
+}
+
+func (h *sarifHandler) Finding(r *report.Report) error {
+	h.findings = append(h.findings, *r)
+	return nil
+}
+
+// renderSARIF renders findings as a SARIF 2.1.0 log of one run.
+func renderSARIF(findings []report.Report, run SARIFRun) []byte {
 	r := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           "lockdep",

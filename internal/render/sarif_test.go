@@ -61,7 +61,7 @@ func TestSARIFOutside(t *testing.T) {
 					}
 				}
 			}
-			if err := json.Unmarshal(SARIF([]report.Report{tc.r}, tc.run), &l); err != nil {
+			if err := json.Unmarshal(renderSARIF([]report.Report{tc.r}, tc.run), &l); err != nil {
 				t.Fatal(err)
 			}
 			locs := l.Runs[0].Results[0].Locations
