@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 
@@ -35,6 +36,16 @@ func init() {
 		h.ServeHTTP(w, r)
 	})
 	http.Handle(metricsPath, MetricsHandler())
+}
+
+// graphFormats are the forms of the graph file the handler serves, each
+// written by the handler of lockdep's outputs for that format.
+var graphFormats = map[string]struct {
+	header  map[string]string
+	handler func(io.Writer) reporting.Handler
+}{
+	"graph": {map[string]string{"Content-Type": "application/json", "Content-Disposition": `attachment; filename="lockdep-graph.json"`}, reporting.GraphJSON},
+	"dot":   {map[string]string{"Content-Type": "text/vnd.graphviz; charset=utf-8"}, reporting.DOT},
 }
 
 // version is the version of the JSON form, in its "version" field. It
@@ -143,14 +154,11 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		if format == "dot" {
-			w.Header().Set("Content-Type", "text/vnd.graphviz; charset=utf-8")
-			fmt.Fprint(w, gr.DOT())
-			return
+		f := graphFormats[format]
+		for k, v := range f.header {
+			w.Header().Set(k, v)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Disposition", `attachment; filename="lockdep-graph.json"`)
-		w.Write(gr.Marshal())
+		f.handler(w).End(&reporting.End{Graph: gr})
 	case "json":
 		s, _ := take()
 		b, err := json.MarshalIndent(s, "", "\t")
