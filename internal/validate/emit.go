@@ -2,7 +2,6 @@ package validate
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"unsafe"
 
@@ -287,7 +286,7 @@ func (v *Validator) emit(reps []report.Report) {
 func (v *Validator) print(c *Config, r *report.Report) {
 	v.emitMu.Lock()
 	defer v.emitMu.Unlock()
-	io.WriteString(c.Out, r.String())
+	reporting.Text(c.Out).Finding(r)
 	if c.JSONPath == "" || v.jsonFailed {
 		return
 	}
@@ -300,5 +299,5 @@ func (v *Validator) print(c *Config, r *report.Report) {
 		}
 		v.jsonFile = f
 	}
-	v.jsonFile.Write(append(r.JSON(), '\n'))
+	reporting.JSON(v.jsonFile).Finding(r)
 }
