@@ -59,5 +59,7 @@
 //	               -baseline file lists
 //
 // Frames are {"func", "file", "line"}, files relative to the module root
-// where possible.
+// where possible. The repository's docs/formats.md describes this form
+// among every format lockdep reads and writes, and docs/report.schema.json
+// is its JSON Schema.
 package report

@@ -314,7 +314,9 @@ holding the locks "held" (when the record has them);
 a class is a single lock's. Every report has a "version" field. Field
 names are stable. A program writes the same file with LOCKDEP_GRAPH
 (see package github.com/golockdep/lockdep); lockdep graph renders graph
-files, and lockdep merge merges those of several jobs.
+files, and lockdep merge merges those of several jobs. docs/formats.md in
+the repository describes every format lockdep reads and writes, with its
+version and what may change.
 
 # Interrupts
 

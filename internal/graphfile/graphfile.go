@@ -2,7 +2,7 @@
 // the findings made on it, as a program's LOCKDEP_GRAPH, lockdep test
 // -graph and the live page write it and as lockdep graph and lockdep
 // merge read it; and the pictures of it, as DOT for Graphviz and as the
-// Drawing that package svg draws.
+// Drawing that package svg draws. docs/formats.md documents the file.
 package graphfile
 
 import (
