@@ -130,8 +130,7 @@ type ReleaseSite struct {
 
 // Report is one finding. Its text form (String) follows the layout of the
 // Linux kernel's lockdep reports; it marshals to JSON with the field names
-// shown, which are stable. A Report is a plain value: copying it is safe,
-// and nothing changes it once it is delivered.
+// shown, which are stable.
 type Report struct {
 	// Version is the version of this JSON form (Version).
 	Version  int    `json:"version"`

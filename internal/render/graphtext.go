@@ -13,27 +13,13 @@ import (
 // GraphText returns the handler that writes the graph to w at the end,
 // for a terminal (see graphText).
 func GraphText(w io.Writer) reporting.Handler {
-	return reporting.AtEnd(w, func(e *reporting.End) []byte {
-		gr := e.Graph
-		if gr == nil {
-			empty := graphfile.Empty()
-			gr = &empty
-		}
-		return []byte(graphText(gr))
-	})
+	return reporting.AtEnd(w, func(e *reporting.End) []byte { return []byte(graphText(e.GraphOrEmpty())) })
 }
 
 // SVG returns the handler that draws the graph as an SVG picture, written
 // to w at the end.
 func SVG(w io.Writer) reporting.Handler {
-	return reporting.AtEnd(w, func(e *reporting.End) []byte {
-		gr := e.Graph
-		if gr == nil {
-			empty := graphfile.Empty()
-			gr = &empty
-		}
-		return svg.Render(gr.Drawing())
-	})
+	return reporting.AtEnd(w, func(e *reporting.End) []byte { return svg.Render(e.GraphOrEmpty().Drawing()) })
 }
 
 // graphText renders gr for a terminal: each class, whether it is written (and

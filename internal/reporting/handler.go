@@ -34,8 +34,9 @@ type End struct {
 	Failure string
 }
 
-// graph returns the stream's graph, or an empty one.
-func (e *End) graph() *graphfile.Graph {
+// GraphOrEmpty returns the stream's graph, or an empty one where it has
+// none.
+func (e *End) GraphOrEmpty() *graphfile.Graph {
 	if e.Graph == nil {
 		gr := graphfile.Empty()
 		return &gr
@@ -74,13 +75,13 @@ func (h *perFinding) End(*End) error { return h.err }
 // GraphJSON returns the handler that writes the graph file to w at the
 // end: the graph's classes, dependencies and findings, as indented JSON.
 func GraphJSON(w io.Writer) Handler {
-	return AtEnd(w, func(e *End) []byte { return e.graph().Marshal() })
+	return AtEnd(w, func(e *End) []byte { return e.GraphOrEmpty().Marshal() })
 }
 
 // DOT returns the handler that writes the graph to w at the end, in
 // Graphviz's DOT language.
 func DOT(w io.Writer) Handler {
-	return AtEnd(w, func(e *End) []byte { return []byte(e.graph().DOT()) })
+	return AtEnd(w, func(e *End) []byte { return []byte(e.GraphOrEmpty().DOT()) })
 }
 
 // AtEnd returns a handler that writes what form makes of the end of the
