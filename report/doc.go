@@ -1,5 +1,5 @@
 // Package report defines lockdep's findings: the [Report] every check
-// makes, the [Kind]s of findings, and the values a report is made of
+// makes, the kinds of findings ([Kind]), and the values a report is made of
 // ([LockRef], [Dependency], [ReleaseSite], [Goroutine], [Frame]), with
 // the lock statistics of a class ([ClassStats]).
 //
