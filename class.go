@@ -4,7 +4,11 @@ import "github.com/golockdep/lockdep/internal/validate"
 
 // MaxSubclasses is the number of subclasses a class has: LockNested and
 // RLockNested take a subclass in [0, MaxSubclasses).
-const MaxSubclasses = validate.MaxSubclasses
+const MaxSubclasses = 8
+
+// The engine validates as many subclasses: this fails to compile if the
+// two numbers differ.
+var _ = [1]struct{}{}[MaxSubclasses-validate.MaxSubclasses]
 
 // A Class is a lock class: the unit the validator orders. All locks given
 // the same Class share one place in the dependency graph, so taking two of
@@ -45,8 +49,5 @@ func NewTreeClass(name string) *Class {
 	return c
 }
 
-// Name returns the name given to NewClass.
-func (c *Class) Name() string { return c.c.Name() }
-
-// String returns the class name.
+// String returns the name given to NewClass.
 func (c *Class) String() string { return c.c.Name() }

@@ -109,7 +109,7 @@
 //     test's -timeout) and by [lockdeptest.VerifyNone] and
 //     [lockdeptest.VerifyTestMain].
 //
-// In Panic mode the panic therefore usually comes from an Unlock, after
+// With Panic, the panic therefore usually comes from an Unlock, after
 // the real unlock; a deadlock in progress panics in a goroutine of the
 // validator, which ends the process as an unrecovered panic does. A
 // finding that rests on a lock held until the program ends, by a
@@ -215,18 +215,20 @@
 // {W}, {R} and {T} mark Lock, RLock and TryLock; "at:" is where that lock
 // was taken. Stack frames are function and file:line, relative to the
 // module root where possible, with inlined calls expanded and the
-// validator's own frames left out. The JSON form ([Report.JSON]) carries
-// the same content with stable field names (see [Report]).
+// validator's own frames left out. The JSON form ([report.Report.JSON])
+// carries the same content with stable field names; package [report]
+// documents every field of a Report, and the JSON form is the contract
+// tools read.
 //
-// # Modes and configuration
+// # Configuration
 //
 // The environment is read once, at start-up:
 //
-//	LOCKDEP=warn|panic|exit|off   on a finding: print and go on (warn, the
-//	                              default), print and panic with the Report,
-//	                              print and exit with status 66, or do not
-//	                              validate at all (off: each operation costs
-//	                              one extra branch)
+//	LOCKDEP=warn|panic|exit|off   the Action on a finding: print and go on
+//	                              (warn, the default), print and panic with
+//	                              the Report, print and exit with status 66,
+//	                              or do not validate at all (off: each
+//	                              operation costs one extra branch)
 //	LOCKDEP_JSON=path             also append each finding to path, one JSON
 //	                              object per line
 //	LOCKDEP_STAT=1                keep lock statistics per class (see Statistics)
@@ -249,11 +251,12 @@
 //	LOCKDEP_MAX_DEPTH=n
 //	LOCKDEP_MAX_GOROUTINES=n
 //
-// [Configure] changes the mode, the report destination ([Output]), the
-// callback ([OnReport]), [Statistics] and the watchdog ([WaitTimeout]) at
-// run time; [Findings] lists the findings so far, [Stats] the statistics,
-// [DumpHeld] every goroutine's held locks, and [WriteGraph] writes the
-// graph file for lockdep graph and lockdep merge. Package lockdephttp
+// [Configure] changes the [Action] on a finding, the report destination
+// ([Output]), the callback ([OnReport]), [Statistics] and the watchdog
+// ([WaitTimeout]) at run time; [Findings] lists the findings so far,
+// [Stats] the statistics, [DumpHeld] every goroutine's held locks, and
+// [WriteGraph] writes the graph file for lockdep graph and lockdep merge.
+// Package lockdephttp
 // serves all of it on a live page. There is one validator per process.
 // Package lockdeptest fails tests that made findings.
 //

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
 )
 
 // TestGraphFileAndDumps runs child processes: one keeps its graph file up
@@ -67,7 +67,7 @@ func TestGraphFileAndDumps(t *testing.T) {
 			}
 		})
 	}
-	gr, err := report.ReadGraphFile(path)
+	gr, err := graphfile.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

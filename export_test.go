@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/validate"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Limits exposes the validator's bounds to tests.

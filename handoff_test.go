@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/report"
 )
 
 // summary is metrics code as it is written in the wild: Observe hands the
@@ -145,7 +146,7 @@ func TestHeldAtIsTheAcquisition(t *testing.T) {
 	if len(fs) != 1 || fs[0].Kind != lockdep.Circular {
 		t.Fatalf("findings %v, want one circular", fs)
 	}
-	for _, l := range []*lockdep.Lock{fs[0].Holding, &fs[0].HeldLocks[0]} {
+	for _, l := range []*report.LockRef{fs[0].Holding, &fs[0].HeldLocks[0]} {
 		if l.At == nil || l.At.Line != line || !strings.HasSuffix(l.At.File, "handoff_test.go") {
 			t.Errorf("held lock %+v: want at handoff_test.go:%d", l, line)
 		}

@@ -1,6 +1,7 @@
 package lockdep
 
 import (
+	"fmt"
 	"io"
 	"time"
 
@@ -8,38 +9,56 @@ import (
 )
 
 // An Option configures the validator; pass options to Configure. Options
-// are made only by this package: the Mode constants, Output, OnReport,
+// are made only by this package: the Action constants, Output, OnReport,
 // Statistics and WaitTimeout.
 type Option interface {
 	apply(*validate.Config)
 }
 
-// Mode says what the validator does on a finding. A Mode is an Option.
-type Mode int
+// An Action is what the validator does on a finding: Warn, Panic or
+// Exit; or Off, which validates nothing. LOCKDEP=warn|panic|exit|off sets
+// it at start-up; Configure(lockdep.Panic) at run time, since an Action is
+// an Option.
+type Action int
 
 const (
 	// Warn prints each new finding and carries on. The default.
-	Warn Mode = Mode(validate.Warn)
+	Warn Action = 0
 	// Panic prints each new finding, then panics with the Report in the
 	// goroutine that made the operation.
-	Panic Mode = Mode(validate.Panic)
+	Panic Action = 1
 	// Exit prints each new finding, then exits the process with status 66.
-	Exit Mode = Mode(validate.Exit)
+	Exit Action = 2
 	// Off turns validation off: locks are plain sync locks plus one branch.
-	Off Mode = Mode(validate.Off)
+	Off Action = 3
 )
 
-var modeNames = [...]string{Warn: "warn", Panic: "panic", Exit: "exit", Off: "off"}
-
-// String returns the mode's name as LOCKDEP spells it.
-func (m Mode) String() string {
-	if m >= 0 && int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return "Mode(?)"
+var actions = [...]struct {
+	name string
+	mode validate.Mode
+}{
+	Warn:  {"warn", validate.Warn},
+	Panic: {"panic", validate.Panic},
+	Exit:  {"exit", validate.Exit},
+	Off:   {"off", validate.Off},
 }
 
-func (m Mode) apply(c *validate.Config) { c.Mode = validate.Mode(m) }
+// String returns the action's name as LOCKDEP spells it: warn, panic, exit
+// or off.
+func (a Action) String() string {
+	if a >= 0 && int(a) < len(actions) {
+		return actions[a].name
+	}
+	return fmt.Sprintf("Action(%d)", int(a))
+}
+
+// apply sets the action; one that is not among the constants changes
+// nothing.
+func (a Action) apply(c *validate.Config) {
+	if a >= 0 && int(a) < len(actions) {
+		c.Mode = actions[a].mode
+	}
+}
 
 // Output sends the text form of each new finding to w instead of
 // os.Stderr. A nil w discards the text; callbacks and Findings still see
@@ -95,8 +114,8 @@ func (o timeoutOption) apply(c *validate.Config) {
 // Configure changes the validator's configuration: each option replaces
 // the setting it names. Safe for concurrent use.
 //
-// Turning validation on with a Mode other than Off after it was off only
-// validates locks acquired from then on. Once a bound has switched the
+// Turning validation on with an Action other than Off after it was off
+// only validates locks acquired from then on. Once a bound has switched the
 // validator off, it stays off.
 func Configure(opts ...Option) {
 	validate.Configure(func(c *validate.Config) {

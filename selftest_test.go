@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -135,10 +136,10 @@ func (w *world) checkDelivered(script string) {
 	w.t.Helper()
 	var got, want []string
 	for _, r := range w.delivered() {
-		got = append(got, r.Key())
+		got = append(got, reporting.Key(&r))
 	}
 	for _, r := range lockdep.Findings() {
-		want = append(want, r.Key())
+		want = append(want, reporting.Key(&r))
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		w.t.Errorf("findings recorded (-) against delivered (+):\n%s\nscript: %s", diff, script)

@@ -68,7 +68,7 @@
 //	version       the version of this form (1)
 //	validating    whether validation is on
 //	statistics    whether lock statistics are kept
-//	findings      the findings, oldest first, as lockdep.Report marshals
+//	findings      the findings, oldest first, as a report.Report marshals
 //	classes       the classes of the graph: name, written, instance,
 //	              write_stack (as in the graph file)
 //	dependencies  the graph's dependencies: from, to, mode, goroutine,

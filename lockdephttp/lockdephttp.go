@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/internal/svg"
 	"github.com/golockdep/lockdep/internal/validate"
+	"github.com/golockdep/lockdep/report"
 )
 
 // The paths the import registers on http.DefaultServeMux.
@@ -33,6 +36,16 @@ func init() {
 		h.ServeHTTP(w, r)
 	})
 	http.Handle(metricsPath, MetricsHandler())
+}
+
+// graphFormats are the forms of the graph file the handler serves, each
+// written by the handler of lockdep's outputs for that format.
+var graphFormats = map[string]struct {
+	header  map[string]string
+	handler func(io.Writer) reporting.Handler
+}{
+	"graph": {map[string]string{"Content-Type": "application/json", "Content-Disposition": `attachment; filename="lockdep-graph.json"`}, reporting.GraphJSON},
+	"dot":   {map[string]string{"Content-Type": "text/vnd.graphviz; charset=utf-8"}, reporting.DOT},
 }
 
 // version is the version of the JSON form, in its "version" field. It
@@ -59,31 +72,31 @@ type page struct {
 
 // state is what the page shows and format=json returns.
 type state struct {
-	Version      int                 `json:"version"`
-	Validating   bool                `json:"validating"`
-	Statistics   bool                `json:"statistics"`
-	Findings     []report.Report     `json:"findings"`
-	Classes      []report.GraphClass `json:"classes"`
-	Dependencies []report.GraphDep   `json:"dependencies"`
-	Stats        []report.ClassStats `json:"stats"`
-	Chains       [][]report.Lock     `json:"chains"`
-	Usage        []report.BoundUsage `json:"usage"`
-	Held         []report.Goroutine  `json:"held"`
+	Version      int                    `json:"version"`
+	Validating   bool                   `json:"validating"`
+	Statistics   bool                   `json:"statistics"`
+	Findings     []report.Report        `json:"findings"`
+	Classes      []graphfile.Class      `json:"classes"`
+	Dependencies []graphfile.Dependency `json:"dependencies"`
+	Stats        []report.ClassStats    `json:"stats"`
+	Chains       [][]report.LockRef     `json:"chains"`
+	Usage        []reporting.BoundUsage `json:"usage"`
+	Held         []report.Goroutine     `json:"held"`
 
 	off bool // validation has been off since start-up
 }
 
 // graphOf returns v's graph file, empty if v is nil (validation has been
 // off since start-up).
-func graphOf(v *validate.Validator) report.Graph {
+func graphOf(v *validate.Validator) graphfile.Graph {
 	if v != nil {
 		return v.Graph()
 	}
-	return report.EmptyGraph()
+	return graphfile.Empty()
 }
 
 // take returns the validator's state, and its graph.
-func take() (*state, report.Graph) {
+func take() (*state, graphfile.Graph) {
 	v := validate.Current()
 	gr := graphOf(v)
 	s := &state{
@@ -124,7 +137,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	focus := q.Get("focus")
-	focused := func(gr report.Graph) (*report.Graph, bool) {
+	focused := func(gr graphfile.Graph) (*graphfile.Graph, bool) {
 		if focus == "" {
 			return &gr, true
 		}
@@ -141,14 +154,11 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		if format == "dot" {
-			w.Header().Set("Content-Type", "text/vnd.graphviz; charset=utf-8")
-			fmt.Fprint(w, gr.DOT())
-			return
+		f := graphFormats[format]
+		for k, v := range f.header {
+			w.Header().Set(k, v)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Disposition", `attachment; filename="lockdep-graph.json"`)
-		w.Write(gr.Marshal())
+		f.handler(w).End(&reporting.End{Graph: gr})
 	case "json":
 		s, _ := take()
 		b, err := json.MarshalIndent(s, "", "\t")
@@ -173,10 +183,10 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // layout returns gr as an SVG document, drawn again only if it is not the
 // graph drawn last.
-func (p *page) layout(gr *report.Graph) ([]byte, error) {
+func (p *page) layout(gr *graphfile.Graph) ([]byte, error) {
 	if n := len(gr.Classes) + len(gr.Dependencies); n > maxLayout {
 		return nil, fmt.Errorf("the graph has %s and %s, more than %d together, too many to draw legibly; focus on a class (the class names below link to that)",
-			report.Count(len(gr.Classes), "class"), report.Count(len(gr.Dependencies), "dependency"), maxLayout)
+			reporting.Count(len(gr.Classes), "class"), reporting.Count(len(gr.Dependencies), "dependency"), maxLayout)
 	}
 	d := gr.Drawing()
 	dot := d.DOT()

@@ -16,10 +16,12 @@ import (
 	"testing"
 
 	"github.com/golockdep/lockdep"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/internal/svg/svgtest"
 	"github.com/golockdep/lockdep/internal/validate"
 	"github.com/golockdep/lockdep/lockdephttp"
+	"github.com/golockdep/lockdep/report"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -76,7 +78,7 @@ func TestPage(t *testing.T) {
 	for _, s := range v.Stats() {
 		if s.Class == cacheMu {
 			row := `<td class="n">` + strings.Join([]string{
-				itoa(s.Acquisitions), itoa(s.Contentions), report.Round(s.WaitTotal), report.Round(s.WaitMax), report.Round(s.HoldMax)},
+				itoa(s.Acquisitions), itoa(s.Contentions), reporting.Round(s.WaitTotal), reporting.Round(s.WaitMax), reporting.Round(s.HoldMax)},
 				`</td><td class="n">`) + "</td>"
 			if !strings.Contains(text, row) {
 				t.Errorf("the page lacks the statistics of %s: %s", s.Class, row)
@@ -135,16 +137,16 @@ func TestPageStatisticsOff(t *testing.T) {
 // copy of the package's own type, written from the documentation, so that
 // a renamed or added field fails the tests that decode into it.
 type state struct {
-	Version      int                 `json:"version"`
-	Validating   bool                `json:"validating"`
-	Statistics   bool                `json:"statistics"`
-	Findings     []report.Report     `json:"findings"`
-	Classes      []report.GraphClass `json:"classes"`
-	Dependencies []report.GraphDep   `json:"dependencies"`
-	Stats        []report.ClassStats `json:"stats"`
-	Chains       [][]report.Lock     `json:"chains"`
-	Usage        []report.BoundUsage `json:"usage"`
-	Held         []report.Goroutine  `json:"held"`
+	Version      int                    `json:"version"`
+	Validating   bool                   `json:"validating"`
+	Statistics   bool                   `json:"statistics"`
+	Findings     []report.Report        `json:"findings"`
+	Classes      []graphfile.Class      `json:"classes"`
+	Dependencies []graphfile.Dependency `json:"dependencies"`
+	Stats        []report.ClassStats    `json:"stats"`
+	Chains       [][]report.LockRef     `json:"chains"`
+	Usage        []reporting.BoundUsage `json:"usage"`
+	Held         []report.Goroutine     `json:"held"`
 }
 
 func getJSON(t *testing.T, target string) state {
@@ -199,7 +201,7 @@ func TestGraphFormat(t *testing.T) {
 	if ct, cd := res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"); ct != "application/json" || !strings.Contains(cd, `filename="lockdep-graph.json"`) {
 		t.Errorf("Content-Type %q, Content-Disposition %q", ct, cd)
 	}
-	gr, err := report.ReadGraph(strings.NewReader(body))
+	gr, err := graphfile.Read(strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,11 +255,11 @@ func TestOff(t *testing.T) {
 		t.Errorf("the page does not say validation is off:\n%s", page)
 	}
 	s := getJSON(t, "/?format=json")
-	if diff := cmp.Diff(state{Version: 1, Findings: []report.Report{}, Classes: []report.GraphClass{}, Dependencies: []report.GraphDep{}, Stats: []report.ClassStats{}, Chains: [][]report.Lock{}, Usage: []report.BoundUsage{}, Held: []report.Goroutine{}}, s); diff != "" {
+	if diff := cmp.Diff(state{Version: 1, Findings: []report.Report{}, Classes: []graphfile.Class{}, Dependencies: []graphfile.Dependency{}, Stats: []report.ClassStats{}, Chains: [][]report.LockRef{}, Usage: []reporting.BoundUsage{}, Held: []report.Goroutine{}}, s); diff != "" {
 		t.Errorf("format=json (-want +got):\n%s", diff)
 	}
 	_, body := get(t, h, "/?format=graph")
-	if gr, err := report.ReadGraph(strings.NewReader(body)); err != nil || len(gr.Classes)+len(gr.Dependencies)+len(gr.Findings) != 0 {
+	if gr, err := graphfile.Read(strings.NewReader(body)); err != nil || len(gr.Classes)+len(gr.Dependencies)+len(gr.Findings) != 0 {
 		t.Errorf("format=graph: %v, %s", err, body)
 	}
 	_, dot := get(t, h, "/?format=dot")

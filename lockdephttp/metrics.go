@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/internal/validate"
+	"github.com/golockdep/lockdep/report"
 )
 
 // MetricsHandler returns the handler of the metrics: the lock statistics
@@ -52,7 +53,7 @@ func writeMetrics(b *bytes.Buffer) {
 	var (
 		stats    []report.ClassStats
 		findings []report.Report
-		usage    []report.BoundUsage
+		usage    []reporting.BoundUsage
 		on, stat float64
 	)
 	if v != nil {

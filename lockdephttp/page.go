@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // view is what the page shows.
@@ -16,7 +18,7 @@ type view struct {
 	*state
 	Off      bool
 	Summary  string
-	Findings []finding
+	Findings []findingRow
 	Focus    string
 	SVG      []byte // the picture, an svg element
 
@@ -27,7 +29,7 @@ type view struct {
 	Metrics      string // where the metrics are, if this is the default mux's page
 }
 
-type finding struct {
+type findingRow struct {
 	Title string
 	Text  string
 }
@@ -41,13 +43,13 @@ type classRow struct {
 
 // view prepares the page: s is the whole state, gr the graph to draw
 // (focused, if asked).
-func (p *page) view(r *http.Request, s *state, gr *report.Graph, focus string) *view {
+func (p *page) view(r *http.Request, s *state, gr *graphfile.Graph, focus string) *view {
 	v := &view{state: s, Off: s.off, Focus: focus}
 	v.Summary = fmt.Sprintf("%s, %s, %s, %s.",
-		report.Count(len(s.Findings), "finding"), report.Count(len(s.Classes), "class"),
-		report.Count(len(s.Dependencies), "dependency"), report.Count(len(s.Chains), "lock chain"))
+		reporting.Count(len(s.Findings), "finding"), reporting.Count(len(s.Classes), "class"),
+		reporting.Count(len(s.Dependencies), "dependency"), reporting.Count(len(s.Chains), "lock chain"))
 	for i, f := range s.Findings {
-		v.Findings = append(v.Findings, finding{
+		v.Findings = append(v.Findings, findingRow{
 			Title: fmt.Sprintf("%d. %s: %s", i+1, f.Kind, strings.Join(f.Classes(), ", ")),
 			Text:  f.String(),
 		})
@@ -99,7 +101,7 @@ func (p *page) view(r *http.Request, s *state, gr *report.Graph, focus string) *
 	}
 	v.Chains = b.String()
 	if len(s.Held) > 0 {
-		v.Held = report.HeldDump(s.Held)
+		v.Held = reporting.HeldDump(s.Held)
 	}
 	if r.URL.Path == pagePath || r.URL.Path == pagePath+"/" {
 		v.Metrics = metricsPath
@@ -184,7 +186,7 @@ func (v *view) write(b *bytes.Buffer) {
 			p("<tr><td><a href=\"?focus=%s#graph\">%s</a></td><td>%s</td>", query(c.Name), esc(c.Name), written)
 			if st := c.Stats; st != nil {
 				p("<td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>",
-					st.Acquisitions, st.Contentions, esc(report.Round(st.WaitTotal)), esc(report.Round(st.WaitMax)), esc(report.Round(st.HoldMax)))
+					st.Acquisitions, st.Contentions, esc(reporting.Round(st.WaitTotal)), esc(reporting.Round(st.WaitMax)), esc(reporting.Round(st.HoldMax)))
 			} else {
 				b.WriteString(strings.Repeat("<td class=\"n\"></td>", 5))
 			}

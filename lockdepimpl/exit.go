@@ -1,8 +1,8 @@
 package lockdepimpl
 
 import (
-	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/validate"
+	"github.com/golockdep/lockdep/report"
 )
 
 // A process that rewritten code ends reports its deadlocks in progress

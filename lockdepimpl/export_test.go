@@ -3,8 +3,8 @@ package lockdepimpl
 import (
 	"unsafe"
 
-	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/validate"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Fresh installs a new validator, in Warn mode with its output discarded,

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/lockdepimpl"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Sites as the rewriter declares them for classes that follow the lock:

@@ -32,8 +32,8 @@ import (
 	"testing"
 
 	"github.com/golockdep/lockdep"
-	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/validate"
+	"github.com/golockdep/lockdep/report"
 )
 
 var (

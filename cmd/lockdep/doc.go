@@ -225,14 +225,16 @@ shards/graph-2.json; its path, where two files have the same name) and
 the package that recorded it: "recorded by graph-2 ./cache". The jobs'
 own findings were reported by the jobs: they are not repeated, and a
 line on stderr counts them; -all reports them too (for a SARIF file
-that holds every finding). Reports, the summary line, -format and the
-exit status are as for lockdep test.
+that holds every finding). Reports, the summary line, -format, the output
+files and the exit status are as for lockdep test: the -o and -sarif files
+are created before the graph files are read, and written whatever happens
+(if a graph file cannot be read, the SARIF log says so, and the graph file
+is empty).
 
 	-format f     text (default), json or sarif, as for lockdep test
 	-all          report the jobs' own findings as well
 	-o file       write the merged graph file, every finding included
-	-sarif file   also write the findings reported as SARIF 2.1.0; if a
-	              graph file cannot be read, a SARIF file that says so
+	-sarif file   also write the findings reported as SARIF 2.1.0
 	-C dir        change to dir first
 
 SARIF locations are relative to the repository root: the files of a
@@ -279,10 +281,10 @@ the test binary goes). -graph was called -o: for one release, -o with a
 (with lockdep run, which go run gives no -o, any -o file does).
 
 The -sarif and -graph files are created before anything is built, so
-that a path that cannot be written fails at once; the SARIF file is written whatever
-happens next (with executionSuccessful false if the run did not complete:
-a build failure, an interrupt), so a CI upload step with if: always() has
-a file to upload. Its locations are relative to the repository root
+that a path that cannot be written fails at once; they are written whatever
+happens next, and so is the log -format=sarif prints (with
+executionSuccessful false if the run did not complete: a build failure,
+an interrupt), so a CI upload step with if: always() has a file to upload. Its locations are relative to the repository root
 (uriBaseId %SRCROOT%: the directory holding .git, or the module root).
 Every result has a location, as GitHub code scanning requires: a finding
 none of whose frames is in the repository (a cycle inside a dependency, a
@@ -312,7 +314,9 @@ holding the locks "held" (when the record has them);
 a class is a single lock's. Every report has a "version" field. Field
 names are stable. A program writes the same file with LOCKDEP_GRAPH
 (see package github.com/golockdep/lockdep); lockdep graph renders graph
-files, and lockdep merge merges those of several jobs.
+files, and lockdep merge merges those of several jobs. docs/formats.md in
+the repository describes every format lockdep reads and writes, with its
+version and what may change.
 
 # Interrupts
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/report"
 )
 
 // TestBaselineKinds: the manual's list of the kinds a baseline key

@@ -10,13 +10,14 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // A baseline is the file of known findings that -baseline reads and
 // -write-baseline writes, so that a team can adopt lockdep on code that
 // already has findings and fail CI only on new ones. It lists each
-// finding by its key (report.Key: its kind and the classes involved, no
+// finding by its key (reporting.Key: its kind and the classes involved, no
 // line number or goroutine), sorted:
 //
 //	{
@@ -142,7 +143,7 @@ func formatBaseline(findings []report.Report) []byte {
 	seen := map[string]bool{}
 	f := baselineFile{Version: baselineVersion, Known: []string{}}
 	for i := range findings {
-		if k := findings[i].Key(); !seen[k] {
+		if k := reporting.Key(&findings[i]); !seen[k] {
 			seen[k] = true
 			f.Known = append(f.Known, k)
 		}
@@ -162,13 +163,13 @@ func (b *baseline) update(findings []report.Report) error {
 		return err
 	}
 	for i := range findings {
-		b.known[findings[i].Key()] = true
+		b.known[reporting.Key(&findings[i])] = true
 	}
 	return nil
 }
 
 // has reports whether the baseline lists r.
-func (b *baseline) has(r *report.Report) bool { return b != nil && b.known[r.Key()] }
+func (b *baseline) has(r *report.Report) bool { return b != nil && b.known[reporting.Key(r)] }
 
 // newFindings returns how many of findings the baseline does not list.
 func (b *baseline) newFindings(findings []report.Report) int {
@@ -181,33 +182,40 @@ func (b *baseline) newFindings(findings []report.Report) int {
 	return n
 }
 
-// text returns r's text form, its headline marked if r is known.
-func (b *baseline) text(r *report.Report) string {
-	if !b.has(r) {
-		return r.String()
+// marking returns h, to which the findings b lists come marked by mark:
+// a copy of each, changed.
+func (b *baseline) marking(h reporting.Handler, mark func(*report.Report)) reporting.Handler {
+	if b == nil {
+		return h
 	}
-	c := *r
-	if c.Headline == "" {
-		c.Headline = c.Kind.Headline()
-	}
-	c.Headline += " (known: listed in " + b.path + ")"
-	return c.String()
+	return &marked{Handler: h, base: b, mark: mark}
 }
 
-// json returns r as a JSON line, with "known": true if r is known.
-func (b *baseline) json(r *report.Report) []byte {
-	if !b.has(r) {
-		return r.JSON()
-	}
-	out, err := json.Marshal(struct {
-		*report.Report
-		Known bool `json:"known"`
-	}{r, true})
-	if err != nil { // cannot happen: all fields marshal
-		return r.JSON()
-	}
-	return out
+type marked struct {
+	reporting.Handler
+	base *baseline
+	mark func(*report.Report)
 }
+
+func (m *marked) Finding(r *report.Report) error {
+	if !m.base.has(r) {
+		return m.Handler.Finding(r)
+	}
+	c := *r
+	m.mark(&c)
+	return m.Handler.Finding(&c)
+}
+
+// markText marks a known finding's headline, in its text form.
+func (b *baseline) markText(r *report.Report) {
+	if r.Headline == "" {
+		r.Headline = r.Kind.Headline()
+	}
+	r.Headline += " (known: listed in " + b.path + ")"
+}
+
+// markJSON marks a known finding in its JSON form: "known": true.
+func markJSON(r *report.Report) { r.Known = true }
 
 // summary prints what the baseline made of the run's findings.
 func (b *baseline) summary(stderr io.Writer, findings []report.Report) {
@@ -215,12 +223,12 @@ func (b *baseline) summary(stderr io.Writer, findings []report.Report) {
 		return
 	}
 	if b.write {
-		fmt.Fprintf(stderr, "lockdep: wrote %s to %s\n", report.Count(len(b.known), "known finding"), b.path)
+		fmt.Fprintf(stderr, "lockdep: wrote %s to %s\n", reporting.Count(len(b.known), "known finding"), b.path)
 		return
 	}
 	seen := map[string]bool{}
 	for i := range findings {
-		seen[findings[i].Key()] = true
+		seen[reporting.Key(&findings[i])] = true
 	}
 	gone := 0
 	for k := range b.known {
@@ -229,9 +237,9 @@ func (b *baseline) summary(stderr io.Writer, findings []report.Report) {
 		}
 	}
 	n := b.newFindings(findings)
-	fmt.Fprintf(stderr, "lockdep: %s, %d known (listed in %s)", report.Count(n, "new finding"), len(findings)-n, b.path)
+	fmt.Fprintf(stderr, "lockdep: %s, %d known (listed in %s)", reporting.Count(n, "new finding"), len(findings)-n, b.path)
 	if gone > 0 {
-		fmt.Fprintf(stderr, "; %s did not occur", report.Count(gone, "listed finding"))
+		fmt.Fprintf(stderr, "; %s did not occur", reporting.Count(gone, "listed finding"))
 	}
 	fmt.Fprintln(stderr)
 }

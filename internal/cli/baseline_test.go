@@ -7,15 +7,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 	"github.com/google/go-cmp/cmp"
 )
 
 // baselineReports are findings of each kind a baseline lists differently.
 var baselineReports = []report.Report{
-	{Kind: report.Recursive, Lock: report.Lock{Class: "example.com/m.Node.mu", Mode: "W"}, Holding: &report.Lock{Class: "example.com/m.Node.mu", Mode: "W"}, Detail: "Both locks are of the same class."},
+	{Kind: report.Recursive, Lock: report.LockRef{Class: "example.com/m.Node.mu", Mode: "W"}, Holding: &report.LockRef{Class: "example.com/m.Node.mu", Mode: "W"}, Detail: "Both locks are of the same class."},
 	{Kind: report.Circular, Chain: []report.Dependency{{Class: "example.com/m.Store.mu"}, {Class: "example.com/m.Log.mu"}}},
-	{Kind: report.BadUnlock, Lock: report.Lock{Class: "example.com/m.mu", Mode: "W"}, Detail: "The lock is not locked."},
+	{Kind: report.BadUnlock, Lock: report.LockRef{Class: "example.com/m.mu", Mode: "W"}, Detail: "The lock is not locked."},
 	// The same cycle found from its other end is the same finding.
 	{Kind: report.Circular, Chain: []report.Dependency{{Class: "example.com/m.Log.mu"}, {Class: "example.com/m.Store.mu"}}},
 }
@@ -47,7 +48,7 @@ func TestBaselineFormat(t *testing.T) {
 	}
 	for i := range baselineReports {
 		if !b.has(&baselineReports[i]) {
-			t.Errorf("the baseline read back does not list finding %d, %s", i, baselineReports[i].Key())
+			t.Errorf("the baseline read back does not list finding %d, %s", i, reporting.Key(&baselineReports[i]))
 		}
 	}
 	other := report.Report{Kind: report.Circular, Chain: []report.Dependency{{Class: "example.com/m.Store.mu"}, {Class: "example.com/m.Index.mu"}}}
@@ -140,7 +141,7 @@ func TestBaselineRun(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &f); err != nil {
 			t.Fatalf("stdout is not JSON lines: %v\n%s", err, r.stdout)
 		}
-		got[f.Key()] = f.Known
+		got[reporting.Key(&f.Report)] = f.Known
 	}
 	want := map[string]bool{known: true, "circular:example.com/base.a|example.com/base.b": false}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
 	"github.com/golockdep/lockdep/internal/svg/svgtest"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
@@ -165,7 +165,7 @@ func examplesGraph(t *testing.T, root, graphFile string) {
 	if r.code != 0 {
 		t.Fatalf("lockdep graph: exit %d\n%s", r.code, r.stderr)
 	}
-	gr, err := report.ReadGraphFile(graphFile)
+	gr, err := graphfile.ReadFile(graphFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestCrossPackageCycle(t *testing.T) {
 		t.Errorf("chain origins (-want +got):\n%s", diff)
 	}
 
-	var g report.Graph
+	var g graphfile.Graph
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)

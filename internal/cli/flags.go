@@ -100,14 +100,6 @@ func usageError(stderr io.Writer, cmd, format string, args ...any) error {
 	return errUsage
 }
 
-// checkFormat checks the -format of lockdep test, run or merge.
-func checkFormat(stderr io.Writer, cmd, format string) error {
-	if format != "text" && format != "json" && format != "sarif" {
-		return usageError(stderr, cmd, "-format must be text, json or sarif, not %q", format)
-	}
-	return nil
-}
-
 // parseFlags takes a lockdep test or run command line apart the way go
 // test and go run take theirs: for test, flags and package patterns in
 // any order, up to the first flag go test does not know (it and all after

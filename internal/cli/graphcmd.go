@@ -8,25 +8,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
-	"github.com/golockdep/lockdep/internal/report"
-	"github.com/golockdep/lockdep/internal/svg"
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/merge"
+	"github.com/golockdep/lockdep/internal/reporting"
 )
 
-// lockdep graph and lockdep merge read graph files (report.Graph): those
+// lockdep graph and lockdep merge read graph files (graphfile.Graph): those
 // lockdep test -graph writes, a program's LOCKDEP_GRAPH file, the live page's
 // ?format=graph. Several files are the graphs of several jobs, merged by
-// a report.Merger; each is named after its file.
-
-// graphFormats are lockdep graph's -format values, and the extensions of
-// an -o file that choose them when -format is not given.
-var (
-	graphFormats    = []string{"text", "dot", "svg", "json"}
-	graphExtensions = map[string]string{".txt": "text", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".json": "json"}
-)
+// a merge.Merger; each is named after its file.
 
 // graphCommand implements lockdep graph.
 func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -39,14 +32,9 @@ func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reade
 	if err != nil {
 		return helped(err)
 	}
-	if *format == "" {
-		*format = "text"
-		if f, ok := graphExtensions[strings.ToLower(filepath.Ext(*out))]; ok {
-			*format = f
-		}
-	}
-	if !slices.Contains(graphFormats, *format) {
-		return usageError(stderr, "graph", "-format must be text, dot, svg or json, not %q", *format)
+	f, ok := graphFormat(*format, *out)
+	if !ok {
+		return usageError(stderr, "graph", "-format must be %s, not %q", formatNames(true), *format)
 	}
 	if len(paths) == 0 {
 		return usageError(stderr, "graph", "no graph file: write one with lockdep test -graph graph.json")
@@ -68,22 +56,18 @@ func graphCommand(ctx context.Context, doc string, args []string, stdin io.Reade
 			return err
 		}
 	}
-	var data []byte
-	switch *format {
-	case "text":
-		data = []byte(gr.Text())
-	case "dot":
-		data = []byte(gr.DOT())
-	case "json":
-		data = gr.Marshal()
-	case "svg":
-		data = svg.Render(gr.Drawing())
-	}
 	if *out == "" {
-		_, err := stdout.Write(data)
-		return err
+		return f.graph(stdout).End(&reporting.End{Graph: gr})
 	}
-	return writeFile(absIn(orDot(*dir), *out), data)
+	file, err := os.Create(absIn(orDot(*dir), *out))
+	if err != nil {
+		return fmt.Errorf("-o: %w", err)
+	}
+	err = f.graph(namedWriter{file}).End(&reporting.End{Graph: gr})
+	if cerr := file.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("writing %s: %w", file.Name(), cerr)
+	}
+	return err
 }
 
 // parseFileArgs parses the command line of lockdep graph or merge (fs's
@@ -129,7 +113,7 @@ func helped(err error) error {
 type graphInput struct {
 	path  string // as given; "-" for stdin
 	job   string // the job it is the graph of: see jobNames
-	graph *report.Graph
+	graph *graphfile.Graph
 }
 
 // readGraphFiles reads the graph files at paths, relative to dir; "-" is
@@ -138,13 +122,13 @@ func readGraphFiles(dir string, paths []string, stdin io.Reader) ([]graphInput, 
 	jobs := jobNames(paths)
 	var in []graphInput
 	for i, p := range paths {
-		var gr *report.Graph
+		var gr *graphfile.Graph
 		var err error
 		if p == "-" {
 			if stdin == nil {
 				stdin = strings.NewReader("")
 			}
-			if gr, err = report.ReadGraph(stdin); err != nil {
+			if gr, err = graphfile.Read(stdin); err != nil {
 				return nil, fmt.Errorf("standard input: %w", err)
 			}
 		} else if gr, err = readGraphFile(absIn(orDot(dir), p)); err != nil {
@@ -156,7 +140,7 @@ func readGraphFiles(dir string, paths []string, stdin io.Reader) ([]graphInput, 
 }
 
 // readGraphFile reads the graph file at path; its errors do not name it.
-func readGraphFile(path string) (*report.Graph, error) {
+func readGraphFile(path string) (*graphfile.Graph, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *os.PathError
@@ -169,7 +153,7 @@ func readGraphFile(path string) (*report.Graph, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return report.ReadGraph(f)
+	return graphfile.Read(f)
 }
 
 // jobNames names the job of each graph file, as the origin of its
@@ -200,7 +184,7 @@ func jobNames(paths []string) []string {
 // mergeInputs returns the graph of one file as it is, and the union of
 // several, each the graph of a job, with the cycles only the union shows
 // among its findings.
-func mergeInputs(in []graphInput) (*report.Graph, error) {
+func mergeInputs(in []graphInput) (*graphfile.Graph, error) {
 	if len(in) == 1 {
 		return in[0].graph, nil
 	}
@@ -213,8 +197,8 @@ func mergeInputs(in []graphInput) (*report.Graph, error) {
 }
 
 // mergeJobs merges the graph files as the graphs of separate jobs.
-func mergeJobs(in []graphInput) (*report.Merger, error) {
-	m := report.NewMerger()
+func mergeJobs(in []graphInput) (*merge.Merger, error) {
+	m := merge.New()
 	for _, g := range in {
 		if err := m.AddGraph(g.graph, g.job); err != nil {
 			return nil, fmt.Errorf("merging %s: %w", g.path, err)
@@ -226,7 +210,7 @@ func mergeJobs(in []graphInput) (*report.Merger, error) {
 // focusClass returns the class of gr that -focus names: by its full name,
 // or by the end of it after a dot or a slash ("Store.mu",
 // "store.Store.mu") if that names only one class.
-func focusClass(gr *report.Graph, name string) (string, error) {
+func focusClass(gr *graphfile.Graph, name string) (string, error) {
 	var matches, near, nearCase []string
 	for _, c := range gr.Classes {
 		// The name after the package's directory: "store.Store.mu".
@@ -255,7 +239,7 @@ func focusClass(gr *report.Graph, name string) (string, error) {
 	case len(near) > 0:
 		return "", fmt.Errorf("-focus %s: no such class in the graph; did you mean %s?", name, listSome(near))
 	}
-	return "", fmt.Errorf("-focus %s: no such class in the graph of %s (lockdep graph -format text lists them)", name, report.Count(len(gr.Classes), "class"))
+	return "", fmt.Errorf("-focus %s: no such class in the graph of %s (lockdep graph -format text lists them)", name, reporting.Count(len(gr.Classes), "class"))
 }
 
 // listSome lists up to five names, and says how many more there are.

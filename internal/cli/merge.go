@@ -8,15 +8,17 @@ import (
 
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/merge"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // merged is the union of the graphs that the processes of a run record
-// (a report.Merger), read while they run: each finding is passed to emit
+// (a merge.Merger), read while they run: each finding is passed to emit
 // once, as soon as a process records it or the union of the graphs shows
 // it.
 type merged struct {
-	*report.Merger
+	*merge.Merger
 	root string // the module root, against which processes name their packages
 	tail *events.Tail
 	emit func(report.Report)
@@ -34,7 +36,7 @@ type merged struct {
 // root, against which the processes' directories name their packages.
 func newMerged(dir, root string, emit func(report.Report)) *merged {
 	return &merged{
-		Merger:   report.NewMerger(),
+		Merger:   merge.New(),
 		root:     root,
 		tail:     events.NewTail(dir),
 		emit:     emit,
@@ -126,7 +128,7 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 // with more to say (held locks, the full stack), unless it hit a bound.
 func (m *merged) flush(final bool) {
 	for _, r := range m.Findings() {
-		k := r.Key()
+		k := reporting.Key(&r)
 		if m.emitted[k] || !final && onePackagesCycle(&r) {
 			continue
 		}
@@ -168,7 +170,7 @@ func packageOf(dir, root string) string {
 // summary returns the line that ends every run.
 func (m *merged) summary() string {
 	classes, deps := m.Counts()
-	return fmt.Sprintf("%s in %s; %s", findingCounts(m.findings), report.Count(len(m.packages), "package"), graphSize(classes, deps))
+	return fmt.Sprintf("%s in %s; %s", findingCounts(m.findings), reporting.Count(len(m.packages), "package"), graphSize(classes, deps))
 }
 
 // findingCounts says how many findings there are, of the main kinds, how
@@ -195,24 +197,17 @@ func findingCounts(findings []report.Report) string {
 			stuck++
 		}
 	}
-	s := fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d", report.Count(n, "finding"), c, r, b)
+	s := fmt.Sprintf("%s (circular %d, recursive %d, bad unlock %d", reporting.Count(n, "finding"), c, r, b)
 	if stuck > 0 {
-		s += "; " + report.Count(stuck, "deadlock") + " in progress"
+		s += "; " + reporting.Count(stuck, "deadlock") + " in progress"
 	}
 	if guarded > 0 {
-		s += "; " + report.Count(guarded, "guarded cycle") + ", not counted"
+		s += "; " + reporting.Count(guarded, "guarded cycle") + ", not counted"
 	}
 	return s + ")"
 }
 
 // graphSize says how big a graph is: "3 classes, 2 dependencies".
 func graphSize(classes, deps int) string {
-	return report.Count(classes, "class") + ", " + report.Count(deps, "dependency")
-}
-
-// graphJSON returns the -graph file (merge's -o): the merged graph, in the graph file
-// format of internal/report.
-func (m *merged) graphJSON() []byte {
-	gr := m.Graph()
-	return gr.Marshal()
+	return reporting.Count(classes, "class") + ", " + reporting.Count(deps, "dependency")
 }

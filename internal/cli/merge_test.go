@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/golockdep/lockdep"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/report"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -120,7 +120,7 @@ func TestMergeHeldRecords(t *testing.T) {
 		t.Fatalf("%d findings, want 1", len(m.findings))
 	}
 	r := m.findings[0]
-	want := []report.Lock{{Class: "example.com/m/locks.B", Mode: "W", At: &report.Frame{Func: "example.com/m/locks.F", File: "locks/locks.go", Line: 20}}}
+	want := []report.LockRef{{Class: "example.com/m/locks.B", Mode: "W", At: &report.Frame{Func: "example.com/m/locks.F", File: "locks/locks.go", Line: 20}}}
 	if diff := cmp.Diff(want, r.HeldLocks); diff != "" {
 		t.Errorf("held locks (-want +got):\n%s", diff)
 	}

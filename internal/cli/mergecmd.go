@@ -3,20 +3,21 @@ package cli
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"log"
 	"os"
 	"path/filepath"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/merge"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // mergeCommand implements lockdep merge: it merges the graph files of
 // separate jobs and reports the cycles that no single job saw (with
 // -all, the jobs' own findings as well), as lockdep test reports: the
-// same formats and exit statuses.
-func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *log.Logger) error {
+// same formats, output files and exit statuses.
+func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *log.Logger) (err error) {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	dir := fs.String("C", "", "")
 	format := fs.String("format", "text", "")
@@ -37,74 +38,66 @@ func mergeCommand(_ context.Context, doc string, args []string, stdin io.Reader,
 	if err != nil {
 		return err
 	}
+	// The outputs end whatever happens: a CI step that uploads the SARIF
+	// file finds one that says why the merge failed.
 	src := sourceOf(base)
-	sarifRun := src.sarifRun()
-	inputs, err := readGraphFiles(*dir, paths, stdin)
-	var m *report.Merger
-	if err == nil {
-		m, err = mergeJobs(inputs)
-	}
+	outs, err := openOutputs(*format, stdout, base,
+		outputFiles{sarif: *sarifPath, sarifFlag: "-sarif", graph: *out, graphFlag: "-o"},
+		&outputConfig{sarifRun: src.sarifRun})
 	if err != nil {
-		if *sarifPath != "" {
-			// A file for the CI step that uploads it whatever happened.
-			sarifRun.Failure = "lockdep merge: " + err.Error()
-			if werr := writeFile(absIn(base, *sarifPath), report.SARIF(nil, sarifRun)); werr != nil {
-				logger.Print(werr)
-			}
+		return err
+	}
+	var m *merge.Merger
+	defer func() {
+		e := &reporting.End{Failure: failure("merge", err)}
+		if m != nil {
+			gr := m.Graph()
+			e.Graph = &gr
 		}
+		switch werr := outs.end(e); {
+		case err == nil:
+			err = werr
+		case werr != nil:
+			logger.Print(werr)
+		}
+	}()
+	inputs, err := readGraphFiles(*dir, paths, stdin)
+	if err != nil {
+		return err
+	}
+	if m, err = mergeJobs(inputs); err != nil {
 		return err
 	}
 
 	own := map[string]bool{} // the jobs' own findings
 	for _, in := range inputs {
 		for i := range in.graph.Findings {
-			own[in.graph.Findings[i].Key()] = true
+			own[reporting.Key(&in.graph.Findings[i])] = true
 		}
 	}
 	var reported []report.Report
 	unseen := 0
 	for _, r := range m.Findings() {
-		if !own[r.Key()] {
+		if !own[reporting.Key(&r)] {
 			unseen++
 		} else if !*all {
 			continue
 		}
 		reported = append(reported, r)
 	}
-	switch *format {
-	case "text":
-		for i := range reported {
-			io.WriteString(stdout, reported[i].String())
-		}
-	case "json":
-		for i := range reported {
-			stdout.Write(append(reported[i].JSON(), '\n'))
-		}
-	case "sarif":
-		stdout.Write(report.SARIF(reported, sarifRun))
+	for i := range reported {
+		outs.Finding(&reported[i])
 	}
 
 	classes, deps := m.Counts()
 	sizes := graphSize(classes, deps)
-	jobs := report.Count(len(inputs), "job")
+	jobs := reporting.Count(len(inputs), "job")
 	if *all {
 		logger.Printf("%s; %s, %d of them seen by no single job; %s", jobs, findingCounts(reported), unseen, sizes)
 	} else if n := len(own); n > 0 {
-		logger.Printf("%s; %s that no single job saw; %s that the jobs reported themselves (-all prints them); %s", jobs, findingCounts(reported), report.Count(n, "finding"), sizes)
+		logger.Printf("%s; %s that no single job saw; %s that the jobs reported themselves (-all prints them); %s", jobs, findingCounts(reported), reporting.Count(n, "finding"), sizes)
 	} else {
 		logger.Printf("%s; %s that no single job saw; %s", jobs, findingCounts(reported), sizes)
-	}
-
-	if *out != "" {
-		gr := m.Graph()
-		if err := report.WriteGraphFile(absIn(base, *out), &gr); err != nil {
-			return fmt.Errorf("-o: %w", err)
-		}
-	}
-	if *sarifPath != "" {
-		if err := writeFile(absIn(base, *sarifPath), report.SARIF(reported, sarifRun)); err != nil {
-			return err
-		}
 	}
 	for i := range reported {
 		if reported[i].Counted() {

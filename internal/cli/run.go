@@ -20,7 +20,9 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep/internal/instrument"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/render"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // pollInterval is how often the records of running processes are read
@@ -51,25 +53,30 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		return err
 	}
 
-	// The output files are created before anything is built, so that a
-	// path that cannot be written fails at once, and the SARIF file is
-	// written whatever happens next.
-	sarifFile, err := createOutput(dir, o.sarif, "-sarif")
-	if err != nil {
-		return err
-	}
-	graphFile, err := createOutput(dir, o.graph, "-graph")
-	if err != nil {
-		sarifFile.Close()
-		return err
-	}
+	// The outputs, files included, are made before anything is built, so
+	// that a path that cannot be written fails at once, and they end
+	// whatever happens next: a SARIF log says so if the run did not
+	// complete.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p := newPrinter(o, &outFile{w: stdout, onFail: cancel}, stderr)
 	var (
 		m   *merged
 		mod *module
 	)
+	out, err := openOutputs(o.format, p, dir,
+		outputFiles{sarif: o.sarif, sarifFlag: "-sarif", graph: o.graph, graphFlag: "-graph"},
+		&outputConfig{base: base, sarifRun: func() render.SARIFRun { return mod.sarifRun() }})
+	if err != nil {
+		return err
+	}
 	defer func() {
-		werr := m.writeOutputs(o, mod, sarifFile, graphFile, err)
-		if err == nil {
+		e := &reporting.End{Failure: failure(o.cmd, err)}
+		if m != nil {
+			gr := m.Graph()
+			e.Graph = &gr
+		}
+		if werr := out.end(e); err == nil {
 			err = werr
 		}
 	}()
@@ -183,11 +190,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		env = append(env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	out := &outFile{w: stdout, onFail: cancel}
-	p := newPrinter(o, out, stderr, base)
-	m = newMerged(graphDir, mod.dir, p.report)
+	m = newMerged(graphDir, mod.dir, func(r report.Report) { out.Finding(&r) })
 	m.stopped = func(pkg, why string) { p.log(logger, fmt.Errorf("%s: %s", pkg, why)) }
 
 	st, err := runGo(ctx, goRun{
@@ -216,7 +219,7 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	base.summary(stderr, m.findings)
 	var result error
 	switch {
-	case out.failed.Load():
+	case p.stdout.failed.Load():
 		result = &exitError{code: exitTestsFailed, err: errors.New("stdout closed: stopped go " + cmd)}
 	case st.interrupted && st.code != 0:
 		result = &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
@@ -230,9 +233,6 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		result = &exitError{code: exitTestsFailed}
 	case base.newFindings(m.findings) > 0:
 		result = &exitError{code: exitFindings}
-	}
-	if o.format == "sarif" {
-		p.write(report.SARIF(m.findings, sarifRun(o, mod, result)))
 	}
 	return result
 }
@@ -271,65 +271,10 @@ func writeFile(path string, data []byte) error {
 	return nil
 }
 
-// createOutput creates the file for flag (-sarif, -o), resolving path
-// against dir; nil for no path.
-func createOutput(dir, path, flag string) (*os.File, error) {
-	if path == "" {
-		return nil, nil
-	}
-	f, err := os.Create(absIn(dir, path))
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot write the output file: %w", flag, err)
-	}
-	return f, nil
-}
-
-// writeOutputs writes the SARIF log and the graph file, whatever the
-// outcome of the run: runErr says why it did not complete. m may be nil.
-func (m *merged) writeOutputs(o *options, mod *module, sarifFile, graphFile *os.File, runErr error) error {
-	var findings []report.Report
-	if m != nil {
-		findings = m.findings
-	}
-	var first error
-	write := func(f *os.File, data []byte) {
-		if f == nil {
-			return
-		}
-		_, err := f.Write(data)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil && first == nil {
-			first = fmt.Errorf("writing %s: %w", f.Name(), err)
-		}
-	}
-	write(sarifFile, report.SARIF(findings, sarifRun(o, mod, runErr)))
-	if graphFile != nil {
-		if m == nil {
-			m = newMerged("", "", nil)
-		}
-		write(graphFile, m.graphJSON())
-	}
-	return first
-}
-
-// sarifRun describes the run for its SARIF log: it did not complete if
-// err says why (a build failure, an interrupt, a tool error), as opposed
-// to the exit statuses of failed tests and findings.
-func sarifRun(o *options, mod *module, err error) report.SARIFRun {
-	run := mod.sarifRun()
-	var ee *exitError
-	if err != nil && (!errors.As(err, &ee) || ee.err != nil) {
-		run.Failure = "lockdep " + o.cmd + ": " + err.Error()
-	}
-	return run
-}
-
 // sarifRun returns how SARIF logs locate findings in m (which may be
 // nil): every command that writes SARIF starts from it.
-func (m *module) sarifRun() report.SARIFRun {
-	run := report.SARIFRun{ToolVersion: version(), URI: m.uri, Abs: m.abs}
+func (m *module) sarifRun() render.SARIFRun {
+	run := render.SARIFRun{ToolVersion: version(), URI: m.uri, Abs: m.abs}
 	if m != nil {
 		for _, p := range []string{m.modfile, m.work} {
 			if u, ok := m.uri(p); ok {
@@ -399,10 +344,11 @@ func (m *module) abs(file string) (string, bool) {
 }
 
 // printer serialises what the run prints: the go command's lines and the
-// findings, which appear as the processes record them.
+// findings, which appear as the processes record them. It is the writer
+// of the -format handler.
 type printer struct {
 	mu            sync.Mutex
-	base          *baseline // marks known findings; may be nil
+	stdout        *outFile
 	goOut         io.Writer // where go's stdout goes
 	reports       io.Writer
 	stderr        io.Writer
@@ -415,8 +361,8 @@ type printer struct {
 // stdout, and so do the text reports, unless stdout carries JSON: go
 // test's own -json stream (then the reports go to stderr), or lockdep's
 // -format=json or sarif (then go test's output goes to stderr).
-func newPrinter(o *options, stdout, stderr io.Writer, base *baseline) *printer {
-	p := &printer{goOut: stdout, reports: stdout, stderr: stderr, format: o.format, base: base}
+func newPrinter(o *options, stdout *outFile, stderr io.Writer) *printer {
+	p := &printer{stdout: stdout, goOut: stdout, reports: stdout, stderr: stderr, format: o.format}
 	switch {
 	case o.cmd == "run" || o.goJSON:
 		p.reports = stderr
@@ -426,14 +372,10 @@ func newPrinter(o *options, stdout, stderr io.Writer, base *baseline) *printer {
 	return p
 }
 
-// report prints a finding, when the format prints findings one by one.
-func (p *printer) report(r report.Report) {
-	switch p.format {
-	case "text":
-		p.write([]byte(p.base.text(&r)))
-	case "json":
-		p.write(append(p.base.json(&r), '\n'))
-	} // SARIF: one document, at the end
+// Write prints reports, as write does.
+func (p *printer) Write(b []byte) (int, error) {
+	p.write(b)
+	return len(b), nil
 }
 
 // write prints reports: to stderr once stdout is closed, so that no

@@ -5,7 +5,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/render"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Lock statistics (-stat): each process with LOCKDEP_STAT=1 leaves
@@ -19,7 +21,7 @@ const statRows = 10
 // sumStats adds up the statistics of several processes, class by class
 // (by name): counts and total wait add up, maxima take the largest, and
 // so do the contended sites, of which the most contended stay, as a
-// process keeps them (report.TopSites). The most contended classes come
+// process keeps them (reporting.TopSites). The most contended classes come
 // first, then the most acquired.
 func sumStats(procs [][]report.ClassStats) []report.ClassStats {
 	byClass := map[string]*report.ClassStats{}
@@ -49,9 +51,9 @@ func sumStats(procs [][]report.ClassStats) []report.ClassStats {
 	out := make([]report.ClassStats, 0, len(byClass))
 	for name, t := range byClass {
 		for at, n := range sites[name] {
-			t.Sites = append(t.Sites, report.SiteCount{At: at, Contentions: n})
+			t.Sites = append(t.Sites, report.ContendedSite{At: at, Contentions: n})
 		}
-		t.Sites = report.TopSites(t.Sites)
+		t.Sites = reporting.TopSites(t.Sites)
 		out = append(out, *t)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -87,17 +89,17 @@ func (m *merged) statsTable(rows int) string {
 		return "lockdep: no lock statistics: no process took a validated lock\n"
 	case len(stats) == 0:
 		fmt.Fprintf(&b, "lockdep: no lock statistics: %s took locks but ended without writing statistics (a test binary writes them as it exits; another process a tenth of a second after it takes locks)\n",
-			report.Count(late, "process"))
+			reporting.Count(late, "process"))
 		return b.String()
 	}
-	fmt.Fprintf(&b, "lockdep: lock statistics of %s, the most contended classes first:\n", report.Count(len(procs), "process"))
-	b.WriteString(report.StatsTable(stats, rows))
+	fmt.Fprintf(&b, "lockdep: lock statistics of %s, the most contended classes first:\n", reporting.Count(len(procs), "process"))
+	b.WriteString(render.StatsTable(stats, rows))
 	if n := len(stats) - rows; n > 0 {
-		fmt.Fprintf(&b, "  (%s not shown)\n", report.Count(n, "more class"))
+		fmt.Fprintf(&b, "  (%s not shown)\n", reporting.Count(n, "more class"))
 	}
 	if late > 0 {
 		fmt.Fprintf(&b, "  (%s that took locks ended without writing statistics)\n",
-			report.Count(late, "more process"))
+			reporting.Count(late, "more process"))
 	}
 	return b.String()
 }

@@ -14,8 +14,8 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/golockdep/lockdep/internal/report"
 	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Version is the version of the record format, in every Process event.
@@ -73,7 +73,7 @@ type Dependency struct {
 	// process's own report lists them. A cycle the command finds across
 	// processes is reported with the held locks of its last dependency;
 	// a record without them makes a report that says it lacks them.
-	Held []report.Lock `json:"held,omitempty"`
+	Held []report.LockRef `json:"held,omitempty"`
 	// Guards are the classes the goroutine held exclusively, below From,
 	// every time it made the dependency so far; a dependency recorded
 	// again says the guards it has left.

@@ -10,14 +10,12 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/golockdep/lockdep/report"
 )
 
-// Frame is one call site.
-type Frame struct {
-	Func string `json:"func"`
-	File string `json:"file"`
-	Line int    `json:"line"`
-}
+// Frame is one call site: the finding model's frame.
+type Frame = report.Frame
 
 // MaxDepth is how many program counters Capture keeps.
 const MaxDepth = 32

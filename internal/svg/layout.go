@@ -3,7 +3,7 @@ package svg
 import (
 	"sort"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
 )
 
 // sweeps is how many times the ordering sweeps the columns (left to right
@@ -18,19 +18,19 @@ const maxWaypoints = 20000
 
 // A vertex is a class, or a waypoint of a dependency that spans columns.
 type vertex struct {
-	node    *report.DrawNode // nil for a waypoint
-	cluster int              // the lane
-	layer   int              // the column
-	order   int              // the position in its column
-	lines   []string         // the label, wrapped
-	w, h    float64          // the box (a waypoint has no width)
-	above   float64          // room above the box, for a loop
-	x, y    float64          // the centre
+	node    *graphfile.DrawNode // nil for a waypoint
+	cluster int                 // the lane
+	layer   int                 // the column
+	order   int                 // the position in its column
+	lines   []string            // the label, wrapped
+	w, h    float64             // the box (a waypoint has no width)
+	above   float64             // room above the box, for a loop
+	x, y    float64             // the centre
 }
 
 // An edge is a dependency as drawn.
 type edge struct {
-	report.DrawEdge
+	graphfile.DrawEdge
 	loop           bool
 	points         []point // from the class held to the class acquired
 	bend           float64 // moves the curve off the straight line between its points
@@ -63,7 +63,7 @@ type picture struct {
 type pair struct{ from, to int }
 
 // layout places d's classes and routes its dependencies.
-func layout(d *report.Drawing) *picture {
+func layout(d *graphfile.Drawing) *picture {
 	l := &picture{}
 	index := map[string]int{}
 	for ci := range d.Clusters {

@@ -30,7 +30,7 @@ import (
 	"html"
 	"strings"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
 )
 
 // Text metrics. The fonts are monospaced: at size s, a character is at
@@ -68,7 +68,7 @@ const (
 )
 
 // Render returns the picture of d as an SVG document.
-func Render(d *report.Drawing) []byte {
+func Render(d *graphfile.Drawing) []byte {
 	l := layout(d)
 	var b strings.Builder
 	l.write(&b, d)
@@ -105,14 +105,14 @@ func wrap(label string) []string {
 }
 
 // write writes the picture.
-func (l *picture) write(b *strings.Builder, d *report.Drawing) {
+func (l *picture) write(b *strings.Builder, d *graphfile.Drawing) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	w, h := l.width, l.height
 	p("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
 	p("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%s\" height=\"%s\" viewBox=\"0 0 %s %s\" font-family=\"%s\">\n",
 		num(w), num(h), num(w), num(h), fontFamily)
 	p("<defs>\n")
-	for _, m := range []struct{ id, color string }{{"lockdep-arrow", "#333333"}, {"lockdep-arrow-red", report.Red}} {
+	for _, m := range []struct{ id, color string }{{"lockdep-arrow", "#333333"}, {"lockdep-arrow-red", graphfile.Red}} {
 		p("<marker id=\"%s\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto\">"+
 			"<path d=\"M0,1 L10,5 L0,9 z\" fill=\"%s\"/></marker>\n", m.id, m.color)
 	}
@@ -142,7 +142,7 @@ func (l *picture) write(b *strings.Builder, d *report.Drawing) {
 		}
 		text := "#222222"
 		if n.Red {
-			stroke, text = report.Red, report.Red
+			stroke, text = graphfile.Red, graphfile.Red
 		}
 		p("<g class=\"node\" data-name=\"%s\"><title>%s</title>", esc(n.Name), esc(n.Tooltip))
 		p("<rect x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" rx=\"6\" fill=\"white\" stroke=\"%s\" stroke-width=\"%s\"/>",
@@ -168,7 +168,7 @@ func (l *picture) write(b *strings.Builder, d *report.Drawing) {
 func (l *picture) writeEdge(p func(string, ...any), e *edge) {
 	stroke, marker, width := "#333333", "lockdep-arrow", 1.0
 	if e.Red {
-		stroke, marker, width = report.Red, "lockdep-arrow-red", 2
+		stroke, marker, width = graphfile.Red, "lockdep-arrow-red", 2
 	}
 	dash := ""
 	switch {
@@ -201,7 +201,7 @@ func (l *picture) writeEdge(p func(string, ...any), e *edge) {
 	p("<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%s\"%s marker-end=\"url(#%s)\"/>", d.String(), stroke, num(width), dash, marker)
 	color := "#333333"
 	if e.Red {
-		color = report.Red
+		color = graphfile.Red
 	}
 	// A white outline keeps the label legible over the lines it crosses.
 	p("<text x=\"%s\" y=\"%s\" text-anchor=\"middle\" font-size=\"%s\" fill=\"%s\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">%s</text></g>\n",

@@ -9,17 +9,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/merge"
 	"github.com/golockdep/lockdep/internal/svg/svgtest"
+	"github.com/golockdep/lockdep/report"
 )
 
 // TestRender: the merged graph of the report package's golden jobs draws
 // as SVG that parses as XML and names every class and dependency, the
 // cycle in red.
 func TestRender(t *testing.T) {
-	m := report.NewMerger()
+	m := merge.New()
 	for _, job := range []string{"job-a", "job-b"} {
-		gr, err := report.ReadGraphFile(filepath.Join("..", "report", "testdata", job+".json"))
+		gr, err := graphfile.ReadFile(filepath.Join("..", "merge", "testdata", job+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +45,7 @@ func TestRender(t *testing.T) {
 			t.Errorf("the SVG has no edge %s -> %s", d.From, d.To)
 		}
 	}
-	if pic.Edges["example.com/shop/store.Store.mu->example.com/shop/cache.Cache.mu"] != report.Red {
+	if pic.Edges["example.com/shop/store.Store.mu->example.com/shop/cache.Cache.mu"] != graphfile.Red {
 		t.Errorf("the cycle is not red: %v", pic.Edges)
 	}
 	if out := os.Getenv("LOCKDEP_SVG_OUT"); out != "" {
@@ -54,8 +56,8 @@ func TestRender(t *testing.T) {
 // chain returns a drawing of n classes spread over packages, each
 // depending on the next, with a shortcut from every third class to the
 // class seven ahead, a cycle closed at the end and a long class name.
-func chain(n int) *report.Drawing {
-	gr := report.EmptyGraph()
+func chain(n int) *graphfile.Drawing {
+	gr := graphfile.Empty()
 	name := func(i int) string {
 		if i == 1 {
 			return "example.com/svc/pkg01.AVeryLongTypeNameThatGoesOnAndOn.someEvenLongerFieldName.mu"
@@ -63,16 +65,16 @@ func chain(n int) *report.Drawing {
 		return fmt.Sprintf("example.com/svc/pkg%02d.Type%03d.mu", i%5, i)
 	}
 	for i := 0; i < n; i++ {
-		gr.Classes = append(gr.Classes, report.GraphClass{Name: name(i), Written: i%2 == 0})
+		gr.Classes = append(gr.Classes, graphfile.Class{Name: name(i), Written: i%2 == 0})
 		if i > 0 {
-			gr.Dependencies = append(gr.Dependencies, report.GraphDep{From: name(i - 1), To: name(i), Mode: "W"})
+			gr.Dependencies = append(gr.Dependencies, graphfile.Dependency{From: name(i - 1), To: name(i), Mode: "W"})
 		}
 		if i%3 == 0 && i >= 7 {
-			gr.Dependencies = append(gr.Dependencies, report.GraphDep{From: name(i - 7), To: name(i), Mode: "R"})
+			gr.Dependencies = append(gr.Dependencies, graphfile.Dependency{From: name(i - 7), To: name(i), Mode: "R"})
 		}
 	}
-	gr.Dependencies = append(gr.Dependencies, report.GraphDep{From: name(n - 1), To: name(n - 3), Mode: "W"})
-	gr.Findings = append(gr.Findings, report.Report{Kind: report.Recursive, Lock: report.Lock{Class: name(2), Mode: "W"}})
+	gr.Dependencies = append(gr.Dependencies, graphfile.Dependency{From: name(n - 1), To: name(n - 3), Mode: "W"})
+	gr.Findings = append(gr.Findings, report.Report{Kind: report.Recursive, Lock: report.LockRef{Class: name(2), Mode: "W"}})
 	return gr.Drawing()
 }
 

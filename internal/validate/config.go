@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep/internal/graph"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Mode says what the validator does on a finding.

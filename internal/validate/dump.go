@@ -3,7 +3,7 @@ package validate
 import (
 	"fmt"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/report"
 	"os"
 	"time"
 )

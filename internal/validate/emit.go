@@ -2,31 +2,31 @@ package validate
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Findings are made here from the validator's state, recorded once per
-// problem (report.Key), and delivered by emit with no lock held.
+// problem (reporting.Key), and delivered by emit with no lock held.
 
 func siteRef(s *Site) unsafe.Pointer { return unsafe.Pointer(s) }
 
-// Stack implements report.Resolver over the validator's traces.
+// Stack implements reporting.Resolver over the validator's traces.
 func (v *Validator) Stack(tid uint64) []Frame { return v.frames(tid) }
 
-// Origin implements report.Resolver: one process records everything.
+// Origin implements reporting.Resolver: one process records everything.
 func (v *Validator) Origin(uint64) string { return "" }
 
-// Held implements report.HeldResolver: the locks held when trace tid's
+// Held implements reporting.HeldResolver: the locks held when trace tid's
 // dependencies were made.
-func (v *Validator) Held(tid uint64) []report.Lock { return v.heldAt[tid] }
+func (v *Validator) Held(tid uint64) []report.LockRef { return v.heldAt[tid] }
 
 func (v *Validator) frames(tid uint64) []Frame {
 	if tid == 0 || tid > uint64(len(v.traces)) {
@@ -56,13 +56,13 @@ func (v *Validator) className(id graph.ClassID) string {
 }
 
 // acqLock names the lock of acquisition a, taken at at (nil if unknown).
-func (v *Validator) acqLock(a graph.Acq, at *Frame) report.Lock {
-	return report.Lock{Class: v.className(a.Class), Mode: report.ModeName(a.Mode, a.Try), At: at}
+func (v *Validator) acqLock(a graph.Acq, at *Frame) report.LockRef {
+	return report.LockRef{Class: v.className(a.Class), Mode: reporting.ModeName(a.Mode, a.Try), At: at}
 }
 
 // lockOf names a held entry. Where its own site is unknown, the report
 // shows where its chain was first seen, labelled as such.
-func (v *Validator) lockOf(e held.Entry) report.Lock {
+func (v *Validator) lockOf(e held.Entry) report.LockRef {
 	l := v.acqLock(e.Acq, siteFrame(e.At))
 	if l.At == nil {
 		if val, ok := v.g.Chains.Lookup(e.Key); ok {
@@ -76,7 +76,7 @@ func (v *Validator) lockOf(e held.Entry) report.Lock {
 }
 
 // heldLocks names the locks of st, which may be nil.
-func (v *Validator) heldLocks(st *held.Stack) []report.Lock {
+func (v *Validator) heldLocks(st *held.Stack) []report.LockRef {
 	if st == nil {
 		return v.locksOf(nil)
 	}
@@ -85,8 +85,8 @@ func (v *Validator) heldLocks(st *held.Stack) []report.Lock {
 
 // locksOf names held entries, oldest first: never nil, as reports list
 // held locks even when there are none.
-func (v *Validator) locksOf(es []held.Entry) []report.Lock {
-	locks := []report.Lock{}
+func (v *Validator) locksOf(es []held.Entry) []report.LockRef {
+	locks := []report.LockRef{}
 	for _, e := range es {
 		locks = append(locks, v.lockOf(e))
 	}
@@ -154,9 +154,9 @@ func (v *Validator) recursionReport(st *held.Stack, gid int64, a graph.Acq, r *g
 
 // acquisition is what a cycle's report says about the acquisition that
 // found it.
-func (v *Validator) acquisition(st *held.Stack, gid int64, a graph.Acq, cy *graph.Cycle, pcs []uintptr) *report.Acquisition {
+func (v *Validator) acquisition(st *held.Stack, gid int64, a graph.Acq, cy *graph.Cycle, pcs []uintptr) *reporting.Acquisition {
 	fs := stack.Frames(pcs)
-	acq := &report.Acquisition{
+	acq := &reporting.Acquisition{
 		Goroutine: gid,
 		Lock:      v.acqLock(a, stack.First(fs)),
 		HeldLocks: v.heldLocks(st),
@@ -179,7 +179,7 @@ func (v *Validator) acquisition(st *held.Stack, gid int64, a graph.Acq, cy *grap
 // opReport is a finding about one operation of the calling goroutine on a
 // lock of class c (a bad unlock, an assertion, a bad subclass), recorded
 // and delivered at once.
-func (v *Validator) opReport(kind report.Kind, st *held.Stack, gid int64, c *Class, mode string, pc uintptr, site *Site, detail string, rel *report.Release) {
+func (v *Validator) opReport(kind report.Kind, st *held.Stack, gid int64, c *Class, mode string, pc uintptr, site *Site, detail string, rel *report.ReleaseSite) {
 	fs := stack.Frames(stack.Capture(2))
 	at := siteFrame(held.Site{PC: pc, Static: siteRef(site)})
 	if at == nil {
@@ -196,7 +196,7 @@ func (v *Validator) opReport(kind report.Kind, st *held.Stack, gid int64, c *Cla
 		Kind:        kind,
 		Headline:    kind.Headline(),
 		Goroutine:   gid,
-		Lock:        report.Lock{Class: name, Mode: mode, At: at},
+		Lock:        report.LockRef{Class: name, Mode: mode, At: at},
 		Detail:      detail,
 		LastRelease: rel,
 		HeldLocks:   v.heldLocks(st),
@@ -210,13 +210,13 @@ func (v *Validator) opReport(kind report.Kind, st *held.Stack, gid int64, c *Cla
 // badUnlock reports unlocking a lock that is not held (in mode), with the
 // goroutine's last release of it if it remembers one.
 func (v *Validator) badUnlock(st *held.Stack, gid int64, addr uintptr, c *Class, mode graph.Mode, pc uintptr, site *Site, detail string) {
-	var rel *report.Release
+	var rel *report.ReleaseSite
 	if st != nil {
 		if r, ok := st.LastRelease(addr); ok {
-			rel = &report.Release{Goroutine: gid, At: siteFrame(r.Rel), Acquired: siteFrame(r.At)}
+			rel = &report.ReleaseSite{Goroutine: gid, At: siteFrame(r.Rel), Acquired: siteFrame(r.At)}
 		}
 	}
-	v.opReport(report.BadUnlock, st, gid, c, report.ModeName(mode, false), pc, site, detail, rel)
+	v.opReport(report.BadUnlock, st, gid, c, reporting.ModeName(mode, false), pc, site, detail, rel)
 }
 
 // AssertFailed reports a failed assertion about the calling goroutine and
@@ -229,7 +229,7 @@ func (v *Validator) AssertFailed(c *Class, mode string, pc uintptr, detail strin
 func (v *Validator) badSubclass(c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
 	gid := v.table.ID()
 	detail := fmt.Sprintf("Subclass %d is out of range: LockNested takes 0 to %d. The lock is validated as subclass %d.", sub, MaxSubclasses-1, MaxSubclasses-1)
-	v.opReport(report.BadSubclass, v.table.Lookup(gid), gid, c, report.ModeName(mode, false), pc, site, detail, nil)
+	v.opReport(report.BadSubclass, v.table.Lookup(gid), gid, c, reporting.ModeName(mode, false), pc, site, detail, nil)
 }
 
 // record keeps a finding unless the same problem was reported before, and
@@ -240,7 +240,7 @@ func (v *Validator) badSubclass(c *Class, sub int, mode graph.Mode, pc uintptr, 
 // holds no lock of the validator, and so does the end of the process. A
 // path that forgets to call it delays a finding, and never loses it.
 func (v *Validator) record(r report.Report) {
-	k := r.Key()
+	k := reporting.Key(&r)
 	if v.seen[k] {
 		return
 	}
@@ -295,7 +295,7 @@ func (v *Validator) emit(reps []report.Report) {
 func (v *Validator) print(c *Config, r *report.Report) {
 	v.emitMu.Lock()
 	defer v.emitMu.Unlock()
-	io.WriteString(c.Out, r.String())
+	reporting.Text(c.Out).Finding(r)
 	if c.JSONPath == "" || v.jsonFailed {
 		return
 	}
@@ -308,5 +308,5 @@ func (v *Validator) print(c *Config, r *report.Report) {
 		}
 		v.jsonFile = f
 	}
-	v.jsonFile.Write(append(r.JSON(), '\n'))
+	reporting.JSON(v.jsonFile).Finding(r)
 }

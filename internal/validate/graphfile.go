@@ -6,7 +6,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/graphfile"
 )
 
 // A program writes its graph file (LOCKDEP_GRAPH=path) for lockdep graph
@@ -62,7 +62,7 @@ func (v *Validator) changed() {
 // WriteGraph writes the graph file to path now.
 func (v *Validator) WriteGraph(path string) error {
 	gr := v.Graph()
-	if err := report.WriteGraphFile(path, &gr); err != nil {
+	if err := graphfile.WriteFile(path, &gr); err != nil {
 		return fmt.Errorf("writing the graph file: %w", err)
 	}
 	return nil

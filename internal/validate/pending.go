@@ -7,7 +7,8 @@ import (
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // The bookkeeping of hand-offs (see the package documentation). All of it
@@ -50,7 +51,7 @@ type finding struct {
 	hold  *hold         // a recursion: the hold must end by its owner
 	// acq is, for a cycle, what the report says about the acquisition
 	// that found it, kept to describe another cycle the same edge closes.
-	acq *report.Acquisition
+	acq *reporting.Acquisition
 	// avoid are, for a cycle found in place of one folded as a nesting,
 	// dependencies that cycle took: a search for another avoids them.
 	avoid []*graph.Edge
@@ -257,7 +258,7 @@ func (v *Validator) recordFinding(f *finding) {
 		f.rep.GuardedBy = ""
 		if g, ok := v.guardOf(f.edges); ok {
 			f.rep.GuardedBy = v.className(g.class)
-			if !v.seen[f.rep.Key()] {
+			if !v.seen[reporting.Key(&f.rep)] {
 				v.guarded = append(v.guarded, f)
 			}
 		}
@@ -333,8 +334,8 @@ func (v *Validator) research(f *finding, avoid []*graph.Edge) *finding {
 	if cy == nil {
 		return nil
 	}
-	n := &finding{rep: report.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq, avoid: avoid}
-	if v.seen[n.rep.Key()] {
+	n := &finding{rep: reporting.CycleReport(v.g, cy, v, f.acq), edges: cy.Edges(), acq: f.acq, avoid: avoid}
+	if v.seen[reporting.Key(&n.rep)] {
 		return nil
 	}
 	return n

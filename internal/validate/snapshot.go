@@ -2,14 +2,16 @@ package validate
 
 import (
 	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/graphfile"
 	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Graph returns the validator's graph as a graph file: its classes, the
 // dependencies that are confirmed (a pending one may yet be withdrawn) and
 // the findings so far.
-func (v *Validator) Graph() report.Graph {
+func (v *Validator) Graph() graphfile.Graph {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	confirmed := func(e *graph.Edge, m graph.Mode) bool {
@@ -17,15 +19,15 @@ func (v *Validator) Graph() report.Graph {
 		return !pending
 	}
 	instance := func(id graph.ClassID) bool { return v.instances[id] }
-	return report.GraphOf(v.g, v, confirmed, instance, append([]report.Report(nil), v.findings...))
+	return reporting.GraphOf(v.g, v, confirmed, instance, append([]report.Report(nil), v.findings...))
 }
 
 // Usage returns how much of each bound is used.
-func (v *Validator) Usage() []report.BoundUsage {
+func (v *Validator) Usage() []reporting.BoundUsage {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	l := v.limits
-	return []report.BoundUsage{
+	return []reporting.BoundUsage{
 		{Bound: graph.MaxClasses.String(), Used: v.g.NumClasses(), Limit: l.Classes, Setting: settings[graph.MaxClasses]},
 		{Bound: graph.MaxDependencies.String(), Used: v.g.NumEdges(), Limit: l.Dependencies, Setting: settings[graph.MaxDependencies]},
 		{Bound: graph.MaxChains.String(), Used: v.g.Chains.Len(), Limit: l.Chains, Setting: settings[graph.MaxChains]},
@@ -47,12 +49,12 @@ func chainOf(st *held.Stack, a graph.Acq) []graph.Acq {
 // Chains returns the lock chains validated so far, as the kernel's
 // lockdep_chains shows them: each the classes held, oldest first, then
 // the class acquired.
-func (v *Validator) Chains() [][]report.Lock {
+func (v *Validator) Chains() [][]report.LockRef {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make([][]report.Lock, 0, len(v.chains))
+	out := make([][]report.LockRef, 0, len(v.chains))
 	for _, c := range v.chains {
-		ls := make([]report.Lock, 0, len(c))
+		ls := make([]report.LockRef, 0, len(c))
 		for _, a := range c {
 			ls = append(ls, v.acqLock(a, nil))
 		}

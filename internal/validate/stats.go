@@ -9,7 +9,8 @@ import (
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // Lock statistics per class, as the kernel's lock_stat keeps them. They
@@ -169,11 +170,11 @@ func (v *Validator) Stats() []report.ClassStats {
 		s.mu.Lock()
 		for at, n := range s.sites {
 			if f := siteFrame(at); f != nil {
-				cs.Sites = append(cs.Sites, report.SiteCount{At: *f, Contentions: n})
+				cs.Sites = append(cs.Sites, report.ContendedSite{At: *f, Contentions: n})
 			}
 		}
 		s.mu.Unlock()
-		cs.Sites = report.TopSites(cs.Sites)
+		cs.Sites = reporting.TopSites(cs.Sites)
 		out = append(out, cs)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

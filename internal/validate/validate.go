@@ -48,8 +48,9 @@ import (
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/report"
 )
 
 // The modes of an acquisition or release.
@@ -84,8 +85,8 @@ type Validator struct {
 	g      *graph.Graph
 	traces [][]uintptr // trace ID-1 → program counters
 	// heldAt holds, for a trace that made dependencies, the locks the
-	// goroutine held then (report.HeldResolver).
-	heldAt  map[uint64][]report.Lock
+	// goroutine held then (reporting.HeldResolver).
+	heldAt  map[uint64][]report.LockRef
 	names   map[string]int
 	display map[*Class]string
 	// What the validator knows of instances (see instances.go).
@@ -137,7 +138,7 @@ func New(l Limits) *Validator {
 		names:     make(map[string]int),
 		display:   make(map[*Class]string),
 		edgeInfos: make(map[*graph.Edge]*edgeInfo),
-		heldAt:    make(map[uint64][]report.Lock),
+		heldAt:    make(map[uint64][]report.LockRef),
 		instances: make(map[graph.ClassID]bool),
 		seen:      make(map[string]bool),
 		pend:      newPending(),
@@ -314,7 +315,7 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, lk unsafe.Point
 	}
 	for _, cy := range res.Cycles {
 		acq := v.acquisition(st, gid, a, cy, pcs)
-		fs = append(fs, &finding{rep: report.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
+		fs = append(fs, &finding{rep: reporting.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
 	}
 	if guards {
 		v.unguard()
@@ -338,7 +339,7 @@ func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, lk unsafe.Point
 		case confirmed:
 			v.recordFinding(f)
 		case waiting:
-			if !v.seen[f.rep.Key()] && v.wait(f) {
+			if !v.seen[reporting.Key(&f.rep)] && v.wait(f) {
 				later = append(later, f)
 			}
 		}

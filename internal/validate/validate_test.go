@@ -11,7 +11,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/report"
 )
 
 // The engine on its own: validators that are not the process's, each with

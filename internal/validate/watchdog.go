@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/report"
+	"github.com/golockdep/lockdep/internal/reporting"
 	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/report"
 )
 
 // The watchdog (LOCKDEP_TIMEOUT, off by default) reports a goroutine that
@@ -175,5 +176,5 @@ func (v *Validator) HeldLocks() []report.Goroutine {
 
 // DumpHeld writes every goroutine's held locks to w.
 func (v *Validator) DumpHeld(w io.Writer) {
-	io.WriteString(w, report.HeldDump(v.HeldLocks()))
+	io.WriteString(w, reporting.HeldDump(v.HeldLocks()))
 }

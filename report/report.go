@@ -1,27 +1,17 @@
-// Package report is the finding model: the kinds of findings, the Report
-// every one of them is, the key that makes two reports one problem, the
-// making of a report from a cycle of the class graph, and the renderers
-// (text in the kernel's layout, JSON lines, SARIF).
-//
-// The validator and the lockdep command both build their reports here, so
-// a finding reads the same whether one process found it or the command
-// found it in the merged graphs of many.
 package report
 
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
-
-	"github.com/golockdep/lockdep/internal/stack"
 )
 
 // Version is the version of the JSON form of a Report, carried in its
-// "version" field. It changes only when a field changes meaning.
+// "version" field. It changes only when a field changes meaning: a field
+// added later is optional, and a report without it means what it meant
+// before.
 const Version = 1
 
-// Kind is the kind of a finding.
+// Kind is the kind of a finding. It marshals to JSON as its name.
 type Kind int
 
 // The kinds of findings.
@@ -74,10 +64,11 @@ func (k Kind) Headline() string {
 	return "lockdep finding"
 }
 
-// MarshalText implements encoding.TextMarshaler.
+// MarshalText implements encoding.TextMarshaler: the kind's name.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler. A name it does not
+// know is an error.
 func (k *Kind) UnmarshalText(b []byte) error {
 	for i, n := range kindNames {
 		if n != "" && n == string(b) {
@@ -89,14 +80,20 @@ func (k *Kind) UnmarshalText(b []byte) error {
 }
 
 // Frame is one call site of a stack: the package path-qualified function
-// and file:line, relative to the module root where possible.
-type Frame = stack.Frame
+// and file:line, the file relative to the module root where possible.
+type Frame struct {
+	Func string `json:"func"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
 
-// Lock names a lock in a report.
-type Lock struct {
+// LockRef is a lock as a report names it: its class, the mode of the
+// operation on it, and where that operation was.
+type LockRef struct {
 	Class string `json:"class"`
 	// Mode is "W" for Lock, "R" for RLock, "T" for TryLock and TryRLock;
-	// the text form prints it as {W}, {R}, {T}.
+	// the text form prints it as {W}, {R}, {T}. It is empty where a
+	// record did not say (see Report.Unrecorded).
 	Mode string `json:"mode"`
 	// At is where the lock was acquired (or released, for BadUnlock), if
 	// known.
@@ -122,8 +119,9 @@ type Dependency struct {
 	Origin string `json:"origin,omitempty"`
 }
 
-// Release is where a goroutine last released a lock.
-type Release struct {
+// ReleaseSite is where a goroutine last released a lock, in a bad-unlock
+// report.
+type ReleaseSite struct {
 	Goroutine int64 `json:"goroutine"`
 	// At is where it was released; Acquired where it had been acquired.
 	At       *Frame `json:"at,omitempty"`
@@ -142,10 +140,10 @@ type Report struct {
 	Goroutine int64 `json:"goroutine"`
 	// Lock is the lock being acquired (Circular, Recursive, BadSubclass),
 	// released (BadUnlock) or asserted on (Assertion).
-	Lock Lock `json:"lock"`
+	Lock LockRef `json:"lock"`
 	// Holding is, for Circular, the held lock that the new one closes the
 	// cycle with and, for Recursive, the held lock of the same class.
-	Holding *Lock `json:"holding,omitempty"`
+	Holding *LockRef `json:"holding,omitempty"`
 	// Chain is, for Circular, the dependency cycle in the order the text
 	// prints it: Chain[0] is the held lock (#n), the last entry the new lock
 	// (#0). Chain[i].After is the class held when Chain[i].Class was taken.
@@ -184,14 +182,14 @@ type Report struct {
 	Waiters []Goroutine `json:"waiters,omitempty"`
 	// LastRelease is, for BadUnlock, the last release of the lock by the
 	// same goroutine, if the validator still remembers it.
-	LastRelease *Release `json:"last_release,omitempty"`
+	LastRelease *ReleaseSite `json:"last_release,omitempty"`
 	// InProgress is set when the goroutine was still waiting for the lock
 	// when the finding was reported: a deadlock in progress, not a
 	// possible one. It says what ended the wait for the report: Settled,
 	// TestEnded or ProcessEnded.
 	InProgress string `json:"in_progress,omitempty"`
 	// HeldLocks are the locks the goroutine held, oldest first.
-	HeldLocks []Lock `json:"held_locks"`
+	HeldLocks []LockRef `json:"held_locks"`
 	// Unrecorded names, for a cycle that the command found in the union
 	// of several processes' records, the facts that a process's own
 	// report gives but those records lacked: "holding" (where the held
@@ -202,6 +200,9 @@ type Report struct {
 	Unrecorded []string `json:"unrecorded,omitempty"`
 	// Stack is the goroutine's stack at the operation.
 	Stack []Frame `json:"stack"`
+	// Known is set by the lockdep command, run with -baseline, on a
+	// finding that the baseline file lists. The validator never sets it.
+	Known bool `json:"known,omitempty"`
 }
 
 // The values of Report.InProgress.
@@ -225,48 +226,6 @@ func (r *Report) JSON() []byte {
 		return []byte(`{"kind":"error"}`)
 	}
 	return b
-}
-
-// Key identifies the problem a report is about: its kind and the classes
-// involved (for a cycle, as a set; otherwise the lock's class and mode and
-// the held lock's), and what sets problems of those classes apart: for
-// recursive locking, the same instance or another, and whether the run
-// took the two the other way round; for a bad unlock or an assertion, the
-// detail. Two reports with one key are one problem, reported once. The
-// key holds no line number, goroutine or address, so it survives edits
-// of the code around the locks; a baseline lists findings by it.
-func (r *Report) Key() string {
-	k := r.Kind.String() + ":"
-	switch r.Kind {
-	case Timeout:
-		return k + r.Lock.Class // one report per stuck lock class
-	case Circular:
-		cs := make([]string, 0, len(r.Chain))
-		for _, d := range r.Chain {
-			cs = append(cs, d.Class)
-		}
-		sort.Strings(cs)
-		if r.GuardedBy != "" {
-			return k + strings.Join(cs, "|") + "|guarded by " + r.GuardedBy
-		}
-		return k + strings.Join(cs, "|")
-	}
-	k += r.Lock.Class + "{" + r.Lock.Mode + "}"
-	if r.Holding != nil {
-		k += "|" + r.Holding.Class + "{" + r.Holding.Mode + "}"
-	}
-	if r.Kind != Recursive {
-		return k + "|" + r.Detail
-	}
-	switch {
-	case r.SameInstance:
-		k += "|same instance"
-	case r.Opposite != nil:
-		k += "|other instance, taken the other way round"
-	default:
-		k += "|other instance"
-	}
-	return k
 }
 
 // Classes returns the classes the report is about, each once, in the

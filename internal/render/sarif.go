@@ -1,13 +1,23 @@
-package report
+// Package render holds the renderers that only the lockdep command
+// needs: SARIF, the text of a graph file and the table of lock
+// statistics. What a validated process itself prints (a report's text
+// and JSON, a graph's DOT) is in the run-time packages report, finding and
+// graphfile; keeping these out of them keeps them out of every test
+// binary the command builds.
+package render
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
+
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // SARIF 2.1.0, the subset code-scanning services read: one run, one rule
@@ -104,28 +114,28 @@ type sarifRegion struct {
 
 // ruleHelp is, per kind, what the rule detects and how to fix it; a kind
 // without an entry gets its headline.
-var ruleHelp = map[Kind]struct{ full, help string }{
-	Circular: {
+var ruleHelp = map[report.Kind]struct{ full, help string }{
+	report.Circular: {
 		"Lock classes are acquired in an order that forms a cycle: each lock of the chain was held while the next was taken, and the last while the first was taken. Goroutines that run those code paths at the same time deadlock, although this run did not.",
 		"Take the locks of the chain in one global order everywhere, or release one before taking the next. The report's chain gives, for each dependency, the stack that first created it.",
 	},
-	Recursive: {
+	report.Recursive: {
 		"A goroutine acquires a lock of a class it already holds: the same lock (a certain self-deadlock; sync locks are not reentrant), a second RLock of an RWMutex (it blocks as soon as a writer waits), or another lock of the same class (two goroutines taking two of them in opposite orders deadlock).",
 		"Do not take the same lock twice: split the function into a locked and an unlocked variant. If two locks of one class are nested on purpose, always in one order, take the inner one with LockNested (or mark the line //lockdep:nested).",
 	},
-	BadUnlock: {
+	report.BadUnlock: {
 		"A lock that is not held is unlocked, or an RWMutex is unlocked in the mode it was not locked in. Go ends the program with a fatal error when this happens.",
 		"Unlock each lock once, in the mode it was locked in, on every path; prefer defer right after the Lock.",
 	},
-	Assertion: {
+	report.Assertion: {
 		"AssertHeld, AssertRHeld or AssertNotHeld found the lock in another state than the code expects.",
 		"Hold the lock (or not) as the assertion says on every path that reaches it.",
 	},
-	BadSubclass: {
+	report.BadSubclass: {
 		"LockNested or RLockNested was called with a subclass outside the range the validator supports.",
 		"Use a subclass from 0 to 7.",
 	},
-	Timeout: {
+	report.Timeout: {
 		"A goroutine waited for a lock longer than the watchdog's timeout: a deadlock, or a lock held for too long.",
 		"The report lists the locks each goroutine held: find the one that never releases its lock, or shorten the critical section.",
 	},
@@ -155,8 +165,34 @@ type SARIFRun struct {
 	Failure string
 }
 
-// SARIF renders findings as a SARIF 2.1.0 log of one run.
-func SARIF(findings []Report, run SARIFRun) []byte {
+// SARIF returns the handler that writes the findings of a stream to w as
+// one SARIF 2.1.0 log, at the end. It calls run then, for how to make the
+// log; the end's Failure, if any, says that the run did not complete.
+func SARIF(w io.Writer, run func() SARIFRun) reporting.Handler {
+	h := &sarifHandler{}
+	h.Handler = reporting.AtEnd(w, func(e *reporting.End) []byte {
+		r := run()
+		if e.Failure != "" {
+			r.Failure = e.Failure
+		}
+		return renderSARIF(h.findings, r)
+	})
+	return h
+}
+
+// sarifHandler keeps the findings for the log it writes at the end.
+type sarifHandler struct {
+	reporting.Handler
+	findings []report.Report
+}
+
+func (h *sarifHandler) Finding(r *report.Report) error {
+	h.findings = append(h.findings, *r)
+	return nil
+}
+
+// renderSARIF renders findings as a SARIF 2.1.0 log of one run.
+func renderSARIF(findings []report.Report, run SARIFRun) []byte {
 	r := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           "lockdep",
@@ -169,8 +205,8 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 	if run.Failure != "" {
 		r.Invocations[0].Notifications = []sarifNotification{{Level: "error", Message: sarifMessage{Text: run.Failure}}}
 	}
-	ruleIndex := map[Kind]int{}
-	for i, k := range Kinds() {
+	ruleIndex := map[report.Kind]int{}
+	for i, k := range report.Kinds() {
 		ruleIndex[k] = i
 		h, ok := ruleHelp[k]
 		if !ok {
@@ -190,7 +226,7 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 	if uri == nil {
 		uri = func(file string) (string, bool) { return file, file != "" }
 	}
-	loc := func(id int, f *Frame, msg string) (sarifLocation, bool) {
+	loc := func(id int, f *report.Frame, msg string) (sarifLocation, bool) {
 		u, ok := uri(f.File)
 		if !ok {
 			return sarifLocation{}, false
@@ -209,7 +245,7 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 		return l, true
 	}
 	for _, f := range findings {
-		key := sha256.Sum256([]byte(f.Key()))
+		key := sha256.Sum256([]byte(reporting.Key(&f)))
 		res := sarifResult{
 			RuleID: f.Kind.String(), RuleIndex: ruleIndex[f.Kind], Level: sarifLevel(&f),
 			Locations:           []sarifLocation{},
@@ -217,7 +253,7 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 		}
 		msg := f.Headline + ": " + f.Lock.Class
 		switch {
-		case f.Kind == Circular && len(f.Chain) > 0:
+		case f.Kind == report.Circular && len(f.Chain) > 0:
 			var cs []string
 			for i := len(f.Chain) - 1; i >= 0; i-- {
 				cs = append(cs, f.Chain[i].Class)
@@ -229,7 +265,7 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 		res.Message = sarifMessage{Text: msg}
 		// The lock's site, else the first frame of the stack in the
 		// repository.
-		var candidates []Frame
+		var candidates []report.Frame
 		if f.Lock.At != nil {
 			candidates = append(candidates, *f.Lock.At)
 		}
@@ -266,8 +302,8 @@ func SARIF(findings []Report, run SARIFRun) []byte {
 // the path is absolute), else relative to %SRCROOT% as the frame names
 // it (relative to the root of the module that recorded it); a finding
 // without frames at Fallback.
-func (run SARIFRun) outside(f *Report) sarifLocation {
-	var first *Frame
+func (run SARIFRun) outside(f *report.Report) sarifLocation {
+	var first *report.Frame
 	switch {
 	case f.Lock.At != nil:
 		first = f.Lock.At
@@ -325,7 +361,7 @@ func fileURI(path string) string {
 }
 
 // ruleName is a kind's name in SARIF's style: CircularLocking...
-func ruleName(k Kind) string {
+func ruleName(k report.Kind) string {
 	var b strings.Builder
 	for _, w := range strings.Fields(k.Headline()) {
 		if w == "detected" {
@@ -339,11 +375,11 @@ func ruleName(k Kind) string {
 // sarifLevel is a finding's level: a cycle shown only because it is
 // guarded is a note; a cycle or a recursion that the run did not take on
 // the very same locks (Proven) is a warning; the rest, errors.
-func sarifLevel(f *Report) string {
+func sarifLevel(f *report.Report) string {
 	switch {
 	case !f.Counted():
 		return "note"
-	case (f.Kind == Circular || f.Kind == Recursive) && !f.Proven:
+	case (f.Kind == report.Circular || f.Kind == report.Recursive) && !f.Proven:
 		return "warning"
 	}
 	return "error"

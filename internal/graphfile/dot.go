@@ -1,9 +1,11 @@
-package report
+package graphfile
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/golockdep/lockdep/report"
 )
 
 // Renderings of a graph file: DOT for Graphviz (and so SVG), and text.
@@ -28,12 +30,12 @@ func classPackage(name string, instance bool) (pkg, rest string) {
 	return name[:cut], name[cut+1:]
 }
 
-// cycleEdges returns the dependencies on the reported cycles, as
+// CycleEdges returns the dependencies on the reported cycles, as
 // "from\x00to".
-func (gr *Graph) cycleEdges() map[string]bool {
+func (gr *Graph) CycleEdges() map[string]bool {
 	on := map[string]bool{}
 	for _, r := range gr.Findings {
-		if r.Kind == Circular {
+		if r.Kind == report.Circular {
 			for _, d := range r.Chain {
 				on[d.After+"\x00"+d.Class] = true
 			}
@@ -73,7 +75,7 @@ func (gr *Graph) Focus(class string) (*Graph, error) {
 			}
 		}
 	}
-	f := EmptyGraph()
+	f := Empty()
 	f.Version = gr.Version
 	for _, c := range gr.Classes {
 		if keep[c.Name] {
@@ -156,7 +158,7 @@ const Red = "#cc0000"
 // dependencies come out sorted, so that one graph always draws the same.
 func (gr *Graph) Drawing() *Drawing {
 	d := new(Drawing)
-	byPkg := map[string][]GraphClass{}
+	byPkg := map[string][]Class{}
 	var pkgs []string
 	for _, c := range gr.Classes {
 		pkg, _ := classPackage(c.Name, c.Instance)
@@ -167,13 +169,13 @@ func (gr *Graph) Drawing() *Drawing {
 	}
 	sort.Strings(pkgs)
 	prefix := commonDir(pkgs)
-	onCycle := gr.cycleEdges()
+	onCycle := gr.CycleEdges()
 	inCycle := map[string]bool{}
 	for k := range onCycle {
 		from, to, _ := strings.Cut(k, "\x00")
 		inCycle[from], inCycle[to] = true, true
 	}
-	recursive := gr.recursiveClasses()
+	recursive := gr.RecursiveClasses()
 	for _, pkg := range pkgs {
 		cl := DrawCluster{Tooltip: pkg}
 		if pkg != "" {
@@ -190,7 +192,7 @@ func (gr *Graph) Drawing() *Drawing {
 		}
 		d.Clusters = append(d.Clusters, cl)
 	}
-	deps := append([]GraphDep(nil), gr.Dependencies...)
+	deps := append([]Dependency(nil), gr.Dependencies...)
 	sort.SliceStable(deps, func(i, j int) bool {
 		a, b := deps[i], deps[j]
 		if a.From != b.From {
@@ -204,7 +206,7 @@ func (gr *Graph) Drawing() *Drawing {
 	for _, dep := range deps {
 		tip := dep.From + " -> " + dep.To
 		if len(dep.Stack) > 0 {
-			tip += "\n" + frameText(dep.Stack[0])
+			tip += "\n" + dep.Stack[0].String()
 		}
 		if dep.Origin != "" {
 			tip += "\nrecorded by " + dep.Origin
@@ -316,12 +318,12 @@ func commonDir(pkgs []string) string {
 	return ""
 }
 
-// recursiveClasses returns the classes of the recursive-locking findings,
+// RecursiveClasses returns the classes of the recursive-locking findings,
 // each with its headline and detail.
-func (gr *Graph) recursiveClasses() map[string]string {
+func (gr *Graph) RecursiveClasses() map[string]string {
 	rec := map[string]string{}
 	for _, r := range gr.Findings {
-		if r.Kind != Recursive || rec[r.Lock.Class] != "" {
+		if r.Kind != report.Recursive || rec[r.Lock.Class] != "" {
 			continue
 		}
 		h := r.Headline
@@ -334,67 +336,4 @@ func (gr *Graph) recursiveClasses() map[string]string {
 		rec[r.Lock.Class] = h
 	}
 	return rec
-}
-
-// Text renders gr for a terminal: each class, whether it is written (and
-// locked recursively, if a finding says so), and the classes acquired
-// while it is held, with where that was first seen; the dependencies of
-// reported cycles are marked.
-func (gr *Graph) Text() string {
-	var b strings.Builder
-	out := map[string][]GraphDep{}
-	for _, d := range gr.Dependencies {
-		out[d.From] = append(out[d.From], d)
-	}
-	onCycle := gr.cycleEdges()
-	recursive := gr.recursiveClasses()
-	fmt.Fprintf(&b, "%s, %s, %s\n", Count(len(gr.Classes), "class"), Count(len(gr.Dependencies), "dependency"), Count(len(gr.Findings), "finding"))
-	for _, c := range gr.Classes {
-		b.WriteString("\n" + c.Name)
-		var notes []string
-		if c.Written {
-			notes = append(notes, "written")
-		}
-		if recursive[c.Name] != "" {
-			notes = append(notes, "locked recursively")
-		}
-		if len(notes) > 0 {
-			b.WriteString(" (" + strings.Join(notes, ", ") + ")")
-		}
-		b.WriteString("\n")
-		for _, d := range out[c.Name] {
-			mark := "  "
-			if onCycle[d.From+"\x00"+d.To] {
-				mark = " *"
-			}
-			fmt.Fprintf(&b, "%s -> %s {%s}", mark, d.To, d.Mode)
-			if len(d.Stack) > 0 {
-				b.WriteString(", at: " + frameText(d.Stack[0]))
-			}
-			if d.Origin != "" {
-				b.WriteString(", recorded by " + d.Origin)
-			}
-			b.WriteString("\n")
-		}
-	}
-	if len(onCycle) > 0 {
-		b.WriteString("\n* on a reported cycle\n")
-	}
-	return b.String()
-}
-
-// Count says n things: "1 class", "2 classes", "0 dependencies".
-func Count(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	switch {
-	case strings.HasSuffix(thing, "ss"):
-		thing += "es"
-	case strings.HasSuffix(thing, "y"):
-		thing = thing[:len(thing)-1] + "ies"
-	default:
-		thing += "s"
-	}
-	return fmt.Sprintf("%d %s", n, thing)
 }

@@ -1,6 +1,13 @@
-package report
+// Package merge unions the graphs that several processes recorded, and
+// finds the cycles that only the union shows.
+package merge
 
-import "github.com/golockdep/lockdep/internal/graph"
+import (
+	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/graphfile"
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
+)
 
 // A Merger unions the graphs several processes recorded, and finds the
 // cycles that only the union shows. The lockdep command merges the
@@ -9,32 +16,32 @@ import "github.com/golockdep/lockdep/internal/graph"
 // single lock), and each dependency keeps who recorded it.
 //
 // Findings come out in the order they were added, each problem once (by
-// Key), the processes' own reports first: they say more (held locks, the
-// goroutine's stack) than a cycle of the union can.
+// reporting.Key), the processes' own reports first: they say more (held
+// locks, the goroutine's stack) than a cycle of the union can.
 type Merger struct {
 	g        *graph.Graph
 	shared   map[string]graph.ClassID
 	instance map[graph.ClassID]bool
 	traces   []mergeTrace
-	findings []Report
+	findings []report.Report
 	cycles   []*graph.Cycle
 	seen     map[string]bool
 }
 
 type mergeTrace struct {
 	origin string
-	stack  []Frame
-	held   []Lock // nil if the record does not say
+	stack  []report.Frame
+	held   []report.LockRef // nil if the record does not say
 }
 
-// MergeLimits bound a merged graph: generous, since it holds what many
+// Limits bound a merged graph: generous, since it holds what many
 // processes each kept within their own bounds.
-var MergeLimits = graph.Limits{Classes: 1 << 20, Edges: 1 << 24, Chains: 1}
+var Limits = graph.Limits{Classes: 1 << 20, Edges: 1 << 24, Chains: 1}
 
-// NewMerger returns an empty merger.
-func NewMerger() *Merger {
+// New returns an empty merger.
+func New() *Merger {
 	return &Merger{
-		g:        graph.New(MergeLimits),
+		g:        graph.New(Limits),
 		shared:   map[string]graph.ClassID{},
 		instance: map[graph.ClassID]bool{},
 		seen:     map[string]bool{},
@@ -62,7 +69,7 @@ func (m *Merger) Class(name string, instance bool) (graph.ClassID, error) {
 // Dependency adds from→to, acquired in mode ("W" or "R") by goroutine gid
 // at stack, holding held (nil if not recorded) and guards exclusively
 // below from, as recorded by origin. A cycle it closes becomes a finding.
-func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, origin string, stack []Frame, held []Lock, guards []graph.ClassID) error {
+func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, origin string, stack []report.Frame, held []report.LockRef, guards []graph.ClassID) error {
 	gm := graph.Write
 	if mode == "R" {
 		gm = graph.Read
@@ -85,13 +92,13 @@ func (m *Merger) Nesting(chain []graph.ClassID) { m.g.AddNesting(chain) }
 // Written records that class c is write-locked, by goroutine gid at stack
 // as recorded by origin; the cycles through read acquisitions that this
 // makes possible become findings.
-func (m *Merger) Written(c graph.ClassID, gid int64, origin string, stack []Frame) {
+func (m *Merger) Written(c graph.ClassID, gid int64, origin string, stack []report.Frame) {
 	m.cycles = append(m.cycles, m.g.MarkWritten(c, gid, m.trace(origin, stack, nil))...)
 }
 
 // Finding adds a finding a process reported.
-func (m *Merger) Finding(r Report) {
-	if k := r.Key(); !m.seen[k] {
+func (m *Merger) Finding(r report.Report) {
+	if k := reporting.Key(&r); !m.seen[k] {
 		m.seen[k] = true
 		m.findings = append(m.findings, r)
 	}
@@ -101,18 +108,18 @@ func (m *Merger) Finding(r Report) {
 // shows, each problem once. A cycle that one goroutine walked between two
 // locks of one class (graph.Walked) is that nesting, which its process
 // reported, and is left out; one that a common lock guards says so.
-func (m *Merger) Findings() []Report {
-	out := append([]Report(nil), m.findings...)
+func (m *Merger) Findings() []report.Report {
+	out := append([]report.Report(nil), m.findings...)
 	seen := map[string]bool{}
 	for _, cyc := range m.cycles {
 		if m.g.Walked(cyc.Around()) {
 			continue
 		}
-		r := CycleReport(m.g, cyc, m, nil)
+		r := reporting.CycleReport(m.g, cyc, m, nil)
 		if c, ok := m.g.Guard(cyc.Around()); ok {
 			r.GuardedBy = m.g.Class(c).Name
 		}
-		if k := r.Key(); !m.seen[k] && !seen[k] {
+		if k := reporting.Key(&r); !m.seen[k] && !seen[k] {
 			seen[k] = true
 			out = append(out, r)
 		}
@@ -121,14 +128,14 @@ func (m *Merger) Findings() []Report {
 }
 
 // Graph returns the union as a graph file, with its findings.
-func (m *Merger) Graph() Graph {
-	return GraphOf(m.g, m, nil, func(id graph.ClassID) bool { return m.instance[id] }, m.Findings())
+func (m *Merger) Graph() graphfile.Graph {
+	return reporting.GraphOf(m.g, m, nil, func(id graph.ClassID) bool { return m.instance[id] }, m.Findings())
 }
 
 // Counts returns the numbers of classes and dependencies of the union.
 func (m *Merger) Counts() (classes, deps int) { return m.g.NumClasses(), m.g.NumEdges() }
 
-func (m *Merger) trace(origin string, stack []Frame, held []Lock) uint64 {
+func (m *Merger) trace(origin string, stack []report.Frame, held []report.LockRef) uint64 {
 	m.traces = append(m.traces, mergeTrace{origin, stack, held})
 	return uint64(len(m.traces))
 }
@@ -140,19 +147,19 @@ func (m *Merger) info(t uint64) mergeTrace {
 	return m.traces[t-1]
 }
 
-// Stack implements Resolver.
-func (m *Merger) Stack(t uint64) []Frame { return m.info(t).stack }
+// Stack implements reporting.Resolver.
+func (m *Merger) Stack(t uint64) []report.Frame { return m.info(t).stack }
 
-// Origin implements Resolver.
+// Origin implements reporting.Resolver.
 func (m *Merger) Origin(t uint64) string { return m.info(t).origin }
 
-// Held implements HeldResolver.
-func (m *Merger) Held(t uint64) []Lock { return m.info(t).held }
+// Held implements reporting.HeldResolver.
+func (m *Merger) Held(t uint64) []report.LockRef { return m.info(t).held }
 
 // AddGraph merges a graph file recorded by origin (a CI job): its
 // classes, its dependencies (each recorded by origin, or by origin's own
 // origin for it, as "job ./pkg") and its findings.
-func (m *Merger) AddGraph(gr *Graph, origin string) error {
+func (m *Merger) AddGraph(gr *graphfile.Graph, origin string) error {
 	ids := map[string]graph.ClassID{}
 	for _, c := range gr.Classes {
 		id, err := m.Class(c.Name, c.Instance)

@@ -31,24 +31,24 @@ func (r Report) String() string {
 	case Recursive:
 		r.recursive(&b)
 	case Timeout:
-		p("goroutine %d is waiting to acquire lock:\n %s\n", r.Goroutine, r.Lock.text())
+		p("goroutine %d is waiting to acquire lock:\n %s\n", r.Goroutine, r.Lock)
 		p("%s\n", r.Detail)
 		if len(r.Holders) == 0 {
 			p("\nno goroutine holds it as far as the validator knows (a plain sync lock, or an RUnlock by another goroutine?)\n")
 		}
 		for _, h := range r.Holders {
 			p("\nwhich is held by:\n")
-			writeGoroutine(&b, h)
+			h.write(&b)
 		}
 		if len(r.Waiters) > 0 {
 			p("\nother goroutines waiting for it:\n")
 			for _, w := range r.Waiters {
-				writeGoroutine(&b, w)
+				w.write(&b)
 			}
 		}
 		p("\nother info that might help us debug this:\n")
 	case BadUnlock:
-		p("goroutine %d is trying to release lock:\n %s\n", r.Goroutine, r.Lock.text())
+		p("goroutine %d is trying to release lock:\n %s\n", r.Goroutine, r.Lock)
 		p("but there are no more locks to release!\n")
 		if r.Detail != "" {
 			p("%s\n", r.Detail)
@@ -66,7 +66,7 @@ func (r Report) String() string {
 		}
 		p("\nother info that might help us debug this:\n")
 	default:
-		p("goroutine %d: %s\n %s\n", r.Goroutine, r.Detail, r.Lock.text())
+		p("goroutine %d: %s\n %s\n", r.Goroutine, r.Detail, r.Lock)
 		if r.Advice != "" {
 			p("%s\n", r.Advice)
 		}
@@ -81,7 +81,7 @@ func (r Report) String() string {
 		p("%s:\n", heldBy(len(r.HeldLocks), r.Goroutine))
 	}
 	for i, l := range r.HeldLocks {
-		p(" #%d: %s\n", i, l.text())
+		p(" #%d: %s\n", i, l)
 	}
 	p("\nstack backtrace:\ngoroutine %d:\n", r.Goroutine)
 	frames(&b, r.Stack)
@@ -106,8 +106,8 @@ func (r *Report) inProgress() string {
 func (r *Report) circular(b *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	if r.Holding != nil {
-		p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock.text())
-		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding.text())
+		p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock)
+		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding)
 		p("which lock already depends on the new lock.\n\n")
 		if r.Proven {
 			p("This run took these very locks, not only their classes, in the orders below.\n\n")
@@ -126,7 +126,7 @@ func (r *Report) circular(b *strings.Builder) {
 	} else {
 		// The cycle was closed by the first write lock of a class that
 		// was only read-locked along it until now.
-		p("goroutine %d is write-locking for the first time:\n %s\n\n", r.Goroutine, r.Lock.text())
+		p("goroutine %d is write-locking for the first time:\n %s\n\n", r.Goroutine, r.Lock)
 		p("which makes read acquisitions of it block while the writer waits,\n")
 		p("and so closes an existing cycle.\n\n")
 	}
@@ -180,9 +180,9 @@ func (r *Report) circular(b *strings.Builder) {
 
 func (r *Report) recursive(b *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock.text())
+	p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock)
 	if r.Holding != nil {
-		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding.text())
+		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding)
 	}
 	if r.Detail != "" {
 		p("%s\n\n", r.Detail)
@@ -245,7 +245,10 @@ func (r *Report) unrecordedText() string {
 	return "The records do not say " + strings.Join(missing, ", nor ") + "."
 }
 
-func (l Lock) text() string {
+// String returns the lock as reports print it: "(class){W}, at: " and
+// the frame where it was taken, or ", chain first seen at: " and the frame
+// of FirstSeen. A mode that was not recorded prints as {?}.
+func (l LockRef) String() string {
 	mode := l.Mode
 	if mode == "" {
 		mode = "?" // not recorded (see Report.Unrecorded)
@@ -253,14 +256,52 @@ func (l Lock) text() string {
 	s := fmt.Sprintf("(%s){%s}", l.Class, mode)
 	switch {
 	case l.At != nil:
-		s += ", at: " + frameText(*l.At)
+		s += ", at: " + l.At.String()
 	case l.FirstSeen != nil:
-		s += ", chain first seen at: " + frameText(*l.FirstSeen)
+		s += ", chain first seen at: " + l.FirstSeen.String()
 	}
 	return s
 }
 
-func frameText(f Frame) string { return fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line) }
+// String returns the frame as reports print it: the function, a space,
+// then file:line.
+func (f Frame) String() string { return fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line) }
+
+// String returns the goroutine as a held-lock dump prints it: how many
+// locks it holds and what it is doing, each held lock, the lock it waits
+// for, then its stack.
+func (g Goroutine) String() string {
+	var b strings.Builder
+	g.write(&b)
+	return b.String()
+}
+
+func (g Goroutine) write(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("%s", heldBy(len(g.HeldLocks), g.ID))
+	if g.State != "" {
+		p(" [%s]", g.State)
+	}
+	p(":\n")
+	for i, l := range g.HeldLocks {
+		p(" #%d: %s\n", i, l)
+	}
+	if g.Waiting != nil {
+		p(" waiting %s for: %s\n", g.Waited, g.Waiting)
+	}
+	frames(b, g.Stack)
+}
+
+// heldBy says how many locks goroutine g holds, as the kernel does.
+func heldBy(n int, g int64) string {
+	switch n {
+	case 0:
+		return fmt.Sprintf("no locks held by goroutine %d", g)
+	case 1:
+		return fmt.Sprintf("1 lock held by goroutine %d", g)
+	}
+	return fmt.Sprintf("%d locks held by goroutine %d", n, g)
+}
 
 func frameList(f *Frame) []Frame {
 	if f == nil {
@@ -274,6 +315,6 @@ func frames(b *strings.Builder, fs []Frame) {
 		b.WriteString("       (no stack recorded)\n")
 	}
 	for _, f := range fs {
-		b.WriteString("       " + frameText(f) + "\n")
+		b.WriteString("       " + f.String() + "\n")
 	}
 }
