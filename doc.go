@@ -138,6 +138,11 @@
 //     Switch: Switch → Group → Switch) is that nesting, and nothing more:
 //     it is reported once, as recursive locking of two instances (or, for
 //     a tree class, checked as above), never as a circular dependency.
+//     For a tree class the walk may be in halves: a cycle whose locks
+//     chain from one lock of the class to another (child T1 then G1, in
+//     one goroutine; G1 then the parent T2, in another, as when a group
+//     holds back a child's update while its parent updates it) is that
+//     nesting too.
 //     The classic AB-BA between two classes is still reported, whatever
 //     the instances, and so is any cycle the run took on the very same
 //     locks.

@@ -426,6 +426,21 @@ func TestSelftest(t *testing.T) {
 		{name: "tree/switch-group-refresh-first", script: "2: L G1; 2: L S2; 2: U S2; 2: U G1; 1: L S1; 1: L G1; 1: L S2; 1: U S2; 1: U G1; 1: U S1",
 			want: []finding{recur("S", "S")}},
 		{name: "tree/switch-group-declared", script: "1: L T1; 1: L G1; 1: L T2; 1: U T2; 1: U G1; 1: U T1; 2: L G1; 2: L T2; 2: U T2; 2: U G1"},
+		// The nesting of a tree up through G1, T1 then T2, that no one
+		// goroutine walked: each half was taken by another goroutine, on
+		// the one G1. It is the tree's nesting, not a cycle.
+		{name: "tree/declared-unwalked", script: "1: L T1; 1: L G1; 1: U G1; 1: U T1; 2: L G1; 2: L T2; 2: U T2; 2: U G1"},
+		// Undeclared, the same is a circular dependency of classes.
+		{name: "tree/undeclared-unwalked", script: "1: L S1; 1: L G1; 1: U G1; 1: U S1; 2: L G1; 2: L S2; 2: U S2; 2: U G1",
+			want: []finding{circ("G", "S")}},
+		// Back to the same T1, through the same G1: AB-BA on these very
+		// locks, reported, tree or not.
+		{name: "tree/declared-unwalked-same-lock", script: "1: L T1; 1: L G1; 1: U G1; 1: U T1; 2: L G1; 2: L T1; 2: U T1; 2: U G1",
+			want: []finding{circ("G", "T")}},
+		// Through two locks of G that no instance links: the classic
+		// AB-BA between two classes, reported whatever the instances.
+		{name: "tree/declared-abba-other-instances", script: "1: L T1; 1: L G1; 1: U G1; 1: U T1; 2: L G2; 2: L T2; 2: U T2; 2: U G2",
+			want: []finding{circ("G", "T")}},
 		// The cycle taken on the very same locks (G1, then S1) is a real
 		// inversion of S1 and G1: reported, beside the nesting.
 		{name: "tree/switch-group-same-instances", script: "1: L S1; 1: L G1; 1: L S2; 1: U S2; 1: U G1; 1: U S1; 2: L G1; 2: L S1; 2: U S1; 2: U G1",

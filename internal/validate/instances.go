@@ -171,7 +171,40 @@ func around(edges []*graph.Edge) []*graph.Edge {
 // was taken on the very same locks: instances that made its dependencies
 // chain around it. Called with mu held.
 func (v *Validator) proven(edges []*graph.Edge) bool {
+	return v.instanceChain(around(edges), func(start, end uintptr) bool { return end == start })
+}
+
+// treeNesting returns, when the cycle of edges (as Cycle.Edges gives
+// them) is a nesting of a tree class that no one goroutine walked, the
+// classes of that nesting, tree class first and last; nil otherwise. The
+// cycle is such a nesting when its dependencies' instances chain from one
+// lock of the tree class, round the cycle, to another lock of that class
+// (child T1, its group G1, then the parent T2, each half taken by another
+// goroutine): the tree's order is what matters then, not the cycle's.
+// Called with mu held.
+func (v *Validator) treeNesting(edges []*graph.Edge) []graph.ClassID {
 	edges = around(edges)
+	for i, e := range edges {
+		if !v.g.Class(e.From).Tree {
+			continue
+		}
+		from := append(slices.Clone(edges[i:]), edges[:i]...)
+		if v.instanceChain(from, func(start, end uintptr) bool { return end != start }) {
+			chain := make([]graph.ClassID, 0, len(from)+1)
+			for _, e := range from {
+				chain = append(chain, e.From)
+			}
+			return append(chain, e.From)
+		}
+	}
+	return nil
+}
+
+// instanceChain reports whether instances that made the dependencies of edges,
+// in the order they go round a cycle, chain along it (each taken second
+// is the next one held first) from a lock start to a lock end that
+// match. Called with mu held.
+func (v *Validator) instanceChain(edges []*graph.Edge, match func(start, end uintptr) bool) bool {
 	var walk func(i int, start, at uintptr) bool
 	walk = func(i int, start, at uintptr) bool {
 		info := v.edgeInfos[edges[i]]
@@ -187,7 +220,7 @@ func (v *Validator) proven(edges []*graph.Edge) bool {
 			if i == 0 {
 				s = in.first
 			}
-			if i == len(edges)-1 && y == s || i < len(edges)-1 && walk(i+1, s, y) {
+			if i == len(edges)-1 && match(s, y) || i < len(edges)-1 && walk(i+1, s, y) {
 				return true
 			}
 		}
@@ -234,8 +267,16 @@ func (v *Validator) noteNesting(st *held.Stack, i int, c graph.ClassID) {
 		chain = append(chain, e.Class)
 	}
 	chain = append(chain, c)
+	if v.addNesting(chain) {
+		v.resolve() // a cycle that waits may be that nesting
+	}
+}
+
+// addNesting records a nesting of classes, in the graph and the events
+// file, and reports whether it is new. Called with mu held.
+func (v *Validator) addNesting(chain []graph.ClassID) bool {
 	if !v.g.AddNesting(chain) {
-		return
+		return false
 	}
 	if v.events != nil {
 		ids := make([]uint32, len(chain))
@@ -244,7 +285,7 @@ func (v *Validator) noteNesting(st *held.Stack, i int, c graph.ClassID) {
 		}
 		v.events.Write(events.Event{Nesting: ids})
 	}
-	v.resolve() // a cycle that waits may be that nesting
+	return true
 }
 
 // shownByNesting reports whether the cycle of edges (as Cycle.Edges gives

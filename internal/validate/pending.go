@@ -243,8 +243,14 @@ func (v *Validator) state(f *finding) verdict {
 			res = waiting
 		}
 	}
-	if v.shownByNesting(f.edges) && !v.proven(f.edges) {
-		return folded
+	if len(f.edges) > 0 && !v.proven(f.edges) {
+		if v.shownByNesting(f.edges) {
+			return folded
+		}
+		if chain := v.treeNesting(f.edges); chain != nil {
+			v.addNesting(chain) // for the lockdep command's merge too
+			return folded
+		}
 	}
 	return res
 }
