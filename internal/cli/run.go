@@ -30,7 +30,7 @@ import (
 const pollInterval = 100 * time.Millisecond
 
 // runCommand implements lockdep test and lockdep run.
-func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *log.Logger) (err error) {
+func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *log.Logger) error {
 	o, err := parseFlags(cmd, args, stderr)
 	if err == errHelp {
 		text, _ := help(doc, cmd)
@@ -44,110 +44,130 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		fmt.Fprintln(stdout, "lockdep", version())
 		return nil
 	}
-	base, err := loadBaseline(o)
-	if err != nil {
-		return err
-	}
-	dir, err := filepath.Abs(orDot(o.dir))
-	if err != nil {
-		return err
-	}
-
-	// The outputs, files included, are made before anything is built, so
-	// that a path that cannot be written fails at once, and they end
-	// whatever happens next: a SARIF log says so if the run did not
-	// complete.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := newPrinter(o, &outFile{w: stdout, onFail: cancel}, stderr)
-	var (
-		m   *merged
-		mod *module
-	)
-	out, err := openOutputs(o.format, p, dir,
-		outputFiles{sarif: o.sarif, sarifFlag: "-sarif", graph: o.graph, graphFlag: "-graph"},
-		&outputConfig{base: base, sarifRun: func() render.SARIFRun { return mod.sarifRun() }})
+	s := &session{o: o, stdin: stdin, stderr: stderr, logger: logger}
+	s.p = newPrinter(o, &outFile{w: stdout, onFail: cancel}, stderr)
+	return s.run(ctx)
+}
+
+// A session is one lockdep test or lockdep run. prepare instruments the
+// packages into an overlay in a work directory; execute runs go test or
+// go run with it, printing the findings as the processes record them;
+// exitStatus says, from the outcome alone, how lockdep exits. An error
+// on the way (a usage, setup or tool error: status 2) ends the session
+// where it happens.
+type session struct {
+	o      *options
+	stdin  io.Reader
+	stderr io.Writer
+	logger *log.Logger
+	p      *printer
+
+	dir  string    // where it runs (-C), absolute
+	base *baseline // -baseline, or nil
+	out  *outputs
+	mod  *module
+	work string // the work directory
+
+	// Made by prepare for execute.
+	args     []string // go's command line
+	env      []string // go's environment, beyond lockdep's own
+	names    *sourceNames
+	graphDir string // where the processes record their events
+
+	m *merged // the processes' records, merged; nil until execute
+}
+
+// run runs the session. The outputs, files included, are made before
+// anything is built, so that a path that cannot be written fails at
+// once, and they end whatever happens next: a SARIF log says so if the
+// run did not complete.
+func (s *session) run(ctx context.Context) (err error) {
+	if s.base, err = loadBaseline(s.o); err != nil {
+		return err
+	}
+	if s.dir, err = filepath.Abs(orDot(s.o.dir)); err != nil {
+		return err
+	}
+	s.out, err = openOutputs(s.o.format, s.p, s.dir,
+		outputFiles{sarif: s.o.sarif, sarifFlag: "-sarif", graph: s.o.graph, graphFlag: "-graph"},
+		&outputConfig{base: s.base, sarifRun: func() render.SARIFRun { return s.mod.sarifRun() }})
 	if err != nil {
 		return err
 	}
 	defer func() {
-		e := &reporting.End{Failure: failure(o.cmd, err)}
-		if m != nil {
-			gr := m.Graph()
-			e.Graph = &gr
-		}
-		if werr := out.end(e); err == nil {
+		if werr := s.end(err); err == nil {
 			err = werr
 		}
 	}()
 
-	if mod, err = findModule(ctx, dir, o); err != nil {
+	if s.mod, err = findModule(ctx, s.dir, s.o); err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "lockdep-")
-	if err != nil {
+	if s.work, err = os.MkdirTemp("", "lockdep-"); err != nil {
 		return err
 	}
-	if o.work {
-		logger.Printf("work directory: %s", work)
+	if s.o.work {
+		s.logger.Printf("work directory: %s", s.work)
 	} else {
-		defer os.RemoveAll(work)
+		defer os.RemoveAll(s.work)
 	}
+	if err := s.prepare(ctx); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return exitStatus(outcome{cmd: s.o.cmd, cancelled: true})
+	}
+	st, err := s.execute(ctx)
+	if err != nil {
+		return err
+	}
+	return exitStatus(outcome{
+		cmd:          s.o.cmd,
+		stdoutClosed: s.p.stdout.failed.Load(),
+		status:       st,
+		findings:     s.m.findings,
+		base:         s.base,
+	})
+}
 
-	userOverlay, contents, err := readOverlay(dir, o.overlay)
+// end ends the outputs, with the graph if the processes recorded one,
+// and says in them why the run did not complete if err says it did not.
+func (s *session) end(err error) error {
+	e := &reporting.End{Failure: failure(s.o.cmd, err)}
+	if s.m != nil {
+		gr := s.m.Graph()
+		e.Graph = &gr
+	}
+	return s.out.end(e)
+}
+
+// prepare instruments the packages and writes, in the work directory,
+// the overlay and everything else go needs to build them: s.args,
+// s.env, s.names and s.graphDir are set for execute.
+func (s *session) prepare(ctx context.Context) error {
+	o, mod := s.o, s.mod
+	userOverlay, contents, err := readOverlay(s.dir, o.overlay)
 	if err != nil {
 		return err
 	}
-	setupFlags, env, err := mod.setup(ctx, work)
+	setupFlags, env, err := mod.setup(ctx, s.work)
 	if err != nil {
 		return err
-	}
-	patterns := o.targets
-	if len(patterns) == 0 {
-		patterns = []string{"."}
-	}
-	var loadFlags []string
-	if o.mod != "" {
-		loadFlags = append(loadFlags, "-mod="+o.mod)
-	}
-	if mod.userModfile {
-		loadFlags = append(loadFlags, "-modfile="+mod.modfile)
 	}
 	coverage := o.coverage(mod.goflags)
-	res, err := instrument.Rewrite(instrument.Config{
-		Dir:        dir,
-		Patterns:   patterns,
-		Extra:      o.pkgs,
-		Tags:       o.tags,
-		Tests:      cmd == "test",
-		BuildFlags: loadFlags,
-		Overlay:    contents,
-		Env:        []string{"GOFLAGS=" + withoutCoverFlags(mod.goflags)},
-		Coverage:   coverage,
-	})
+	res, err := s.instrument(contents, coverage)
 	if err != nil {
-		return fmt.Errorf("instrumenting %s: %w", strings.Join(patterns, " "), err)
+		return err
 	}
-	if coverage && namedFiles(o.targets) && slices.ContainsFunc(o.targets, func(f string) bool { return res.Files[absIn(dir, f)] != nil }) {
-		return errCoverFiles
-	}
-	for _, n := range res.Notes {
-		logger.Print(n)
-	}
-	if res.Sites == 0 && len(res.Broken) == 0 {
-		tags := ""
-		if o.tags != "" {
-			tags = " with -tags=" + o.tags
-		}
-		logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
-	}
-	overlay, written, err := writeOverlay(work, mod, userOverlay, res.Files)
+	overlay, written, err := writeOverlay(s.work, mod, userOverlay, res.Files)
 	if err != nil {
 		return err
 	}
 	if coverage {
 		// The cover tool reads the rewritten files (see cover.go).
-		config, err := mod.writeCoverConfig(work, overlay)
+		config, err := mod.writeCoverConfig(s.work, overlay)
 		if err != nil {
 			return err
 		}
@@ -165,76 +185,156 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 			if filepath.Base(f) != instrument.TestMainFile {
 				continue
 			}
-			if rel, err := filepath.Rel(dir, f); err == nil && !filepath.IsAbs(o.targets[0]) {
+			if rel, err := filepath.Rel(s.dir, f); err == nil && !filepath.IsAbs(o.targets[0]) {
 				f = rel
 			}
 			o.targets = append(o.targets, f)
 		}
 	}
-	names := newSourceNames(dir, filepath.Join(work, "src"), written, res.Position, o.work)
-	names.setVendor(mod.vendorDst, mod.vendorSrc)
-	if ctx.Err() != nil {
-		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
-	}
+	s.names = newSourceNames(s.dir, filepath.Join(s.work, "src"), written, res.Position, o.work)
+	s.names.setVendor(mod.vendorDst, mod.vendorSrc)
+	s.args = goArgs(o, setupFlags, overlay)
 
-	graphDir := filepath.Join(work, "graph")
-	if err := os.Mkdir(graphDir, 0o755); err != nil {
+	s.graphDir = filepath.Join(s.work, "graph")
+	if err := os.Mkdir(s.graphDir, 0o755); err != nil {
 		return err
 	}
-	env = append(env, "LOCKDEP_EVENTS="+graphDir)
+	s.env = append(env, "LOCKDEP_EVENTS="+s.graphDir)
 	if o.stat {
-		env = append(env, "LOCKDEP_STAT=1")
+		s.env = append(s.env, "LOCKDEP_STAT=1")
 	}
-	if t := o.testTimeout(mod.goflags); cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
+	if t := o.testTimeout(mod.goflags); o.cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
 		// The held-lock dump comes before the timeout's panic.
-		env = append(env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
+		s.env = append(s.env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
 	}
+	return nil
+}
 
-	m = newMerged(graphDir, mod.dir, func(r report.Report) { out.Finding(&r) })
-	m.stopped = func(pkg, why string) { p.log(logger, fmt.Errorf("%s: %s", pkg, why)) }
+// instrument rewrites the packages of the command line, with the user's
+// overlay (contents), and logs what it left alone.
+func (s *session) instrument(contents map[string][]byte, coverage bool) (*instrument.Result, error) {
+	o, mod := s.o, s.mod
+	patterns := o.targets
+	if len(patterns) == 0 {
+		patterns = []string{"."}
+	}
+	var loadFlags []string
+	if o.mod != "" {
+		loadFlags = append(loadFlags, "-mod="+o.mod)
+	}
+	if mod.userModfile {
+		loadFlags = append(loadFlags, "-modfile="+mod.modfile)
+	}
+	res, err := instrument.Rewrite(instrument.Config{
+		Dir:        s.dir,
+		Patterns:   patterns,
+		Extra:      o.pkgs,
+		Tags:       o.tags,
+		Tests:      o.cmd == "test",
+		BuildFlags: loadFlags,
+		Overlay:    contents,
+		Env:        []string{"GOFLAGS=" + withoutCoverFlags(mod.goflags)},
+		Coverage:   coverage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("instrumenting %s: %w", strings.Join(patterns, " "), err)
+	}
+	if coverage && namedFiles(o.targets) && slices.ContainsFunc(o.targets, func(f string) bool { return res.Files[absIn(s.dir, f)] != nil }) {
+		return nil, errCoverFiles
+	}
+	for _, n := range res.Notes {
+		s.logger.Print(n)
+	}
+	if res.Sites == 0 && len(res.Broken) == 0 {
+		tags := ""
+		if o.tags != "" {
+			tags = " with -tags=" + o.tags
+		}
+		s.logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
+	}
+	return res, nil
+}
 
+// execute runs go with what prepare made, printing the findings as the
+// processes record them, then the statistics (-stat) and the summary,
+// and writes the -write-baseline file. It returns how go ended.
+func (s *session) execute(ctx context.Context) (goStatus, error) {
+	s.m = newMerged(s.graphDir, s.mod.dir, func(r report.Report) { s.out.Finding(&r) })
+	s.m.stopped = func(pkg, why string) { s.p.log(s.logger, fmt.Errorf("%s: %s", pkg, why)) }
 	st, err := runGo(ctx, goRun{
-		cmd: cmd, dir: dir, args: goArgs(o, setupFlags, overlay), env: env, stdin: stdin,
-		stdout: p.goOut, stderr: stderr, lock: &p.mu, names: names.line,
+		cmd: s.o.cmd, dir: s.dir, args: s.args, env: s.env, stdin: s.stdin,
+		stdout: s.p.goOut, stderr: s.stderr, lock: &s.p.mu, names: s.names.line,
 		poll: func() {
-			if perr := m.poll(); perr != nil {
-				p.log(logger, perr)
+			if perr := s.m.poll(); perr != nil {
+				s.p.log(s.logger, perr)
 			}
 		},
 	})
 	if err != nil {
-		return err
+		return st, err
 	}
-	names.showGenerated(stderr)
-	if err := m.finish(); err != nil {
-		logger.Printf("reading the recorded dependencies: %v", err)
+	s.names.showGenerated(s.stderr)
+	if err := s.m.finish(); err != nil {
+		s.logger.Printf("reading the recorded dependencies: %v", err)
 	}
-	if o.stat {
-		p.note([]byte(m.statsTable(statRows)))
+	if s.o.stat {
+		s.p.note([]byte(s.m.statsTable(statRows)))
 	}
-	logger.Print(m.summary())
-	if err := base.update(m.findings); err != nil {
-		return err
+	s.logger.Print(s.m.summary())
+	if err := s.base.update(s.m.findings); err != nil {
+		return st, err
 	}
-	base.summary(stderr, m.findings)
-	var result error
+	s.base.summary(s.stderr, s.m.findings)
+	return st, nil
+}
+
+// outcome is how a session that got as far as running go ended: all
+// that its exit status depends on.
+type outcome struct {
+	cmd          string          // test or run
+	cancelled    bool            // interrupted before go ran
+	stdoutClosed bool            // a write to stdout failed, which stopped go
+	status       goStatus        // how go ended
+	findings     []report.Report // the processes' findings
+	base         *baseline       // -baseline's known findings, or nil
+}
+
+// exitStatus returns the exit status of a session (see Exit codes in
+// the command's manual): nil for 0, or an *exitError whose err, if any,
+// says why the run did not complete. It decides in this order:
+//
+//   - interrupted (before go ran, or while it ran and go failed), or
+//     stdout closed: 1;
+//   - a build failure: 1, as for go test and go run;
+//   - a failure of go, go test or, for run, the program: 1, or the
+//     program's own status;
+//   - findings, other than the guarded cycles (which are shown, not
+//     counted) and those the baseline lists: 3;
+//   - otherwise 0.
+//
+// (Usage, setup and tool errors, status 2, end a session before it has
+// an outcome.)
+func exitStatus(r outcome) error {
+	fail := func(why string) error { return &exitError{code: exitTestsFailed, err: errors.New(why)} }
 	switch {
-	case p.stdout.failed.Load():
-		result = &exitError{code: exitTestsFailed, err: errors.New("stdout closed: stopped go " + cmd)}
-	case st.interrupted && st.code != 0:
-		result = &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
-	case st.buildFailed:
+	case r.cancelled:
+		return fail("interrupted")
+	case r.stdoutClosed:
+		return fail("stdout closed: stopped go " + r.cmd)
+	case r.status.interrupted && r.status.code != 0:
+		return fail("interrupted")
+	case r.status.buildFailed:
 		// As go test and go run: a build failure is a failure (1), not a
 		// usage error; the error still says the run did not complete.
-		result = &exitError{code: exitTestsFailed, err: errors.New("build failed")}
-	case cmd == "run" && st.code != 0:
-		result = &exitError{code: st.code}
-	case st.code != 0:
-		result = &exitError{code: exitTestsFailed}
-	case base.newFindings(m.findings) > 0:
-		result = &exitError{code: exitFindings}
+		return fail("build failed")
+	case r.cmd == "run" && r.status.code != 0:
+		return &exitError{code: r.status.code}
+	case r.status.code != 0:
+		return &exitError{code: exitTestsFailed}
+	case r.base.newFindings(r.findings) > 0:
+		return &exitError{code: exitFindings}
 	}
-	return result
+	return nil
 }
 
 // goArgs returns the go command's command line: lockdep's flags (setup's,
