@@ -177,20 +177,7 @@ func (s *session) prepare(ctx context.Context) error {
 		}
 		setupFlags = append(setupFlags, f)
 	}
-	if namedFiles(o.targets) {
-		// The go command compiles only the files named: name the
-		// generated TestMain too (the overlay holds it).
-		// (go wants them all in one directory, spelled alike.)
-		for f := range res.Files {
-			if filepath.Base(f) != instrument.TestMainFile {
-				continue
-			}
-			if rel, err := filepath.Rel(s.dir, f); err == nil && !filepath.IsAbs(o.targets[0]) {
-				f = rel
-			}
-			o.targets = append(o.targets, f)
-		}
-	}
+	o.nameTestMain(s.dir, res.Files)
 	s.names = newSourceNames(s.dir, filepath.Join(s.work, "src"), written, res.Position, o.work)
 	s.names.setVendor(mod.vendorDst, mod.vendorSrc)
 	s.args = goArgs(o, setupFlags, overlay)
@@ -199,15 +186,42 @@ func (s *session) prepare(ctx context.Context) error {
 	if err := os.Mkdir(s.graphDir, 0o755); err != nil {
 		return err
 	}
-	s.env = append(env, "LOCKDEP_EVENTS="+s.graphDir)
-	if o.stat {
-		s.env = append(s.env, "LOCKDEP_STAT=1")
-	}
-	if t := o.testTimeout(mod.goflags); o.cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
-		// The held-lock dump comes before the timeout's panic.
-		s.env = append(s.env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
-	}
+	s.env = append(env, s.lockdepEnv()...)
 	return nil
+}
+
+// nameTestMain adds the generated TestMain file, among files, to the
+// targets if they are .go files: the go command compiles only the files
+// named, and the overlay holds it. (go wants them all in one directory,
+// spelled alike.)
+func (o *options) nameTestMain(dir string, files map[string][]byte) {
+	if !namedFiles(o.targets) {
+		return
+	}
+	for f := range files {
+		if filepath.Base(f) != instrument.TestMainFile {
+			continue
+		}
+		if rel, err := filepath.Rel(dir, f); err == nil && !filepath.IsAbs(o.targets[0]) {
+			f = rel
+		}
+		o.targets = append(o.targets, f)
+	}
+}
+
+// lockdepEnv returns the environment that tells the validating processes
+// what to do: where to record their events, whether to count (-stat), and
+// for test, when to dump the held locks so that the dump comes before
+// the panic of go test's timeout.
+func (s *session) lockdepEnv() []string {
+	env := []string{"LOCKDEP_EVENTS=" + s.graphDir}
+	if s.o.stat {
+		env = append(env, "LOCKDEP_STAT=1")
+	}
+	if t := s.o.testTimeout(s.mod.goflags); s.o.cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
+		env = append(env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
+	}
+	return env
 }
 
 // instrument rewrites the packages of the command line, with the user's
