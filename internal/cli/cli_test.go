@@ -19,6 +19,7 @@ import (
 	"github.com/golockdep/lockdep/internal/graphfile"
 	"github.com/golockdep/lockdep/internal/svg/svgtest"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/tools/txtar"
 )
 
@@ -434,6 +435,63 @@ func TestParseFlags(t *testing.T) {
 			options{targets: []string{"main.go", "util.go"}, tail: []string{"arg"}}},
 		{"test/stat", "test", []string{"-stat", "./..."},
 			options{stat: true, targets: []string{"./..."}}},
+		{"test/nothing", "test", nil, options{}},
+		{"test/flag=value", "test", []string{"-run=TestX", "-C=dir", "-pkg=a", "./..."},
+			options{goFlags: []string{"-run=TestX"}, dir: "dir", pkgs: []string{"a"}, targets: []string{"./..."}}},
+		{"test/double-dash-flags", "test", []string{"--short", "--run", "X", "--graph=g.json", "--run=Y", "."},
+			options{goFlags: []string{"--short", "-run=X", "--run=Y"}, graph: "g.json", targets: []string{"."}}},
+		{"test/value-like-a-flag", "test", []string{"-run", "-v", "."},
+			options{goFlags: []string{"-run=-v"}, targets: []string{"."}}},
+		{"test/bools-false", "test", []string{"-json=false", "-c=false", "-work=false", "-stat=false", "-race=false", "-v=maybe", "."},
+			options{goFlags: []string{"-json=false", "-c=false", "-race=false", "-v=maybe"}, targets: []string{"."}}},
+		{"test/bools-true", "test", []string{"-json=true", "-c=1", "-work=T", "."},
+			options{goJSON: true, compileOnly: true, work: true, goFlags: []string{"-json=true", "-c=1", "-work"}, targets: []string{"."}}},
+		{"test/version-false", "test", []string{"-version=false", "."},
+			options{targets: []string{"."}}},
+		{"test/test-prefix", "test", []string{"-test.v", "-test.count=2", "-test.run", "X", "."},
+			options{goFlags: []string{"-test.v", "-test.count=2", "-test.run=X"}, count: true, targets: []string{"."}}},
+		{"test/test-prefix-not-binary", "test", []string{".", "-test.json", "x"},
+			options{targets: []string{"."}, tail: []string{"-test.json", "x"}}},
+		{"test/dash", "test", []string{"-"},
+			options{targets: []string{"-"}}},
+		{"test/double-dash", "test", []string{"./a", "-v", "--", "-x", "./b"},
+			options{goFlags: []string{"-v"}, targets: []string{"./a"}, tail: []string{"--", "-x", "./b"}}},
+		{"test/args-first", "test", []string{"-args", "-v", "./a"},
+			options{tail: []string{"-v", "./a"}}},
+		{"test/args-with-value", "test", []string{".", "-args=x", "y"},
+			options{targets: []string{"."}, tail: []string{"y"}}},
+		{"test/unknown-then-known", "test", []string{"./a", "-myflag", "-v", "val"},
+			options{goFlags: []string{"-v"}, targets: []string{"./a"}, tail: []string{"-myflag", "val"}}},
+		{"test/unknown-with-value", "test", []string{"-myflag=x", "./a", "./b"},
+			options{tail: []string{"-myflag=x", "./a", "./b"}}},
+		{"test/unknown-before-packages", "test", []string{"-myflag", "val", "./a", "-v"},
+			options{tail: []string{"-myflag", "val", "./a", "-v"}}},
+		{"test/packages-after-flag", "test", []string{"./a", "-v", "./b", "-short"},
+			options{goFlags: []string{"-v"}, targets: []string{"./a"}, tail: []string{"./b", "-short"}}},
+		{"test/packages-around-own-flag", "test", []string{"./a", "-stat", "./b"},
+			options{stat: true, targets: []string{"./a"}, tail: []string{"./b"}}},
+		{"test/work", "test", []string{"-work", "-x", "."},
+			options{work: true, goFlags: []string{"-work", "-x"}, targets: []string{"."}}},
+		{"test/o-before-graph", "test", []string{"-o", "x.json", "-graph", "g.json", "."},
+			options{graph: "g.json", goFlags: []string{"-o=x.json"}, targets: []string{"."}}},
+		{"test/o-twice", "test", []string{"-o", "a.json", "-o=b.json", "."},
+			options{graph: "b.json", targets: []string{"."}}},
+		{"test/c-after-o", "test", []string{"-o=x.json", ".", "-c"},
+			options{goFlags: []string{"-c", "-o=x.json"}, compileOnly: true, targets: []string{"."}}},
+		{"test/baseline", "test", []string{"-baseline", "b", "-write-baseline", "."},
+			options{baseline: "b", writeBaseline: true, targets: []string{"."}}},
+		{"test/tags-and-mod", "test", []string{"-tags=a,b", "-mod=mod", "-modfile", "x.mod", "."},
+			options{tags: "a,b", mod: "mod", modfile: "x.mod", targets: []string{"."}}},
+		{"run/flag=value", "run", []string{"-C=dir", "-ldflags=-s -w", "-tags", "t", "./cmd/app", "a"},
+			options{dir: "dir", tags: "t", goFlags: []string{"-ldflags=-s -w"}, targets: []string{"./cmd/app"}, tail: []string{"a"}}},
+		{"run/json", "run", []string{"-json", "."},
+			options{goJSON: true, goFlags: []string{"-json"}, targets: []string{"."}}},
+		{"run/program-flags", "run", []string{".", "--", "-x"},
+			options{targets: []string{"."}, tail: []string{"--", "-x"}}},
+		{"run/version", "run", []string{"-version"},
+			options{version: true}},
+		{"run/dash", "run", []string{"-", "a"},
+			options{targets: []string{"-"}, tail: []string{"a"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseFlags(tc.cmd, tc.args, io.Discard)
@@ -444,8 +502,55 @@ func TestParseFlags(t *testing.T) {
 			if tc.want.format == "" {
 				tc.want.format = "text"
 			}
-			if diff := cmp.Diff(&tc.want, got, cmp.AllowUnexported(options{})); diff != "" {
+			if diff := cmp.Diff(&tc.want, got, cmp.AllowUnexported(options{}), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("parseFlags(%q) (-want +got):\n%s", tc.args, diff)
+			}
+		})
+	}
+}
+
+// TestParseFlagsErrors: a command line lockdep cannot take is one line on
+// stderr, the way to the manual, and errUsage (or errHelp for -h).
+func TestParseFlagsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cmd  string
+		args []string
+		want error
+		line string // the first line on stderr
+	}{
+		{"test/no-value", "test", []string{".", "-run"}, errUsage, "lockdep test: flag needs an argument: -run"},
+		{"test/own-no-value", "test", []string{"-graph"}, errUsage, "lockdep test: flag needs an argument: -graph"},
+		{"test/o-no-value", "test", []string{".", "-o"}, errUsage, "lockdep test: flag needs an argument: -o"},
+		{"test/bad-bool-own", "test", []string{"-stat=maybe"}, errUsage, `lockdep test: invalid boolean value "maybe" for -stat`},
+		{"test/bad-bool-read", "test", []string{"-json=maybe"}, errUsage, `lockdep test: invalid boolean value "maybe" for -json`},
+		{"test/bad-bool-c", "test", []string{"-c=x"}, errUsage, `lockdep test: invalid boolean value "x" for -c`},
+		{"test/bad-format", "test", []string{"-format", "xml"}, errUsage, `lockdep test: -format must be text, json or sarif, not "xml"`},
+		{"test/write-baseline-alone", "test", []string{"-write-baseline"}, errUsage, "lockdep test: -write-baseline needs -baseline file"},
+		{"test/o-and-graph-json", "test", []string{"-c=false", "-graph", "g.json", "-o", "x"}, nil, ""},
+		{"test/help", "test", []string{".", "-h"}, errHelp, ""},
+		{"test/help-false", "test", []string{"-help=false"}, errHelp, ""},
+		{"test/help-bad", "test", []string{"-h=x"}, errUsage, `lockdep test: invalid boolean value "x" for -h`},
+		{"test/help-after-args", "test", []string{"-args", "-h"}, nil, ""},
+		{"run/o-and-graph", "run", []string{"-graph", "g.json", "-o", "x.json", "."}, errUsage, "lockdep run: flag provided but not defined: -o (the graph file is -graph)"},
+		{"run/unknown", "run", []string{"-myflag", "."}, errUsage, "lockdep run: flag provided but not defined: -myflag"},
+		{"run/test-flag", "run", []string{"-short", "."}, errUsage, "lockdep run: flag provided but not defined: -short"},
+		{"run/test-only-flag", "run", []string{"-c", "."}, errUsage, "lockdep run: flag provided but not defined: -c"},
+		{"run/args", "run", []string{"-args", "."}, errUsage, "lockdep run: flag provided but not defined: -args"},
+		{"run/test-prefix", "run", []string{"-test.v", "."}, errUsage, "lockdep run: flag provided but not defined: -test.v"},
+		{"run/double-dash", "run", []string{"--", "."}, errUsage, "lockdep run: no package to run before --"},
+		{"run/nothing", "run", []string{"-race"}, errUsage, "lockdep run: no package to run"},
+		{"run/help", "run", []string{"-h", "."}, errHelp, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			_, err := parseFlags(tc.cmd, tc.args, &stderr)
+			if err != tc.want {
+				t.Fatalf("parseFlags(%q): %v, want %v", tc.args, err, tc.want)
+			}
+			line, _, _ := strings.Cut(stderr.String(), "\n")
+			if line != tc.line {
+				t.Errorf("stderr %q, want first line %q", stderr.String(), tc.line)
 			}
 		})
 	}

@@ -38,60 +38,108 @@ type options struct {
 	writeBaseline bool
 }
 
-// ownFlags are lockdep's flags, recognised by name anywhere before the
-// test binary's or program's arguments; true for those taking a value.
-// None means something else to go test or go run: -C, -tags and -h are
-// the go command's too, and -work keeps both lockdep's temporary
-// directory and go's. (-o was lockdep's name for -graph; see oFlag.)
-var ownFlags = map[string]bool{
-	"C": true, "tags": true, "pkg": true, "format": true, "sarif": true, "graph": true,
-	"baseline": true, "write-baseline": false, "stat": false,
-	"work": false, "version": false, "h": false, "help": false,
+// A flagSpec says how lockdep test and run take a flag.
+type flagSpec struct {
+	value  bool // takes a value: -name v or -name=v; otherwise a boolean: -name or -name=false
+	own    bool // lockdep's own, or go's that lockdep takes over: go does not get it as typed
+	test   bool // go test's only: go run rejects it
+	binary bool // go test's flag for the test binary, also spelled -test.name
+	// set, for a flag that lockdep reads, records its value: a boolean's
+	// is checked first, and given as "true" or "false". (go checks the
+	// values of the flags it gets.)
+	set func(p *flagParser, v string) error
 }
 
-// goFlags lists the go command's flags for test and run (Go 1.26): true
-// for those taking a value. go test passes the flags it does not know to
-// the test binary; go run rejects them.
-var (
-	buildFlags = map[string]bool{
-		"a": false, "n": false, "x": false, "v": false, "asan": false, "msan": false, "race": false,
-		"linkshared": false, "trimpath": false, "modcacherw": false, "buildvcs": false, "cover": false,
-		"json": false, "work": false,
-		"p": true, "asmflags": true, "compiler": true, "buildmode": true, "gcflags": true,
-		"gccgoflags": true, "mod": true, "modfile": true, "overlay": true, "installsuffix": true,
-		"ldflags": true, "pgo": true, "pkgdir": true, "tags": true, "toolexec": true,
-		"covermode": true, "coverpkg": true, "exec": true, "C": true,
-		"debug-actiongraph": true, "debug-runtime-trace": true, "debug-trace": true,
-	}
-	// testBinaryFlags are go test's flags that it passes to the test
-	// binary; each may also be spelled -test.name.
-	testBinaryFlags = map[string]bool{
-		"artifacts": false, "benchmem": false, "failfast": false, "fullpath": false, "short": false, "v": false,
-		"bench": true, "benchtime": true, "blockprofile": true, "blockprofilerate": true, "count": true,
-		"coverprofile": true, "cpu": true, "cpuprofile": true, "fuzz": true, "fuzzminimizetime": true,
-		"fuzztime": true, "list": true, "memprofile": true, "memprofilerate": true, "mutexprofile": true,
-		"mutexprofilefraction": true, "outputdir": true, "parallel": true, "run": true, "shuffle": true,
-		"skip": true, "timeout": true, "trace": true,
-	}
-	testOnlyFlags = map[string]bool{"c": false, "o": true, "vet": true}
-)
+// flagRows are the flags of lockdep test and run: lockdep's own, then the
+// go command's (Go 1.26), each row naming flags taken alike. go test
+// passes the flags it does not know to the test binary; go run rejects
+// them.
+var flagRows = []struct {
+	names string // separated by spaces
+	spec  flagSpec
+}{
+	// lockdep's own, recognised by name anywhere before the test binary's
+	// or program's arguments. None means something else to go test or go
+	// run: -C, -tags and -h are the go command's too, and -work keeps both
+	// lockdep's temporary directory and go's.
+	{"C", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.dir = v; return nil }}},
+	{"tags", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.tags = v; return nil }}},
+	{"pkg", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error {
+		p.pkgs = append(p.pkgs, strings.Split(v, ",")...)
+		return nil
+	}}},
+	{"format", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error {
+		if err := checkFormat(p.stderr, p.cmd, v); err != nil {
+			return err
+		}
+		p.format = v
+		return nil
+	}}},
+	{"sarif", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.sarif = v; return nil }}},
+	{"graph", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.graph = v; return nil }}},
+	{"baseline", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.baseline = v; return nil }}},
+	{"write-baseline", flagSpec{own: true, set: func(p *flagParser, v string) error { p.writeBaseline = v == "true"; return nil }}},
+	{"stat", flagSpec{own: true, set: func(p *flagParser, v string) error { p.stat = v == "true"; return nil }}},
+	{"version", flagSpec{own: true, set: func(p *flagParser, v string) error { p.version = v == "true"; return nil }}},
+	{"work", flagSpec{own: true, set: func(p *flagParser, v string) error {
+		if p.work = v == "true"; p.work {
+			p.goFlags = append(p.goFlags, "-work")
+		}
+		return nil
+	}}},
+	{"h help", flagSpec{own: true, set: func(*flagParser, string) error { return errHelp }}},
+	// -o is go test's -o, or lockdep's former name of -graph: oFlag
+	// sorts it out once every flag is read.
+	{"o", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.oFile = &v; return nil }}},
+	// The go command's that lockdep takes over: it gives go its own.
+	{"overlay", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.overlay = v; return nil }}},
+	{"mod", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.mod = v; return nil }}},
+	{"modfile", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.modfile = v; return nil }}},
 
-// goFlag reports whether name is a flag of go cmd, and whether it takes a
-// value.
-func goFlag(cmd, name string) (known, takesValue bool) {
-	if v, ok := buildFlags[name]; ok {
-		return true, v
+	// The go command's build flags, for go test and go run: go gets them
+	// as typed.
+	{"a n x asan msan race linkshared trimpath modcacherw buildvcs cover", flagSpec{}},
+	{"v", flagSpec{binary: true}},
+	{"json", flagSpec{set: func(p *flagParser, v string) error { p.goJSON = v == "true"; return nil }}},
+	{"p asmflags compiler buildmode gcflags gccgoflags installsuffix ldflags pgo pkgdir toolexec covermode coverpkg exec " +
+		"debug-actiongraph debug-runtime-trace debug-trace", flagSpec{value: true}},
+	// go test's own.
+	{"c", flagSpec{test: true, set: func(p *flagParser, v string) error { p.compileOnly = v == "true"; return nil }}},
+	{"vet", flagSpec{test: true, value: true}},
+	// go test's flags for the test binary.
+	{"artifacts benchmem failfast fullpath short", flagSpec{test: true, binary: true}},
+	{"bench benchtime blockprofile blockprofilerate coverprofile cpu cpuprofile fuzz fuzzminimizetime fuzztime list " +
+		"memprofile memprofilerate mutexprofile mutexprofilefraction outputdir parallel run shuffle skip timeout trace",
+		flagSpec{test: true, binary: true, value: true}},
+	{"count", flagSpec{test: true, binary: true, value: true, set: func(p *flagParser, _ string) error { p.count = true; return nil }}},
+}
+
+// flagTable is flagRows by name.
+var flagTable = func() map[string]flagSpec {
+	t := map[string]flagSpec{}
+	for _, r := range flagRows {
+		for _, name := range strings.Fields(r.names) {
+			if _, dup := t[name]; dup {
+				panic("flag -" + name + " listed twice")
+			}
+			t[name] = r.spec
+		}
 	}
-	if cmd != "test" {
-		return false, false
+	return t
+}()
+
+// lookupFlag returns the flag of lockdep cmd (test or run) named name,
+// if there is one.
+func lookupFlag(cmd, name string) (flagSpec, bool) {
+	f, ok := flagTable[name]
+	if n, prefixed := strings.CutPrefix(name, "test."); !ok && prefixed && cmd == "test" {
+		f, ok = flagTable[n]
+		ok = ok && f.binary
 	}
-	if v, ok := testOnlyFlags[name]; ok {
-		return true, v
+	if !ok || f.test && cmd != "test" {
+		return flagSpec{}, false
 	}
-	if v, ok := testBinaryFlags[strings.TrimPrefix(name, "test.")]; ok {
-		return true, v
-	}
-	return false, false
+	return f, true
 }
 
 // usageError prints a one-line usage error and the way to the manual.
@@ -107,186 +155,163 @@ func usageError(stderr io.Writer, cmd, format string, args ...any) error {
 // flags, then the package, then the program's arguments. -h returns
 // errHelp; a bad flag prints one line and returns errUsage.
 func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
-	o := &options{cmd: cmd, format: "text"}
-	inTargets, targetsDone, afterBareFlag := false, false, false
-	var oValue string // -o, which oFlag sorts out
-	oSet := false
-	var err error
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		wasAfterBareFlag := afterBareFlag
-		afterBareFlag = false
-		if a == "--" {
-			if cmd == "run" {
-				return nil, usageError(stderr, cmd, "no package to run before --")
-			}
-			o.tail = append(o.tail, args[i:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			if cmd == "run" {
-				// The package, or the .go files, then the program's arguments.
-				j := i + 1
-				if strings.HasSuffix(a, ".go") {
-					for j < len(args) && strings.HasSuffix(args[j], ".go") {
-						j++
-					}
-				}
-				o.targets, o.tail = args[i:j], args[j:]
-				break
-			}
-			if !inTargets && targetsDone {
-				if wasAfterBareFlag {
-					// A value of the unknown flag before it, perhaps.
-					o.tail = append(o.tail, a)
-					continue
-				}
-				o.tail = append(o.tail, args[i:]...)
-				break
-			}
-			inTargets, targetsDone = true, true
-			o.targets = append(o.targets, a)
-			continue
-		}
-		inTargets = false
-		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
-		takeValue := func() (string, error) {
-			if hasValue {
-				return value, nil
-			}
-			if i+1 >= len(args) {
-				return "", usageError(stderr, cmd, "flag needs an argument: -%s", name)
-			}
-			i++
-			return args[i], nil
-		}
-		boolValue := func() (bool, error) {
-			if !hasValue {
-				return true, nil
-			}
-			b, err := strconv.ParseBool(value)
-			if err != nil {
-				return false, usageError(stderr, cmd, "invalid boolean value %q for -%s", value, name)
-			}
-			return b, nil
-		}
-		if takes, own := ownFlags[name]; own {
-			var v string
-			var b bool
-			var err error
-			if takes {
-				v, err = takeValue()
-			} else {
-				b, err = boolValue()
-			}
-			if err != nil {
-				return nil, err
-			}
-			switch name {
-			case "C":
-				o.dir = v
-			case "tags":
-				o.tags = v
-			case "pkg":
-				o.pkgs = append(o.pkgs, strings.Split(v, ",")...)
-			case "format":
-				if err := checkFormat(stderr, cmd, v); err != nil {
-					return nil, err
-				}
-				o.format = v
-			case "sarif":
-				o.sarif = v
-			case "graph":
-				o.graph = v
-			case "baseline":
-				o.baseline = v
-			case "write-baseline":
-				o.writeBaseline = b
-			case "stat":
-				o.stat = b
-			case "work":
-				o.work = b
-				if b {
-					o.goFlags = append(o.goFlags, "-work")
-				}
-			case "version":
-				o.version = b
-			case "h", "help":
-				return nil, errHelp
-			}
-			continue
-		}
-		if name == "o" {
-			if oValue, err = takeValue(); err != nil {
-				return nil, err
-			}
-			oSet = true
-			continue
-		}
-		known, takes := goFlag(cmd, name)
-		if !known {
-			if cmd == "run" {
-				return nil, usageError(stderr, cmd, "flag provided but not defined: -%s", name)
-			}
-			// The test binary's, as go test decides: no package patterns
-			// after it.
-			targetsDone = true
-			if name == "args" {
-				o.tail = append(o.tail, args[i+1:]...)
-				break
-			}
-			o.tail = append(o.tail, a)
-			afterBareFlag = !hasValue
-			continue
-		}
-		v := value
-		if takes && !hasValue {
-			var err error
-			if v, err = takeValue(); err != nil {
-				return nil, err
-			}
-			a = "-" + name + "=" + v
-		}
-		switch name {
-		case "overlay":
-			o.overlay = v
-		case "mod":
-			o.mod = v
-		case "modfile":
-			o.modfile = v
-		case "json":
-			b, err := boolValue()
-			if err != nil {
-				return nil, err
-			}
-			o.goJSON = b
-			o.goFlags = append(o.goFlags, a)
-		case "count", "test.count":
-			o.count = true
-			o.goFlags = append(o.goFlags, a)
-		case "c":
-			b, err := boolValue()
-			if err != nil {
-				return nil, err
-			}
-			o.compileOnly = b
-			o.goFlags = append(o.goFlags, a)
+	p := &flagParser{options: &options{cmd: cmd, format: "text"}, args: args, stderr: stderr}
+	for len(p.args) > 0 {
+		a := p.args[0]
+		p.args = p.args[1:]
+		var err error
+		switch {
+		case a == "--":
+			err = p.dashDash()
+		case !strings.HasPrefix(a, "-") || a == "-":
+			err = p.positional(a)
 		default:
-			o.goFlags = append(o.goFlags, a)
+			err = p.flag(a)
 		}
-	}
-	if oSet {
-		if err := o.oFlag(oValue, stderr); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
-	if cmd == "run" && len(o.targets) == 0 && !o.version {
-		return nil, usageError(stderr, cmd, "no package to run")
+	return p.finish()
+}
+
+// flagParser is parseFlags at work: the options so far, and where it is
+// in the command line. For test, at and bare are the state that go test
+// keeps for the same decisions (cmd/go/internal/test/testflag.go): what
+// is a package pattern, and what goes to the test binary.
+type flagParser struct {
+	*options
+	args   []string // the arguments not read yet
+	stderr io.Writer
+	at     targetsState
+	bare   bool    // test: the argument read last was an unknown flag without =value, which may take the next
+	oFile  *string // -o's file, if given
+}
+
+// targetsState is where parseFlags is relative to the package patterns of
+// lockdep test.
+type targetsState int
+
+const (
+	beforeTargets targetsState = iota // none yet
+	inTargets                         // the argument read last is one
+	afterTargets                      // a flag ended them, or an unknown flag came first: the test binary gets the rest
+)
+
+// dashDash takes "--": it and all after it go to the test binary.
+func (p *flagParser) dashDash() error {
+	if p.cmd == "run" {
+		return p.usage("no package to run before --")
 	}
-	if o.writeBaseline && o.baseline == "" {
-		return nil, usageError(stderr, cmd, "-write-baseline needs -baseline file")
+	p.tail = append(append(p.tail, "--"), p.args...)
+	p.args = nil
+	return nil
+}
+
+// positional takes an argument that is not a flag: for run, the package
+// (or the .go files) and then the program's arguments; for test, a
+// package pattern, or what goes to the test binary.
+func (p *flagParser) positional(a string) error {
+	bare := p.bare
+	p.bare = false
+	switch {
+	case p.cmd == "run":
+		n := 0
+		if strings.HasSuffix(a, ".go") {
+			for n < len(p.args) && strings.HasSuffix(p.args[n], ".go") {
+				n++
+			}
+		}
+		p.targets = append([]string{a}, p.args[:n]...)
+		p.tail, p.args = p.args[n:], nil
+	case p.at == afterTargets && bare:
+		p.tail = append(p.tail, a) // a value of the unknown flag before it, perhaps
+	case p.at == afterTargets:
+		p.tail = append(append(p.tail, a), p.args...)
+		p.args = nil
+	default:
+		p.at = inTargets
+		p.targets = append(p.targets, a)
 	}
-	return o, nil
+	return nil
+}
+
+// flag takes a flag (and the next argument if it is the flag's value):
+// go's go to go, values joined (-name=v); lockdep records those it reads.
+func (p *flagParser) flag(a string) error {
+	p.bare = false
+	name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+	f, ok := lookupFlag(p.cmd, name)
+	if !ok {
+		return p.unknown(a, name, hasValue)
+	}
+	if p.at == inTargets {
+		p.at = afterTargets
+	}
+	if f.value && !hasValue {
+		if len(p.args) == 0 {
+			return p.usage("flag needs an argument: -%s", name)
+		}
+		value, p.args = p.args[0], p.args[1:]
+		a = "-" + name + "=" + value
+	}
+	if !f.own {
+		p.goFlags = append(p.goFlags, a)
+	}
+	if f.set == nil {
+		return nil
+	}
+	if !f.value {
+		on := true
+		if hasValue {
+			var err error
+			if on, err = strconv.ParseBool(value); err != nil {
+				return p.usage("invalid boolean value %q for -%s", value, name)
+			}
+		}
+		value = strconv.FormatBool(on)
+	}
+	return f.set(p, value)
+}
+
+// unknown takes a flag that neither lockdep nor go knows: go run rejects
+// it; go test passes it, and all after -args, to the test binary, and
+// takes no package pattern after it.
+func (p *flagParser) unknown(a, name string, hasValue bool) error {
+	if p.cmd == "run" {
+		return p.usage("flag provided but not defined: -%s", name)
+	}
+	p.at = afterTargets
+	if name == "args" {
+		p.tail = append(p.tail, p.args...)
+		p.args = nil
+		return nil
+	}
+	p.tail = append(p.tail, a)
+	p.bare = !hasValue
+	return nil
+}
+
+// finish checks what only the whole command line says, and returns the
+// options.
+func (p *flagParser) finish() (*options, error) {
+	if p.oFile != nil {
+		if err := p.oFlag(*p.oFile, p.stderr); err != nil {
+			return nil, err
+		}
+	}
+	if p.cmd == "run" && len(p.targets) == 0 && !p.version {
+		return nil, p.usage("no package to run")
+	}
+	if p.writeBaseline && p.baseline == "" {
+		return nil, p.usage("-write-baseline needs -baseline file")
+	}
+	return p.options, nil
+}
+
+// usage prints a one-line usage error and returns errUsage.
+func (p *flagParser) usage(format string, args ...any) error {
+	return usageError(p.stderr, p.cmd, format, args...)
 }
 
 var errHelp = &exitError{code: 0}

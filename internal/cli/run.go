@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,15 +8,11 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/golockdep/lockdep/internal/instrument"
 	"github.com/golockdep/lockdep/internal/render"
@@ -25,12 +20,8 @@ import (
 	"github.com/golockdep/lockdep/report"
 )
 
-// pollInterval is how often the records of running processes are read
-// for new findings.
-const pollInterval = 100 * time.Millisecond
-
 // runCommand implements lockdep test and lockdep run.
-func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *log.Logger) (err error) {
+func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Reader, stdout, stderr io.Writer, logger *log.Logger) error {
 	o, err := parseFlags(cmd, args, stderr)
 	if err == errHelp {
 		text, _ := help(doc, cmd)
@@ -44,64 +35,190 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 		fmt.Fprintln(stdout, "lockdep", version())
 		return nil
 	}
-	base, err := loadBaseline(o)
-	if err != nil {
-		return err
-	}
-	dir, err := filepath.Abs(orDot(o.dir))
-	if err != nil {
-		return err
-	}
-
-	// The outputs, files included, are made before anything is built, so
-	// that a path that cannot be written fails at once, and they end
-	// whatever happens next: a SARIF log says so if the run did not
-	// complete.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := newPrinter(o, &outFile{w: stdout, onFail: cancel}, stderr)
-	var (
-		m   *merged
-		mod *module
-	)
-	out, err := openOutputs(o.format, p, dir,
-		outputFiles{sarif: o.sarif, sarifFlag: "-sarif", graph: o.graph, graphFlag: "-graph"},
-		&outputConfig{base: base, sarifRun: func() render.SARIFRun { return mod.sarifRun() }})
+	s := &session{o: o, stdin: stdin, stderr: stderr, logger: logger}
+	s.p = newPrinter(o, &outFile{w: stdout, onFail: cancel}, stderr)
+	return s.run(ctx)
+}
+
+// A session is one lockdep test or lockdep run. prepare instruments the
+// packages into an overlay in a work directory; execute runs go test or
+// go run with it, printing the findings as the processes record them;
+// exitStatus says, from the outcome alone, how lockdep exits. An error
+// on the way (a usage, setup or tool error: status 2) ends the session
+// where it happens.
+type session struct {
+	o      *options
+	stdin  io.Reader
+	stderr io.Writer
+	logger *log.Logger
+	p      *printer
+
+	dir  string    // where it runs (-C), absolute
+	base *baseline // -baseline, or nil
+	out  *outputs
+	mod  *module
+	work string // the work directory
+
+	// Made by prepare for execute.
+	args     []string // go's command line
+	env      []string // go's environment, beyond lockdep's own
+	names    *sourceNames
+	graphDir string // where the processes record their events
+
+	m *merged // the processes' records, merged; nil until execute
+}
+
+// run runs the session. The outputs, files included, are made before
+// anything is built, so that a path that cannot be written fails at
+// once, and they end whatever happens next: a SARIF log says so if the
+// run did not complete.
+func (s *session) run(ctx context.Context) (err error) {
+	if s.base, err = loadBaseline(s.o); err != nil {
+		return err
+	}
+	if s.dir, err = filepath.Abs(orDot(s.o.dir)); err != nil {
+		return err
+	}
+	s.out, err = openOutputs(s.o.format, s.p, s.dir,
+		outputFiles{sarif: s.o.sarif, sarifFlag: "-sarif", graph: s.o.graph, graphFlag: "-graph"},
+		&outputConfig{base: s.base, sarifRun: func() render.SARIFRun { return s.mod.sarifRun() }})
 	if err != nil {
 		return err
 	}
 	defer func() {
-		e := &reporting.End{Failure: failure(o.cmd, err)}
-		if m != nil {
-			gr := m.Graph()
-			e.Graph = &gr
-		}
-		if werr := out.end(e); err == nil {
+		if werr := s.end(err); err == nil {
 			err = werr
 		}
 	}()
 
-	if mod, err = findModule(ctx, dir, o); err != nil {
+	if s.mod, err = findModule(ctx, s.dir, s.o); err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp("", "lockdep-")
-	if err != nil {
+	if s.work, err = os.MkdirTemp("", "lockdep-"); err != nil {
 		return err
 	}
-	if o.work {
-		logger.Printf("work directory: %s", work)
+	if s.o.work {
+		s.logger.Printf("work directory: %s", s.work)
 	} else {
-		defer os.RemoveAll(work)
+		defer os.RemoveAll(s.work)
 	}
+	if err := s.prepare(ctx); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return exitStatus(outcome{cmd: s.o.cmd, cancelled: true})
+	}
+	st, err := s.execute(ctx)
+	if err != nil {
+		return err
+	}
+	return exitStatus(outcome{
+		cmd:          s.o.cmd,
+		stdoutClosed: s.p.stdout.failed.Load(),
+		status:       st,
+		findings:     s.m.findings,
+		base:         s.base,
+	})
+}
 
-	userOverlay, contents, err := readOverlay(dir, o.overlay)
+// end ends the outputs, with the graph if the processes recorded one,
+// and says in them why the run did not complete if err says it did not.
+func (s *session) end(err error) error {
+	e := &reporting.End{Failure: failure(s.o.cmd, err)}
+	if s.m != nil {
+		gr := s.m.Graph()
+		e.Graph = &gr
+	}
+	return s.out.end(e)
+}
+
+// prepare instruments the packages and writes, in the work directory,
+// the overlay and everything else go needs to build them: s.args,
+// s.env, s.names and s.graphDir are set for execute.
+func (s *session) prepare(ctx context.Context) error {
+	o, mod := s.o, s.mod
+	userOverlay, contents, err := readOverlay(s.dir, o.overlay)
 	if err != nil {
 		return err
 	}
-	setupFlags, env, err := mod.setup(ctx, work)
+	setupFlags, env, err := mod.setup(ctx, s.work)
 	if err != nil {
 		return err
 	}
+	coverage := o.coverage(mod.goflags)
+	res, err := s.instrument(contents, coverage)
+	if err != nil {
+		return err
+	}
+	overlay, written, err := writeOverlay(s.work, mod, userOverlay, res.Files)
+	if err != nil {
+		return err
+	}
+	if coverage {
+		// The cover tool reads the rewritten files (see cover.go).
+		config, err := mod.writeCoverConfig(s.work, overlay)
+		if err != nil {
+			return err
+		}
+		f, err := o.toolexecFlag(config, mod.goflags)
+		if err != nil {
+			return err
+		}
+		setupFlags = append(setupFlags, f)
+	}
+	o.nameTestMain(s.dir, res.Files)
+	s.names = newSourceNames(s.dir, filepath.Join(s.work, "src"), written, res.Position, o.work)
+	s.names.setVendor(mod.vendorDst, mod.vendorSrc)
+	s.args = goArgs(o, setupFlags, overlay)
+
+	s.graphDir = filepath.Join(s.work, "graph")
+	if err := os.Mkdir(s.graphDir, 0o755); err != nil {
+		return err
+	}
+	s.env = append(env, s.lockdepEnv()...)
+	return nil
+}
+
+// nameTestMain adds the generated TestMain file, among files, to the
+// targets if they are .go files: the go command compiles only the files
+// named, and the overlay holds it. (go wants them all in one directory,
+// spelled alike.)
+func (o *options) nameTestMain(dir string, files map[string][]byte) {
+	if !namedFiles(o.targets) {
+		return
+	}
+	for f := range files {
+		if filepath.Base(f) != instrument.TestMainFile {
+			continue
+		}
+		if rel, err := filepath.Rel(dir, f); err == nil && !filepath.IsAbs(o.targets[0]) {
+			f = rel
+		}
+		o.targets = append(o.targets, f)
+	}
+}
+
+// lockdepEnv returns the environment that tells the validating processes
+// what to do: where to record their events, whether to count (-stat), and
+// for test, when to dump the held locks so that the dump comes before
+// the panic of go test's timeout.
+func (s *session) lockdepEnv() []string {
+	env := []string{"LOCKDEP_EVENTS=" + s.graphDir}
+	if s.o.stat {
+		env = append(env, "LOCKDEP_STAT=1")
+	}
+	if t := s.o.testTimeout(s.mod.goflags); s.o.cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
+		env = append(env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
+	}
+	return env
+}
+
+// instrument rewrites the packages of the command line, with the user's
+// overlay (contents), and logs what it left alone.
+func (s *session) instrument(contents map[string][]byte, coverage bool) (*instrument.Result, error) {
+	o, mod := s.o, s.mod
 	patterns := o.targets
 	if len(patterns) == 0 {
 		patterns = []string{"."}
@@ -113,128 +230,116 @@ func runCommand(ctx context.Context, cmd, doc string, args []string, stdin io.Re
 	if mod.userModfile {
 		loadFlags = append(loadFlags, "-modfile="+mod.modfile)
 	}
-	coverage := o.coverage(mod.goflags)
 	res, err := instrument.Rewrite(instrument.Config{
-		Dir:        dir,
+		Dir:        s.dir,
 		Patterns:   patterns,
 		Extra:      o.pkgs,
 		Tags:       o.tags,
-		Tests:      cmd == "test",
+		Tests:      o.cmd == "test",
 		BuildFlags: loadFlags,
 		Overlay:    contents,
 		Env:        []string{"GOFLAGS=" + withoutCoverFlags(mod.goflags)},
 		Coverage:   coverage,
 	})
 	if err != nil {
-		return fmt.Errorf("instrumenting %s: %w", strings.Join(patterns, " "), err)
+		return nil, fmt.Errorf("instrumenting %s: %w", strings.Join(patterns, " "), err)
 	}
-	if coverage && namedFiles(o.targets) && slices.ContainsFunc(o.targets, func(f string) bool { return res.Files[absIn(dir, f)] != nil }) {
-		return errCoverFiles
+	if coverage && namedFiles(o.targets) && slices.ContainsFunc(o.targets, func(f string) bool { return res.Files[absIn(s.dir, f)] != nil }) {
+		return nil, errCoverFiles
 	}
 	for _, n := range res.Notes {
-		logger.Print(n)
+		s.logger.Print(n)
 	}
 	if res.Sites == 0 && len(res.Broken) == 0 {
 		tags := ""
 		if o.tags != "" {
 			tags = " with -tags=" + o.tags
 		}
-		logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
+		s.logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
 	}
-	overlay, written, err := writeOverlay(work, mod, userOverlay, res.Files)
-	if err != nil {
-		return err
-	}
-	if coverage {
-		// The cover tool reads the rewritten files (see cover.go).
-		config, err := mod.writeCoverConfig(work, overlay)
-		if err != nil {
-			return err
-		}
-		f, err := o.toolexecFlag(config, mod.goflags)
-		if err != nil {
-			return err
-		}
-		setupFlags = append(setupFlags, f)
-	}
-	if namedFiles(o.targets) {
-		// The go command compiles only the files named: name the
-		// generated TestMain too (the overlay holds it).
-		// (go wants them all in one directory, spelled alike.)
-		for f := range res.Files {
-			if filepath.Base(f) != instrument.TestMainFile {
-				continue
-			}
-			if rel, err := filepath.Rel(dir, f); err == nil && !filepath.IsAbs(o.targets[0]) {
-				f = rel
-			}
-			o.targets = append(o.targets, f)
-		}
-	}
-	names := newSourceNames(dir, filepath.Join(work, "src"), written, res.Position, o.work)
-	names.setVendor(mod.vendorDst, mod.vendorSrc)
-	if ctx.Err() != nil {
-		return &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
-	}
+	return res, nil
+}
 
-	graphDir := filepath.Join(work, "graph")
-	if err := os.Mkdir(graphDir, 0o755); err != nil {
-		return err
-	}
-	env = append(env, "LOCKDEP_EVENTS="+graphDir)
-	if o.stat {
-		env = append(env, "LOCKDEP_STAT=1")
-	}
-	if t := o.testTimeout(mod.goflags); cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
-		// The held-lock dump comes before the timeout's panic.
-		env = append(env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())
-	}
-
-	m = newMerged(graphDir, mod.dir, func(r report.Report) { out.Finding(&r) })
-	m.stopped = func(pkg, why string) { p.log(logger, fmt.Errorf("%s: %s", pkg, why)) }
-
+// execute runs go with what prepare made, printing the findings as the
+// processes record them, then the statistics (-stat) and the summary,
+// and writes the -write-baseline file. It returns how go ended.
+func (s *session) execute(ctx context.Context) (goStatus, error) {
+	s.m = newMerged(s.graphDir, s.mod.dir, func(r report.Report) { s.out.Finding(&r) })
+	s.m.stopped = func(pkg, why string) { s.p.log(s.logger, fmt.Errorf("%s: %s", pkg, why)) }
 	st, err := runGo(ctx, goRun{
-		cmd: cmd, dir: dir, args: goArgs(o, setupFlags, overlay), env: env, stdin: stdin,
-		stdout: p.goOut, stderr: stderr, lock: &p.mu, names: names.line,
+		cmd: s.o.cmd, dir: s.dir, args: s.args, env: s.env, stdin: s.stdin,
+		stdout: s.p.goOut, stderr: s.stderr, lock: &s.p.mu, names: s.names.line,
 		poll: func() {
-			if perr := m.poll(); perr != nil {
-				p.log(logger, perr)
+			if perr := s.m.poll(); perr != nil {
+				s.p.log(s.logger, perr)
 			}
 		},
 	})
 	if err != nil {
-		return err
+		return st, err
 	}
-	names.showGenerated(stderr)
-	if err := m.finish(); err != nil {
-		logger.Printf("reading the recorded dependencies: %v", err)
+	s.names.showGenerated(s.stderr)
+	if err := s.m.finish(); err != nil {
+		s.logger.Printf("reading the recorded dependencies: %v", err)
 	}
-	if o.stat {
-		p.note([]byte(m.statsTable(statRows)))
+	if s.o.stat {
+		s.p.note([]byte(s.m.statsTable(statRows)))
 	}
-	logger.Print(m.summary())
-	if err := base.update(m.findings); err != nil {
-		return err
+	s.logger.Print(s.m.summary())
+	if err := s.base.update(s.m.findings); err != nil {
+		return st, err
 	}
-	base.summary(stderr, m.findings)
-	var result error
+	s.base.summary(s.stderr, s.m.findings)
+	return st, nil
+}
+
+// outcome is how a session that got as far as running go ended: all
+// that its exit status depends on.
+type outcome struct {
+	cmd          string          // test or run
+	cancelled    bool            // interrupted before go ran
+	stdoutClosed bool            // a write to stdout failed, which stopped go
+	status       goStatus        // how go ended
+	findings     []report.Report // the processes' findings
+	base         *baseline       // -baseline's known findings, or nil
+}
+
+// exitStatus returns the exit status of a session (see Exit codes in
+// the command's manual): nil for 0, or an *exitError whose err, if any,
+// says why the run did not complete. It decides in this order:
+//
+//   - interrupted (before go ran, or while it ran and go failed), or
+//     stdout closed: 1;
+//   - a build failure: 1, as for go test and go run;
+//   - a failure of go, go test or, for run, the program: 1, or the
+//     program's own status;
+//   - findings, other than the guarded cycles (which are shown, not
+//     counted) and those the baseline lists: 3;
+//   - otherwise 0.
+//
+// (Usage, setup and tool errors, status 2, end a session before it has
+// an outcome.)
+func exitStatus(r outcome) error {
+	fail := func(why string) error { return &exitError{code: exitTestsFailed, err: errors.New(why)} }
 	switch {
-	case p.stdout.failed.Load():
-		result = &exitError{code: exitTestsFailed, err: errors.New("stdout closed: stopped go " + cmd)}
-	case st.interrupted && st.code != 0:
-		result = &exitError{code: exitTestsFailed, err: errors.New("interrupted")}
-	case st.buildFailed:
+	case r.cancelled:
+		return fail("interrupted")
+	case r.stdoutClosed:
+		return fail("stdout closed: stopped go " + r.cmd)
+	case r.status.interrupted && r.status.code != 0:
+		return fail("interrupted")
+	case r.status.buildFailed:
 		// As go test and go run: a build failure is a failure (1), not a
 		// usage error; the error still says the run did not complete.
-		result = &exitError{code: exitTestsFailed, err: errors.New("build failed")}
-	case cmd == "run" && st.code != 0:
-		result = &exitError{code: st.code}
-	case st.code != 0:
-		result = &exitError{code: exitTestsFailed}
-	case base.newFindings(m.findings) > 0:
-		result = &exitError{code: exitFindings}
+		return fail("build failed")
+	case r.cmd == "run" && r.status.code != 0:
+		return &exitError{code: r.status.code}
+	case r.status.code != 0:
+		return &exitError{code: exitTestsFailed}
+	case r.base.newFindings(r.findings) > 0:
+		return &exitError{code: exitFindings}
 	}
-	return result
+	return nil
 }
 
 // goArgs returns the go command's command line: lockdep's flags (setup's,
@@ -429,167 +534,6 @@ func (f *outFile) Write(b []byte) (int, error) {
 		f.onFail()
 	}
 	return n, err
-}
-
-// goRun is a run of the go command.
-type goRun struct {
-	cmd            string // test or run
-	dir            string
-	args, env      []string
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	lock           sync.Locker         // held while a line is written
-	names          func(string) string // rewrites a line's file names (see sourceNames); may be nil
-	poll           func()              // called every pollInterval while go runs
-}
-
-// goStatus is how a run of the go command ended.
-type goStatus struct {
-	code        int // exit status: go's, or for run the program's
-	buildFailed bool
-	interrupted bool
-}
-
-var (
-	exitStatusLine = regexp.MustCompile(`^exit status (\d+)$`)
-	// go test's lines that report a build failure, in text or JSON.
-	buildFailedMarks = []string{"[build failed]", "[setup failed]", `"FailedBuild"`}
-)
-
-// runGo runs the go command, copying its output line by line and
-// polling for findings until it exits. Cancelling ctx interrupts it and
-// everything it started, as Ctrl-C in a terminal would.
-func runGo(ctx context.Context, r goRun) (st goStatus, err error) {
-	c := exec.Command("go", r.args...)
-	c.Dir = r.dir
-	c.Env = append(os.Environ(), r.env...)
-	if r.stdin != nil {
-		f, ok := r.stdin.(*os.File)
-		if !ok {
-			// A reader that is not a file is copied through a pipe that
-			// the child gets as a file, so that waiting for it never
-			// waits for the reader.
-			pr, pw, err := os.Pipe()
-			if err != nil {
-				return st, err
-			}
-			defer pr.Close()
-			go func() {
-				io.Copy(pw, r.stdin)
-				pw.Close()
-			}()
-			f = pr
-		}
-		c.Stdin = f
-	}
-	var sawResult, sawExit atomic.Bool
-	var buildFailed atomic.Bool
-	var exitCode atomic.Int64
-	copyLines := func(w io.Writer, src io.Reader, check func(string)) {
-		sc := bufio.NewScanner(src)
-		sc.Buffer(make([]byte, 64*1024), 16<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if r.names != nil {
-				line = r.names(line)
-			}
-			check(line)
-			r.lock.Lock()
-			fmt.Fprintln(w, line)
-			r.lock.Unlock()
-		}
-		io.Copy(io.Discard, src)
-	}
-	checkOut := func(line string) {
-		if r.cmd != "test" {
-			return
-		}
-		for _, m := range buildFailedMarks {
-			if strings.Contains(line, m) {
-				buildFailed.Store(true)
-			}
-		}
-		if strings.HasPrefix(line, "ok  ") || strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "?   ") ||
-			strings.HasPrefix(line, "{") || strings.HasPrefix(line, "PASS") || strings.HasPrefix(line, "--- ") {
-			sawResult.Store(true)
-		}
-	}
-	checkErr := func(line string) {
-		// go run's last line when the program fails: "exit status N",
-		// or "signal: ..." when a signal ended it.
-		if m := exitStatusLine.FindStringSubmatch(line); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			exitCode.Store(int64(n))
-			sawExit.Store(true)
-		} else if strings.HasPrefix(line, "signal: ") {
-			exitCode.Store(exitTestsFailed)
-			sawExit.Store(true)
-		} else {
-			sawExit.Store(false)
-		}
-	}
-	outR, outW := io.Pipe()
-	errR, errW := io.Pipe()
-	c.Stdout, c.Stderr = outW, errW
-	var copying sync.WaitGroup
-	copying.Add(2)
-	go func() { defer copying.Done(); copyLines(r.stdout, outR, checkOut) }()
-	go func() { defer copying.Done(); copyLines(r.stderr, errR, checkErr) }()
-	ownGroup(c)
-	if err := c.Start(); err != nil {
-		outW.Close()
-		errW.Close()
-		copying.Wait()
-		return st, fmt.Errorf("running go: %w", err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- c.Wait() }()
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	var werr error
-	done := ctx.Done()
-	var kill <-chan time.Time
-	for exited := false; !exited; {
-		select {
-		case werr = <-waited:
-			exited = true
-		case <-tick.C:
-			r.poll()
-		case <-done:
-			// Interrupted (or stdout closed): let go and the tests stop
-			// and clean up after themselves, as on Ctrl-C; kill them if
-			// they do not.
-			st.interrupted = true
-			interrupt(c, false)
-			done, kill = nil, time.After(10*time.Second)
-		case <-kill:
-			interrupt(c, true)
-		}
-	}
-	outW.Close()
-	errW.Close()
-	copying.Wait()
-	var ee *exec.ExitError
-	switch {
-	case werr == nil:
-	case errors.As(werr, &ee):
-		st.code = ee.ExitCode()
-		if st.code < 0 {
-			st.code = exitTestsFailed // ended by a signal
-		}
-	default:
-		return st, fmt.Errorf("running go: %w", werr)
-	}
-	switch {
-	case st.code == 0:
-	case r.cmd == "run" && sawExit.Load():
-		st.code = int(exitCode.Load()) // the program's status
-	case r.cmd == "run", !sawResult.Load():
-		// go run failed before the program ran; go test before any test.
-		buildFailed.Store(true)
-	}
-	st.buildFailed = buildFailed.Load() && !st.interrupted
-	return st, nil
 }
 
 // readOverlay reads the user's -overlay file: the replacements, as

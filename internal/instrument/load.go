@@ -289,26 +289,12 @@ func (l *loader) rel(name string) string {
 func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 	slices.SortFunc(pkgs, func(a, b *packages.Package) int { return strings.Compare(a.ID, b.ID) })
 	l.trees = treeDecls(pkgs)
-
-	// Number the files of each package, across its variants, so that every
-	// file has one site array name and no two files of a package share one.
-	files := make(map[string][]string) // package path → file names
-	for _, p := range pkgs {
-		for _, name := range p.GoFiles {
-			if !slices.Contains(files[p.PkgPath], name) {
-				files[p.PkgPath] = append(files[p.PkgPath], name)
-			}
-		}
-	}
-	for _, names := range files {
-		slices.Sort(names)
-	}
+	files := numberFiles(pkgs)
 
 	res := &Result{Files: make(map[string][]byte), sources: make(map[string][]byte), edits: make(map[string][]edit)}
 	notes := make(map[string]bool)
 	done := make(map[string]bool)
 	userMain := make(map[string]string) // tested package → the name of the package declaring TestMain
-	tested := make(map[string]*packages.Package)
 	for _, p := range pkgs {
 		goFiles := make(map[string]bool)
 		for _, name := range p.GoFiles {
@@ -330,14 +316,7 @@ func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 				notes[fmt.Sprintf("skipped %s: %v", l.rel(name), err)] = true
 				continue
 			}
-			for _, n := range fr.notes {
-				notes[n] = true
-			}
-			if fr.changed {
-				res.Files[name] = fr.out
-				res.sources[name], res.edits[name] = fr.src, fr.edits
-				res.Sites += fr.sites
-			}
+			res.add(name, fr, notes)
 			if fr.testMain {
 				userMain[testedPath(p)] = p.Name
 			}
@@ -353,10 +332,55 @@ func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 			}
 		}
 	}
-	// A test binary exits through lockdepimpl (see testmain.go): its
-	// generated TestMain goes in the package that declares the package's
-	// own, else in the package with its test files (the external test
-	// package if there is no other).
+	for file, src := range testMains(pkgs, userMain) {
+		res.Files[file] = src
+	}
+	for n := range notes {
+		res.Notes = append(res.Notes, n)
+	}
+	slices.SortFunc(res.Notes, compareNotes)
+	return res, nil
+}
+
+// numberFiles returns, by package path, the names of the files of each
+// package across its variants, sorted: a file's index there gives it a
+// site array name that no other file of its package shares.
+func numberFiles(pkgs []*packages.Package) map[string][]string {
+	files := make(map[string][]string) // package path → file names
+	for _, p := range pkgs {
+		for _, name := range p.GoFiles {
+			if !slices.Contains(files[p.PkgPath], name) {
+				files[p.PkgPath] = append(files[p.PkgPath], name)
+			}
+		}
+	}
+	for _, names := range files {
+		slices.Sort(names)
+	}
+	return files
+}
+
+// add adds the rewrite of the file name to r, if it changed the file,
+// and its notes to notes.
+func (r *Result) add(name string, fr fileResult, notes map[string]bool) {
+	for _, n := range fr.notes {
+		notes[n] = true
+	}
+	if fr.changed {
+		r.Files[name] = fr.out
+		r.sources[name], r.edits[name] = fr.src, fr.edits
+		r.Sites += fr.sites
+	}
+}
+
+// testMains returns the generated TestMain file of each package that
+// pkgs test, by file name. A test binary exits through lockdepimpl (see
+// testmain.go): its generated TestMain goes in the package that declares
+// the package's own (userMain: tested package path → the name of that
+// package), else in the package with its test files (the external test
+// package if there is no other).
+func testMains(pkgs []*packages.Package, userMain map[string]string) map[string][]byte {
+	tested := make(map[string]*packages.Package)
 	for _, p := range pkgs {
 		if !isTestVariant(p) || len(p.GoFiles) == 0 {
 			continue
@@ -365,19 +389,15 @@ func (l *loader) rewrite(pkgs []*packages.Package) (*Result, error) {
 			tested[testedPath(p)] = p
 		}
 	}
+	files := make(map[string][]byte, len(tested))
 	for path, p := range tested {
 		name, wrapped := p.Name, false
 		if n, ok := userMain[path]; ok {
 			name, wrapped = n, true
 		}
-		file := filepath.Join(filepath.Dir(p.GoFiles[0]), TestMainFile)
-		res.Files[file] = testMainSource(name, wrapped)
+		files[filepath.Join(filepath.Dir(p.GoFiles[0]), TestMainFile)] = testMainSource(name, wrapped)
 	}
-	for n := range notes {
-		res.Notes = append(res.Notes, n)
-	}
-	slices.SortFunc(res.Notes, compareNotes)
-	return res, nil
+	return files
 }
 
 // compareNotes orders notes by the file and line they start with
