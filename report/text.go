@@ -10,7 +10,27 @@ import (
 // kernel's lockdep reports, and ends with a blank line.
 func (r Report) String() string {
 	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	r.header(&b)
+	switch r.Kind {
+	case Circular:
+		r.circular(&b)
+	case Recursive:
+		r.recursive(&b)
+	case Timeout:
+		r.timeout(&b)
+	case BadUnlock:
+		r.badUnlock(&b)
+	default:
+		r.operation(&b)
+	}
+	r.footer(&b)
+	return b.String()
+}
+
+// header writes the headline between its rules, then says whether the
+// report is of a deadlock in progress, or of a guarded cycle.
+func (r *Report) header(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	headline := r.Headline
 	if headline == "" {
 		headline = r.Kind.Headline()
@@ -25,53 +45,12 @@ func (r Report) String() string {
 		p("its goroutine held %s, which lets one goroutine into it at a time.\n", r.GuardedBy)
 		p("It is shown once, and not counted as a finding.\n\n")
 	}
-	switch r.Kind {
-	case Circular:
-		r.circular(&b)
-	case Recursive:
-		r.recursive(&b)
-	case Timeout:
-		p("goroutine %d is waiting to acquire lock:\n %s\n", r.Goroutine, r.Lock)
-		p("%s\n", r.Detail)
-		if len(r.Holders) == 0 {
-			p("\nno goroutine holds it as far as the validator knows (a plain sync lock, or an RUnlock by another goroutine?)\n")
-		}
-		for _, h := range r.Holders {
-			p("\nwhich is held by:\n")
-			h.write(&b)
-		}
-		if len(r.Waiters) > 0 {
-			p("\nother goroutines waiting for it:\n")
-			for _, w := range r.Waiters {
-				w.write(&b)
-			}
-		}
-		p("\nother info that might help us debug this:\n")
-	case BadUnlock:
-		p("goroutine %d is trying to release lock:\n %s\n", r.Goroutine, r.Lock)
-		p("but there are no more locks to release!\n")
-		if r.Detail != "" {
-			p("%s\n", r.Detail)
-		}
-		if lr := r.LastRelease; lr != nil {
-			p("\nit was last released by goroutine %d at:\n", lr.Goroutine)
-			frames(&b, frameList(lr.At))
-			if lr.Acquired != nil {
-				p("after it was acquired at:\n")
-				frames(&b, frameList(lr.Acquired))
-			}
-		}
-		if r.Advice != "" {
-			p("%s\n", r.Advice)
-		}
-		p("\nother info that might help us debug this:\n")
-	default:
-		p("goroutine %d: %s\n %s\n", r.Goroutine, r.Detail, r.Lock)
-		if r.Advice != "" {
-			p("%s\n", r.Advice)
-		}
-		p("\nother info that might help us debug this:\n")
-	}
+}
+
+// footer writes the locks the goroutine holds, then its stack: every
+// kind of report ends so.
+func (r *Report) footer(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	switch {
 	case r.unrecorded("held_locks"):
 		p("locks held by goroutine %d: not recorded; among them:\n", r.Goroutine)
@@ -84,9 +63,8 @@ func (r Report) String() string {
 		p(" #%d: %s\n", i, l)
 	}
 	p("\nstack backtrace:\ngoroutine %d:\n", r.Goroutine)
-	frames(&b, r.Stack)
+	frames(b, r.Stack)
 	p("\n")
-	return b.String()
 }
 
 // inProgress says how long the goroutine of a deadlock in progress
@@ -103,6 +81,8 @@ func (r *Report) inProgress() string {
 	return "was still waiting for this lock when the process ended"
 }
 
+// circular writes the body of a Circular report: the acquisition, the
+// dependency chain, and the scenario of two goroutines.
 func (r *Report) circular(b *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	if r.Holding != nil {
@@ -178,6 +158,8 @@ func (r *Report) circular(b *strings.Builder) {
 	p("\n *** DEADLOCK ***\n\n")
 }
 
+// recursive writes the body of a Recursive report: the acquisition, the
+// lock of its class held, and the scenario of one goroutine.
 func (r *Report) recursive(b *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock)
@@ -204,6 +186,62 @@ func (r *Report) recursive(b *strings.Builder) {
 	if r.Advice != "" {
 		p(" %s\n\n", r.Advice)
 	}
+}
+
+// timeout writes the body of a Timeout report: the lock waited for, how
+// long, its holders and the other goroutines waiting for it.
+func (r *Report) timeout(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("goroutine %d is waiting to acquire lock:\n %s\n", r.Goroutine, r.Lock)
+	p("%s\n", r.Detail)
+	if len(r.Holders) == 0 {
+		p("\nno goroutine holds it as far as the validator knows (a plain sync lock, or an RUnlock by another goroutine?)\n")
+	}
+	for _, h := range r.Holders {
+		p("\nwhich is held by:\n")
+		h.write(b)
+	}
+	if len(r.Waiters) > 0 {
+		p("\nother goroutines waiting for it:\n")
+		for _, w := range r.Waiters {
+			w.write(b)
+		}
+	}
+	p("\nother info that might help us debug this:\n")
+}
+
+// badUnlock writes the body of a BadUnlock report: the lock, why its
+// unlock is bad, and where it was last released.
+func (r *Report) badUnlock(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("goroutine %d is trying to release lock:\n %s\n", r.Goroutine, r.Lock)
+	p("but there are no more locks to release!\n")
+	if r.Detail != "" {
+		p("%s\n", r.Detail)
+	}
+	if lr := r.LastRelease; lr != nil {
+		p("\nit was last released by goroutine %d at:\n", lr.Goroutine)
+		frames(b, frameList(lr.At))
+		if lr.Acquired != nil {
+			p("after it was acquired at:\n")
+			frames(b, frameList(lr.Acquired))
+		}
+	}
+	if r.Advice != "" {
+		p("%s\n", r.Advice)
+	}
+	p("\nother info that might help us debug this:\n")
+}
+
+// operation writes the body of a report on one operation on a lock, of
+// any other kind (Assertion, BadSubclass).
+func (r *Report) operation(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("goroutine %d: %s\n %s\n", r.Goroutine, r.Detail, r.Lock)
+	if r.Advice != "" {
+		p("%s\n", r.Advice)
+	}
+	p("\nother info that might help us debug this:\n")
 }
 
 func verb(mode string) string {

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/golockdep/lockdep/internal/graph"
+	"github.com/golockdep/lockdep/internal/validate/engine"
 	"github.com/golockdep/lockdep/report"
 )
 
@@ -47,21 +47,13 @@ func (c *Config) settle() time.Duration {
 	return DefaultSettle
 }
 
-// Limits are the validator's bounds (see the lockdep package
-// documentation). Every field is positive.
-type Limits struct {
-	Classes, Dependencies, Chains, Depth, Goroutines int
-}
-
-// DefaultLimits are the bounds when no LOCKDEP_MAX_* variable is set.
-var DefaultLimits = Limits{Classes: 1 << 16, Dependencies: 1 << 20, Chains: 1 << 20, Depth: 48, Goroutines: 1 << 14}
-
 // settings names, per bound, the variable that raises it.
-var settings = map[graph.Bound]string{
-	graph.MaxClasses:      "LOCKDEP_MAX_CLASSES",
-	graph.MaxDependencies: "LOCKDEP_MAX_DEPENDENCIES",
-	graph.MaxChains:       "LOCKDEP_MAX_CHAINS",
-	graph.MaxDepth:        "LOCKDEP_MAX_DEPTH",
+var settings = engine.Settings{
+	Classes:      "LOCKDEP_MAX_CLASSES",
+	Dependencies: "LOCKDEP_MAX_DEPENDENCIES",
+	Chains:       "LOCKDEP_MAX_CHAINS",
+	Depth:        "LOCKDEP_MAX_DEPTH",
+	Goroutines:   "LOCKDEP_MAX_GOROUTINES",
 }
 
 var (
@@ -80,14 +72,6 @@ var (
 	graphPath string // LOCKDEP_GRAPH
 	graphSig  string // LOCKDEP_GRAPH_SIGNAL
 )
-
-// config returns v's configuration: the process's, unless v has its own.
-func (v *Validator) config() *Config {
-	if v.own != nil {
-		return v.own
-	}
-	return cfg.Load()
-}
 
 // Active returns the validator while validation is on, or nil.
 func Active() *Validator { return active.Load() }
@@ -122,8 +106,8 @@ func Configure(f func(*Config)) {
 	}
 	v := current
 	validatorMu.Unlock()
-	v.SetTiming(c.Stats, c.Timeout)
-	if !v.dead.Load() {
+	v.setTiming(c.Stats, c.Timeout)
+	if !v.Dead() {
 		active.Store(v)
 	}
 }
@@ -142,9 +126,9 @@ func Replace(v *Validator, c Config) (restore func()) {
 	}
 	cfg.Store(&c)
 	if v != nil {
-		v.SetTiming(c.Stats, c.Timeout)
+		v.setTiming(c.Stats, c.Timeout)
 	}
-	if c.Mode != Off && v != nil && !v.dead.Load() {
+	if c.Mode != Off && v != nil && !v.Dead() {
 		active.Store(v)
 	} else {
 		active.Store(nil)
@@ -186,7 +170,7 @@ func init() {
 		validatorMu.Lock()
 		current = New(envLimits)
 		validatorMu.Unlock()
-		current.SetTiming(c.Stats, c.Timeout)
+		current.setTiming(c.Stats, c.Timeout)
 		active.Store(current)
 	}
 	// The dumps' timers and handler find the validator made above.

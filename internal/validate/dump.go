@@ -2,10 +2,12 @@ package validate
 
 import (
 	"fmt"
-
-	"github.com/golockdep/lockdep/report"
+	"io"
 	"os"
 	"time"
+
+	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/report"
 )
 
 // When a process hangs, the held-lock dump says who holds what. It is
@@ -38,4 +40,9 @@ func startDumps(getenv func(string) string) []string {
 		})
 	}
 	return warns
+}
+
+// DumpHeld writes every goroutine's held locks to w.
+func (v *Validator) DumpHeld(w io.Writer) {
+	io.WriteString(w, reporting.HeldDump(v.HeldLocks()))
 }

@@ -49,7 +49,8 @@ func (v *Validator) startGraphWriter(path, sig string) {
 	}()
 }
 
-// changed notes that the graph changed. Called with mu held.
+// changed notes that the graph changed. The engine calls it with its
+// lock held.
 func (v *Validator) changed() {
 	if v.graphDirty != nil {
 		select {

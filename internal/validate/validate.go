@@ -1,63 +1,41 @@
-// Package validate is the lock validator: one per process, called
-// directly by the lock types of package lockdep and by package
-// lockdepimpl for rewritten code.
-//
-// Data flows one way: an acquisition looks up the goroutine's held stack
-// (package held), then the chain cache (package graph); a hit is done.
-// Only a miss takes the validator's lock, records dependencies in the
-// class graph and searches it, and makes findings (package report), which
-// are delivered to the sinks with no lock held.
-//
-// # Hand-offs
-//
-// Go lets one goroutine unlock a lock another one locked. The hold may
-// pass to the unlocking goroutine at any moment before it unlocks (a
-// go statement, a channel send), so what the locking goroutine acquires
-// while the lock is still locked need not depend on it. The validator
-// therefore treats every dependency as pending until the hold it comes
-// from ends: released by the goroutine that took it, the dependency is
-// confirmed; released by another goroutine, it is withdrawn, unless
-// another hold confirmed it meanwhile. A finding that rests on pending
-// dependencies (or, for recursive locking, on a hold) is reported when
-// they are confirmed and dropped when one is withdrawn. The acquisition
-// that made such a finding waits in the real lock (Settle); if it still
-// waits after the settle time, or when the process or a test ends
-// (ReportWaiting), the finding is reported then, as a deadlock in
-// progress. Releases are exact: once any goroutine unlocks a lock, no
-// later check of any goroutine treats it as held.
-//
-// # Delivery
-//
-// Every path that confirms a finding (an acquisition, a release, a
-// hand-off and the search again it may cause, the settle timer, the end of
-// the process) records it with record, which queues it; deliver empties
-// the queue with no lock held, and every such path calls it. A finding
-// recorded is delivered once, to the text output, the JSON file, the
-// OnReport callback and the mode's action.
 package validate
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/events"
-	"github.com/golockdep/lockdep/internal/graph"
-	"github.com/golockdep/lockdep/internal/held"
-	"github.com/golockdep/lockdep/internal/reporting"
-	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/internal/validate/engine"
 	"github.com/golockdep/lockdep/report"
+)
+
+// The engine's names, for the lock types and rewritten code.
+type (
+	Class     = engine.Class
+	Site      = engine.Site
+	Limits    = engine.Limits
+	MutexLock = engine.MutexLock
+	RWLock    = engine.RWLock
 )
 
 // The modes of an acquisition or release.
 const (
-	Write = graph.Write
-	Read  = graph.Read
+	Write = engine.Write
+	Read  = engine.Read
 )
+
+// MaxSubclasses is the number of subclasses of a class: LockNested takes
+// a subclass in [0, MaxSubclasses).
+const MaxSubclasses = engine.MaxSubclasses
+
+// DefaultLimits are the bounds when no LOCKDEP_MAX_* variable is set.
+var DefaultLimits = engine.DefaultLimits
+
+// InstanceClass returns the class of a lock used without one: named after
+// kind and where it is first locked (pc, or the caller's caller if 0).
+func InstanceClass(kind string, pc uintptr) *Class { return engine.InstanceClass(kind, pc) }
 
 // DefaultSettle is how long an acquisition that made a pending finding
 // waits for its lock (letting a hand-off complete) before the finding is
@@ -67,51 +45,16 @@ const (
 // short one would take a hand-over whose new holder is slow for one.
 const DefaultSettle = 5 * time.Second
 
-// Validator is the process-wide state. The fast path (a lock sequence
-// seen before) touches only the calling goroutine's held stack and the
-// lock-free chain cache; everything else is guarded by mu, which is taken
-// only on a chain-cache miss (and when a hold that made dependencies
-// ends) and never while user code runs.
+// Validator is the process's validator: an engine, and what the process
+// does with what it finds.
 type Validator struct {
-	gen uint64 // distinguishes validators (tests make several)
-	// own is the configuration of a validator that is not the process's
-	// (the engine's tests make such validators); nil: the process's.
-	own    *Config
-	limits Limits
-	table  *held.Table
-	dead   atomic.Bool // a bound was hit: validation is off for good
-
-	mu     sync.Mutex
-	g      *graph.Graph
-	traces [][]uintptr // trace ID-1 → program counters
-	// heldAt holds, for a trace that made dependencies, the locks the
-	// goroutine held then (reporting.HeldResolver).
-	heldAt  map[uint64][]report.LockRef
-	names   map[string]int
-	display map[*Class]string
-	// What the validator knows of instances (see instances.go).
-	pairs     pairs
-	edgeInfos map[*graph.Edge]*edgeInfo
-	guarded   []*finding             // cycles reported as guarded, while they are
-	chains    [][]graph.Acq          // the cached chains, for Chains
-	settling  []*settling            // acquisitions with pending findings that wait for their locks
-	instances map[graph.ClassID]bool // classes of one lock each
-	seen      map[string]bool
-	findings  []report.Report
-	outbox    []report.Report // recorded, not delivered yet: see deliver
-	queued    atomic.Bool     // outbox is not empty
-	pend      pending
+	engine.Engine // first: the lock types reach it at the Validator's address
 
 	events     *events.Writer // LOCKDEP_EVENTS: the record for the lockdep command
 	graphDirty chan struct{}  // LOCKDEP_GRAPH: see graphfile.go
 
-	// Lock statistics and the watchdog; timing is set if either is on.
-	stats   atomic.Pointer[[]*classStat]
-	statsOn atomic.Bool
-	timing  atomic.Bool
-	timeout atomic.Int64 // nanoseconds; 0: the watchdog is off
-	dog     watchdog
-
+	timeout     atomic.Int64 // the watchdog's, in nanoseconds; 0: off
+	watchdog    sync.Once
 	statsWriter sync.Once
 
 	emitMu     sync.Mutex // serialises printing
@@ -119,438 +62,47 @@ type Validator struct {
 	jsonFailed bool
 }
 
-var generations atomic.Uint64
-
 // New returns a validator with the given bounds; it records events in
 // LOCKDEP_EVENTS's directory if that is set.
 func New(l Limits) *Validator {
-	var ev *events.Writer
+	v := new(Validator)
+	o := engine.Options{Limits: l, Settings: settings, Host: host{v}, Log: os.Stderr}
 	if eventsDir != "" {
-		ev = events.NewWriter(eventsDir)
-		ev.Start()
+		v.events = events.NewWriter(eventsDir)
+		v.events.Start()
+		o.Record = v.events
 	}
-	v := &Validator{
-		events:    ev,
-		gen:       generations.Add(1),
-		limits:    l,
-		table:     held.NewTable(l.Goroutines, l.Depth),
-		g:         graph.New(graph.Limits{Classes: l.Classes, Edges: l.Dependencies, Chains: l.Chains}),
-		names:     make(map[string]int),
-		display:   make(map[*Class]string),
-		edgeInfos: make(map[*graph.Edge]*edgeInfo),
-		heldAt:    make(map[uint64][]report.LockRef),
-		instances: make(map[graph.ClassID]bool),
-		seen:      make(map[string]bool),
-		pend:      newPending(),
-	}
+	v.Init(o)
 	if graphPath != "" {
 		v.startGraphWriter(graphPath, graphSig)
 	}
 	return v
 }
 
-// A Pending lists the findings an acquisition made that wait for their
-// dependencies to be confirmed; nil if there are none.
-type Pending []*finding
+// host is the validator as its engine's host.
+type host struct{ v *Validator }
 
-// Acquire validates taking the lock lk, of class c (subclass sub),
-// in mode (try: by a successful TryLock), called at pc or site, and
-// pushes it on the goroutine's held stack, which it returns; the caller
-// marks it Held once it holds the lock. It runs before a blocking
-// acquisition, so that it reports before blocking forever, and after a
-// successful try. If p is not nil, the caller should acquire the lock
-// with Settle. A nil stack means validation stepped aside.
-func (v *Validator) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, try bool, pc uintptr, site *Site) (st *held.Stack, p Pending) {
-	addr := uintptr(lk)
-	if sub < 0 || sub >= MaxSubclasses {
-		v.badSubclass(c, sub, mode, pc, site)
-		sub = MaxSubclasses - 1
-	}
-	id := v.classID(c, sub)
-	if id == 0 {
-		return nil, nil
-	}
-	gid, st := v.table.Current()
-	if st == nil {
-		st = v.table.Get(gid)
-	}
-	a := graph.Acq{Class: id, Mode: mode, Try: try, Addr: addr}
-	at := held.Site{PC: pc, Static: siteRef(site)}
-	// A lock this goroutine already holds is a certain self-deadlock,
-	// whatever the chain: the chain key hashes classes, not instances.
-	key := graph.ChainKey(st.Top(), a)
-	hit := false
-	if !try && !st.Holds(addr) {
-		var val uint64
-		val, hit = v.g.Chains.Lookup(key)
-		if hit && val&treeChain != 0 {
-			// A tree's nesting: the chain is fine, and so must be the
-			// instances' order.
-			hit = v.ordered(st, a)
-		}
-	}
-	if hit && len(st.Entries) < v.table.MaxDepth() {
-		st.Push(a, key, at)
-		if v.timing.Load() {
-			return st, v.timed(id, st, try)
-		}
-		return st, nil
-	}
-	if !hit {
-		p = v.miss(st, gid, a, lk, site)
-		// What the acquisition found is delivered before it is pushed:
-		// in Panic mode, a panic here leaves the stack as it was.
-		v.deliver()
-	}
-	if len(st.Entries) >= v.table.MaxDepth() {
-		// Step aside, having delivered what this acquisition found.
-		// What still waits for its holds to end is dropped: nothing
-		// follows the holds from here on, and a hold may be a
-		// hand-over's (a goroutine that hands read transactions to
-		// others holds many).
-		v.stop(&graph.LimitError{Bound: graph.MaxDepth, Limit: v.table.MaxDepth()})
-		return nil, nil
-	}
-	// miss may have applied releases posted meanwhile: the key is
-	// computed again from what is held now.
-	st.Push(a, graph.ChainKey(st.Top(), a), at)
-	if v.timing.Load() {
-		if p == nil {
-			p = v.timed(id, st, try)
-		} else if v.statsOn.Load() {
-			v.countAcquisition(id) // Settle holds it for its findings
-		}
-	}
-	return st, p
-}
+// Emit delivers findings: see emit.
+func (h host) Emit(reps []report.Report) { h.v.emit(reps) }
 
-// timed counts an acquisition pushed on st while statistics or the
-// watchdog are on. A trylock holds its lock already; a blocking one is
-// timed by Settle, which its Pending sends it to.
-func (v *Validator) timed(id graph.ClassID, st *held.Stack, try bool) Pending {
-	if v.statsOn.Load() {
-		v.countAcquisition(id)
-	}
-	if try {
-		if v.statsOn.Load() {
-			st.Entries[len(st.Entries)-1].T = time.Now().UnixNano()
-		}
-		return nil
-	}
-	return timed
-}
+// Changed notes that the graph file needs writing again.
+func (h host) Changed() { h.v.changed() }
 
-// miss validates an acquisition whose chain is not cached. It records the
-// findings that are confirmed, and returns those that wait for
-// confirmation.
-func (v *Validator) miss(st *held.Stack, gid int64, a graph.Acq, lk unsafe.Pointer, site *Site) Pending {
-	pcs := stack.Capture(1)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.dead.Load() {
-		return nil
-	}
-	// Releases posted since the goroutine's last look are applied under
-	// mu, which every hand-off takes: what another goroutine released
-	// before this point is not held here.
-	v.table.Apply(st)
-	// The stack is kept only if a dependency or the chain cache refers to
-	// it: a recurring finding (an uncached chain) must not grow memory.
-	var tid uint64
-	trace := func() uint64 {
-		if tid == 0 {
-			tid = v.addTrace(pcs)
-		}
-		return tid
-	}
-	res, err := v.g.Validate(st.Acqs(nil), a, gid, trace)
-	if err != nil {
-		v.stopLocked(err)
-		return nil
-	}
-	if tid != 0 && len(res.Deps) > 0 {
-		if _, ok := v.heldAt[tid]; !ok {
-			v.heldAt[tid] = v.heldLocks(st)
-		}
-	}
-	if res.Written {
-		v.changed()
-	}
-	if res.Written && v.events != nil {
-		c := v.g.Class(a.Class)
-		v.events.Write(events.Event{Written: &events.Written{Class: uint32(a.Class), Goroutine: c.WriteGoroutine, Stack: v.frames(c.WriteTrace)}})
-	}
-	pending := false
-	guards := false // a dependency lost a guard
-	for _, d := range res.Deps {
-		p := v.support(st, d)
-		pending = pending || p
-		if v.noteDep(st, d, a, lk, gid, trace) {
-			guards = true
-			if !p {
-				v.logDep(dep{d.Edge, d.Mode}) // with the guards it has left
-			}
-		}
-	}
-	var fs []*finding
-	if r := res.Recursion; r != nil {
-		h := v.holdOf(st, r.Index)
-		if !r.Same {
-			v.noteNesting(st, r.Index, a.Class)
-		}
-		fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, trace, pcs, lk, site, false), hold: h})
-	}
-	var chainVal uint64
-	if n := res.Nesting; n != nil {
-		// A tree's nesting: no finding, unless this run took the two
-		// the other way round.
-		chainVal = treeChain
-		v.noteNesting(st, n.Index, a.Class)
-		if a.Addr != 0 && v.pairs.get(a.Addr, n.Held.Addr) != nil {
-			r := &graph.Recursion{Held: n.Held, Index: n.Index}
-			fs = append(fs, &finding{rep: v.recursionReport(st, gid, a, r, trace, pcs, lk, site, true), hold: v.holdOf(st, n.Index)})
-		} else if a.Addr != 0 && v.pairs.get(n.Held.Addr, a.Addr) == nil {
-			v.pairs.add(n.Held.Addr, lk, gid, trace())
-		}
-	}
-	for _, cy := range res.Cycles {
-		acq := v.acquisition(st, gid, a, cy, pcs)
-		fs = append(fs, &finding{rep: reporting.CycleReport(v.g, cy, v, acq), edges: cy.Edges(), acq: acq})
-	}
-	if guards {
-		v.unguard()
-	}
-	if len(fs) == 0 && !pending {
-		key := graph.ChainKey(st.Top(), a)
-		if _, seen := v.g.Chains.Lookup(key); !seen {
-			if err := v.g.Chains.Insert(key, trace()|chainVal); err != nil {
-				v.stopLocked(err)
-				return nil
-			}
-			v.chains = append(v.chains, chainOf(st, a))
-		}
-		return nil
-	}
-	// A chain with a finding or a pending dependency stays uncached, so
-	// that it is checked again.
-	var later Pending
-	for _, f := range fs {
-		switch f, vd := v.judge(f); vd {
-		case confirmed:
-			v.recordFinding(f)
-		case waiting:
-			if !v.seen[reporting.Key(&f.rep)] && v.wait(f) {
-				later = append(later, f)
-			}
-		}
-	}
-	return later
-}
+// Stopped turns validation off for the lock types: a bound was hit.
+func (h host) Stopped() { active.CompareAndSwap(h.v, nil) }
 
-// Settle acquires lk for the acquisition on top of st whose findings p
-// wait for confirmation. It blocks in the real lock, as plain Go does, so
-// that goroutine dumps, the runtime's deadlock check and the goroutine
-// leak profile see what they would without the validator. While it
-// waits, a hand-off in flight may complete, and withdraw or confirm the
-// findings; those that still wait after the settle time are reported
-// then, as a deadlock in progress, by a timer, and those that still wait
-// when the process or a test ends are reported then (ReportWaiting).
-func (v *Validator) Settle(st *held.Stack, p Pending, lk Lock) {
-	if len(p) == 0 {
-		v.timedLock(st, lk) // statistics or the watchdog: time the wait
-		return
-	}
-	if lk.TryLock() {
-		if v.statsOn.Load() {
-			heldNow(st)
-		}
-		return
-	}
-	w := v.block(p)
-	v.timedLock(st, lk)
-	v.unblock(w)
-}
+// SettleTime returns the configuration's settle time.
+func (h host) SettleTime() time.Duration { return cfg.Load().settle() }
 
-// A settling acquisition waits for its lock while findings it made wait
-// for confirmation.
-type settling struct {
-	p     Pending
-	timer *time.Timer // reports p after the settle time
-}
-
-// block notes that the acquisition that made p waits for its lock, and
-// starts the timer that reports p if it still waits after the settle
-// time. The timer refers to nothing of the user's: the lock the
-// acquisition waits for stays unreachable but from its goroutine, as the
-// goroutine leak profile needs.
-func (v *Validator) block(p Pending) *settling {
-	w := &settling{p: p}
-	v.mu.Lock()
-	v.settling = append(v.settling, w)
-	w.timer = time.AfterFunc(v.config().settle(), func() { v.settled(w) })
-	v.mu.Unlock()
-	return w
-}
-
-// unblock notes that w has its lock.
-func (v *Validator) unblock(w *settling) {
-	w.timer.Stop()
-	v.mu.Lock()
-	v.removeSettling(w)
-	v.mu.Unlock()
-}
-
-// removeSettling removes w from the waiters and reports whether it was
-// there. Called with mu held.
-func (v *Validator) removeSettling(w *settling) bool {
-	for i, x := range v.settling {
-		if x == w {
-			v.settling = append(v.settling[:i], v.settling[i+1:]...)
-			return true
-		}
+// setTiming turns lock statistics and the watchdog (timeout > 0) on or
+// off.
+func (v *Validator) setTiming(stats bool, timeout time.Duration) {
+	v.timeout.Store(int64(timeout))
+	v.SetTiming(stats, timeout > 0)
+	if timeout > 0 {
+		v.startWatchdog()
 	}
-	return false
-}
-
-// settled reports the findings of w, which has waited for its lock for
-// the settle time, as a deadlock in progress.
-func (v *Validator) settled(w *settling) {
-	v.mu.Lock()
-	if v.removeSettling(w) {
-		v.flushLocked(w.p, report.Settled)
+	if stats && v.events != nil {
+		v.startStatsWriter()
 	}
-	v.mu.Unlock()
-	v.deliver()
-}
-
-// ReportWaiting reports, as deadlocks in progress, the findings of every
-// acquisition that still waits for its lock: for when the process or a
-// test ends (why is report.ProcessEnded or report.TestEnded) before they
-// would settle.
-func (v *Validator) ReportWaiting(why string) {
-	v.mu.Lock()
-	for _, w := range v.settling {
-		w.timer.Stop()
-		v.flushLocked(w.p, why)
-	}
-	v.settling = nil
-	v.mu.Unlock()
-	v.deliver()
-}
-
-// flushLocked records the findings of p that still wait, as deadlocks in
-// progress: the acquisition that made them is stuck, why says until when.
-// Called with mu held.
-func (v *Validator) flushLocked(p Pending, why string) {
-	for _, f := range p {
-		if v.pend.remove(f) {
-			f.rep.InProgress = why
-			v.recordFinding(f)
-		}
-	}
-}
-
-// Release validates an unlock, in mode, of the lock at addr, of class c,
-// at pc or site; lk is the real lock, looked at only if the calling
-// goroutine does not hold it. If it returns true, the caller calls
-// Deliver once the real unlock is done: the release may have confirmed
-// findings. A bad unlock is reported at once, before the real unlock
-// makes it Go's fatal error.
-func (v *Validator) Release(addr uintptr, c *Class, mode graph.Mode, pc uintptr, site *Site, lk Lock) (deliver bool) {
-	gid, st := v.table.Current()
-	if st != nil {
-		if i := st.Find(addr, mode); i >= 0 {
-			h := st.Entries[i].Hold
-			if v.statsOn.Load() {
-				v.countHold(&st.Entries[i])
-			}
-			st.Remove(i, held.Site{PC: pc, Static: siteRef(site)})
-			if h != nil {
-				v.confirm((*hold)(h))
-				return true
-			}
-			return false
-		}
-	}
-	other := Read
-	if mode == Read {
-		other = Write
-	}
-	switch state := lk.state(); {
-	case st != nil && st.Find(addr, other) >= 0:
-		v.badUnlock(st, gid, addr, c, mode, pc, site, unlockDetail(lk.kind(), mode, heldOtherMode))
-	case state == unlocked:
-		v.badUnlock(st, gid, addr, c, mode, pc, site, unlockDetail(lk.kind(), mode, unlocked))
-	case state == writeLocked && mode == Read, state == readLocked && mode == Write:
-		v.badUnlock(st, gid, addr, c, mode, pc, site, unlockDetail(lk.kind(), mode, state))
-	default:
-		v.handoff(addr, mode)
-		return true
-	}
-	return false
-}
-
-// Holds reports whether the calling goroutine holds addr in one of modes.
-func (v *Validator) Holds(addr uintptr, modes ...graph.Mode) bool {
-	st := v.table.Lookup(v.table.ID())
-	if st == nil {
-		return false
-	}
-	for _, m := range modes {
-		if st.Find(addr, m) >= 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// MightLock validates acquiring the lock lk without acquiring it: the
-// dependencies and findings are those of a Lock (or RLock) here.
-func (v *Validator) MightLock(lk unsafe.Pointer, c *Class, mode graph.Mode, pc uintptr) {
-	st, _ := v.Acquire(lk, c, 0, mode, false, pc, nil)
-	if st == nil {
-		return
-	}
-	// Validated, never held: drop the entry pushed on top. It made no
-	// dependency of its own, so it has no hold to end.
-	st.Remove(len(st.Entries)-1, held.Site{})
-}
-
-func (v *Validator) addTrace(pcs []uintptr) uint64 {
-	v.traces = append(v.traces, pcs)
-	return uint64(len(v.traces))
-}
-
-// Stop turns validation off for good after a bound was hit, with one line
-// that names the bound and the setting that raises it.
-func (v *Validator) stop(err error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.stopLocked(err)
-}
-
-func (v *Validator) stopLocked(err error) {
-	if v.dead.Swap(true) {
-		return
-	}
-	active.CompareAndSwap(v, nil)
-	msg := fmt.Sprintf("%v; validation is off from here on", err)
-	var le *graph.LimitError
-	if errors.As(err, &le) {
-		msg += " (raise " + settings[le.Bound] + ")"
-	}
-	fmt.Fprintf(os.Stderr, "lockdep: %s\n", msg)
-	if v.events != nil {
-		// go test shows a passing package's output only with -v: the
-		// lockdep command prints this line itself.
-		v.events.Write(events.Event{Stopped: msg})
-	}
-}
-
-// Findings returns the findings reported so far, oldest first, each
-// problem once.
-func (v *Validator) Findings() []report.Report {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return append([]report.Report(nil), v.findings...)
 }

@@ -1,4 +1,4 @@
-package validate
+package engine
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ type Class struct {
 	name     string
 	instance bool // the class of one lock used without a class
 	tree     bool // its locks nest parent to child (see graph.Nesting)
-	// ids holds, per subclass, the validator generation (high 32 bits)
+	// ids holds, per subclass, the engine generation (high 32 bits)
 	// and graph ID (low 32 bits) the subclass was registered with.
 	ids [MaxSubclasses]atomic.Uint64
 }
@@ -111,7 +111,7 @@ type Frame = stack.Frame
 
 // classID returns the graph class of c's subclass sub, registering it on
 // first use; 0 if a bound was hit.
-func (v *Validator) classID(c *Class, sub int) graph.ClassID {
+func (v *Engine) classID(c *Class, sub int) graph.ClassID {
 	if x := c.ids[sub].Load(); x>>32 == v.gen {
 		return graph.ClassID(uint32(x))
 	}
@@ -136,8 +136,8 @@ func (v *Validator) classID(c *Class, sub int) graph.ClassID {
 	}
 	v.addStat(id)
 	v.changed()
-	if v.events != nil {
-		v.events.Write(events.Event{Class: &events.Class{ID: uint32(id), Name: name, Instance: c.instance}})
+	if v.rec != nil {
+		v.rec.Write(events.Event{Class: &events.Class{ID: uint32(id), Name: name, Instance: c.instance}})
 	}
 	return id
 }
@@ -145,7 +145,7 @@ func (v *Validator) classID(c *Class, sub int) graph.ClassID {
 // displayName returns the name reports give c: its own, or, for the
 // second class made with the same name, name#2, and so on. Called with mu
 // held.
-func (v *Validator) displayName(c *Class) string {
+func (v *Engine) displayName(c *Class) string {
 	if n, ok := v.display[c]; ok {
 		return n
 	}

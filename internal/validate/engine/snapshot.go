@@ -1,4 +1,4 @@
-package validate
+package engine
 
 import (
 	"github.com/golockdep/lockdep/internal/graph"
@@ -8,10 +8,10 @@ import (
 	"github.com/golockdep/lockdep/report"
 )
 
-// Graph returns the validator's graph as a graph file: its classes, the
+// Graph returns the engine's graph as a graph file: its classes, the
 // dependencies that are confirmed (a pending one may yet be withdrawn) and
 // the findings so far.
-func (v *Validator) Graph() graphfile.Graph {
+func (v *Engine) Graph() graphfile.Graph {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	confirmed := func(e *graph.Edge, m graph.Mode) bool {
@@ -23,16 +23,17 @@ func (v *Validator) Graph() graphfile.Graph {
 }
 
 // Usage returns how much of each bound is used.
-func (v *Validator) Usage() []reporting.BoundUsage {
+func (v *Engine) Usage() []reporting.BoundUsage {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	l := v.limits
+	s := &v.settings
 	return []reporting.BoundUsage{
-		{Bound: graph.MaxClasses.String(), Used: v.g.NumClasses(), Limit: l.Classes, Setting: settings[graph.MaxClasses]},
-		{Bound: graph.MaxDependencies.String(), Used: v.g.NumEdges(), Limit: l.Dependencies, Setting: settings[graph.MaxDependencies]},
-		{Bound: graph.MaxChains.String(), Used: v.g.Chains.Len(), Limit: l.Chains, Setting: settings[graph.MaxChains]},
-		{Bound: graph.MaxDepth.String(), Used: v.table.Deepest(), Limit: l.Depth, Setting: settings[graph.MaxDepth]},
-		{Bound: "goroutines holding locks", Used: v.table.InUse(), Limit: v.table.Slots(), Setting: "LOCKDEP_MAX_GOROUTINES"},
+		{Bound: graph.MaxClasses.String(), Used: v.g.NumClasses(), Limit: l.Classes, Setting: s.Classes},
+		{Bound: graph.MaxDependencies.String(), Used: v.g.NumEdges(), Limit: l.Dependencies, Setting: s.Dependencies},
+		{Bound: graph.MaxChains.String(), Used: v.g.Chains.Len(), Limit: l.Chains, Setting: s.Chains},
+		{Bound: graph.MaxDepth.String(), Used: v.table.Deepest(), Limit: l.Depth, Setting: s.Depth},
+		{Bound: "goroutines holding locks", Used: v.table.InUse(), Limit: v.table.Slots(), Setting: s.Goroutines},
 	}
 }
 
@@ -49,7 +50,7 @@ func chainOf(st *held.Stack, a graph.Acq) []graph.Acq {
 // Chains returns the lock chains validated so far, as the kernel's
 // lockdep_chains shows them: each the classes held, oldest first, then
 // the class acquired.
-func (v *Validator) Chains() [][]report.LockRef {
+func (v *Engine) Chains() [][]report.LockRef {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	out := make([][]report.LockRef, 0, len(v.chains))

@@ -1,4 +1,4 @@
-package validate
+package engine
 
 import (
 	"slices"
@@ -12,7 +12,7 @@ import (
 )
 
 // The bookkeeping of hand-offs (see the package documentation). All of it
-// is guarded by the validator's mu; the owner of a held entry reads its
+// is guarded by the engine's mu; the owner of a held entry reads its
 // Hold pointer without the lock, only to know whether to take it.
 
 type holdState uint8
@@ -81,7 +81,7 @@ func newPending() pending {
 }
 
 // wait adds f to the findings that wait. Called with mu held.
-func (v *Validator) wait(f *finding) bool {
+func (v *Engine) wait(f *finding) bool {
 	p := &v.pend
 	if len(p.findings) >= maxPendingFindings {
 		return false
@@ -121,7 +121,7 @@ func removeHold(hs []*hold, h *hold) []*hold {
 
 // holdOf returns the hold of the goroutine's entry i, making it on first
 // use. Called with mu held, by the goroutine that owns st.
-func (v *Validator) holdOf(st *held.Stack, i int) *hold {
+func (v *Engine) holdOf(st *held.Stack, i int) *hold {
 	e := &st.Entries[i]
 	if e.Hold != nil {
 		return (*hold)(e.Hold)
@@ -136,7 +136,7 @@ func (v *Validator) holdOf(st *held.Stack, i int) *hold {
 // support records that the acquisition's dependency d rests on the held
 // entry it comes from, if d is pending (new, or not confirmed yet). It
 // reports whether d is pending. Called with mu held.
-func (v *Validator) support(st *held.Stack, d graph.Dep) bool {
+func (v *Engine) support(st *held.Stack, d graph.Dep) bool {
 	k := dep{d.Edge, d.Mode}
 	sup, isPending := v.pend.deps[k]
 	if !d.Added && !isPending {
@@ -156,7 +156,7 @@ func (v *Validator) support(st *held.Stack, d graph.Dep) bool {
 // confirm ends hold h, released by the goroutine that took it: the
 // dependencies it supports are real. It records the findings that were
 // waiting for that.
-func (v *Validator) confirm(h *hold) {
+func (v *Engine) confirm(h *hold) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if h.state != holding {
@@ -178,7 +178,7 @@ func (v *Validator) confirm(h *hold) {
 // handoff records an unlock of addr by a goroutine that does not hold it,
 // which is legal: the holder drops its entry before its next operation,
 // and the dependencies that only that hold supported are withdrawn.
-func (v *Validator) handoff(addr uintptr, mode graph.Mode) {
+func (v *Engine) handoff(addr uintptr, mode graph.Mode) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var h *hold
@@ -214,7 +214,7 @@ func (v *Validator) handoff(addr uintptr, mode graph.Mode) {
 
 // confirmedBlocking reports whether acquiring e.To along e can block by
 // modes that are confirmed.
-func (v *Validator) confirmedBlocking(e *graph.Edge) bool {
+func (v *Engine) confirmedBlocking(e *graph.Edge) bool {
 	ok := func(m graph.Mode) bool {
 		_, p := v.pend.deps[dep{e, m}]
 		return e.Has(m) && !p
@@ -224,7 +224,7 @@ func (v *Validator) confirmedBlocking(e *graph.Edge) bool {
 
 // state judges a finding: confirmed when everything it rests on is,
 // dropped when something was withdrawn.
-func (v *Validator) state(f *finding) verdict {
+func (v *Engine) state(f *finding) verdict {
 	if h := f.hold; h != nil {
 		switch h.state {
 		case released:
@@ -258,7 +258,7 @@ func (v *Validator) state(f *finding) verdict {
 // recordFinding records f, which is confirmed (or in progress): a cycle
 // says whether the run took it on the very same locks, and whether a
 // common lock guards it. Called with mu held.
-func (v *Validator) recordFinding(f *finding) {
+func (v *Engine) recordFinding(f *finding) {
 	if len(f.edges) > 0 {
 		f.rep.Proven = v.proven(f.edges)
 		f.rep.GuardedBy = ""
@@ -275,7 +275,7 @@ func (v *Validator) recordFinding(f *finding) {
 // unguard reports again, as plain cycles, the cycles reported as guarded
 // that are guarded no more: a dependency of theirs was made without the
 // guard. Called with mu held.
-func (v *Validator) unguard() {
+func (v *Engine) unguard() {
 	keep := v.guarded[:0]
 	for _, f := range v.guarded {
 		if _, ok := v.guardOf(f.edges); ok {
@@ -296,7 +296,7 @@ func (v *Validator) unguard() {
 // the only cycle its closing edge makes: the search found a shortest path,
 // through the withdrawn edge. The edge is searched again, and a cycle
 // found now takes the dropped one's place.
-func (v *Validator) resolve() {
+func (v *Engine) resolve() {
 	keep := v.pend.findings[:0]
 	for _, f := range v.pend.findings {
 		switch f, vd := v.judge(f); vd {
@@ -316,7 +316,7 @@ func (v *Validator) resolve() {
 // dependency, or folded as a nesting, may not be the only cycle its
 // closing edge makes (the search found a shortest one): the edge is
 // searched again, and a cycle found takes its place. Called with mu held.
-func (v *Validator) judge(f *finding) (*finding, verdict) {
+func (v *Engine) judge(f *finding) (*finding, verdict) {
 	for f != nil {
 		switch vd := v.state(f); vd {
 		case dropped:
@@ -332,7 +332,7 @@ func (v *Validator) judge(f *finding) (*finding, verdict) {
 
 // research returns the finding of another cycle that the closing edge of
 // cycle finding f makes, avoiding the dependencies avoid, or nil.
-func (v *Validator) research(f *finding, avoid []*graph.Edge) *finding {
+func (v *Engine) research(f *finding, avoid []*graph.Edge) *finding {
 	if len(f.edges) == 0 {
 		return nil
 	}
@@ -350,7 +350,7 @@ func (v *Validator) research(f *finding, avoid []*graph.Edge) *finding {
 // alternative returns the finding of a cycle that the closing edge of f,
 // folded as a nesting, makes through other dependencies, or nil: one of
 // f's other dependencies at a time is avoided.
-func (v *Validator) alternative(f *finding) *finding {
+func (v *Engine) alternative(f *finding) *finding {
 	for _, e := range f.edges[:len(f.edges)-1] {
 		if n := v.research(f, append(slices.Clip(f.avoid), e)); n != nil {
 			return n
@@ -359,10 +359,10 @@ func (v *Validator) alternative(f *finding) *finding {
 	return nil
 }
 
-// logDep writes a confirmed dependency to the process's event file.
+// logDep writes a confirmed dependency to the record.
 // Called with mu held.
-func (v *Validator) logDep(d dep) {
-	if v.events == nil || !d.e.Has(d.mode) {
+func (v *Engine) logDep(d dep) {
+	if v.rec == nil || !d.e.Has(d.mode) {
 		return
 	}
 	ev := &events.Dependency{From: uint32(d.e.From), To: uint32(d.e.To), Mode: "W", Goroutine: d.e.Goroutine, Stack: v.frames(d.e.Trace)}
@@ -377,5 +377,5 @@ func (v *Validator) logDep(d dep) {
 		tr = d.e.ReadTrace
 	}
 	ev.Held = v.Held(tr)
-	v.events.Write(events.Event{Dependency: ev})
+	v.rec.Write(events.Event{Dependency: ev})
 }

@@ -1,8 +1,8 @@
-package validate
+package engine
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,6 +50,7 @@ type pairs struct {
 	m    sync.Map // [2]uintptr → *pair
 	n    atomic.Int64
 	full atomic.Bool
+	log  io.Writer // where the notice that it is full goes
 }
 
 // get returns the live pair of first held while second was taken, or nil.
@@ -68,7 +69,7 @@ func (ps *pairs) get(first, second uintptr) *pair {
 func (ps *pairs) add(first uintptr, lk unsafe.Pointer, gid int64, trace uint64) {
 	if ps.n.Load() >= maxPairs {
 		if !ps.full.Swap(true) {
-			fmt.Fprintf(os.Stderr, "lockdep: more than %d nestings of two locks of one class; new ones are not remembered, and their instances' order is not checked\n", maxPairs)
+			fmt.Fprintf(ps.log, "lockdep: more than %d nestings of two locks of one class; new ones are not remembered, and their instances' order is not checked\n", maxPairs)
 		}
 		return
 	}
@@ -80,7 +81,7 @@ func (ps *pairs) add(first uintptr, lk unsafe.Pointer, gid int64, trace uint64) 
 // ordered reports whether the acquisition a of a tree class, on the fast
 // path, nests under the most recent lock of its class that st holds in an
 // order already seen: false sends it to the slow path, which checks it.
-func (v *Validator) ordered(st *held.Stack, a graph.Acq) bool {
+func (v *Engine) ordered(st *held.Stack, a graph.Acq) bool {
 	for i := len(st.Entries) - 1; i >= 0; i-- {
 		if e := &st.Entries[i]; e.Class == a.Class {
 			return v.pairs.get(e.Addr, a.Addr) != nil
@@ -122,7 +123,7 @@ type edgeInfo struct {
 // noteDep records the instances and guards of dependency d, made by the
 // acquisition of lk (of a) while st is held; it reports whether d lost a
 // guard it had. Called with mu held.
-func (v *Validator) noteDep(st *held.Stack, d graph.Dep, a graph.Acq, lk unsafe.Pointer, gid int64, trace func() uint64) (lost bool) {
+func (v *Engine) noteDep(st *held.Stack, d graph.Dep, a graph.Acq, lk unsafe.Pointer, gid int64, trace func() uint64) (lost bool) {
 	info := v.edgeInfos[d.Edge]
 	from := st.Entries[d.Held]
 	var gs []guard
@@ -170,7 +171,7 @@ func around(edges []*graph.Edge) []*graph.Edge {
 // proven reports whether the cycle of edges (as Cycle.Edges gives them)
 // was taken on the very same locks: instances that made its dependencies
 // chain around it. Called with mu held.
-func (v *Validator) proven(edges []*graph.Edge) bool {
+func (v *Engine) proven(edges []*graph.Edge) bool {
 	return v.instanceChain(around(edges), func(start, end uintptr) bool { return end == start })
 }
 
@@ -182,7 +183,7 @@ func (v *Validator) proven(edges []*graph.Edge) bool {
 // (child T1, its group G1, then the parent T2, each half taken by another
 // goroutine): the tree's order is what matters then, not the cycle's.
 // Called with mu held.
-func (v *Validator) treeNesting(edges []*graph.Edge) []graph.ClassID {
+func (v *Engine) treeNesting(edges []*graph.Edge) []graph.ClassID {
 	edges = around(edges)
 	for i, e := range edges {
 		if !v.g.Class(e.From).Tree {
@@ -204,7 +205,7 @@ func (v *Validator) treeNesting(edges []*graph.Edge) []graph.ClassID {
 // in the order they go round a cycle, chain along it (each taken second
 // is the next one held first) from a lock start to a lock end that
 // match. Called with mu held.
-func (v *Validator) instanceChain(edges []*graph.Edge, match func(start, end uintptr) bool) bool {
+func (v *Engine) instanceChain(edges []*graph.Edge, match func(start, end uintptr) bool) bool {
 	var walk func(i int, start, at uintptr) bool
 	walk = func(i int, start, at uintptr) bool {
 		info := v.edgeInfos[edges[i]]
@@ -238,7 +239,7 @@ func (p *pair) secondAddr() uintptr { return uintptr(unsafe.Pointer(p.second.Val
 // the lock the dependency comes from, every time. Two goroutines cannot
 // be inside the cycle at once, so it cannot deadlock on its own. ok is
 // false if there is none. Called with mu held.
-func (v *Validator) guardOf(edges []*graph.Edge) (g guard, ok bool) {
+func (v *Engine) guardOf(edges []*graph.Edge) (g guard, ok bool) {
 	var common []guard
 	for i, e := range edges {
 		info := v.edgeInfos[e]
@@ -261,7 +262,7 @@ func (v *Validator) guardOf(edges []*graph.Edge) (g guard, ok bool) {
 // lock of class c) to its top, as it takes another lock of class c: a
 // cycle of those classes is then that nesting (graph.Walked). Called with
 // mu held.
-func (v *Validator) noteNesting(st *held.Stack, i int, c graph.ClassID) {
+func (v *Engine) noteNesting(st *held.Stack, i int, c graph.ClassID) {
 	chain := make([]graph.ClassID, 0, len(st.Entries)-i+1)
 	for _, e := range st.Entries[i:] {
 		chain = append(chain, e.Class)
@@ -274,16 +275,16 @@ func (v *Validator) noteNesting(st *held.Stack, i int, c graph.ClassID) {
 
 // addNesting records a nesting of classes, in the graph and the events
 // file, and reports whether it is new. Called with mu held.
-func (v *Validator) addNesting(chain []graph.ClassID) bool {
+func (v *Engine) addNesting(chain []graph.ClassID) bool {
 	if !v.g.AddNesting(chain) {
 		return false
 	}
-	if v.events != nil {
+	if v.rec != nil {
 		ids := make([]uint32, len(chain))
 		for i, id := range chain {
 			ids[i] = uint32(id)
 		}
-		v.events.Write(events.Event{Nesting: ids})
+		v.rec.Write(events.Event{Nesting: ids})
 	}
 	return true
 }
@@ -292,4 +293,4 @@ func (v *Validator) addNesting(chain []graph.ClassID) bool {
 // them) is one that a single goroutine walked on its own between two
 // locks of one class (graph.Walked): that nesting is what is reported
 // (or, for a tree, checked), not the cycle. Called with mu held.
-func (v *Validator) shownByNesting(edges []*graph.Edge) bool { return v.g.Walked(around(edges)) }
+func (v *Engine) shownByNesting(edges []*graph.Edge) bool { return v.g.Walked(around(edges)) }

@@ -1,4 +1,4 @@
-package validate
+package engine
 
 import (
 	"sync"
@@ -14,7 +14,7 @@ import (
 // address, and site, the static record of rewritten code (nil elsewhere).
 
 // LockMutex validates locking m, then locks it.
-func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site *Site) {
+func (v *Engine) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site *Site) {
 	st, p := v.Acquire(unsafe.Pointer(m), c, sub, Write, false, pc, site)
 	if p == nil {
 		m.Lock()
@@ -25,7 +25,7 @@ func (v *Validator) LockMutex(m *sync.Mutex, c *Class, sub int, pc uintptr, site
 }
 
 // LockRW validates locking rw in mode, then locks it.
-func (v *Validator) LockRW(rw *sync.RWMutex, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
+func (v *Engine) LockRW(rw *sync.RWMutex, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
 	st, p := v.Acquire(unsafe.Pointer(rw), c, sub, mode, false, pc, site)
 	switch {
 	case p != nil && mode == Read:
@@ -42,14 +42,14 @@ func (v *Validator) LockRW(rw *sync.RWMutex, c *Class, sub int, mode graph.Mode,
 
 // Tried validates a successful TryLock (or TryRLock, in mode Read) of the
 // lock lk.
-func (v *Validator) Tried(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
+func (v *Engine) Tried(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, pc uintptr, site *Site) {
 	st, _ := v.Acquire(lk, c, sub, mode, true, pc, site)
 	st.Held()
 }
 
 // UnlockMutex validates unlocking m, unlocks it, then delivers what the
 // release confirmed.
-func (v *Validator) UnlockMutex(m *sync.Mutex, c *Class, pc uintptr, site *Site) {
+func (v *Engine) UnlockMutex(m *sync.Mutex, c *Class, pc uintptr, site *Site) {
 	deliver := v.Release(addrOf(m), c, Write, pc, site, (*MutexLock)(m))
 	m.Unlock()
 	if deliver {
@@ -59,7 +59,7 @@ func (v *Validator) UnlockMutex(m *sync.Mutex, c *Class, pc uintptr, site *Site)
 
 // UnlockRW validates unlocking rw in mode, unlocks it, then delivers what
 // the release confirmed.
-func (v *Validator) UnlockRW(rw *sync.RWMutex, c *Class, mode graph.Mode, pc uintptr, site *Site) {
+func (v *Engine) UnlockRW(rw *sync.RWMutex, c *Class, mode graph.Mode, pc uintptr, site *Site) {
 	var deliver bool
 	if mode == Read {
 		deliver = v.Release(addrOf(rw), c, mode, pc, site, (*RLock)(rw))
