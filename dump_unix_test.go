@@ -14,6 +14,9 @@ import (
 	"github.com/golockdep/lockdep/internal/graphfile"
 )
 
+// started is about when the process started, for the "after" child.
+var started = time.Now()
+
 // TestGraphFileAndDumps runs child processes: one keeps its graph file up
 // to date (LOCKDEP_GRAPH), one dumps its held locks on SIGQUIT, one after
 // LOCKDEP_DUMP_AFTER.
@@ -35,9 +38,12 @@ func TestGraphFileAndDumps(t *testing.T) {
 		time.Sleep(time.Minute)
 		return
 	case "after":
+		// The dump comes a second after start-up, however slowly a race
+		// build on a loaded machine gets to the lock: it is held until
+		// well past that.
 		m := classed("after.held")
 		m.Lock()
-		time.Sleep(time.Second)
+		time.Sleep(time.Until(started.Add(2500 * time.Millisecond)))
 		m.Unlock()
 		return
 	case "":
@@ -53,7 +59,7 @@ func TestGraphFileAndDumps(t *testing.T) {
 	}{
 		{"graph", []string{"LOCKDEP_GRAPH=" + path}, 0, nil},
 		{"quit", []string{"LOCKDEP_SIGQUIT=1"}, 2, []string{"Showing all locks held in the system:", "(quit.held){W}, at: github.com/golockdep/lockdep_test.TestGraphFileAndDumps dump_unix_test.go:", "SIGQUIT: quit"}},
-		{"after", []string{"LOCKDEP_DUMP_AFTER=100ms"}, 0, []string{"lockdep: 100ms since start-up (LOCKDEP_DUMP_AFTER):", "(after.held){W}"}},
+		{"after", []string{"LOCKDEP_DUMP_AFTER=1s"}, 0, []string{"lockdep: 1s since start-up (LOCKDEP_DUMP_AFTER):", "(after.held){W}"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stderr := runChild(t, "TestGraphFileAndDumps", tc.name, tc.env...)
