@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -196,6 +197,52 @@ func absIn(dir, path string) string {
 		return filepath.Clean(path)
 	}
 	return filepath.Join(dir, path)
+}
+
+// trees returns the directories whose files a rewrite depends on besides
+// the module cache and GOROOT (instrument.Config.Trees): the main modules,
+// the workspace's directory, and the directories their go.mod and go.work
+// files replace modules with. With a -modfile of the user's, none: the
+// rewrite is not kept.
+func (m *module) trees() []string {
+	if m.userModfile {
+		return nil
+	}
+	var dirs []string
+	add := func(dir string) {
+		if !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	for _, r := range m.roots {
+		add(r)
+		data, err := os.ReadFile(filepath.Join(r, "go.mod"))
+		if err != nil {
+			return nil
+		}
+		f, err := modfile.ParseLax(filepath.Join(r, "go.mod"), data, nil)
+		if err != nil {
+			return nil
+		}
+		for _, rep := range f.Replace {
+			if isLocal(rep.New.Path) {
+				add(absIn(r, rep.New.Path))
+			}
+		}
+	}
+	if m.work != "" {
+		w, err := readWork(m.work)
+		if err != nil {
+			return nil
+		}
+		add(filepath.Dir(m.work))
+		for _, rep := range w.Replace {
+			if isLocal(rep.New.Path) {
+				add(absIn(filepath.Dir(m.work), rep.New.Path))
+			}
+		}
+	}
+	return dirs
 }
 
 // isLocal reports whether a replacement path is a directory, not a module

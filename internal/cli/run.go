@@ -240,6 +240,8 @@ func (s *session) instrument(contents map[string][]byte, coverage bool) (*instru
 		Overlay:    contents,
 		Env:        []string{"GOFLAGS=" + withoutCoverFlags(mod.goflags)},
 		Coverage:   coverage,
+		CacheDir:   rewriteCache(),
+		Trees:      mod.trees(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("instrumenting %s: %w", strings.Join(patterns, " "), err)
@@ -258,6 +260,17 @@ func (s *session) instrument(contents map[string][]byte, coverage bool) (*instru
 		s.logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
 	}
 	return res, nil
+}
+
+// rewriteCache returns the directory in the user's cache where rewrites
+// are kept for the next run of the same files (see instrument.Config),
+// or "" with LOCKDEP_CACHE=off or without a cache directory.
+func rewriteCache() string {
+	cache, err := os.UserCacheDir()
+	if err != nil || os.Getenv("LOCKDEP_CACHE") == "off" {
+		return ""
+	}
+	return filepath.Join(cache, "lockdep", "rewrite")
 }
 
 // execute runs go with what prepare made, printing the findings as the

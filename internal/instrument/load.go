@@ -57,6 +57,13 @@ type Config struct {
 	// rewritten files are then made for the cover tool as well (see
 	// CoverSource).
 	Coverage bool
+	// CacheDir, if set, is where results are kept for a Rewrite of the
+	// same files the same way (see cache.go); Trees are the directories
+	// whose files a result depends on besides the module cache and GOROOT:
+	// the main modules' and local replacements'. Without Trees, nothing
+	// is kept.
+	CacheDir string
+	Trees    []string
 }
 
 // Result is the outcome of [Rewrite].
@@ -123,6 +130,13 @@ func Rewrite(cfg Config) (*Result, error) {
 		l.extra = append(l.extra, re)
 	}
 
+	key := l.cacheKey()
+	if key != "" {
+		if r := kept(cfg.CacheDir, key); r != nil {
+			return r, nil
+		}
+	}
+
 	// One listing finds the packages the patterns match, type-checked,
 	// and the packages they import, with their files and export data;
 	// those to instrument as well (the main module's, -pkg's) are then
@@ -162,6 +176,9 @@ func Rewrite(cfg Config) (*Result, error) {
 	}
 	slices.Sort(res.Broken)
 	res.Errors = l.errs
+	if key != "" {
+		keep(cfg.CacheDir, key, res)
+	}
 	return res, nil
 }
 
