@@ -37,8 +37,12 @@ import (
 // that is no longer there. A result with packages that do not type-check,
 // or one made with an overlay, is not kept.
 
-// maxKept bounds the results kept; the least recently used go first.
-const maxKept = 64
+// maxKept and maxKeptBytes bound the results kept; the least recently
+// used go first.
+const (
+	maxKept      = 64
+	maxKeptBytes = 128 << 20
+)
 
 // cacheVersion changes when what a kept result holds changes.
 const cacheVersion = "lockdep-rewrite 1"
@@ -189,27 +193,29 @@ func keep(dir, key string, r *Result) {
 	trim(dir)
 }
 
-// trim removes the results least recently used beyond maxKept.
+// trim removes the results least recently used beyond maxKept, or
+// beyond maxKeptBytes in all.
 func trim(dir string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	type entry struct {
-		name string
-		used int64
+		name       string
+		used, size int64
 	}
 	var es []entry
 	for _, e := range entries {
 		if fi, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".gob") {
-			es = append(es, entry{e.Name(), fi.ModTime().UnixNano()})
+			es = append(es, entry{e.Name(), fi.ModTime().UnixNano(), fi.Size()})
 		}
 	}
-	if len(es) <= maxKept {
-		return
-	}
 	slices.SortFunc(es, func(a, b entry) int { return cmp.Compare(b.used, a.used) })
-	for _, e := range es[maxKept:] {
-		os.Remove(filepath.Join(dir, e.name))
+	var total int64
+	for i, e := range es {
+		total += e.size
+		if i >= maxKept || total > maxKeptBytes {
+			os.Remove(filepath.Join(dir, e.name))
+		}
 	}
 }

@@ -3,9 +3,11 @@ package instrument
 import (
 	"bytes"
 	"encoding/gob"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -126,5 +128,30 @@ func TestRewriteCache(t *testing.T) {
 	write("dep/dep.go", "package dep\n\nimport \"sync\"\n\ntype Store struct{ mu sync.Mutex }\n\nfunc (s *Store) Put() { s.mu.Lock(); s.mu.Unlock() }\n")
 	if got := rewrite(cfg).Sites; got != 4 {
 		t.Errorf("after an edit of the replacement directory: %d sites, want 4", got)
+	}
+}
+
+// TestTrim checks that trim keeps the results used last, maxKept at the
+// most.
+func TestTrim(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Now().Add(-time.Hour)
+	for i := range maxKept + 3 {
+		path := filepath.Join(dir, fmt.Sprintf("%03d.gob", i))
+		if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		used := base.Add(time.Duration(i) * time.Second)
+		if err := os.Chtimes(path, used, used); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trim(dir)
+	left, err := filepath.Glob(filepath.Join(dir, "*.gob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != maxKept || filepath.Base(left[0]) != "003.gob" {
+		t.Errorf("%d results left, the oldest %s; want %d, 003.gob", len(left), filepath.Base(left[0]), maxKept)
 	}
 }
