@@ -445,11 +445,12 @@ others) is kept there too (lockdep/vendor-*), for the same reason: it is
 used again while your vendor directory, go.mod and go.work are
 unchanged, and removed once your vendor directory is gone or a day after
 its last use. The rewrite of your packages is kept there as well
-(lockdep/rewrite, the 64 used last, 128 MB at most), and used again while no source file
-of your modules (or of the directories their go.mod and go.work replace
-modules with) has changed name, size or time, and the flags and the go
-command's environment are the same: a run of unchanged code then skips
-loading and type-checking. LOCKDEP_CACHE=off turns this off. It needs
+(lockdep/rewrite, the 64 used last, 128 MB at most), and used again
+while no source file of your modules (or of the directories their go.mod
+and go.work replace modules with) has changed name, size or time, and the
+flags and the go command's environment are the same: a run of unchanged
+code then skips loading and type-checking. LOCKDEP_CACHE=off turns this
+off. It needs
 github.com/petermattis/goid from the module cache or proxy; with a vendor
 directory that lacks it, run go mod download github.com/petermattis/goid
 once.
