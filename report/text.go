@@ -156,6 +156,9 @@ func (r *Report) circular(b *strings.Builder) {
 		frames(b, w.Stack)
 	}
 	p("\n *** DEADLOCK ***\n\n")
+	if r.Advice != "" {
+		p(" %s\n\n", r.Advice)
+	}
 }
 
 // recursive writes the body of a Recursive report: the acquisition, the

@@ -536,3 +536,31 @@ func TestNoProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestHalvesAdvice: a cycle whose locks chain from one lock of a class
+// that is not a tree to another (S1, G1, then S2, each half in another
+// goroutine) is reported, with advice to declare the tree that would make
+// it that tree's nesting; the same cycle back to the same S1 is not.
+func TestHalvesAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		name, last, want string
+		advice           bool
+	}{
+		{"halves", "S2", "circular[S G]", true},
+		{"same lock", "S1", "circular[S G]", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBench(t, time.Hour)
+			on(func() { b.Lock("S1"); b.Lock("G1"); b.Unlock("G1"); b.Unlock("S1") })
+			on(func() { b.Lock("G1"); b.Lock(tc.last); b.Unlock(tc.last); b.Unlock("G1") })
+			b.want(tc.want)
+			r := b.reports()[0]
+			if got := strings.Contains(r.Advice, "//lockdep:tree"); got != tc.advice {
+				t.Errorf("advice %q: tree advice %v, want %v", r.Advice, got, tc.advice)
+			}
+			if tc.advice && !strings.Contains(r.Advice, "from one lock of S to another") {
+				t.Errorf("advice %q does not name S", r.Advice)
+			}
+		})
+	}
+}

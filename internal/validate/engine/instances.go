@@ -184,9 +184,17 @@ func (v *Engine) proven(edges []*graph.Edge) bool {
 // goroutine): the tree's order is what matters then, not the cycle's.
 // Called with mu held.
 func (v *Engine) treeNesting(edges []*graph.Edge) []graph.ClassID {
+	return v.nestingOf(edges, func(c graph.ClassID) bool { return v.g.Class(c).Tree })
+}
+
+// nestingOf returns the classes of the cycle of edges (as Cycle.Edges
+// gives them), from a class that is of and back to it, when instances
+// that made its dependencies chain from one lock of that class to
+// another; nil otherwise. Called with mu held.
+func (v *Engine) nestingOf(edges []*graph.Edge, of func(graph.ClassID) bool) []graph.ClassID {
 	edges = around(edges)
 	for i, e := range edges {
-		if !v.g.Class(e.From).Tree {
+		if !of(e.From) {
 			continue
 		}
 		from := append(slices.Clone(edges[i:]), edges[:i]...)

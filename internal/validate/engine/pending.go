@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"unsafe"
 
@@ -261,6 +262,9 @@ func (v *Engine) state(f *finding) verdict {
 func (v *Engine) recordFinding(f *finding) {
 	if len(f.edges) > 0 {
 		f.rep.Proven = v.proven(f.edges)
+		if chain := v.nestingOf(f.edges, func(c graph.ClassID) bool { return !v.g.Class(c).Tree }); chain != nil && !f.rep.Proven {
+			f.rep.Advice = fmt.Sprintf("This run took the cycle from one lock of %s to another, each part in another goroutine. If locks of that class nest parent to child (a tree), declare it once with a //lockdep:tree comment on the declaration of the lock (the field or the type), or give them a class made with NewTreeClass: the cycle is then that tree's nesting.", v.className(chain[0]))
+		}
 		f.rep.GuardedBy = ""
 		if g, ok := v.guardOf(f.edges); ok {
 			f.rep.GuardedBy = v.className(g.class)
