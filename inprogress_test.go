@@ -1,13 +1,13 @@
 package lockdep_test
 
 import (
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/goroutinetest"
 )
 
 // A deadlock in progress: an acquisition that made a finding which waits
@@ -36,30 +36,6 @@ func (s *store) addTwice() {
 	s.add()
 }
 
-// waitState waits until a goroutine whose stack holds fn is in state
-// want, as a goroutine dump shows it ("sync.Mutex.Lock"), for up to ten
-// seconds; it returns the last state it saw.
-func waitState(t *testing.T, fn, want string) string {
-	t.Helper()
-	state := "(no such goroutine)"
-	buf := make([]byte, 1<<20)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if !strings.Contains(g, fn) {
-				continue
-			}
-			head, _, _ := strings.Cut(g, "\n")
-			_, state, _ = strings.Cut(head, "[")
-			state, _, _ = strings.Cut(state, "]")
-			state, _, _ = strings.Cut(state, ",") // "sync.Mutex.Lock, 2 minutes"
-			if state == want {
-				return state
-			}
-		}
-	}
-	return state
-}
-
 // stuckStore starts a goroutine that deadlocks on a store's mutex, waits
 // until it blocks, and returns the store and a function that lets the
 // goroutine go (a hand-off: the test unlocks the mutex it waits for) and
@@ -73,7 +49,7 @@ func stuckStore(t *testing.T) (s *store, release func()) {
 		defer close(done)
 		s.addTwice()
 	}()
-	if got := waitState(t, "(*store).addTwice", "sync.Mutex.Lock"); got != "sync.Mutex.Lock" {
+	if got := goroutinetest.WaitState(t, "(*store).addTwice", "sync.Mutex.Lock"); got != "sync.Mutex.Lock" {
 		t.Fatalf("the deadlocked goroutine waits in state %q, want sync.Mutex.Lock, as without lockdep", got)
 	}
 	return s, func() {
@@ -122,7 +98,7 @@ func TestDeadlockInProgress(t *testing.T) {
 		if !strings.Contains(r.String(), "has waited for this lock") {
 			t.Errorf("the report does not say the goroutine is stuck:\n%s", r)
 		}
-		if got := waitState(t, "(*store).addTwice", "sync.Mutex.Lock"); got != "sync.Mutex.Lock" {
+		if got := goroutinetest.WaitState(t, "(*store).addTwice", "sync.Mutex.Lock"); got != "sync.Mutex.Lock" {
 			t.Errorf("after the report, the goroutine waits in state %q, want sync.Mutex.Lock", got)
 		}
 	})

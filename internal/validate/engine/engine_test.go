@@ -5,7 +5,6 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/golockdep/lockdep/internal/goroutinetest"
 	"github.com/golockdep/lockdep/report"
 )
 
@@ -175,29 +175,6 @@ func (b *bench) want(want ...string) {
 	}
 }
 
-// waitState waits until a goroutine whose stack holds fn is in state
-// want, as a goroutine dump shows it ("sync.Mutex.Lock"), for up to ten
-// seconds; it returns the last state it saw. (stack.All leaves the
-// validator's frames out: the raw dump is read here.)
-func waitState(t *testing.T, fn, want string) string {
-	t.Helper()
-	state := "(no such goroutine)"
-	buf := make([]byte, 1<<20)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, fn) {
-				head, _, _ := strings.Cut(g, "\n")
-				_, state, _ = strings.Cut(head, "[")
-				state, _, _ = strings.Cut(state, "]")
-				if state, _, _ = strings.Cut(state, ","); state == want {
-					return state
-				}
-			}
-		}
-	}
-	return state
-}
-
 func TestConfirmedAtOnce(t *testing.T) {
 	b := newBench(t, time.Hour)
 	b.Lock("A")
@@ -271,7 +248,7 @@ func (b *bench) stuck() (release func()) {
 		relockA(b)
 	})
 	// RWMutex.Lock waits for the writers' mutex first, as plain Go does.
-	if state := waitState(b.t, "engine.relockA", "sync.Mutex.Lock"); state != "sync.Mutex.Lock" {
+	if state := goroutinetest.WaitState(b.t, "engine.relockA", "sync.Mutex.Lock"); state != "sync.Mutex.Lock" {
 		b.t.Errorf("the deadlocked goroutine waits in state %q, want sync.Mutex.Lock", state)
 	}
 	return func() {
