@@ -66,7 +66,7 @@ type keptEdit struct {
 // if it is not to be kept.
 func (l *loader) cacheKey() string {
 	cfg := l.cfg
-	if cfg.CacheDir == "" || len(cfg.Trees) == 0 || len(cfg.Overlay) > 0 {
+	if cfg.CacheDir == "" || len(cfg.Trees) == 0 || len(cfg.Overlay) > 0 || slices.ContainsFunc(cfg.Patterns, inSkipped) {
 		return ""
 	}
 	h := sha256.New()
@@ -98,13 +98,13 @@ func (l *loader) cacheKey() string {
 			if err != nil {
 				return err
 			}
-			name := d.Name()
 			if d.IsDir() {
-				if path != tree && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "node_modules") {
+				if path != tree && skipped(d.Name()) {
 					return filepath.SkipDir
 				}
 				return nil
 			}
+			name := d.Name()
 			if !source(name) {
 				return nil
 			}
@@ -120,6 +120,24 @@ func (l *loader) cacheKey() string {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// skipped reports whether the key passes over a directory of that name:
+// the go command's ./... does too (testdata, and names starting with . or
+// _), and so does node_modules.
+func skipped(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "node_modules"
+}
+
+// inSkipped reports whether a package pattern or file names something in
+// a directory the key passes over: such a rewrite is not kept.
+func inSkipped(pattern string) bool {
+	for _, elem := range strings.Split(filepath.ToSlash(pattern), "/") {
+		if elem != "." && elem != ".." && elem != "..." && skipped(elem) {
+			return true
+		}
+	}
+	return false
 }
 
 // source reports whether a file of that name can change what a build

@@ -155,3 +155,23 @@ func TestTrim(t *testing.T) {
 		t.Errorf("%d results left, the oldest %s; want %d, 003.gob", len(left), filepath.Base(left[0]), maxKept)
 	}
 }
+
+// TestInSkipped checks which patterns name something in a directory the
+// cache key passes over.
+func TestInSkipped(t *testing.T) {
+	for pattern, want := range map[string]bool{
+		"./...":              false,
+		".":                  false,
+		"../other/...":       false,
+		"example.com/m/p":    false,
+		"main.go":            false,
+		"./testdata/p":       true,
+		"internal/_old/...":  true,
+		"./.hidden/main.go":  true,
+		"node_modules/x/...": true,
+	} {
+		if got := inSkipped(pattern); got != want {
+			t.Errorf("inSkipped(%q) = %v, want %v", pattern, got, want)
+		}
+	}
+}
