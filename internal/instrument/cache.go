@@ -87,6 +87,9 @@ func (l *loader) cacheKey() string {
 	}
 	var env []string
 	for _, kv := range l.env {
+		if strings.HasPrefix(kv, "GOFLAGS=") && strings.Contains(kv, "overlay") {
+			return "" // files in place of others, that the key does not name
+		}
 		if strings.HasPrefix(kv, "GO") || strings.HasPrefix(kv, "CGO_") {
 			env = append(env, kv)
 		}

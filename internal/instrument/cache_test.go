@@ -103,6 +103,13 @@ func TestRewriteCache(t *testing.T) {
 	if got := rewrite(withOverlay).Sites; got != 0 || len(results()) != n {
 		t.Errorf("with an overlay: %d sites, %d results kept; want 0, %d", got, len(results()), n)
 	}
+	overlayFile := filepath.Join(root, "overlay.json")
+	write("overlay.json", `{"Replace": {}}`)
+	inGOFLAGS := cfg
+	inGOFLAGS.Env = []string{"GOFLAGS=-overlay=" + overlayFile}
+	if rewrite(inGOFLAGS); len(results()) != n {
+		t.Errorf("with an overlay in GOFLAGS: %d results kept, want %d", len(results()), n)
+	}
 
 	// app.go edited to the same size, its time put back: the key is the
 	// same, but the kept result rewrote other contents.
