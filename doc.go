@@ -142,8 +142,9 @@
 //     chain from one lock of the class to another (child T1 then G1, in
 //     one goroutine; G1 then the parent T2, in another, as when a group
 //     holds back a child's update while its parent updates it) is that
-//     nesting too. Undeclared, such a cycle is reported, with advice to
-//     declare the tree (Report.Advice).
+//     nesting too, and orders T1 before T2 as a direct nesting would: the
+//     two taken the other way round are reported. Undeclared, such a
+//     cycle is reported, with advice to declare the tree (Report.Advice).
 //     The classic AB-BA between two classes is still reported, whatever
 //     the instances, and so is any cycle the run took on the very same
 //     locks.

@@ -430,6 +430,14 @@ func TestSelftest(t *testing.T) {
 		// goroutine walked: each half was taken by another goroutine, on
 		// the one G1. It is the tree's nesting, not a cycle.
 		{name: "tree/declared-unwalked", script: "1: L T1; 1: L G1; 1: U G1; 1: U T1; 2: L G1; 2: L T2; 2: U T2; 2: U G1"},
+		// The halves put T1 before T2: T2 held while T1 is taken is then
+		// those two locks in both orders.
+		{name: "tree/declared-unwalked-then-inverted", script: "1: L T1; 1: L G1; 1: U G1; 1: U T1; 2: L G1; 2: L T2; 2: U T2; 2: U G1; 3: L T2; 3: L T1; 3: U T1; 3: U T2",
+			want: []finding{recur("T", "T")}},
+		// T2 taken before T1 first: the halves that put T1 before T2 are
+		// an inversion of the two, reported.
+		{name: "tree/inverted-then-unwalked", script: "3: L T2; 3: L T1; 3: U T1; 3: U T2; 1: L T1; 1: L G1; 1: U G1; 1: U T1; 2: L G1; 2: L T2; 2: U T2; 2: U G1",
+			want: []finding{circ("G", "T")}},
 		// Undeclared, the same is a circular dependency of classes.
 		{name: "tree/undeclared-unwalked", script: "1: L S1; 1: L G1; 1: U G1; 1: U S1; 2: L G1; 2: L S2; 2: U S2; 2: U G1",
 			want: []finding{circ("G", "S")}},

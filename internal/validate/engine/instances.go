@@ -78,6 +78,18 @@ func (ps *pairs) add(first uintptr, lk unsafe.Pointer, gid int64, trace uint64) 
 	}
 }
 
+// addPair records the nesting p of first, when the run did not take the
+// two in one goroutine but the instances of a cycle chain from one to
+// the other (treeNesting).
+func (ps *pairs) addPair(first uintptr, p pair) {
+	if ps.n.Load() >= maxPairs || p.secondAddr() == 0 {
+		return
+	}
+	if _, loaded := ps.m.LoadOrStore([2]uintptr{first, p.secondAddr()}, &p); !loaded {
+		ps.n.Add(1)
+	}
+}
+
 // ordered reports whether the acquisition a of a tree class, on the fast
 // path, nests under the most recent lock of its class that st holds in an
 // order already seen: false sends it to the slow path, which checks it.
@@ -172,55 +184,62 @@ func around(edges []*graph.Edge) []*graph.Edge {
 // was taken on the very same locks: instances that made its dependencies
 // chain around it. Called with mu held.
 func (v *Engine) proven(edges []*graph.Edge) bool {
-	return v.instanceChain(around(edges), func(start, end uintptr) bool { return end == start })
+	return v.instanceChain(around(edges), func(start uintptr, last *instance) bool { return last.secondAddr() == start })
 }
 
 // treeNesting returns, when the cycle of edges (as Cycle.Edges gives
 // them) is a nesting of a tree class that no one goroutine walked, the
-// classes of that nesting, tree class first and last; nil otherwise. The
-// cycle is such a nesting when its dependencies' instances chain from one
-// lock of the tree class, round the cycle, to another lock of that class
-// (child T1, its group G1, then the parent T2, each half taken by another
+// classes of that nesting, tree class first and last, and the instances
+// it nests: the lock of the class held first (first), and the pair whose
+// second lock is the other (last). chain is nil otherwise. The cycle is
+// such a nesting when its dependencies' instances chain from one lock of
+// the tree class, round the cycle, to another lock of that class (child
+// T1, its group G1, then the parent T2, each half taken by another
 // goroutine): the tree's order is what matters then, not the cycle's.
 // Called with mu held.
-func (v *Engine) treeNesting(edges []*graph.Edge) []graph.ClassID {
+func (v *Engine) treeNesting(edges []*graph.Edge) (chain []graph.ClassID, first uintptr, last *instance) {
 	return v.nestingOf(edges, func(c graph.ClassID) bool { return v.g.Class(c).Tree })
 }
 
-// nestingOf returns the classes of the cycle of edges (as Cycle.Edges
-// gives them), from a class that is of and back to it, when instances
-// that made its dependencies chain from one lock of that class to
-// another; nil otherwise. Called with mu held.
-func (v *Engine) nestingOf(edges []*graph.Edge, of func(graph.ClassID) bool) []graph.ClassID {
+// nestingOf is treeNesting for the classes of which of reports true.
+// Called with mu held.
+func (v *Engine) nestingOf(edges []*graph.Edge, of func(graph.ClassID) bool) (chain []graph.ClassID, first uintptr, last *instance) {
 	edges = around(edges)
 	for i, e := range edges {
 		if !of(e.From) {
 			continue
 		}
 		from := append(slices.Clone(edges[i:]), edges[:i]...)
-		if v.instanceChain(from, func(start, end uintptr) bool { return end != start }) {
-			chain := make([]graph.ClassID, 0, len(from)+1)
+		if v.instanceChain(from, func(start uintptr, in *instance) bool {
+			if in.secondAddr() == start {
+				return false
+			}
+			first, last = start, in
+			return true
+		}) {
+			chain = make([]graph.ClassID, 0, len(from)+1)
 			for _, e := range from {
 				chain = append(chain, e.From)
 			}
-			return append(chain, e.From)
+			return append(chain, e.From), first, last
 		}
 	}
-	return nil
+	return nil, 0, nil
 }
 
-// instanceChain reports whether instances that made the dependencies of edges,
-// in the order they go round a cycle, chain along it (each taken second
-// is the next one held first) from a lock start to a lock end that
-// match. Called with mu held.
-func (v *Engine) instanceChain(edges []*graph.Edge, match func(start, end uintptr) bool) bool {
+// instanceChain reports whether instances that made the dependencies of
+// edges, in the order they go round a cycle, chain along it (each taken
+// second is the next one held first) from a lock start to a last
+// instance that match. Called with mu held.
+func (v *Engine) instanceChain(edges []*graph.Edge, match func(start uintptr, last *instance) bool) bool {
 	var walk func(i int, start, at uintptr) bool
 	walk = func(i int, start, at uintptr) bool {
 		info := v.edgeInfos[edges[i]]
 		if info == nil {
 			return false
 		}
-		for _, in := range info.instances {
+		for j := range info.instances {
+			in := &info.instances[j]
 			y := in.secondAddr()
 			if y == 0 || i > 0 && in.first != at {
 				continue
@@ -229,7 +248,7 @@ func (v *Engine) instanceChain(edges []*graph.Edge, match func(start, end uintpt
 			if i == 0 {
 				s = in.first
 			}
-			if i == len(edges)-1 && match(s, y) || i < len(edges)-1 && walk(i+1, s, y) {
+			if i == len(edges)-1 && match(s, in) || i < len(edges)-1 && walk(i+1, s, y) {
 				return true
 			}
 		}

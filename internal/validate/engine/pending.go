@@ -248,7 +248,11 @@ func (v *Engine) state(f *finding) verdict {
 		if v.shownByNesting(f.edges) {
 			return folded
 		}
-		if chain := v.treeNesting(f.edges); chain != nil {
+		// A tree's nesting walked in halves puts its first lock before
+		// its last, unless the run took those two the other way round:
+		// then it is an inversion, and reported.
+		if chain, first, last := v.treeNesting(f.edges); chain != nil && v.pairs.get(last.secondAddr(), first) == nil {
+			v.pairs.addPair(first, last.pair)
 			v.addNesting(chain) // for the lockdep command's merge too
 			return folded
 		}
@@ -262,7 +266,7 @@ func (v *Engine) state(f *finding) verdict {
 func (v *Engine) recordFinding(f *finding) {
 	if len(f.edges) > 0 {
 		f.rep.Proven = v.proven(f.edges)
-		if chain := v.nestingOf(f.edges, func(c graph.ClassID) bool { return !v.g.Class(c).Tree }); chain != nil && !f.rep.Proven {
+		if chain, _, _ := v.nestingOf(f.edges, func(c graph.ClassID) bool { return !v.g.Class(c).Tree }); chain != nil && !f.rep.Proven {
 			f.rep.Advice = fmt.Sprintf("This run took the cycle from one lock of %s to another, each part in another goroutine. If locks of that class nest parent to child (a tree), declare it once with a //lockdep:tree comment on the declaration of the lock (the field or the type), or give them a class made with NewTreeClass: the cycle is then that tree's nesting.", v.className(chain[0]))
 		}
 		f.rep.GuardedBy = ""
