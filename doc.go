@@ -172,6 +172,19 @@
 // mistaken for it. These keep the common tree shapes quiet without
 // hiding the inversions that deadlock for real.
 //
+// # Waits that are not locks
+//
+// A goroutine that holds a lock while it waits for a job, a flush or a
+// semaphore, where the code that finishes the job takes that lock, is a
+// deadlock no lock order shows. An [Event] is a pseudo-lock for such a
+// wait, as the Linux kernel's lockdep_map is: Event.Wait, called before
+// the real wait, orders every held lock before the event, and the locks
+// taken between Event.Begin and Event.End, by the code that makes it,
+// after it. The cycle that closes is reported as any circular
+// dependency, with the event's class in the chain, on a run in which the
+// wait returned at once. WaitGroups, channels, Conds and Onces are not
+// modelled yet: only waits that are declared with an Event count.
+//
 // # Cost
 //
 // The sequence of classes a goroutine holds, plus the one it acquires, is
@@ -300,4 +313,7 @@
 //     could see it would cost every Unlock.
 //   - The validator keeps no reference to user memory, only addresses of
 //     held locks.
+//   - A wait on a WaitGroup, a channel, a Cond or a Once is not seen,
+//     unless the code declares it with an [Event]; a lock held while
+//     waiting for a goroutine that needs it is then missed.
 package lockdep

@@ -141,3 +141,15 @@ func unlockDetail(kind string, mode graph.Mode, s lockState) string {
 	}
 	return "The RWMutex is not locked."
 }
+
+// EventLock is the Lock of a pseudo-lock (package lockdep's Event): there
+// is no real lock behind it. Nothing ever waits to take it, and whether
+// it is held is known only from the held stacks, so a release by a
+// goroutine that does not hold it is taken for a hand-off, never for a
+// bad unlock.
+type EventLock struct{}
+
+func (EventLock) TryLock() bool    { return true }
+func (EventLock) lock()            {}
+func (EventLock) state() lockState { return unknown }
+func (EventLock) kind() string     { return "event" }
