@@ -1,6 +1,10 @@
 package lockdep
 
-import "github.com/golockdep/lockdep/internal/validate"
+import (
+	"sync/atomic"
+
+	"github.com/golockdep/lockdep/internal/validate"
+)
 
 // MaxSubclasses is the number of subclasses a class has: LockNested and
 // RLockNested take a subclass in [0, MaxSubclasses).
@@ -22,6 +26,20 @@ var _ = [1]struct{}{}[MaxSubclasses-validate.MaxSubclasses]
 // not be copied.
 type Class struct {
 	c validate.Class
+	// event is the class of the Events given this class (see
+	// Event.SetClass), made on first use: "event: " and the name.
+	event atomic.Pointer[validate.Class]
+}
+
+// eventClass returns the class of the events given c.
+func (c *Class) eventClass() *validate.Class {
+	if e := c.event.Load(); e != nil {
+		return e
+	}
+	e := new(validate.Class)
+	e.Init("event: "+c.c.Name(), false)
+	c.event.CompareAndSwap(nil, e)
+	return c.event.Load()
 }
 
 // NewClass returns a new class with the given name. Name classes after the

@@ -71,7 +71,7 @@ func (e *Event) classOf() *validate.Class {
 //
 //go:noinline
 func (e *Event) ownClass() *validate.Class {
-	e.class.CompareAndSwap(nil, validate.InstanceClass("lockdep.Event", 0))
+	e.class.CompareAndSwap(nil, validate.InstanceClass("event: lockdep.Event", 0))
 	return e.class.Load()
 }
 
@@ -79,7 +79,7 @@ func (e *Event) ownClass() *validate.Class {
 // used, with a class shared by all events that play the same role.
 func (e *Event) SetClass(c *Class) {
 	if c != nil {
-		e.class.Store(&c.c)
+		e.class.Store(c.eventClass())
 	}
 }
 
@@ -108,6 +108,22 @@ func (e *Event) End() {
 	}
 }
 
+// Signal makes the event at one point, as WaitGroup.Done, a send or
+// Cond.Signal do: the locks the calling goroutine took since its start or
+// its previous Signal (of any event), and those it holds, come after the
+// event, so that a goroutine that waits for the event while it holds one
+// of them closes a cycle. Only the class and the site of each of its last
+// few acquisitions are kept for this. Signal never blocks. A goroutine's
+// own later Wait for an event it signalled adds nothing: it does not wait
+// for itself.
+//
+//go:noinline
+func (e *Event) Signal() {
+	if v := validate.Active(); v != nil {
+		v.Signal(e.classOf(), stack.Caller(), nil)
+	}
+}
+
 // Wait records that the calling goroutine is about to wait for the
 // event: each lock it holds waits for it, and a cycle that closes is
 // reported (see "When a finding is reported" in the package
@@ -118,6 +134,6 @@ func (e *Event) End() {
 //go:noinline
 func (e *Event) Wait() {
 	if v := validate.Active(); v != nil {
-		v.MightLock(unsafe.Pointer(e), e.classOf(), validate.Write, stack.Caller())
+		v.Wait(unsafe.Pointer(e), e.classOf(), 0, stack.Caller(), nil)
 	}
 }

@@ -61,7 +61,7 @@ func TestEvent(t *testing.T) {
 			w.E.Wait()
 			w.L.Unlock()
 		},
-		want: []finding{{Kind: lockdep.Circular, Classes: []string{"E", "L"}}},
+		want: []finding{{Kind: lockdep.Circular, Classes: []string{"L", "event: E"}}},
 	}, {
 		// The same, the wait first: the region closes the cycle.
 		name: "hazard/region-after-wait",
@@ -71,7 +71,7 @@ func TestEvent(t *testing.T) {
 			w.L.Unlock()
 			w.in(1, func() { w.E.Begin(); w.L.Lock(); w.L.Unlock(); w.E.End() })
 		},
-		want: []finding{{Kind: lockdep.Circular, Classes: []string{"E", "L"}}},
+		want: []finding{{Kind: lockdep.Circular, Classes: []string{"L", "event: E"}}},
 	}, {
 		// Through a lock: the job takes M, and M is taken under L.
 		name: "hazard/through-a-lock",
@@ -85,7 +85,7 @@ func TestEvent(t *testing.T) {
 			w.E.Wait()
 			w.L.Unlock()
 		},
-		want: []finding{{Kind: lockdep.Circular, Classes: []string{"E", "L", "M"}}},
+		want: []finding{{Kind: lockdep.Circular, Classes: []string{"L", "M", "event: E"}}},
 	}, {
 		// Waiting for the event inside a region that makes it: the
 		// goroutine waits for itself.
@@ -95,7 +95,66 @@ func TestEvent(t *testing.T) {
 			w.E.Wait()
 			w.E.End()
 		},
-		want: []finding{{Kind: lockdep.Recursive, Classes: []string{"E", "E"}}},
+		want: []finding{{Kind: lockdep.Recursive, Classes: []string{"event: E", "event: E"}}},
+	}, {
+		// The maker took L since its start, then made the event at one
+		// point (a deferred Done).
+		name: "hazard/signal-after-lock",
+		run: func(w *eventWorld) {
+			w.in(1, func() { w.L.Lock(); w.L.Unlock(); w.E.Signal() })
+			w.L.Lock()
+			w.E.Wait()
+			w.L.Unlock()
+		},
+		want: []finding{{Kind: lockdep.Circular, Classes: []string{"L", "event: E"}}},
+	}, {
+		// The wait first: the signal closes the cycle.
+		name: "hazard/wait-then-signal",
+		run: func(w *eventWorld) {
+			w.L.Lock()
+			w.E.Wait()
+			w.L.Unlock()
+			w.in(1, func() { w.L.Lock(); w.L.Unlock(); w.E.Signal() })
+		},
+		want: []finding{{Kind: lockdep.Circular, Classes: []string{"L", "event: E"}}},
+	}, {
+		// The maker holds L as it makes the event (a close under L).
+		name: "hazard/signal-holding",
+		run: func(w *eventWorld) {
+			w.in(1, func() { w.L.Lock(); w.E.Signal(); w.L.Unlock() })
+			w.L.Lock()
+			w.E.Wait()
+			w.L.Unlock()
+		},
+		want: []finding{{Kind: lockdep.Circular, Classes: []string{"L", "event: E"}}},
+	}, {
+		// A goroutine waits after it made the event itself: it does not
+		// wait for itself.
+		name: "lookalike/signal-then-wait",
+		run: func(w *eventWorld) {
+			w.L.Lock()
+			w.E.Signal()
+			w.E.Wait()
+			w.L.Unlock()
+		},
+	}, {
+		// L was taken before the maker's previous signal (of F): E's
+		// signal does not count it.
+		name: "lookalike/signal-period",
+		run: func(w *eventWorld) {
+			w.in(1, func() { w.L.Lock(); w.L.Unlock(); w.F.Signal(); w.E.Signal() })
+			w.L.Lock()
+			w.E.Wait()
+			w.L.Unlock()
+		},
+	}, {
+		name: "lookalike/lock-after-signal",
+		run: func(w *eventWorld) {
+			w.in(1, func() { w.E.Signal(); w.L.Lock(); w.L.Unlock() })
+			w.L.Lock()
+			w.E.Wait()
+			w.L.Unlock()
+		},
 	}, {
 		name: "lookalike/released-before-wait",
 		run: func(w *eventWorld) {
@@ -197,4 +256,5 @@ func TestEventInert(t *testing.T) {
 	e.Wait()
 	e.Begin()
 	e.Wait()
+	e.Signal()
 }

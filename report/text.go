@@ -86,9 +86,20 @@ func (r *Report) inProgress() string {
 func (r *Report) circular(b *strings.Builder) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	if r.Holding != nil {
-		p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock)
-		p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding)
-		p("which lock already depends on the new lock.\n\n")
+		switch {
+		case IsEvent(r.Holding.Class):
+			p("goroutine %d makes an event:\n %s\n\n", r.Goroutine, r.Holding)
+			p("after it took lock:\n %s\n\n", r.Lock)
+			p("and a wait for the event already depends on that lock.\n\n")
+		case IsEvent(r.Lock.Class):
+			p("goroutine %d is about to wait:\n %s\n\n", r.Goroutine, r.Lock)
+			p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding)
+			p("which lock the event already depends on.\n\n")
+		default:
+			p("goroutine %d is trying to acquire lock:\n %s\n\n", r.Goroutine, r.Lock)
+			p("but goroutine %d is already holding lock:\n %s\n\n", r.Goroutine, r.Holding)
+			p("which lock already depends on the new lock.\n\n")
+		}
 		if r.Proven {
 			p("This run took these very locks, not only their classes, in the orders below.\n\n")
 		} else {
@@ -143,14 +154,10 @@ func (r *Report) circular(b *strings.Builder) {
 	if r.Holding != nil && r.Holding.Mode != "" {
 		heldMode = r.Holding.Mode
 	}
-	pad := strings.Repeat(" ", 31)
 	p(" Possible unsafe locking scenario:\n\n")
 	p("       G1                      G2\n")
 	p("       ----                    ----\n")
-	p("  %s(%s);\n", verb(heldMode), target.Class)
-	p("%s%s(%s);\n", pad, verb(parent.Mode), parent.Class)
-	p("%s%s(%s);\n", pad, verb(target.Mode), target.Class)
-	p("  %s(%s);\n", verb(source.Mode), source.Class)
+	scenario(b, target.Class, heldMode, source, parent, target)
 	for _, w := range r.Writers {
 		p("\n rlock(%s) blocks as soon as a writer waits for it, and it is write-locked at:\n", w.Class)
 		frames(b, w.Stack)
@@ -245,6 +252,34 @@ func (r *Report) operation(b *strings.Builder) {
 		p("%s\n", r.Advice)
 	}
 	p("\nother info that might help us debug this:\n")
+}
+
+// scenario writes the two goroutines' lines: G1 holds target (in
+// heldMode) and takes source; G2 holds parent and takes target. A
+// goroutine that makes an event makes it after the lock it takes, so its
+// line for the event comes last in its column.
+func scenario(b *strings.Builder, targetClass, heldMode string, source, parent, target Dependency) {
+	type line struct {
+		g2   bool
+		text string
+	}
+	g1Hold, g1After := holdOp(targetClass, heldMode)
+	g2Hold, g2After := holdOp(parent.Class, parent.Mode)
+	lines := []line{{false, g1Hold}, {true, g2Hold}, {true, waitOp(target.Class, target.Mode)}, {false, waitOp(source.Class, source.Mode)}}
+	if g2After {
+		lines[1], lines[2] = lines[2], lines[1]
+	}
+	if g1After {
+		lines = append(lines[1:], lines[0])
+	}
+	pad := strings.Repeat(" ", 31)
+	for _, l := range lines {
+		if l.g2 {
+			fmt.Fprintf(b, "%s%s;\n", pad, l.text)
+		} else {
+			fmt.Fprintf(b, "  %s;\n", l.text)
+		}
+	}
 }
 
 func verb(mode string) string {

@@ -65,6 +65,24 @@ type Stack struct {
 	// the top, for reports of unlocking a lock that is not locked.
 	released [4]Released
 	nrel     uint
+
+	// recent are the goroutine's last acquisitions, nrec of them in all,
+	// those from from on made since its last signal (see Recent); and
+	// signalled the events it made last (see Signalled).
+	recent    [8]Recent
+	nrec      uint32
+	from      uint32
+	signalled [4]graph.ClassID
+	nsig      uint32
+}
+
+// Recent is an acquisition remembered for the goroutine's next signal:
+// its class, mode and where it was made, and nothing else.
+type Recent struct {
+	Class graph.ClassID
+	Mode  graph.Mode
+	Try   bool
+	PC    uintptr
 }
 
 // Released is a release remembered: the lock, where it was acquired and
@@ -110,6 +128,63 @@ func (s *Stack) Push(a graph.Acq, key uint64, at Site) {
 	e.Acq, e.Key, e.At, e.Hold, e.T, e.seq = a, key, at, nil, 0, waiting
 	if n >= s.deepest {
 		s.deepest = n + 1
+	}
+	r := &s.recent[s.nrec%uint32(len(s.recent))]
+	r.Class, r.Mode, r.Try, r.PC = a.Class, a.Mode, a.Try, at.PC
+	s.nrec++
+}
+
+// Unrecent forgets the last acquisition pushed, for one validated and
+// never made (MightLock).
+func (s *Stack) Unrecent() {
+	if s.nrec > s.from {
+		s.nrec--
+	}
+}
+
+// Recent appends to dst the acquisitions the goroutine made since its
+// last signal, the last len(recent) at most, oldest first, and starts a
+// new period: the next call returns only those made after this one.
+func (s *Stack) Recent(dst []Recent) []Recent {
+	start := s.from
+	if n := uint32(len(s.recent)); s.nrec-start > n {
+		start = s.nrec - n
+	}
+	for k := start; k != s.nrec; k++ {
+		dst = append(dst, s.recent[k%uint32(len(s.recent))])
+	}
+	s.from = s.nrec
+	return dst
+}
+
+// Signal notes that the goroutine made event class c.
+func (s *Stack) Signal(c graph.ClassID) {
+	if s.Signalled(c) {
+		return
+	}
+	s.signalled[s.nsig%uint32(len(s.signalled))] = c
+	s.nsig++
+}
+
+// Signalled reports whether the goroutine made event class c, among the
+// last few it made.
+func (s *Stack) Signalled(c graph.ClassID) bool {
+	for _, x := range s.signalled {
+		if x == c && c != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Reinsert pushes e, an entry Remove took off this stack, back on top,
+// as it was held: a lock the goroutine held all along, that a wait was
+// validated without (Cond.Wait releases its own lock while it waits).
+func (s *Stack) Reinsert(e Entry) {
+	e.Key = graph.ChainKey(s.Top(), e.Acq)
+	s.Entries = append(s.Entries, e)
+	if len(s.Entries) > s.deepest {
+		s.deepest = len(s.Entries)
 	}
 }
 

@@ -530,13 +530,19 @@ func (v *Engine) Holds(addr uintptr, modes ...graph.Mode) bool {
 // MightLock validates acquiring the lock lk without acquiring it: the
 // dependencies and findings are those of a Lock (or RLock) here.
 func (v *Engine) MightLock(lk unsafe.Pointer, c *Class, mode graph.Mode, pc uintptr) {
-	st, _ := v.Acquire(lk, c, 0, mode, false, pc, nil)
+	v.mightLock(lk, c, mode, pc, nil)
+}
+
+func (v *Engine) mightLock(lk unsafe.Pointer, c *Class, mode graph.Mode, pc uintptr, site *Site) {
+	st, _ := v.Acquire(lk, c, 0, mode, false, pc, site)
 	if st == nil {
 		return
 	}
 	// Validated, never held: drop the entry pushed on top. It made no
-	// dependency of its own, so it has no hold to end.
+	// dependency of its own, so it has no hold to end, and it is no
+	// acquisition for the goroutine's next signal.
 	st.Remove(len(st.Entries)-1, held.Site{})
+	st.Unrecent()
 }
 
 func (v *Engine) addTrace(pcs []uintptr) uint64 {
