@@ -12,6 +12,7 @@ import (
 
 	"github.com/golockdep/lockdep"
 	"github.com/golockdep/lockdep/internal/events"
+	"github.com/golockdep/lockdep/internal/goroutinetest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -186,6 +187,47 @@ func TestDumpHeld(t *testing.T) {
 	a.Unlock()
 	out := buf.String()
 	for _, want := range []string{"Showing all locks held in the system:", "(dump.A){W}, at: github.com/golockdep/lockdep_test.TestDumpHeld stats_test.go:", "(dump.B){W}, at: github.com/golockdep/lockdep_test.TestDumpHeld.func1 stats_test.go:", "[chan receive]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dump lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestDumpWaiting: a goroutine blocked in a wait shows what it waits
+// for, a lock or an event, next to what it holds; one that waits for
+// nothing and holds nothing is left out.
+func TestDumpWaiting(t *testing.T) {
+	defer lockdep.Fresh(lockdep.DefaultLimits)()
+	a, b := classed("dumpwait.A"), classed("dumpwait.B")
+	var ev lockdep.Event
+	ev.SetClass(lockdep.NewClass("dumpwait.jobs"))
+	var jobs sync.WaitGroup
+	jobs.Add(1)
+	a.Lock()
+	go func() { // holds B, waits for the jobs
+		b.Lock()
+		ev.Wait()
+		jobs.Wait()
+		b.Unlock()
+	}()
+	go func() { // holds nothing, waits for A
+		a.Lock()
+		a.Unlock()
+	}()
+	goroutinetest.WaitState(t, "TestDumpWaiting.func1", "sync.WaitGroup.Wait")
+	goroutinetest.WaitState(t, "TestDumpWaiting.func2", "sync.Mutex.Lock")
+	var buf bytes.Buffer
+	lockdep.DumpHeld(&buf)
+	jobs.Done()
+	a.Unlock()
+	out := buf.String()
+	for _, want := range []string{
+		"1 lock held by goroutine",
+		" #0: (dumpwait.B){W}, at: github.com/golockdep/lockdep_test.TestDumpWaiting.func1 stats_test.go:",
+		" waiting for: (event: dumpwait.jobs){W}, at: github.com/golockdep/lockdep_test.TestDumpWaiting.func1 stats_test.go:",
+		"no locks held by goroutine",
+		" waiting for: (dumpwait.A){W}, at: github.com/golockdep/lockdep_test.TestDumpWaiting.func2 stats_test.go:",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dump lacks %q:\n%s", want, out)
 		}

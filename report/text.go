@@ -362,8 +362,11 @@ func (g Goroutine) write(b *strings.Builder) {
 	for i, l := range g.HeldLocks {
 		p(" #%d: %s\n", i, l)
 	}
-	if g.Waiting != nil {
+	switch {
+	case g.Waiting != nil && g.Waited != "":
 		p(" waiting %s for: %s\n", g.Waited, g.Waiting)
+	case g.Waiting != nil:
+		p(" waiting for: %s\n", g.Waiting)
 	}
 	frames(b, g.Stack)
 }

@@ -74,6 +74,16 @@ type Stack struct {
 	from      uint32
 	signalled [4]graph.ClassID
 	nsig      uint32
+	// waitingFor is the event the goroutine waited for last (see
+	// Waiting): for the held-lock dump, which shows it while the
+	// goroutine is blocked in a wait of its kind.
+	waitingFor Recent
+}
+
+// Waiting notes that the goroutine is about to wait for event class c,
+// at pc.
+func (s *Stack) Waiting(c graph.ClassID, pc uintptr) {
+	s.waitingFor = Recent{Class: c, PC: pc}
 }
 
 // Recent is an acquisition remembered for the goroutine's next signal:

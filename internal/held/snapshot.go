@@ -5,6 +5,11 @@ type Snap struct {
 	Gid     int64
 	Entries []Entry // oldest first; locks pushed but not held yet excluded
 	Deepest int     // the most locks it has held at once
+	// Lock is the lock it waits for, if it pushed one it does not hold
+	// yet; Event is the event it waited for last (see Stack.Waiting),
+	// which it may still wait for.
+	Lock  *Entry
+	Event Recent
 }
 
 // Snapshot returns what every goroutine with a held stack holds, for the
@@ -27,7 +32,7 @@ func (t *Table) snapshot(all bool) []Snap {
 		if st == nil {
 			continue
 		}
-		if snap, ok := readStack(st); ok && (len(snap.Entries) > 0 || all) {
+		if snap, ok := readStack(st); ok && (len(snap.Entries) > 0 || snap.Lock != nil || snap.Event.Class != 0 || all) {
 			out = append(out, snap)
 		}
 	}
@@ -48,10 +53,13 @@ func readStack(st *Stack) (snap Snap, ok bool) {
 	if len(es) > cap(es) || len(es) > 1<<12 {
 		return Snap{}, false
 	}
-	snap.Gid, snap.Deepest = st.Gid, st.deepest
+	snap.Gid, snap.Deepest, snap.Event = st.Gid, st.deepest, st.waitingFor
 	for _, e := range es {
 		if e.seq != waiting {
 			snap.Entries = append(snap.Entries, e)
+		} else {
+			e := e
+			snap.Lock = &e
 		}
 	}
 	return snap, true

@@ -163,6 +163,7 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 	if st == nil {
 		st = v.table.Get(gid)
 	}
+	st.Waiting(id, pc)
 	if st.Signalled(id) {
 		return
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,9 +145,46 @@ func (v *Engine) HeldLocks() []report.Goroutine {
 	defer v.mu.Unlock()
 	var gs []report.Goroutine
 	for _, s := range snaps {
-		if _, alive := goroutines[s.Gid]; alive {
-			gs = append(gs, v.goroutine(s, goroutines[s.Gid], nil))
+		g, alive := goroutines[s.Gid]
+		if !alive {
+			continue
+		}
+		r := v.goroutine(s, g, nil)
+		switch {
+		case s.Lock != nil && strings.HasPrefix(g.State, "sync."):
+			l := v.lockOf(*s.Lock)
+			r.Waiting = &l
+		case s.Event.Class != 0 && waitsFor(v.className(s.Event.Class), g.State):
+			l := report.LockRef{Class: v.className(s.Event.Class), Mode: "W", At: stack.First(stack.Frames([]uintptr{s.Event.PC}))}
+			r.Waiting = &l
+		}
+		if len(r.HeldLocks) > 0 || r.Waiting != nil {
+			gs = append(gs, r)
 		}
 	}
 	return gs
+}
+
+// waitsFor reports whether a goroutine in runtime state state can be
+// blocked in a wait for the event of class name: the event a goroutine
+// waited for last is shown only while it is blocked in a wait of that
+// kind.
+func waitsFor(name, state string) bool {
+	kind, _, ok := report.EventOf(name)
+	if !ok {
+		return false
+	}
+	switch kind {
+	case "wait":
+		return state == "sync.WaitGroup.Wait" || state == "semacquire"
+	case "send":
+		return strings.HasPrefix(state, "chan send") || state == "select"
+	case "receive":
+		return strings.HasPrefix(state, "chan receive") || state == "select"
+	case "cond":
+		return state == "sync.Cond.Wait"
+	case "once":
+		return state == "sync.Mutex.Lock" || state == "semacquire"
+	}
+	return state != "running" && state != "runnable" && state != ""
 }
