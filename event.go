@@ -112,10 +112,12 @@ func (e *Event) End() {
 // Cond.Signal do: the locks the calling goroutine took since its start or
 // its previous Signal (of any event), and those it holds, come after the
 // event, so that a goroutine that waits for the event while it holds one
-// of them closes a cycle. Only the class and the site of each of its last
-// few acquisitions are kept for this. Signal never blocks. A goroutine's
-// own later Wait for an event it signalled adds nothing: it does not wait
-// for itself.
+// of them closes a cycle. What it took is known at no cost to its locks:
+// the last lock it released at each depth of its stack, its last few
+// releases from below the top, and what it holds; a lock taken and
+// released before another at the same depth is not counted. Signal never
+// blocks. A goroutine's own later Wait for an event it signalled adds
+// nothing: it does not wait for itself.
 //
 //go:noinline
 func (e *Event) Signal() {

@@ -66,12 +66,9 @@ type Stack struct {
 	released [4]Released
 	nrel     uint
 
-	// recent are the goroutine's last acquisitions, nrec of them in all,
-	// those from from on made since its last signal (see Recent); and
+	// relFrom is nrel at the goroutine's last signal (see Recent), and
 	// signalled the events it made last (see Signalled).
-	recent    [8]Recent
-	nrec      uint32
-	from      uint32
+	relFrom   uint
 	signalled [4]graph.ClassID
 	nsig      uint32
 	// waitingFor is the event the goroutine waited for last (see
@@ -86,8 +83,8 @@ func (s *Stack) Waiting(c graph.ClassID, pc uintptr) {
 	s.waitingFor = Recent{Class: c, PC: pc}
 }
 
-// Recent is an acquisition remembered for the goroutine's next signal:
-// its class, mode and where it was made, and nothing else.
+// Recent is an acquisition remembered for the goroutine's next signal
+// or for the event it waits for: its class, mode and where it was made.
 type Recent struct {
 	Class graph.ClassID
 	Mode  graph.Mode
@@ -139,31 +136,44 @@ func (s *Stack) Push(a graph.Acq, key uint64, at Site) {
 	if n >= s.deepest {
 		s.deepest = n + 1
 	}
-	r := &s.recent[s.nrec%uint32(len(s.recent))]
-	r.Class, r.Mode, r.Try, r.PC = a.Class, a.Mode, a.Try, at.PC
-	s.nrec++
 }
 
-// Unrecent forgets the last acquisition pushed, for one validated and
-// never made (MightLock).
+// consumed is the seq of a popped entry that a signal counted already
+// (see Recent).
+const consumed = waiting - 1
+
+// Unrecent forgets the entry popped last, for an acquisition validated
+// and never made (MightLock): it is no lock taken for the next signal.
 func (s *Stack) Unrecent() {
-	if s.nrec > s.from {
-		s.nrec--
+	if n := len(s.Entries); n < cap(s.Entries) {
+		s.Entries[:n+1][n].seq = consumed
 	}
 }
 
-// Recent appends to dst the acquisitions the goroutine made since its
-// last signal, the last len(recent) at most, oldest first, and starts a
-// new period: the next call returns only those made after this one.
+// Recent appends to dst the locks the goroutine took and released since
+// its last signal, as far as it remembers them, and starts a new period:
+// the next call returns only those taken after this one. It remembers,
+// at no cost to the acquisitions, the last lock released at each depth
+// of its stack (popped entries stay in the stack's array until a push
+// overwrites them) and its last few releases from below the top.
 func (s *Stack) Recent(dst []Recent) []Recent {
-	start := s.from
-	if n := uint32(len(s.recent)); s.nrec-start > n {
-		start = s.nrec - n
+	n := len(s.Entries)
+	above := s.Entries[n:cap(s.Entries)]
+	for i := range above {
+		if e := &above[i]; e.seq != consumed && e.Class != 0 {
+			dst = append(dst, Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})
+			e.seq = consumed
+		}
 	}
-	for k := start; k != s.nrec; k++ {
-		dst = append(dst, s.recent[k%uint32(len(s.recent))])
+	k := uint(len(s.released))
+	if s.nrel-s.relFrom < k {
+		k = s.nrel - s.relFrom
 	}
-	s.from = s.nrec
+	for j := s.nrel - k; j != s.nrel; j++ {
+		e := s.released[j%uint(len(s.released))]
+		dst = append(dst, Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})
+	}
+	s.relFrom = s.nrel
 	return dst
 }
 

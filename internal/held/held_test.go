@@ -627,3 +627,47 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("held entries per goroutine (-want +got):\n%s", diff)
 	}
 }
+
+// TestRecent: a signal counts the locks taken and released since the
+// previous one, the last one at each depth and the last few released
+// from below the top, and those the stack pushed for a wait are not.
+func TestRecent(t *testing.T) {
+	s := newStack()
+	acq := func(c graph.ClassID) graph.Acq { return graph.Acq{Class: c, Addr: uintptr(c)} }
+	push := func(c graph.ClassID) { s.Push(acq(c), 0, Site{PC: uintptr(100 + c)}); s.Held() }
+	pop := func(c graph.ClassID) { s.Remove(s.Find(uintptr(c), graph.Write), Site{}) }
+	classes := func() []graph.ClassID {
+		var cs []graph.ClassID
+		for _, r := range s.Recent(nil) {
+			if r.PC != uintptr(100+r.Class) {
+				t.Errorf("class %d remembered at pc %d", r.Class, r.PC)
+			}
+			cs = append(cs, r.Class)
+		}
+		return cs
+	}
+	push(1)
+	pop(1)
+	push(2) // at the depth 1 was: overwrites it
+	pop(2)
+	push(3)
+	push(4)
+	pop(4)
+	pop(3)
+	if got, want := classes(), []graph.ClassID{3, 4}; !slices.Equal(got, want) {
+		t.Errorf("Recent = %v, want %v", got, want)
+	}
+	if got := classes(); len(got) != 0 {
+		t.Errorf("Recent again = %v, want none: a signal starts a new period", got)
+	}
+	push(5)
+	push(6)
+	pop(5) // from below the top
+	push(7)
+	s.Remove(len(s.Entries)-1, Site{})
+	s.Unrecent() // 7 was a wait's, never taken
+	pop(6)
+	if got, want := classes(), []graph.ClassID{6, 5}; !slices.Equal(got, want) {
+		t.Errorf("Recent = %v, want %v", got, want)
+	}
+}

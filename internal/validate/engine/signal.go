@@ -19,7 +19,10 @@ import (
 //   - making it (Done, a send, Signal) comes after the locks the goroutine
 //     that makes it took since its start or its previous signal, and
 //     those it holds: they come after the event, as if the goroutine had
-//     held the event's lock while it took them (Signal).
+//     held the event's lock while it took them (Signal). What it took is
+//     read from its held stack at no cost to its acquisitions
+//     (held.Stack.Recent): the last lock released at each depth, and the
+//     last few released from below the top.
 //
 // A wait under L for an event whose maker takes L first is then the
 // cycle L → E → L, reported on a run in which the wait returned at once.
