@@ -30,6 +30,8 @@ var scenarios = []struct {
 	{"read-cycle-writer-later", scenarioWriterLater},
 	{"bad-unlock", scenarioBadUnlock},
 	{"assertion", scenarioAssertion},
+	{"wait-under-lock", scenarioWaitUnderLock},
+	{"signal-after-lock", scenarioSignalAfterLock},
 }
 
 type account struct{ mu lockdep.Mutex }
@@ -247,3 +249,46 @@ func TestGolden(t *testing.T) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// server is a service whose Stop waits for its handlers while it holds
+// mu, and whose handlers take mu before they are done: the event of the
+// WaitGroup they are counted in is a lockdep.Event here.
+type server struct {
+	mu   lockdep.Mutex
+	done lockdep.Event
+}
+
+var serverMu, serverWG = lockdep.NewClass("svc.Server.mu"), lockdep.NewClass("svc.Server.wg")
+
+func newServer() *server {
+	s := new(server)
+	s.mu.SetClass(serverMu)
+	s.done.SetClass(serverWG)
+	return s
+}
+
+func (s *server) handle() {
+	s.mu.Lock()
+	s.mu.Unlock()
+	s.done.Signal() // wg.Done()
+}
+
+func (s *server) stop() {
+	s.mu.Lock()
+	s.done.Wait() // wg.Wait()
+	s.mu.Unlock()
+}
+
+// The handler ran first: the wait closes the cycle.
+func scenarioWaitUnderLock() {
+	s := newServer()
+	inGoroutine(s.handle)
+	inGoroutine(s.stop)
+}
+
+// Stop ran first: the handler's Done closes the cycle.
+func scenarioSignalAfterLock() {
+	s := newServer()
+	inGoroutine(s.stop)
+	inGoroutine(s.handle)
+}

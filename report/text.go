@@ -124,7 +124,14 @@ func (r *Report) circular(b *strings.Builder) {
 	p("\nthe existing dependency chain (in reverse order) is:\n")
 	n := len(r.Chain)
 	for i, d := range r.Chain {
-		p("\n-> #%d (%s){%s}:", n-1-i, d.Class, d.Mode)
+		p("\n-> #%d (%s){%s}", n-1-i, d.Class, d.Mode)
+		if IsEvent(d.After) && !IsEvent(d.Class) {
+			// A lock taken before the event was made: its stack is
+			// where it was taken, then where the event was made.
+			made, _ := holdOp(d.After, "")
+			p(", taken before %s", made)
+		}
+		p(":")
 		if d.Origin != "" {
 			p(" recorded by %s", d.Origin)
 		}
