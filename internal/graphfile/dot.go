@@ -18,6 +18,12 @@ func classPackage(name string, instance bool) (pkg, rest string) {
 	if instance {
 		return "(locks without a class)", name
 	}
+	if kind, waited, ok := report.EventOf(name); ok {
+		// An event goes with what is waited for: "wait: p.Server.wg"
+		// is drawn in p, as "wait: Server.wg".
+		pkg, rest = classPackage(waited, false)
+		return pkg, kind + ": " + rest
+	}
 	base := name
 	if i := strings.LastIndexByte(base, '/'); i >= 0 {
 		base = base[i+1:]
@@ -133,6 +139,7 @@ type DrawNode struct {
 	Tooltip string
 	Bold    bool // write-locked somewhere
 	Red     bool // on a reported cycle, or locked recursively
+	Event   bool // a wait's pseudo-lock (report.EventOf), drawn as an ellipse
 }
 
 // DrawEdge is a dependency of a Drawing: from the class held to the class
@@ -188,6 +195,7 @@ func (gr *Graph) Drawing() *Drawing {
 			cl.Nodes = append(cl.Nodes, DrawNode{
 				Name: c.Name, Label: short, Tooltip: c.Name,
 				Bold: c.Written, Red: inCycle[c.Name] || recursive[c.Name] != "",
+				Event: report.IsEvent(c.Name),
 			})
 		}
 		d.Clusters = append(d.Clusters, cl)
@@ -262,6 +270,9 @@ func (d *Drawing) DOT() string {
 			}
 			if n.Red {
 				attrs = append(attrs, red)
+			}
+			if n.Event {
+				attrs = append(attrs, "shape=ellipse")
 			}
 			p("%s%s [%s];\n", indent, dotQuote(n.Name), strings.Join(attrs, ", "))
 		}

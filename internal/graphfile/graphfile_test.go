@@ -32,6 +32,10 @@ func TestClassPackage(t *testing.T) {
 		{"bank.Account.mu", false, "bank", "Account.mu"},
 		{"A", false, "", "A"},
 		{"lockdep.Mutex@x.go:3", true, "(locks without a class)", "lockdep.Mutex@x.go:3"},
+		{"wait: example.com/m/store.Store.wg", false, "example.com/m/store", "wait: Store.wg"},
+		{"receive: bank.results", false, "bank", "receive: results"},
+		{"event: A", false, "", "event: A"},
+		{"weird: bank.x", false, "weird: bank", "x"}, // not a kind of event
 	} {
 		if pkg, rest := classPackage(tc.name, tc.instance); pkg != tc.pkg || rest != tc.rest {
 			t.Errorf("classPackage(%q) = %q, %q; want %q, %q", tc.name, pkg, rest, tc.pkg, tc.rest)
@@ -49,8 +53,9 @@ func TestDOTMarks(t *testing.T) {
 			{Name: "example.com/m/a.Node.mu", Written: true},
 			{Name: "example.com/m/b.cache"},
 			{Name: "lockdep.Mutex@x.go:3", Instance: true},
+			{Name: "wait: example.com/m/a.Node.wg", Written: true},
 		},
-		Dependencies: []Dependency{{From: "example.com/m/a.Node.mu", To: "example.com/m/b.cache", Mode: "W"}},
+		Dependencies: []Dependency{{From: "example.com/m/a.Node.mu", To: "example.com/m/b.cache", Mode: "W"}, {From: "example.com/m/a.Node.mu", To: "wait: example.com/m/a.Node.wg", Mode: "W"}},
 		Findings:     []report.Report{{Kind: report.Recursive, Headline: report.Recursive.Headline(), Lock: report.LockRef{Class: "example.com/m/a.Node.mu", Mode: "W"}, Detail: "Both locks are of the same class."}},
 	}
 	dot := gr.DOT()
@@ -62,6 +67,7 @@ func TestDOTMarks(t *testing.T) {
 		`tooltip="example.com/m/a.Node.mu: possible recursive locking detected: Both locks are of the same class."`,
 		`"example.com/m/a.Node.mu" -> "example.com/m/b.cache" [label="W", tooltip=`,
 		`label="Packages under example.com/m/\nA → B:`,
+		`"wait: example.com/m/a.Node.wg" [label="wait: Node.wg", tooltip="wait: example.com/m/a.Node.wg", penwidth=2, shape=ellipse];`,
 	} {
 		if !strings.Contains(dot, want) {
 			t.Errorf("the DOT lacks %s:\n%s", want, dot)

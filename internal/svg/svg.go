@@ -145,8 +145,14 @@ func (l *picture) write(b *strings.Builder, d *graphfile.Drawing) {
 			stroke, text = graphfile.Red, graphfile.Red
 		}
 		p("<g class=\"node\" data-name=\"%s\"><title>%s</title>", esc(n.Name), esc(n.Tooltip))
-		p("<rect x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" rx=\"6\" fill=\"white\" stroke=\"%s\" stroke-width=\"%s\"/>",
-			num(v.x-v.w/2), num(v.y-v.h/2), num(v.w), num(v.h), stroke, num(width))
+		if n.Event {
+			// A wait's pseudo-lock: an ellipse, as Graphviz draws it.
+			p("<ellipse cx=\"%s\" cy=\"%s\" rx=\"%s\" ry=\"%s\" fill=\"white\" stroke=\"%s\" stroke-width=\"%s\"/>",
+				num(v.x), num(v.y), num(v.w/2+6), num(v.h/2+2), stroke, num(width))
+		} else {
+			p("<rect x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" rx=\"6\" fill=\"white\" stroke=\"%s\" stroke-width=\"%s\"/>",
+				num(v.x-v.w/2), num(v.y-v.h/2), num(v.w), num(v.h), stroke, num(width))
+		}
 		top := v.y - v.h/2 + nodePadY
 		for i, line := range v.lines {
 			p("<text x=\"%s\" y=\"%s\" text-anchor=\"middle\" font-size=\"%s\" fill=\"%s\">%s</text>",

@@ -181,3 +181,28 @@ func BenchmarkRender(b *testing.B) {
 		})
 	}
 }
+
+// TestEventNode: a wait's pseudo-lock is drawn as an ellipse, a lock as a
+// box.
+func TestEventNode(t *testing.T) {
+	gr := graphfile.Empty()
+	gr.Classes = []graphfile.Class{{Name: "example.com/p.Server.mu", Written: true}, {Name: "wait: example.com/p.Server.wg", Written: true}}
+	gr.Dependencies = []graphfile.Dependency{{From: "example.com/p.Server.mu", To: "wait: example.com/p.Server.wg", Mode: "W"}}
+	out := string(Render(gr.Drawing()))
+	pic, err := svgtest.Parse([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range gr.Classes {
+		if !pic.Nodes[c.Name] {
+			t.Errorf("the SVG has no node for %s", c.Name)
+		}
+	}
+	for name, shape := range map[string]string{"example.com/p.Server.mu": "<rect ", "wait: example.com/p.Server.wg": "<ellipse "} {
+		_, node, _ := strings.Cut(out, `data-name="`+name+`"`)
+		node, _, _ = strings.Cut(node, "</g>")
+		if !strings.Contains(node, shape) {
+			t.Errorf("node %s is not drawn with %s: %s", name, shape, node)
+		}
+	}
+}
