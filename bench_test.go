@@ -272,3 +272,60 @@ func BenchmarkNewEdge10k(b *testing.B) {
 		b.Fatalf("the benchmark made findings: %v", fs[0])
 	}
 }
+
+// BenchmarkEventSignal: a handler's pattern, a lock taken and released,
+// then a WaitGroup's Done; with lockdep, an Event's Signal of the Done's
+// event, whose dependency on the lock is cached after the first.
+func BenchmarkEventSignal(b *testing.B) {
+	b.Run("impl=sync", func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			mu.Lock()
+			mu.Unlock()
+			wg.Done()
+		}
+	})
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu lockdep.Mutex
+		var ev lockdep.Event
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			mu.Lock()
+			mu.Unlock()
+			ev.Signal()
+			wg.Done()
+		}
+	})
+}
+
+// BenchmarkEventWait: a wait for a WaitGroup whose count is zero, under a
+// lock; with lockdep, an Event's Wait first.
+func BenchmarkEventWait(b *testing.B) {
+	b.Run("impl=sync", func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for b.Loop() {
+			mu.Lock()
+			wg.Wait()
+			mu.Unlock()
+		}
+	})
+	offOn(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu lockdep.Mutex
+		var ev lockdep.Event
+		var wg sync.WaitGroup
+		for b.Loop() {
+			mu.Lock()
+			ev.Wait()
+			wg.Wait()
+			mu.Unlock()
+		}
+	})
+}

@@ -75,6 +75,9 @@ type Stack struct {
 	// Waiting): for the held-lock dump, which shows it while the
 	// goroutine is blocked in a wait of its kind.
 	waitingFor Recent
+	// Scratch is the owner's to reuse, for the acquisitions a signal
+	// counts: no buffer to clear or allocate per signal.
+	Scratch []Recent
 }
 
 // Waiting notes that the goroutine is about to wait for event class c,
@@ -158,7 +161,7 @@ func (s *Stack) Unrecent() {
 // overwrites them) and its last few releases from below the top.
 func (s *Stack) Recent(dst []Recent) []Recent {
 	n := len(s.Entries)
-	above := s.Entries[n:cap(s.Entries)]
+	above := s.Entries[n:max(n, min(s.deepest, cap(s.Entries)))] // never pushed beyond deepest
 	for i := range above {
 		if e := &above[i]; e.seq != consumed && e.Class != 0 {
 			dst = append(dst, Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})

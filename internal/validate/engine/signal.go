@@ -44,8 +44,8 @@ func (v *Engine) Signal(c *Class, pc uintptr, site *Site) {
 		st = v.table.Get(gid)
 	}
 	st.Signal(id)
-	var buf [16]held.Recent
-	after := st.Recent(buf[:0])
+	after := st.Recent(st.Scratch[:0])
+	defer func() { st.Scratch = after[:0] }()
 	for i := range st.Entries {
 		e := &st.Entries[i]
 		after = append(after, held.Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})
