@@ -160,8 +160,14 @@ func (s *Stack) Unrecent() {
 // of its stack (popped entries stay in the stack's array until a push
 // overwrites them) and its last few releases from below the top.
 func (s *Stack) Recent(dst []Recent) []Recent {
-	n := len(s.Entries)
-	above := s.Entries[n:max(n, min(s.deepest, cap(s.Entries)))] // never pushed beyond deepest
+	n, end := len(s.Entries), s.deepest // never pushed beyond deepest
+	if end > cap(s.Entries) {
+		end = cap(s.Entries)
+	}
+	if end < n {
+		end = n
+	}
+	above := s.Entries[n:end]
 	for i := range above {
 		if e := &above[i]; e.seq != consumed && e.Class != 0 {
 			dst = append(dst, Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})
