@@ -185,6 +185,14 @@
 // wait returned at once. WaitGroups, channels, Conds and Onces are not
 // modelled yet: only waits that are declared with an Event count.
 //
+// In code that the lockdep command rewrites, a sync.WaitGroup is such an
+// event, of class "wait: " and the WaitGroup's declaration
+// (example.com/p.Server.wg): Wait is a wait, and Done, deferred or not,
+// and the return of a function that WaitGroup.Go started make the event.
+// A Wait under L while the goroutines it waits for take L before their
+// Done is then reported, as the cycle L → (wait: example.com/p.Server.wg)
+// → L. A goroutine's Wait after its own Done adds nothing.
+//
 // # Cost
 //
 // The sequence of classes a goroutine holds, plus the one it acquires, is

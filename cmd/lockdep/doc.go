@@ -40,6 +40,15 @@ view gets a class of its own, named after the pointer it was first locked
 through and where (pkg/path.withLock.m@file.go:12), never one shared by
 every lock passed through that pointer.
 
+Waits are validated as pseudo-locks, events named after the declarations
+of what is waited for. A sync.WaitGroup's Wait, attempted while a lock L
+is held, orders L before the event "wait: pkg/path.Type.wg", and its Done
+(deferred, or the implicit one of WaitGroup.Go) orders the event before
+the locks the goroutine took since it started or last signalled: a Wait
+under L for goroutines that take L is reported as the cycle L → (wait:
+pkg/path.Type.wg) → L, from a run in which Wait returned at once. A
+WaitGroup reached through a pointer is named after the pointer.
+
 # Test: lockdep test
 
 	lockdep test [flags] [packages] [flags]

@@ -1,0 +1,121 @@
+package lockdepimpl
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/internal/validate"
+)
+
+// Waits that are not locks (see the lockdep package documentation,
+// "Waits that are not locks"). Rewritten code calls these functions in
+// place of the methods of sync.WaitGroup, sync.Once and sync.Cond; a
+// site's class is the event's, "kind: name", named after the
+// declaration of the WaitGroup, Once or Cond (of the pointer, for one
+// reached through a pointer):
+//
+//	wg.Wait()   →  lockdepimpl_.WGWait(&wg, &lockdepSites_N[i])       (class "wait: p.T.wg")
+//	wg.Done()   →  lockdepimpl_.WGDone(&wg, &lockdepSites_N[i])
+//	wg.Go(f)    →  lockdepimpl_.WGGo(&wg, &lockdepSites_N[i], f)
+//	wg.Done     →  lockdepimpl_.WG(&wg, &lockdepSites_N[i]).Done    (a method value)
+//
+// A wait validates that each lock the goroutine holds waits for the
+// event (L → E), then waits for real; making the event validates that
+// the locks the goroutine took since its start or its previous signal,
+// and those it holds, come after it (E → M), then makes it for real.
+
+// WGWait is (*sync.WaitGroup).Wait, validated: each lock the calling
+// goroutine holds waits for the WaitGroup's event, then it waits.
+//
+//go:noinline
+func WGWait(wg *sync.WaitGroup, s *Site) {
+	if v := validate.Active(); v != nil {
+		v.Wait(unsafe.Pointer(wg), s.ClassOf(), 0, stack.Caller(), s)
+	}
+	wg.Wait()
+}
+
+// WGDone is (*sync.WaitGroup).Done, validated: the WaitGroup's event
+// comes before the locks the goroutine took since its start or its
+// previous signal, and those it holds; then it is done.
+//
+//go:noinline
+func WGDone(wg *sync.WaitGroup, s *Site) {
+	if v := validate.Active(); v != nil {
+		v.Signal(s.ClassOf(), stack.Caller(), s)
+	}
+	wg.Done()
+}
+
+// goer is a sync.WaitGroup of Go 1.25 or later. WGGo reaches Go through
+// it, not to need that release to compile: rewritten code calls WGGo only
+// where the module's code calls WaitGroup.Go, which the toolchain then
+// has.
+type goer interface{ Go(func()) }
+
+// WGGo is (*sync.WaitGroup).Go, validated: f runs in a new goroutine
+// started by wg.Go, and its return signals the WaitGroup's event (the
+// implicit Done) at s, before the real Done.
+//
+//go:noinline
+func WGGo(wg *sync.WaitGroup, s *Site, f func()) {
+	pc := stack.Caller()
+	any(wg).(goer).Go(func() {
+		defer signal(s, pc)
+		f()
+	})
+}
+
+// signal signals the event of the class of s, at pc, while validation is
+// on.
+func signal(s *Site, pc uintptr) {
+	if v := validate.Active(); v != nil {
+		v.Signal(s.ClassOf(), pc, s)
+	}
+}
+
+// WaitGroup is a *sync.WaitGroup used as a method value (wg.Done passed
+// as a callback), with the site where the value was made; its methods are
+// validated as [WGWait], [WGDone] and [WGGo] are.
+type WaitGroup struct {
+	wg *sync.WaitGroup
+	s  *Site
+}
+
+// WG wraps wg, for a method value of a *sync.WaitGroup made at s.
+func WG(wg *sync.WaitGroup, s *Site) *WaitGroup { return &WaitGroup{wg: wg, s: s} }
+
+// Add adds delta to the WaitGroup's counter: it is not a wait, and is not
+// validated.
+func (w *WaitGroup) Add(delta int) { w.wg.Add(delta) }
+
+// Done decrements the WaitGroup's counter, a signal of its event.
+//
+//go:noinline
+func (w *WaitGroup) Done() {
+	signal(w.s, stack.Caller())
+	w.wg.Done()
+}
+
+// Wait waits for the WaitGroup's counter to reach zero.
+//
+//go:noinline
+func (w *WaitGroup) Wait() {
+	if v := validate.Active(); v != nil {
+		v.Wait(unsafe.Pointer(w.wg), w.s.ClassOf(), 0, stack.Caller(), w.s)
+	}
+	w.wg.Wait()
+}
+
+// Go runs f in a new goroutine, as [WGGo].
+//
+//go:noinline
+func (w *WaitGroup) Go(f func()) {
+	pc := stack.Caller()
+	s := w.s
+	any(w.wg).(goer).Go(func() {
+		defer signal(s, pc)
+		f()
+	})
+}
