@@ -191,7 +191,13 @@
 // and the return of a function that WaitGroup.Go started make the event.
 // A Wait under L while the goroutines it waits for take L before their
 // Done is then reported, as the cycle L → (wait: example.com/p.Server.wg)
-// → L. A goroutine's Wait after its own Done adds nothing.
+// → L. A goroutine's Wait after its own Done adds nothing. A sync.Once
+// is a lock around its function, of class "once: " and its declaration,
+// at the Once's address: Do under L, whose function takes L, is a cycle
+// (a Do already done counts too: in another run it would have waited),
+// and Do inside the function of the same Once is recursive locking, a
+// certain self-deadlock, reported while the goroutine hangs in the
+// Once (after the settle time, or when the process or test ends).
 //
 // # Cost
 //

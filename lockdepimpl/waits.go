@@ -18,12 +18,14 @@ import (
 //	wg.Wait()   →  lockdepimpl_.WGWait(&wg, &lockdepSites_N[i])       (class "wait: p.T.wg")
 //	wg.Done()   →  lockdepimpl_.WGDone(&wg, &lockdepSites_N[i])
 //	wg.Go(f)    →  lockdepimpl_.WGGo(&wg, &lockdepSites_N[i], f)
-//	wg.Done     →  lockdepimpl_.WG(&wg, &lockdepSites_N[i]).Done    (a method value)
+//	wg.Done     →  lockdepimpl_.WGMethod(&wg, &lockdepSites_N[i]).Done    (a method value)
+//	once.Do(f)  →  lockdepimpl_.OnceDo(&once, &lockdepSites_N[i], f)  (class "once: p.T.once")
 //
 // A wait validates that each lock the goroutine holds waits for the
 // event (L → E), then waits for real; making the event validates that
 // the locks the goroutine took since its start or its previous signal,
-// and those it holds, come after it (E → M), then makes it for real.
+// and those it holds, come after it (E → M), then makes it for real. A
+// Once's Do is a lock around its function, at the Once's address.
 
 // WGWait is (*sync.WaitGroup).Wait, validated: each lock the calling
 // goroutine holds waits for the WaitGroup's event, then it waits.
@@ -84,7 +86,7 @@ type WaitGroup struct {
 }
 
 // WG wraps wg, for a method value of a *sync.WaitGroup made at s.
-func WG(wg *sync.WaitGroup, s *Site) *WaitGroup { return &WaitGroup{wg: wg, s: s} }
+func WGMethod(wg *sync.WaitGroup, s *Site) *WaitGroup { return &WaitGroup{wg: wg, s: s} }
 
 // Add adds delta to the WaitGroup's counter: it is not a wait, and is not
 // validated.
@@ -118,4 +120,41 @@ func (w *WaitGroup) Go(f func()) {
 		defer signal(s, pc)
 		f()
 	})
+}
+
+// OnceDo is (*sync.Once).Do, validated as a lock of the Once's class
+// around f: the locks the goroutine holds come before the Once, which
+// comes before the locks f takes. A Do already done counts too, and a Do
+// inside f of the same Once is reported as recursive locking (see
+// the validator's OnceDo).
+//
+//go:noinline
+func OnceDo(o *sync.Once, s *Site, f func()) {
+	if v := validate.Active(); v != nil {
+		v.OnceDo(o, f, s.ClassOf(), stack.Caller(), s)
+		return
+	}
+	o.Do(f)
+}
+
+// Once is a *sync.Once used as a method value (once.Do passed as a
+// function), with the site where the value was made; Do is validated as
+// [OnceDo] is.
+type Once struct {
+	o *sync.Once
+	s *Site
+}
+
+// OnceMethod wraps o, for a method value of a *sync.Once made at s.
+func OnceMethod(o *sync.Once, s *Site) *Once { return &Once{o: o, s: s} }
+
+// Do calls f if and only if Do is called for the first time for the Once.
+//
+//go:noinline
+func (o *Once) Do(f func()) {
+	if v := validate.Active(); v != nil {
+		v.OnceDo(o.o, f, o.s.ClassOf(), stack.Caller(), o.s)
+		return
+	}
+	o.o.Do(f)
 }

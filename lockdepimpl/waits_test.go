@@ -1,6 +1,7 @@
 package lockdepimpl_test
 
 import (
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -131,13 +132,13 @@ func TestWaitGroup(t *testing.T) {
 		}, cycle},
 		{"method-values", func(s *waiter) {
 			s.wg.Add(1)
-			done := lockdepimpl.WG(&s.wg, &waitSites[5]).Done
+			done := lockdepimpl.WGMethod(&s.wg, &waitSites[5]).Done
 			inGoroutine(func() {
 				s.lock()
 				s.unlock()
 				done()
 			})
-			wait := lockdepimpl.WG(&s.wg, &waitSites[8]).Wait
+			wait := lockdepimpl.WGMethod(&s.wg, &waitSites[8]).Wait
 			s.lock()
 			wait()
 			s.unlock()
@@ -153,4 +154,119 @@ func TestWaitGroup(t *testing.T) {
 			}
 		})
 	}
+}
+
+func (s *waiter) load() {
+	s.lock()
+	s.n++
+	s.unlock()
+}
+
+func TestOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(s *waiter)
+		want string
+	}{
+		{"do-under-lock", func(s *waiter) {
+			// load runs first; the Do under mu returns at once.
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], s.load)
+			s.lock()
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], s.load)
+			s.unlock()
+		}, "circular example.com/m.Server.mu once: example.com/m.Server.once"},
+		{"do-under-lock/first", func(s *waiter) {
+			// The Do under mu runs a function that takes another lock;
+			// a later Do, done, is under nothing, but an earlier
+			// function took mu.
+			s.lock()
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {})
+			s.unlock()
+			var other sync.Once
+			lockdepimpl.OnceDo(&other, &waitSites[9], s.load)
+		}, "circular example.com/m.Server.mu once: example.com/m.Server.once"},
+		{"do-other-lock", func(s *waiter) {
+			s.lock()
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {
+				s.stopLock()
+				s.stopUnlock()
+			})
+			s.unlock()
+		}, ""},
+		{"method-value", func(s *waiter) {
+			do := lockdepimpl.OnceMethod(&s.once, &waitSites[9]).Do
+			do(s.load)
+			s.lock()
+			do(s.load)
+			s.unlock()
+		}, "circular example.com/m.Server.mu once: example.com/m.Server.once"},
+		{"panics", func(s *waiter) {
+			// A function that panics ends the Do: the Once is not held
+			// after it, and a later Do under mu is no recursion.
+			func() {
+				defer func() { recover() }()
+				lockdepimpl.OnceDo(&s.once, &waitSites[9], func() { panic("load") })
+			}()
+			s.lock()
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], s.load)
+			s.unlock()
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			findings, restore := lockdepimpl.Fresh()
+			defer restore()
+			s := new(waiter)
+			tc.run(s)
+			if got := strings.Join(unordered(findings()), "\n"); got != tc.want {
+				t.Errorf("findings %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestOnceRecursive runs a Do inside its own function: the goroutine
+// blocks for good in the Once's lock, and the finding is reported while
+// it waits (here, at the end of the test).
+func TestOnceRecursive(t *testing.T) {
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
+	s := new(waiter)
+	go lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {
+		recursiveDo(s)
+	})
+	if !blockedIn("lockdepimpl_test.recursiveDo", "sync.Mutex.Lock") {
+		t.Fatal("the inner Do did not block")
+	}
+	if got := unordered(findings()); len(got) != 0 {
+		t.Errorf("findings %q before the end of the test", got)
+	}
+	lockdepimpl.ReportWaiting()
+	fs := findings()
+	if got, want := strings.Join(unordered(fs), "\n"), "recursive once: example.com/m.Server.once"; got != want {
+		t.Fatalf("findings %q, want %q", got, want)
+	}
+	if fs[0].InProgress == "" {
+		t.Errorf("the finding is not a deadlock in progress")
+	}
+}
+
+//go:noinline
+func recursiveDo(s *waiter) {
+	lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {})
+}
+
+// blockedIn reports whether a goroutine running fn gets to state, as a
+// goroutine dump shows it, while the scheduler runs the others.
+func blockedIn(fn, state string) bool {
+	buf := make([]byte, 1<<20)
+	for range 100000 {
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			head, _, _ := strings.Cut(g, "\n")
+			if strings.Contains(g, fn) && strings.Contains(head, "["+state) {
+				return true
+			}
+		}
+		runtime.Gosched()
+	}
+	return false
 }

@@ -46,8 +46,12 @@ is held, orders L before the event "wait: pkg/path.Type.wg", and its Done
 (deferred, or the implicit one of WaitGroup.Go) orders the event before
 the locks the goroutine took since it started or last signalled: a Wait
 under L for goroutines that take L is reported as the cycle L → (wait:
-pkg/path.Type.wg) → L, from a run in which Wait returned at once. A
-WaitGroup reached through a pointer is named after the pointer.
+pkg/path.Type.wg) → L, from a run in which Wait returned at once.
+sync.Once's Do is a lock around its function ("once: pkg/path.Type.once"):
+Do under L, whose function takes L, is a cycle, and Do inside its own
+function is recursive locking. A WaitGroup or Once reached through a
+pointer is named after the pointer. The functions of sync.OnceFunc,
+OnceValue and OnceValues are not validated.
 
 # Test: lockdep test
 

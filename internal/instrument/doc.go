@@ -63,10 +63,12 @@
 //	wg.Wait()        →  lockdepimpl_.WGWait(&wg, &lockdepSites_0[0])    class "wait: p.S.wg"
 //	defer wg.Done()  →  defer lockdepimpl_.WGDone(&wg, &lockdepSites_0[1])
 //	wg.Go(f)         →  lockdepimpl_.WGGo(&wg, &lockdepSites_0[2], f)
+//	once.Do(f)       →  lockdepimpl_.OnceDo(&once, &lockdepSites_0[3], f)  class "once: p.S.once"
 //
 // WaitGroup.Add is left alone (it is not a wait). A method value wraps
-// its receiver (lockdepimpl_.WG(&wg, ...).Done); a method expression is
-// not rewritten.
+// its receiver (lockdepimpl_.WGMethod(&wg, ...).Done); a method
+// expression is not rewritten, nor are the functions that sync.OnceFunc,
+// OnceValue and OnceValues return (they are not validated).
 //
 // A struct type that embeds a mutex by value gets the mutex's methods as
 // its own, for locks taken through a sync.Locker it went into (see

@@ -15,13 +15,15 @@ import (
 //	wg.Wait()   →  lockdepimpl_.WGWait(&wg, &lockdepSites_N[i])       class "wait: p.T.wg"
 //	wg.Done()   →  lockdepimpl_.WGDone(&wg, &lockdepSites_N[i])
 //	wg.Go(f)    →  lockdepimpl_.WGGo(&wg, &lockdepSites_N[i], f)
+//	once.Do(f)  →  lockdepimpl_.OnceDo(&once, &lockdepSites_N[i], f)    class "once: p.T.once"
 //
 // A method value wraps the receiver, as for a mutex:
 //
-//	wg.Done     →  lockdepimpl_.WG(&wg, &lockdepSites_N[i]).Done
+//	wg.Done     →  lockdepimpl_.WGMethod(&wg, &lockdepSites_N[i]).Done
 //
 // Add is not a wait and is left alone; so are method expressions
-// ((*sync.WaitGroup).Done), which are not validated.
+// ((*sync.WaitGroup).Done), which are not validated, and the functions
+// that sync.OnceFunc, OnceValue and OnceValues return.
 
 // waitMethod describes one method of a sync type that waits for an event
 // or makes one.
@@ -34,9 +36,10 @@ type waitMethod struct {
 // waitMethods maps the full names of the methods (as returned by
 // [types.Func.FullName]) to their replacements.
 var waitMethods = map[string]waitMethod{
-	"(*sync.WaitGroup).Wait": {impl: "WGWait", wrap: "WG", kind: "wait"},
-	"(*sync.WaitGroup).Done": {impl: "WGDone", wrap: "WG", kind: "wait"},
-	"(*sync.WaitGroup).Go":   {impl: "WGGo", wrap: "WG", kind: "wait"},
+	"(*sync.WaitGroup).Wait": {impl: "WGWait", wrap: "WGMethod", kind: "wait"},
+	"(*sync.WaitGroup).Done": {impl: "WGDone", wrap: "WGMethod", kind: "wait"},
+	"(*sync.WaitGroup).Go":   {impl: "WGGo", wrap: "WGMethod", kind: "wait"},
+	"(*sync.Once).Do":        {impl: "OnceDo", wrap: "OnceMethod", kind: "once"},
 }
 
 // waitMethod returns the method of waitMethods that sel selects as a
@@ -81,7 +84,7 @@ func (r *rewriter) waitCall(call *ast.CallExpr, sel *ast.SelectorExpr) bool {
 // waitValue rewrites a method value of a method of waitMethods and
 // reports whether sel was one:
 //
-//	wg.Done  →  lockdepimpl_.WG(&wg, &lockdepSites_N[i]).Done
+//	wg.Done  →  lockdepimpl_.WGMethod(&wg, &lockdepSites_N[i]).Done
 func (r *rewriter) waitValue(sel *ast.SelectorExpr) bool {
 	m, s, ok := r.waitMethod(sel)
 	if !ok {
