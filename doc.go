@@ -197,7 +197,12 @@
 // (a Do already done counts too: in another run it would have waited),
 // and Do inside the function of the same Once is recursive locking, a
 // certain self-deadlock, reported while the goroutine hangs in the
-// Once (after the settle time, or when the process or test ends).
+// Once (after the settle time, or when the process or test ends). A
+// sync.Cond is an event of class "cond: " and its declaration: Wait
+// waits for it, for every lock held but its own L, which Wait releases
+// (a Cond whose L is of another type than a sync mutex, as the command
+// rewrites it, is not validated at its Waits), and Signal and Broadcast
+// make it.
 //
 // # Cost
 //

@@ -20,6 +20,7 @@ import (
 //	wg.Go(f)    →  lockdepimpl_.WGGo(&wg, &lockdepSites_N[i], f)
 //	wg.Done     →  lockdepimpl_.WGMethod(&wg, &lockdepSites_N[i]).Done    (a method value)
 //	once.Do(f)  →  lockdepimpl_.OnceDo(&once, &lockdepSites_N[i], f)  (class "once: p.T.once")
+//	c.Wait()    →  lockdepimpl_.CondWait(c, &lockdepSites_N[i])       (class "cond: p.T.c")
 //
 // A wait validates that each lock the goroutine holds waits for the
 // event (L → E), then waits for real; making the event validates that
@@ -157,4 +158,99 @@ func (o *Once) Do(f func()) {
 		return
 	}
 	o.o.Do(f)
+}
+
+// CondWait is (*sync.Cond).Wait, validated: each lock the calling
+// goroutine holds, but the one behind c.L, which Wait releases while it
+// waits, waits for the Cond's event; then it waits. A c.L this package
+// cannot see into (a Locker of another type, which may stand for a lock
+// the goroutine holds) is not validated: the wait is not either, rather
+// than order that lock before the event it waits with.
+//
+//go:noinline
+func CondWait(c *sync.Cond, s *Site) {
+	condWait(c, s, stack.Caller())
+	c.Wait()
+}
+
+func condWait(c *sync.Cond, s *Site, pc uintptr) {
+	v := validate.Active()
+	if v == nil {
+		return
+	}
+	if l, ok := lockAddr(c.L); ok {
+		v.Wait(unsafe.Pointer(c), s.ClassOf(), l, pc, s)
+	}
+}
+
+// lockAddr returns the address of the lock behind l, a Cond's L, if l is
+// a *sync.Mutex, a *sync.RWMutex or one of this package's wrappers, and
+// whether it is.
+func lockAddr(l sync.Locker) (uintptr, bool) {
+	switch l := l.(type) {
+	case *Mutex:
+		return addr(l.m), true
+	case *RWMutex:
+		return addr(l.rw), true
+	case *rlocker:
+		return addr(l.rw), true
+	case *sync.Mutex:
+		return addr(l), true
+	case *sync.RWMutex:
+		return addr(l), true
+	}
+	return 0, false
+}
+
+// CondSignal is (*sync.Cond).Signal, validated: the Cond's event comes
+// before the locks the goroutine took since its start or its previous
+// signal, and those it holds; then it signals.
+//
+//go:noinline
+func CondSignal(c *sync.Cond, s *Site) {
+	signal(s, stack.Caller())
+	c.Signal()
+}
+
+// CondBroadcast is (*sync.Cond).Broadcast, validated as [CondSignal].
+//
+//go:noinline
+func CondBroadcast(c *sync.Cond, s *Site) {
+	signal(s, stack.Caller())
+	c.Broadcast()
+}
+
+// Cond is a *sync.Cond used as a method value (cond.Broadcast passed as
+// a callback), with the site where the value was made; its methods are
+// validated as [CondWait], [CondSignal] and [CondBroadcast] are.
+type Cond struct {
+	c *sync.Cond
+	s *Site
+}
+
+// CondMethod wraps c, for a method value of a *sync.Cond made at s.
+func CondMethod(c *sync.Cond, s *Site) *Cond { return &Cond{c: c, s: s} }
+
+// Wait waits for the Cond, as [CondWait].
+//
+//go:noinline
+func (c *Cond) Wait() {
+	condWait(c.c, c.s, stack.Caller())
+	c.c.Wait()
+}
+
+// Signal wakes one goroutine waiting on the Cond, as [CondSignal].
+//
+//go:noinline
+func (c *Cond) Signal() {
+	signal(c.s, stack.Caller())
+	c.c.Signal()
+}
+
+// Broadcast wakes all goroutines waiting on the Cond, as [CondBroadcast].
+//
+//go:noinline
+func (c *Cond) Broadcast() {
+	signal(c.s, stack.Caller())
+	c.c.Broadcast()
 }

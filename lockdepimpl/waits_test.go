@@ -270,3 +270,76 @@ func blockedIn(fn, state string) bool {
 	}
 	return false
 }
+
+// ownLocker is a Locker of a type of its own: the lock behind it is not
+// known to be the one the Cond's Wait releases.
+type ownLocker struct{ s *waiter }
+
+func (l ownLocker) Lock()   { l.s.lock() }
+func (l ownLocker) Unlock() { l.s.unlock() }
+
+func TestCond(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		l    func(s *waiter) sync.Locker
+		// other says the waiter holds stopMu too, which the signalling
+		// goroutine took before.
+		other bool
+		value bool // method values
+		want  string
+	}{
+		{"wait-holding-other", func(s *waiter) sync.Locker { return lockdepimpl.Locker(&s.mu, &waitSites[0]) }, true, false,
+			"circular cond: example.com/m.Server.cond example.com/m.Server.stopMu"},
+		{"wait-holding-other/values", func(s *waiter) sync.Locker { return lockdepimpl.Locker(&s.mu, &waitSites[0]) }, true, true,
+			"circular cond: example.com/m.Server.cond example.com/m.Server.stopMu"},
+		{"wait-holding-other/sync-mutex", func(s *waiter) sync.Locker { return &s.mu }, true, false,
+			"circular cond: example.com/m.Server.cond example.com/m.Server.stopMu"},
+		{"wait-own-lock", func(s *waiter) sync.Locker { return lockdepimpl.Locker(&s.mu, &waitSites[0]) }, false, false, ""},
+		{"wait-own-lock/values", func(s *waiter) sync.Locker { return lockdepimpl.Locker(&s.mu, &waitSites[0]) }, false, true, ""},
+		{"wait-own-lock/own-locker", func(s *waiter) sync.Locker { return ownLocker{s} }, false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			findings, restore := lockdepimpl.Fresh()
+			defer restore()
+			s := new(waiter)
+			l := tc.l(s)
+			c := sync.NewCond(l)
+			wait := func() { lockdepimpl.CondWait(c, &waitSites[10]) }
+			signal := func() { lockdepimpl.CondSignal(c, &waitSites[11]) }
+			if tc.value {
+				wait = lockdepimpl.CondMethod(c, &waitSites[10]).Wait
+				signal = lockdepimpl.CondMethod(c, &waitSites[11]).Signal
+			}
+			if tc.other {
+				s.stopLock()
+				s.stopUnlock()
+			}
+			ready := false
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if tc.other {
+					s.stopLock()
+					defer s.stopUnlock()
+				}
+				l.Lock()
+				for !ready {
+					wait()
+				}
+				l.Unlock()
+			}()
+			if !blockedIn("lockdepimpl_test.TestCond", "sync.Cond.Wait") {
+				t.Fatal("the waiter did not wait")
+			}
+			l.Lock()
+			ready = true
+			signal()
+			l.Unlock()
+			<-done
+			lockdepimpl.CondBroadcast(c, &waitSites[12])
+			if got := strings.Join(unordered(findings()), "\n"); got != tc.want {
+				t.Errorf("findings %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

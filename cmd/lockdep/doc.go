@@ -49,9 +49,12 @@ under L for goroutines that take L is reported as the cycle L → (wait:
 pkg/path.Type.wg) → L, from a run in which Wait returned at once.
 sync.Once's Do is a lock around its function ("once: pkg/path.Type.once"):
 Do under L, whose function takes L, is a cycle, and Do inside its own
-function is recursive locking. A WaitGroup or Once reached through a
-pointer is named after the pointer. The functions of sync.OnceFunc,
-OnceValue and OnceValues are not validated.
+function is recursive locking. A sync.Cond's Wait waits for the event
+"cond: pkg/path.Type.c" for every lock held but its own L (which Wait
+releases), and Signal and Broadcast make it. A WaitGroup, Once or Cond
+reached through a pointer is named after the pointer. The functions of
+sync.OnceFunc, OnceValue and OnceValues, and the Waits of a Cond whose L
+is not a sync mutex, are not validated.
 
 # Test: lockdep test
 

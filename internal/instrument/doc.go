@@ -64,6 +64,8 @@
 //	defer wg.Done()  →  defer lockdepimpl_.WGDone(&wg, &lockdepSites_0[1])
 //	wg.Go(f)         →  lockdepimpl_.WGGo(&wg, &lockdepSites_0[2], f)
 //	once.Do(f)       →  lockdepimpl_.OnceDo(&once, &lockdepSites_0[3], f)  class "once: p.S.once"
+//	c.Wait()         →  lockdepimpl_.CondWait(c, &lockdepSites_0[4])       class "cond: p.S.c"
+//	c.Signal()       →  lockdepimpl_.CondSignal(c, &lockdepSites_0[5])     (Broadcast: CondBroadcast)
 //
 // WaitGroup.Add is left alone (it is not a wait). A method value wraps
 // its receiver (lockdepimpl_.WGMethod(&wg, ...).Done); a method
@@ -84,8 +86,12 @@
 //   - A mutex embedded by pointer, or in a type whose package would see a
 //     method set change, is locked through a sync.Locker unvalidated.
 //   - Files that import "C" (cgo) are not rewritten; [Result.Notes] says so.
-//   - A WaitGroup reached through a pointer has the pointer's class, not
-//     its declaration's: a Done through a worker's *sync.WaitGroup
-//     parameter and a Wait on the variable it points to are two events,
-//     and a cycle through both is missed.
+//   - A WaitGroup, Once or Cond reached through a pointer has the
+//     pointer's class, not its declaration's: a Done through a worker's
+//     *sync.WaitGroup parameter and a Wait on the variable it points to
+//     are two events, and a cycle through both is missed.
+//   - A Cond whose L is a Locker of a type other than *sync.Mutex,
+//     *sync.RWMutex or lockdepimpl's wrappers (a struct that embeds a
+//     mutex, say) has its Waits unvalidated: the lock they release is not
+//     known.
 package instrument

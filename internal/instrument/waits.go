@@ -16,6 +16,8 @@ import (
 //	wg.Done()   →  lockdepimpl_.WGDone(&wg, &lockdepSites_N[i])
 //	wg.Go(f)    →  lockdepimpl_.WGGo(&wg, &lockdepSites_N[i], f)
 //	once.Do(f)  →  lockdepimpl_.OnceDo(&once, &lockdepSites_N[i], f)    class "once: p.T.once"
+//	c.Wait()    →  lockdepimpl_.CondWait(c, &lockdepSites_N[i])         class "cond: p.T.c"
+//	c.Signal()  →  lockdepimpl_.CondSignal(c, &lockdepSites_N[i])
 //
 // A method value wraps the receiver, as for a mutex:
 //
@@ -40,6 +42,9 @@ var waitMethods = map[string]waitMethod{
 	"(*sync.WaitGroup).Done": {impl: "WGDone", wrap: "WGMethod", kind: "wait"},
 	"(*sync.WaitGroup).Go":   {impl: "WGGo", wrap: "WGMethod", kind: "wait"},
 	"(*sync.Once).Do":        {impl: "OnceDo", wrap: "OnceMethod", kind: "once"},
+	"(*sync.Cond).Wait":      {impl: "CondWait", wrap: "CondMethod", kind: "cond"},
+	"(*sync.Cond).Signal":    {impl: "CondSignal", wrap: "CondMethod", kind: "cond"},
+	"(*sync.Cond).Broadcast": {impl: "CondBroadcast", wrap: "CondMethod", kind: "cond"},
 }
 
 // waitMethod returns the method of waitMethods that sel selects as a
