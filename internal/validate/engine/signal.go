@@ -175,6 +175,14 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 		}
 	}
 	if i < 0 {
+		// A chain seen before needs nothing: the wait is never held, so
+		// it need not be pushed and popped (mightLock) to be validated.
+		a := graph.Acq{Class: id, Mode: Write, Addr: uintptr(lk)}
+		if !st.Holds(a.Addr) && len(st.Entries) < v.table.MaxDepth() && !v.timing.Load() {
+			if val, hit := v.g.Chains.Lookup(graph.ChainKey(st.Top(), a)); hit && val&treeChain == 0 {
+				return
+			}
+		}
 		v.mightLock(lk, c, Write, pc, site)
 		return
 	}
