@@ -79,6 +79,7 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, ev graph.Acq, after []hel
 	base := graph.ChainKey(0, ev)
 	done := map[graph.Acq]bool{}
 	for _, r := range after {
+		r := r // the run-time module is built at go 1.18: trace refers to it
 		m := graph.Acq{Class: r.Class, Mode: r.Mode}
 		if r.Class == ev.Class || r.Try || done[m] {
 			continue
