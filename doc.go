@@ -185,6 +185,25 @@
 // wait returned at once. WaitGroups, channels, Conds and Onces are not
 // modelled yet: only waits that are declared with an Event count.
 //
+// In code that the lockdep command rewrites, a sync.WaitGroup is such an
+// event, of class "wait: " and the WaitGroup's declaration
+// (example.com/p.Server.wg): Wait is a wait, and Done, deferred or not,
+// and the return of a function that WaitGroup.Go started make the event.
+// A Wait under L while the goroutines it waits for take L before their
+// Done is then reported, as the cycle L → (wait: example.com/p.Server.wg)
+// → L. A goroutine's Wait after its own Done adds nothing. A sync.Once
+// is a lock around its function, of class "once: " and its declaration,
+// at the Once's address: Do under L, whose function takes L, is a cycle
+// (a Do already done counts too: in another run it would have waited),
+// and Do inside the function of the same Once is recursive locking, a
+// certain self-deadlock, reported while the goroutine hangs in the
+// Once (after the settle time, or when the process or test ends). A
+// sync.Cond is an event of class "cond: " and its declaration: Wait
+// waits for it, for every lock held but its own L, which Wait releases
+// (a Cond whose L is of another type than a sync mutex, as the command
+// rewrites it, is not validated at its Waits), and Signal and Broadcast
+// make it.
+//
 // # Cost
 //
 // The sequence of classes a goroutine holds, plus the one it acquires, is

@@ -146,3 +146,110 @@ func BenchmarkLockUnlockPtr(b *testing.B) {
 		}
 	})
 }
+
+// Waits that are not locks, as rewritten code makes them: sites of a
+// WaitGroup, a Once and a Cond, and of the lock held around them.
+var waitBenchSites = [...]lockdepimpl.Site{
+	{Class: "wait: example.com/m.server.wg", File: "w.go", Line: 1},   // 0: wg.Done()
+	{Class: "wait: example.com/m.server.wg", File: "w.go", Line: 2},   // 1: wg.Wait()
+	{Class: "example.com/m.server.mu", File: "w.go", Line: 3},         // 2: Lock
+	{Class: "example.com/m.server.mu", File: "w.go", Line: 4},         // 3: Unlock
+	{Class: "once: example.com/m.server.once", File: "w.go", Line: 5}, // 4: once.Do(f)
+	{Class: "cond: example.com/m.server.cond", File: "w.go", Line: 6}, // 5: cond.Signal()
+	{Class: "wait: example.com/m.stop.wg", File: "w.go", Line: 7},     // 6: wg.Wait() under mu
+}
+
+// BenchmarkAddDoneWait is a handler's work: lock, unlock, then Done, and
+// the goroutine's own Wait (after its own Done: the signalled shortcut).
+func BenchmarkAddDoneWait(b *testing.B) {
+	modes(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			mu.Lock()
+			mu.Unlock()
+			wg.Done()
+			wg.Wait()
+		}
+	}, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			lockdepimpl.Lock(&mu, &waitBenchSites[2])
+			lockdepimpl.Unlock(&mu, &waitBenchSites[3])
+			lockdepimpl.WGDone(&wg, &waitBenchSites[0])
+			lockdepimpl.WGWait(&wg, &waitBenchSites[1])
+		}
+	})
+}
+
+// BenchmarkWaitUnderLock is a Wait, which returns at once, under a lock,
+// of a goroutine that never signalled the WaitGroup: validated as an
+// acquisition.
+func BenchmarkWaitUnderLock(b *testing.B) {
+	modes(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for b.Loop() {
+			mu.Lock()
+			wg.Wait()
+			mu.Unlock()
+		}
+	}, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for b.Loop() {
+			lockdepimpl.Lock(&mu, &waitBenchSites[2])
+			lockdepimpl.WGWait(&wg, &waitBenchSites[6])
+			lockdepimpl.Unlock(&mu, &waitBenchSites[3])
+		}
+	})
+}
+
+// BenchmarkOnceDone is a Do that is done already, under nothing.
+func BenchmarkOnceDone(b *testing.B) {
+	modes(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var once sync.Once
+		f := func() {}
+		for b.Loop() {
+			once.Do(f)
+		}
+	}, func(b *testing.B) {
+		b.ReportAllocs()
+		var once sync.Once
+		f := func() {}
+		for b.Loop() {
+			lockdepimpl.OnceDo(&once, &waitBenchSites[4], f)
+		}
+	})
+}
+
+// BenchmarkCondSignal is a Signal, with no waiter, under the Cond's lock.
+func BenchmarkCondSignal(b *testing.B) {
+	modes(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		c := sync.NewCond(&mu)
+		for b.Loop() {
+			mu.Lock()
+			c.Signal()
+			mu.Unlock()
+		}
+	}, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		c := sync.NewCond(lockdepimpl.Locker(&mu, &waitBenchSites[2]))
+		for b.Loop() {
+			lockdepimpl.Lock(&mu, &waitBenchSites[2])
+			lockdepimpl.CondSignal(c, &waitBenchSites[5])
+			lockdepimpl.Unlock(&mu, &waitBenchSites[3])
+		}
+	})
+}

@@ -23,3 +23,11 @@ func RegisteredClass(p unsafe.Pointer) string {
 	}
 	return ""
 }
+
+// ReportWaiting reports the findings of the acquisitions that still wait,
+// as at the end of a test.
+func ReportWaiting() {
+	if v := validate.Active(); v != nil {
+		v.ReportWaiting(report.TestEnded)
+	}
+}

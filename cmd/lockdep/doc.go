@@ -40,6 +40,22 @@ view gets a class of its own, named after the pointer it was first locked
 through and where (pkg/path.withLock.m@file.go:12), never one shared by
 every lock passed through that pointer.
 
+Waits are validated as pseudo-locks, events named after the declarations
+of what is waited for. A sync.WaitGroup's Wait, attempted while a lock L
+is held, orders L before the event "wait: pkg/path.Type.wg", and its Done
+(deferred, or the implicit one of WaitGroup.Go) orders the event before
+the locks the goroutine took since it started or last signalled: a Wait
+under L for goroutines that take L is reported as the cycle L → (wait:
+pkg/path.Type.wg) → L, from a run in which Wait returned at once.
+sync.Once's Do is a lock around its function ("once: pkg/path.Type.once"):
+Do under L, whose function takes L, is a cycle, and Do inside its own
+function is recursive locking. A sync.Cond's Wait waits for the event
+"cond: pkg/path.Type.c" for every lock held but its own L (which Wait
+releases), and Signal and Broadcast make it. A WaitGroup, Once or Cond
+reached through a pointer is named after the pointer. The functions of
+sync.OnceFunc, OnceValue and OnceValues, and the Waits of a Cond whose L
+is not a sync mutex, are not validated.
+
 # Test: lockdep test
 
 	lockdep test [flags] [packages] [flags]

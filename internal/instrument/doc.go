@@ -52,6 +52,26 @@
 // one that is older than 1.18 (or absent, which means 1.16) would
 // reject a call of a generic function.
 //
+// # Waits
+//
+// The waits that are not locks are rewritten too (see waits.go): each
+// becomes a call of lockdepimpl with the receiver's address and a site
+// whose class is the event's, "kind: " and the declaration's name, the
+// same name a mutex there would have (through a pointer: the pointer's
+// own name; no registry is involved):
+//
+//	wg.Wait()        →  lockdepimpl_.WGWait(&wg, &lockdepSites_0[0])    class "wait: p.S.wg"
+//	defer wg.Done()  →  defer lockdepimpl_.WGDone(&wg, &lockdepSites_0[1])
+//	wg.Go(f)         →  lockdepimpl_.WGGo(&wg, &lockdepSites_0[2], f)
+//	once.Do(f)       →  lockdepimpl_.OnceDo(&once, &lockdepSites_0[3], f)  class "once: p.S.once"
+//	c.Wait()         →  lockdepimpl_.CondWait(c, &lockdepSites_0[4])       class "cond: p.S.c"
+//	c.Signal()       →  lockdepimpl_.CondSignal(c, &lockdepSites_0[5])     (Broadcast: CondBroadcast)
+//
+// WaitGroup.Add is left alone (it is not a wait). A method value wraps
+// its receiver (lockdepimpl_.WGMethod(&wg, ...).Done); a method
+// expression is not rewritten, nor are the functions that sync.OnceFunc,
+// OnceValue and OnceValues return (they are not validated).
+//
 // A struct type that embeds a mutex by value gets the mutex's methods as
 // its own, for locks taken through a sync.Locker it went into (see
 // embed.go), and //lockdep:nested directives set a site's subclass (see
@@ -66,4 +86,12 @@
 //   - A mutex embedded by pointer, or in a type whose package would see a
 //     method set change, is locked through a sync.Locker unvalidated.
 //   - Files that import "C" (cgo) are not rewritten; [Result.Notes] says so.
+//   - A WaitGroup, Once or Cond reached through a pointer has the
+//     pointer's class, not its declaration's: a Done through a worker's
+//     *sync.WaitGroup parameter and a Wait on the variable it points to
+//     are two events, and a cycle through both is missed.
+//   - A Cond whose L is a Locker of a type other than *sync.Mutex,
+//     *sync.RWMutex or lockdepimpl's wrappers (a struct that embeds a
+//     mutex, say) has its Waits unvalidated: the lock they release is not
+//     known.
 package instrument

@@ -343,7 +343,7 @@ func (r *rewriter) call(call *ast.CallExpr) {
 	if !ok {
 		return
 	}
-	if r.dynamic(sel) {
+	if r.waitCall(call, sel) || r.dynamic(sel) {
 		return
 	}
 	m, s, ok := r.method(sel)
@@ -418,7 +418,7 @@ func receiverParts(s *types.Selection) (fields, amp string) {
 //	m.Lock               →  lockdepimpl_.Ptr(m, &lockdepSites_N[i]).Lock
 //	(*sync.Mutex).Lock   →  func(lockdepR_ (*sync.Mutex)) { lockdepimpl_.Ptr(lockdepR_, &lockdepSites_N[i]).Lock() }
 func (r *rewriter) selector(sel *ast.SelectorExpr) {
-	if r.handled[sel] {
+	if r.handled[sel] || r.waitValue(sel) {
 		return
 	}
 	m, s, ok := r.method(sel)
@@ -492,8 +492,15 @@ func (r *rewriter) addHeaderAndSites() {
 // fileOptions.classPath).
 func (r *rewriter) className(class string) string {
 	if r.opts.classPath != "" {
-		if rest, ok := strings.CutPrefix(class, r.pkg.Path()+"."); ok {
-			return r.opts.classPath + "." + rest
+		// An event's class is "kind: " and a declaration's name.
+		kind, name, ok := strings.Cut(class, ": ")
+		if !ok {
+			kind, name = "", class
+		} else {
+			kind += ": "
+		}
+		if rest, ok := strings.CutPrefix(name, r.pkg.Path()+"."); ok {
+			return kind + r.opts.classPath + "." + rest
 		}
 	}
 	return class

@@ -82,6 +82,7 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, ev graph.Acq, after []hel
 	base := graph.ChainKey(0, ev)
 	done := map[graph.Acq]bool{}
 	for _, r := range after {
+		r := r // the run-time module is built at go 1.18: trace refers to it
 		m := graph.Acq{Class: r.Class, Mode: r.Mode}
 		if r.Class == ev.Class || r.Try || done[m] {
 			continue
@@ -180,6 +181,14 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 		}
 	}
 	if i < 0 {
+		// A chain seen before needs nothing: the wait is never held, so
+		// it need not be pushed and popped (mightLock) to be validated.
+		a := graph.Acq{Class: id, Mode: Write, Addr: uintptr(lk)}
+		if !st.Holds(a.Addr) && len(st.Entries) < v.table.MaxDepth() && !v.timing.Load() {
+			if val, hit := v.g.Chains.Lookup(graph.ChainKey(st.Top(), a)); hit && val&treeChain == 0 {
+				return
+			}
+		}
 		v.mightLock(lk, c, Write, pc, site)
 		return
 	}

@@ -1,0 +1,345 @@
+package lockdepimpl_test
+
+import (
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/golockdep/lockdep/lockdepimpl"
+	"github.com/golockdep/lockdep/report"
+)
+
+// Sites as the rewriter declares them for waits: the event's class is
+// "kind: " and the declaration of the WaitGroup, Once or Cond.
+var waitSites = [...]lockdepimpl.Site{
+	{Class: "example.com/m.Server.mu", File: "w.go", Line: 1},          // 0: Lock
+	{Class: "example.com/m.Server.mu", File: "w.go", Line: 2},          // 1: Unlock
+	{Class: "wait: example.com/m.Server.wg", File: "w.go", Line: 3},    // 2: wg.Wait()
+	{Class: "wait: example.com/m.Server.wg", File: "w.go", Line: 4},    // 3: wg.Done()
+	{Class: "wait: example.com/m.Server.wg", File: "w.go", Line: 5},    // 4: wg.Go(f)
+	{Class: "wait: example.com/m.Server.wg", File: "w.go", Line: 6},    // 5: wg.Done as a value
+	{Class: "example.com/m.Server.stopMu", File: "w.go", Line: 7},      // 6: Lock
+	{Class: "example.com/m.Server.stopMu", File: "w.go", Line: 8},      // 7: Unlock
+	{Class: "wait: example.com/m.Server.wg", File: "w.go", Line: 9},    // 8: wg.Wait as a value
+	{Class: "once: example.com/m.Server.once", File: "w.go", Line: 10}, // 9: once.Do(f)
+	{Class: "cond: example.com/m.Server.cond", File: "w.go", Line: 11}, // 10: cond.Wait()
+	{Class: "cond: example.com/m.Server.cond", File: "w.go", Line: 12}, // 11: cond.Signal()
+	{Class: "cond: example.com/m.Server.cond", File: "w.go", Line: 13}, // 12: cond.Broadcast()
+}
+
+type waiter struct {
+	mu, stopMu sync.Mutex
+	wg         sync.WaitGroup
+	once       sync.Once
+	n          int
+}
+
+func (s *waiter) lock()       { lockdepimpl.Lock(&s.mu, &waitSites[0]) }
+func (s *waiter) unlock()     { lockdepimpl.Unlock(&s.mu, &waitSites[1]) }
+func (s *waiter) stopLock()   { lockdepimpl.Lock(&s.stopMu, &waitSites[6]) }
+func (s *waiter) stopUnlock() { lockdepimpl.Unlock(&s.stopMu, &waitSites[7]) }
+
+// handle is a handler, rewritten: it takes mu before its deferred Done.
+func (s *waiter) handle() {
+	defer lockdepimpl.WGDone(&s.wg, &waitSites[3])
+	s.lock()
+	s.n++
+	s.unlock()
+}
+
+// inGoroutine runs f in a goroutine of its own and waits for it through
+// a channel the validator does not see.
+func inGoroutine(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
+// unordered summarises reports as summaries does, with each report's
+// classes sorted: a cycle's chain starts where it closed.
+func unordered(reps []report.Report) []string {
+	var out []string
+	for _, r := range reps {
+		cs := r.Classes()
+		slices.Sort(cs)
+		out = append(out, r.Kind.String()+" "+strings.Join(cs, " "))
+	}
+	return out
+}
+
+func TestWaitGroup(t *testing.T) {
+	const cycle = "circular example.com/m.Server.mu wait: example.com/m.Server.wg" // sorted
+	for _, tc := range []struct {
+		name string
+		run  func(s *waiter)
+		want string
+	}{
+		{"wait-under-lock", func(s *waiter) {
+			s.wg.Add(1)
+			inGoroutine(s.handle)
+			s.lock()
+			lockdepimpl.WGWait(&s.wg, &waitSites[2])
+			s.unlock()
+		}, cycle},
+		{"wait-under-lock/done-later", func(s *waiter) {
+			// A wait that returns at once, then a Done after mu: the
+			// Done closes the cycle.
+			s.lock()
+			lockdepimpl.WGWait(&s.wg, &waitSites[2])
+			s.unlock()
+			s.wg.Add(1)
+			inGoroutine(s.handle)
+		}, cycle},
+		{"released-before-wait", func(s *waiter) {
+			s.wg.Add(1)
+			inGoroutine(s.handle)
+			s.lock()
+			s.unlock()
+			lockdepimpl.WGWait(&s.wg, &waitSites[2])
+		}, ""},
+		{"waiter-holds-other-lock", func(s *waiter) {
+			s.wg.Add(1)
+			inGoroutine(s.handle)
+			s.stopLock()
+			lockdepimpl.WGWait(&s.wg, &waitSites[2])
+			s.stopUnlock()
+		}, ""},
+		{"signal-then-wait", func(s *waiter) {
+			s.wg.Add(1)
+			s.lock()
+			s.n++
+			s.unlock()
+			lockdepimpl.WGDone(&s.wg, &waitSites[3])
+			s.lock()
+			lockdepimpl.WGWait(&s.wg, &waitSites[2])
+			s.unlock()
+		}, ""},
+		{"go", func(s *waiter) {
+			lockdepimpl.WGGo(&s.wg, &waitSites[4], func() {
+				s.lock()
+				s.n++
+				s.unlock()
+			})
+			inGoroutine(func() { lockdepimpl.WGWait(&s.wg, &waitSites[2]) })
+			s.lock()
+			lockdepimpl.WGWait(&s.wg, &waitSites[2])
+			s.unlock()
+		}, cycle},
+		{"method-values", func(s *waiter) {
+			s.wg.Add(1)
+			done := lockdepimpl.WGMethod(&s.wg, &waitSites[5]).Done
+			inGoroutine(func() {
+				s.lock()
+				s.unlock()
+				done()
+			})
+			wait := lockdepimpl.WGMethod(&s.wg, &waitSites[8]).Wait
+			s.lock()
+			wait()
+			s.unlock()
+		}, cycle},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			findings, restore := lockdepimpl.Fresh()
+			defer restore()
+			s := new(waiter)
+			tc.run(s)
+			if got := strings.Join(unordered(findings()), "\n"); got != tc.want {
+				t.Errorf("findings %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func (s *waiter) load() {
+	s.lock()
+	s.n++
+	s.unlock()
+}
+
+func TestOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(s *waiter)
+		want string
+	}{
+		{"do-under-lock", func(s *waiter) {
+			// load runs first; the Do under mu returns at once.
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], s.load)
+			s.lock()
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], s.load)
+			s.unlock()
+		}, "circular example.com/m.Server.mu once: example.com/m.Server.once"},
+		{"do-under-lock/first", func(s *waiter) {
+			// The Do under mu runs a function that takes another lock;
+			// a later Do, done, is under nothing, but an earlier
+			// function took mu.
+			s.lock()
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {})
+			s.unlock()
+			var other sync.Once
+			lockdepimpl.OnceDo(&other, &waitSites[9], s.load)
+		}, "circular example.com/m.Server.mu once: example.com/m.Server.once"},
+		{"do-other-lock", func(s *waiter) {
+			s.lock()
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {
+				s.stopLock()
+				s.stopUnlock()
+			})
+			s.unlock()
+		}, ""},
+		{"method-value", func(s *waiter) {
+			do := lockdepimpl.OnceMethod(&s.once, &waitSites[9]).Do
+			do(s.load)
+			s.lock()
+			do(s.load)
+			s.unlock()
+		}, "circular example.com/m.Server.mu once: example.com/m.Server.once"},
+		{"panics", func(s *waiter) {
+			// A function that panics ends the Do: the Once is not held
+			// after it, and a later Do under mu is no recursion.
+			func() {
+				defer func() { recover() }()
+				lockdepimpl.OnceDo(&s.once, &waitSites[9], func() { panic("load") })
+			}()
+			s.lock()
+			lockdepimpl.OnceDo(&s.once, &waitSites[9], s.load)
+			s.unlock()
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			findings, restore := lockdepimpl.Fresh()
+			defer restore()
+			s := new(waiter)
+			tc.run(s)
+			if got := strings.Join(unordered(findings()), "\n"); got != tc.want {
+				t.Errorf("findings %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestOnceRecursive runs a Do inside its own function: the goroutine
+// blocks for good in the Once's lock, and the finding is reported while
+// it waits (here, at the end of the test).
+func TestOnceRecursive(t *testing.T) {
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
+	s := new(waiter)
+	go lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {
+		recursiveDo(s)
+	})
+	if !blockedIn("lockdepimpl_test.recursiveDo", "sync.Mutex.Lock") {
+		t.Fatal("the inner Do did not block")
+	}
+	if got := unordered(findings()); len(got) != 0 {
+		t.Errorf("findings %q before the end of the test", got)
+	}
+	lockdepimpl.ReportWaiting()
+	fs := findings()
+	if got, want := strings.Join(unordered(fs), "\n"), "recursive once: example.com/m.Server.once"; got != want {
+		t.Fatalf("findings %q, want %q", got, want)
+	}
+	if fs[0].InProgress == "" {
+		t.Errorf("the finding is not a deadlock in progress")
+	}
+}
+
+//go:noinline
+func recursiveDo(s *waiter) {
+	lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {})
+}
+
+// blockedIn reports whether a goroutine running fn gets to state, as a
+// goroutine dump shows it, while the scheduler runs the others.
+func blockedIn(fn, state string) bool {
+	buf := make([]byte, 1<<20)
+	for range 100000 {
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			head, _, _ := strings.Cut(g, "\n")
+			if strings.Contains(g, fn) && strings.Contains(head, "["+state) {
+				return true
+			}
+		}
+		runtime.Gosched()
+	}
+	return false
+}
+
+// ownLocker is a Locker of a type of its own: the lock behind it is not
+// known to be the one the Cond's Wait releases.
+type ownLocker struct{ s *waiter }
+
+func (l ownLocker) Lock()   { l.s.lock() }
+func (l ownLocker) Unlock() { l.s.unlock() }
+
+func TestCond(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		l    func(s *waiter) sync.Locker
+		// other says the waiter holds stopMu too, which the signalling
+		// goroutine took before.
+		other bool
+		value bool // method values
+		want  string
+	}{
+		{"wait-holding-other", func(s *waiter) sync.Locker { return lockdepimpl.Locker(&s.mu, &waitSites[0]) }, true, false,
+			"circular cond: example.com/m.Server.cond example.com/m.Server.stopMu"},
+		{"wait-holding-other/values", func(s *waiter) sync.Locker { return lockdepimpl.Locker(&s.mu, &waitSites[0]) }, true, true,
+			"circular cond: example.com/m.Server.cond example.com/m.Server.stopMu"},
+		{"wait-holding-other/sync-mutex", func(s *waiter) sync.Locker { return &s.mu }, true, false,
+			"circular cond: example.com/m.Server.cond example.com/m.Server.stopMu"},
+		{"wait-own-lock", func(s *waiter) sync.Locker { return lockdepimpl.Locker(&s.mu, &waitSites[0]) }, false, false, ""},
+		{"wait-own-lock/values", func(s *waiter) sync.Locker { return lockdepimpl.Locker(&s.mu, &waitSites[0]) }, false, true, ""},
+		{"wait-own-lock/own-locker", func(s *waiter) sync.Locker { return ownLocker{s} }, false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			findings, restore := lockdepimpl.Fresh()
+			defer restore()
+			s := new(waiter)
+			l := tc.l(s)
+			c := sync.NewCond(l)
+			wait := func() { lockdepimpl.CondWait(c, &waitSites[10]) }
+			signal := func() { lockdepimpl.CondSignal(c, &waitSites[11]) }
+			if tc.value {
+				wait = lockdepimpl.CondMethod(c, &waitSites[10]).Wait
+				signal = lockdepimpl.CondMethod(c, &waitSites[11]).Signal
+			}
+			if tc.other {
+				s.stopLock()
+				s.stopUnlock()
+			}
+			ready := false
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				if tc.other {
+					s.stopLock()
+					defer s.stopUnlock()
+				}
+				l.Lock()
+				for !ready {
+					wait()
+				}
+				l.Unlock()
+			}()
+			if !blockedIn("lockdepimpl_test.TestCond", "sync.Cond.Wait") {
+				t.Fatal("the waiter did not wait")
+			}
+			l.Lock()
+			ready = true
+			signal()
+			l.Unlock()
+			<-done
+			lockdepimpl.CondBroadcast(c, &waitSites[12])
+			if got := strings.Join(unordered(findings()), "\n"); got != tc.want {
+				t.Errorf("findings %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
