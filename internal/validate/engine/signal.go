@@ -94,11 +94,10 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, ev graph.Acq, after []hel
 		}
 		// The trace of the dependency: where the lock was taken, then
 		// the stack that made the event.
-		pc := r.PC // the run-time module is go 1.18: r is shared by the iterations
 		var tid uint64
 		trace := func() uint64 {
 			if tid == 0 {
-				tid = v.addTrace(append([]uintptr{pc}, pcs...))
+				tid = v.addTrace(append([]uintptr{r.PC}, pcs...))
 			}
 			return tid
 		}
