@@ -112,11 +112,11 @@ func (e *Event) End() {
 // Cond.Signal do: the locks the calling goroutine took since its start or
 // its previous Signal (of any event), and those it holds, come after the
 // event, so that a goroutine that waits for the event while it holds one
-// of them closes a cycle. What it took is known at no cost to its locks:
-// the last lock it released at each depth of its stack, its last few
-// releases from below the top, and what it holds; a lock taken and
-// released before another at the same depth is not counted. Signal never
-// blocks. A goroutine's own later Wait for an event it signalled adds
+// of them closes a cycle. What it took is read from its stack of held
+// locks: what it holds, the last lock it released at each depth, and the
+// last eight of other classes that it released and then took another
+// lock in place of (a lock taken again and again counts once). Signal
+// never blocks. A goroutine's own later Wait for an event it signalled adds
 // nothing: it does not wait for itself.
 //
 //go:noinline

@@ -66,9 +66,14 @@ type Stack struct {
 	released [4]Released
 	nrel     uint
 
-	// relFrom is nrel at the goroutine's last signal (see Recent), and
-	// signalled the events it made last (see Signalled).
+	// relFrom is nrel at the goroutine's last signal (see Recent);
+	// evicted keeps the popped entries that pushes of other classes
+	// overwrote since, nevict in all; signalled are the events it made
+	// last (see Signalled).
 	relFrom   uint
+	evicted   [8]Recent
+	nevict    uint32
+	evictFrom uint32
 	signalled [4]graph.ClassID
 	nsig      uint32
 	// waitingFor is the event the goroutine waited for last (see
@@ -145,6 +150,27 @@ func (s *Stack) Push(a graph.Acq, key uint64, at Site) {
 // (see Recent).
 const consumed = waiting - 1
 
+// Overwriting is called before a push of a: if the popped entry it is
+// about to overwrite is of another class and not counted by a signal
+// yet, it is kept for the next one (see Recent). A lock taken again and
+// again at one depth costs a comparison.
+func (s *Stack) Overwriting(a graph.Acq) {
+	// Below deepest is below the capacity too: the array never shrinks.
+	if n := len(s.Entries); n < s.deepest {
+		if e := &s.Entries[:n+1][n]; e.Class != a.Class && e.seq != consumed {
+			s.evict(e)
+		}
+	}
+}
+
+func (s *Stack) evict(e *Entry) {
+	if e.Class == 0 { // cleared by Remove
+		return
+	}
+	s.evicted[s.nevict%uint32(len(s.evicted))] = Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC}
+	s.nevict++
+}
+
 // Unrecent forgets the entry popped last, for an acquisition validated
 // and never made (MightLock): it is no lock taken for the next signal.
 func (s *Stack) Unrecent() {
@@ -155,10 +181,11 @@ func (s *Stack) Unrecent() {
 
 // Recent appends to dst the locks the goroutine took and released since
 // its last signal, as far as it remembers them, and starts a new period:
-// the next call returns only those taken after this one. It remembers,
-// at no cost to the acquisitions, the last lock released at each depth
-// of its stack (popped entries stay in the stack's array until a push
-// overwrites them) and its last few releases from below the top.
+// the next call returns only those taken after this one. It remembers
+// the last lock released at each depth of its stack (popped entries stay
+// in the stack's array until a push overwrites them), the last few such
+// entries that pushes of another class overwrote (see Overwriting), and
+// its last few releases from below the top.
 func (s *Stack) Recent(dst []Recent) []Recent {
 	n, end := len(s.Entries), s.deepest // never pushed beyond deepest
 	if end > cap(s.Entries) {
@@ -174,6 +201,14 @@ func (s *Stack) Recent(dst []Recent) []Recent {
 			e.seq = consumed
 		}
 	}
+	start := s.evictFrom
+	if nv := uint32(len(s.evicted)); s.nevict-start > nv {
+		start = s.nevict - nv
+	}
+	for j := start; j != s.nevict; j++ {
+		dst = append(dst, s.evicted[j%uint32(len(s.evicted))])
+	}
+	s.evictFrom = s.nevict
 	k := uint(len(s.released))
 	if s.nrel-s.relFrom < k {
 		k = s.nrel - s.relFrom

@@ -629,12 +629,13 @@ func TestSnapshot(t *testing.T) {
 }
 
 // TestRecent: a signal counts the locks taken and released since the
-// previous one, the last one at each depth and the last few released
-// from below the top, and those the stack pushed for a wait are not.
+// previous one: the last one at each depth, those of other classes that
+// pushes at their depth overwrote, and the last few released from below
+// the top; those the stack pushed for a wait are not.
 func TestRecent(t *testing.T) {
 	s := newStack()
 	acq := func(c graph.ClassID) graph.Acq { return graph.Acq{Class: c, Addr: uintptr(c)} }
-	push := func(c graph.ClassID) { s.Push(acq(c), 0, Site{PC: uintptr(100 + c)}); s.Held() }
+	push := func(c graph.ClassID) { s.Overwriting(acq(c)); s.Push(acq(c), 0, Site{PC: uintptr(100 + c)}); s.Held() }
 	pop := func(c graph.ClassID) { s.Remove(s.Find(uintptr(c), graph.Write), Site{}) }
 	classes := func() []graph.ClassID {
 		var cs []graph.ClassID
@@ -648,13 +649,15 @@ func TestRecent(t *testing.T) {
 	}
 	push(1)
 	pop(1)
-	push(2) // at the depth 1 was: overwrites it
+	push(2) // at the depth 1 was: 1 is kept aside
 	pop(2)
-	push(3)
+	push(2) // the same class again: nothing to keep
+	pop(2)
+	push(3) // 2 is kept aside
 	push(4)
 	pop(4)
 	pop(3)
-	if got, want := classes(), []graph.ClassID{3, 4}; !slices.Equal(got, want) {
+	if got, want := classes(), []graph.ClassID{3, 4, 1, 2}; !slices.Equal(got, want) {
 		t.Errorf("Recent = %v, want %v", got, want)
 	}
 	if got := classes(); len(got) != 0 {

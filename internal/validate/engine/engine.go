@@ -213,6 +213,7 @@ func (v *Engine) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, 
 		}
 	}
 	if hit && len(st.Entries) < v.table.MaxDepth() {
+		st.Overwriting(a)
 		st.Push(a, key, at)
 		if v.timing.Load() {
 			return st, v.timed(id, st, try)
@@ -236,6 +237,7 @@ func (v *Engine) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, 
 	}
 	// miss may have applied releases posted meanwhile: the key is
 	// computed again from what is held now.
+	st.Overwriting(a)
 	st.Push(a, graph.ChainKey(st.Top(), a), at)
 	if v.timing.Load() {
 		if p == nil {

@@ -20,9 +20,9 @@ import (
 //     that makes it took since its start or its previous signal, and
 //     those it holds: they come after the event, as if the goroutine had
 //     held the event's lock while it took them (Signal). What it took is
-//     read from its held stack at no cost to its acquisitions
-//     (held.Stack.Recent): the last lock released at each depth, and the
-//     last few released from below the top.
+//     read from its held stack (held.Stack.Recent): the last lock released
+//     at each depth, the last eight of other classes that a push at their
+//     depth overwrote, and the last few released from below the top.
 //
 // A wait under L for an event whose maker takes L first is then the
 // cycle L → E → L, reported on a run in which the wait returned at once.
