@@ -138,6 +138,8 @@ func TestExamples(t *testing.T) {
 	want := []string{
 		"circular github.com/golockdep/lockdep/examples/abba.Store.mu github.com/golockdep/lockdep/examples/abba.Cache.mu",
 		"circular github.com/golockdep/lockdep/examples/hotplug.Device.structMu github.com/golockdep/lockdep/examples/hotplug.MM.mmapSem github.com/golockdep/lockdep/examples/hotplug.PerfContext.mu github.com/golockdep/lockdep/examples/hotplug.pmusLock github.com/golockdep/lockdep/examples/hotplug.cpuHotplugLock",
+		// A Stop that waits for its handlers under the lock they take.
+		"circular github.com/golockdep/lockdep/examples/shutdown.Server.mu wait: github.com/golockdep/lockdep/examples/shutdown.Server.wg",
 		"circular github.com/golockdep/lockdep/examples/threeway.Metrics.mu github.com/golockdep/lockdep/examples/threeway.Worker.mu github.com/golockdep/lockdep/examples/threeway.Queue.mu",
 		"recursive github.com/golockdep/lockdep/examples/nestedhelper.Account.mu",
 		"recursive github.com/golockdep/lockdep/examples/rlockwriter.Table.mu",
@@ -149,7 +151,7 @@ func TestExamples(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(r.stderr, "lockdep: 7 findings (circular 3, recursive 4, bad unlock 0) in 6 packages;") {
+	if !strings.Contains(r.stderr, "lockdep: 8 findings (circular 4, recursive 4, bad unlock 0) in 7 packages;") {
 		t.Errorf("summary line missing:\n%s", r.stderr)
 	}
 	unchanged()
