@@ -58,16 +58,33 @@ func WGDone(wg *sync.WaitGroup, s *Site) {
 type goer interface{ Go(func()) }
 
 // WGGo is (*sync.WaitGroup).Go, validated: f runs in a new goroutine
-// started by wg.Go, and its return signals the WaitGroup's event (the
-// implicit Done) at s, before the real Done.
+// started by wg.Go, inside a region of the WaitGroup's event, as an
+// Event's Begin and End make one: every lock f takes depends on the
+// event when it is taken, so that a function that blocks on a lock that
+// a Wait holds makes the cycle before it blocks (and it is reported as a
+// deadlock in progress). Its return signals the event (the implicit
+// Done) at s, before the real Done.
 //
 //go:noinline
 func WGGo(wg *sync.WaitGroup, s *Site, f func()) {
 	pc := stack.Caller()
 	any(wg).(goer).Go(func() {
 		defer signal(s, pc)
+		if v := validate.Active(); v != nil {
+			v.Tried(unsafe.Pointer(wg), s.ClassOf(), 0, validate.Write, pc, s)
+			defer endRegion(wg, s, pc)
+		}
 		f()
 	})
+}
+
+// endRegion ends the region of the WaitGroup's event that WGGo began.
+func endRegion(wg *sync.WaitGroup, s *Site, pc uintptr) {
+	if v := validate.Active(); v != nil {
+		if v.Release(addr(wg), s.ClassOf(), validate.Write, pc, s, validate.EventLock{}) {
+			v.Deliver()
+		}
+	}
 }
 
 // signal signals the event of the class of s, at pc, while validation is

@@ -156,6 +156,61 @@ func TestWaitGroup(t *testing.T) {
 	}
 }
 
+// TestWaitGroupGoInProgress: a Stop's wait that returned at once, under
+// mu; then a function of wg.Go blocks on mu, held: had Stop waited now,
+// neither would return. The function runs inside the WaitGroup's region,
+// so its acquisition makes the cycle before it blocks, and the cycle is
+// reported as in progress, before the function ever returns.
+func TestWaitGroupGoInProgress(t *testing.T) {
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
+	s := new(waiter)
+	s.lock()
+	lockdepimpl.WGWait(&s.wg, &waitSites[2])
+	s.unlock()
+	s.lock()
+	lockdepimpl.WGGo(&s.wg, &waitSites[4], func() {
+		s.lock()
+		s.n++
+		s.unlock()
+	})
+	if !blockedIn("lockdepimpl_test.TestWaitGroupGoInProgress", "sync.Mutex.Lock") {
+		t.Fatal("the function of wg.Go did not block on mu")
+	}
+	lockdepimpl.ReportWaiting()
+	got := findings()
+	s.unlock()
+	s.wg.Wait()
+	if len(got) != 1 || got[0].InProgress == "" {
+		t.Fatalf("findings while the function waits: %v, want one in progress", unordered(got))
+	}
+	if want := "circular example.com/m.Server.mu wait: example.com/m.Server.wg"; unordered(got)[0] != want {
+		t.Errorf("finding %q, want %q", unordered(got)[0], want)
+	}
+}
+
+// TestWaitGroupParallelWalk: a parallel walk down a tree, each level's
+// function of wg.Go waiting for a WaitGroup of its own, of the same
+// class, for its children: no recursion, since it is another WaitGroup.
+func TestWaitGroupParallelWalk(t *testing.T) {
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
+	var walk func(depth int)
+	walk = func(depth int) {
+		var wg sync.WaitGroup // one class: the site's
+		for range 2 {
+			if depth > 0 {
+				lockdepimpl.WGGo(&wg, &waitSites[4], func() { walk(depth - 1) })
+			}
+		}
+		lockdepimpl.WGWait(&wg, &waitSites[2])
+	}
+	walk(3)
+	if got := unordered(findings()); len(got) != 0 {
+		t.Errorf("findings %q, want none", got)
+	}
+}
+
 func (s *waiter) load() {
 	s.lock()
 	s.n++

@@ -157,7 +157,9 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, ev graph.Acq, after []hel
 // event of class c at lk: every lock it holds comes before the event. A
 // lock the wait itself releases while it waits (a Cond's L) is at
 // except, or except is 0. A goroutine that made the event itself does
-// not wait for it: nothing is recorded.
+// not wait for it, and one inside a region of another event of the same
+// class (see lockdepimpl.WGGo) does not wait for its own: nothing is
+// recorded.
 func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, site *Site) {
 	id := v.classID(c, 0)
 	if id == 0 {
@@ -170,6 +172,15 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 	st.Waiting(id, pc)
 	if st.Signalled(id) {
 		return
+	}
+	for j := range st.Entries {
+		if e := &st.Entries[j]; e.Class == id && e.Addr != uintptr(lk) {
+			// Inside a region of another event of the class (the
+			// function of a WaitGroup's Go waits for a WaitGroup of its
+			// own, of the same class: a parallel walk): no recursion,
+			// and nothing to record.
+			return
+		}
 	}
 	i := -1
 	if except != 0 {
