@@ -32,7 +32,8 @@ import (
 //	golden stdout|stderr NAME   the output is testdata/SCRIPT.NAME.golden
 //	                  ($WORK and $DIR in it as such); -update rewrites it
 //	want KIND CLASS...   a finding the command printed as JSON (with
-//	                  -format=json): its kind and classes, in any order;
+//	                  -format=json): its kind and classes, in any order
+//	                  ('...' quotes an event's, 'send: p.T.ch');
 //	                  after such a command its findings must be exactly
 //	                  the wanted ones (none if no want line follows it)
 //
@@ -128,7 +129,7 @@ func TestScenarios(t *testing.T) {
 					jsonOut, wants = slices.Contains(args, "-format=json"), []string{}
 					unchanged()
 				case "want":
-					f := strings.Fields(arg)
+					f := splitArgs(arg)
 					wants = append(wants, sortedSummary(f[0], f[1:]))
 				case "stdin":
 					stdin = unquote(arg) + "\n"
