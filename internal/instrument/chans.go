@@ -32,8 +32,12 @@ import (
 // A select with no default, and no case on a timer (a channel of
 // time.Time: time.After, a Timer's or Ticker's C) nor on a context's
 // Done, is a wait on each of its cases; a context may end by a deadline
-// or by its parent's cancellation, which no lock orders. Each case taken
-// makes its event at the start of its body, in every select:
+// or by its parent's cancellation, which no lock orders. A receive case
+// on a done channel (of struct{}) in a select with other cases is its
+// way out, not what it waits for: a select that hands work over or gives
+// up once closed blocks only while the work is stuck, and the work
+// case's own wait says when. Each case taken makes its event at the
+// start of its body, in every select:
 //
 //	select {                 →  lockdepimpl_.SelectSend(&S[i], len(out), cap(out)); select {
 //	case out <- v:           →  case out <- v: lockdepimpl_.Made(&S[j]);
@@ -408,6 +412,15 @@ func (r *rewriter) selectStmt(s *ast.SelectStmt) {
 		}
 		cases = append(cases, chanCase{cc, ch, kind})
 	}
+	// A receive of struct{} (a done channel, closed to say stop) is the
+	// select's way out, as a context's Done is, when it has other cases:
+	// those are what it waits for.
+	escapes := 0
+	for _, c := range cases {
+		if r.isDone(c.ch, c.kind) {
+			escapes++
+		}
+	}
 	at := r.listStmt()
 	var b strings.Builder
 	for _, c := range cases {
@@ -419,7 +432,7 @@ func (r *rewriter) selectStmt(s *ast.SelectStmt) {
 		if c.kind == "receive" {
 			other = "send"
 		}
-		if waits && at != nil {
+		if waits && at != nil && (escapes == len(cases) || !r.isDone(c.ch, c.kind)) {
 			fn := ".SelectRecv("
 			if c.kind == "send" {
 				fn = ".SelectSend("
@@ -433,6 +446,17 @@ func (r *rewriter) selectStmt(s *ast.SelectStmt) {
 	if at != nil {
 		r.prefix(at, b.String())
 	}
+}
+
+// isDone reports whether a case of kind on channel ch receives from a
+// done channel, a channel of struct{}.
+func (r *rewriter) isDone(ch ast.Expr, kind string) bool {
+	t := r.chanOf(ch)
+	if t == nil || kind != "receive" {
+		return false
+	}
+	st, ok := t.Elem().Underlying().(*types.Struct)
+	return ok && st.NumFields() == 0
 }
 
 // recvChan returns the channel that e receives from, if e is a receive.
