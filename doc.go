@@ -182,8 +182,29 @@
 // taken between Event.Begin and Event.End, by the code that makes it,
 // after it. The cycle that closes is reported as any circular
 // dependency, with the event's class in the chain, on a run in which the
-// wait returned at once. WaitGroups, channels, Conds and Onces are not
-// modelled yet: only waits that are declared with an Event count.
+// wait returned at once. WaitGroups, Conds and Onces are not modelled
+// yet: only waits declared with an Event, and channels in code the
+// lockdep command rewrites, count.
+//
+// Channels. In code the lockdep command rewrites, a channel is classed
+// by the declaration it is stored in (a field, a variable, a parameter)
+// and has two events: its senders' ("send: p.T.ch", what a blocked
+// sender waits for) and its receivers' ("receive: p.T.ch", what a
+// blocked receiver waits for: a send or a close). A send or a receive
+// waits for its side's event if the channel is unbuffered, or if a
+// channel of its class was seen full (for a send) or empty (for a
+// receive) earlier in the run: a buffered channel with room is no wait
+// until then. Every send, receive and close then makes the other side's
+// event, after the locks its goroutine took since its previous event. A
+// select with a default, or with a case on a timer (a channel of
+// time.Time) or on a context's Done (which a deadline may end), is no
+// wait; any other select waits on each case, except a receive of a done
+// channel (of struct{}) beside other cases, which is its way out, not
+// what it waits for. A goroutine's receive after its own close or send
+// on that channel's class waits for nothing. So holding Bus.mu while
+// sending on the unbuffered Bus.events, whose receiver takes Bus.mu
+// before it receives, is reported as the cycle Bus.mu → (send:
+// Bus.events) → Bus.mu.
 //
 // In code that the lockdep command rewrites, a sync.WaitGroup is such an
 // event, of class "wait: " and the WaitGroup's declaration

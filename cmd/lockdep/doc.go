@@ -471,6 +471,18 @@ github.com/petermattis/goid from the module cache or proxy; with a vendor
 directory that lacks it, run go mod download github.com/petermattis/goid
 once.
 
+Channels are validated too: a send, a receive (in a statement, an
+assignment, a return, an if's or switch's init, each iteration of a range
+over a channel), a close (deferred or not) and a select are waits and
+events of the channel's two event classes, "send: p.T.ch" and
+"receive: p.T.ch", named after the channel's declaration. A lock held
+while sending on an unbuffered channel whose receiver takes that lock
+before it receives is reported as a cycle through (send: p.T.ch). A
+buffered channel is a wait only once its class was seen full (a send) or
+empty (a receive); a select with a default, a timer case (a channel of
+time.Time) or a ctx.Done() case is never a wait. See "Waits that are not
+locks" in the package documentation (go doc github.com/golockdep/lockdep).
+
 # Limitations
 
   - A vendor directory is used through a go.work of lockdep's own, whose
@@ -496,6 +508,17 @@ once.
     finding that rests on a lock held until the process ends, by a
     goroutine that does not wait, is not reported: see "Hand-offs" in the
     package documentation.
+  - A channel operation is validated only where its channel expression
+    can be evaluated again without side effects (a variable, a field, a
+    dereference, an index of those with such indexes): a channel that a
+    call returns (ctx.Done(), s.events()) is not, nor a send in a for's
+    post statement or an if's init. A receive inside the right operand
+    of && or ||, a function literal's call or a var declaration is not
+    validated. A channel passed as a parameter or held in a local is
+    classed by that parameter or local, not by the field it came from:
+    cycles through it can be missed. A channel field of a utility type
+    used for unrelated purposes (a test's event channel wrapper) shares
+    one class across them, which can make false cycles.
   - The end of a process is seen where code lockdep rewrote ends it: main
     returning or panicking, os.Exit in the instrumented packages, the end
     of a test binary. A process ended by os.Exit in a package that is not

@@ -33,7 +33,7 @@ import (
 //	                  ($WORK and $DIR in it as such); -update rewrites it
 //	want KIND CLASS...   a finding the command printed as JSON (with
 //	                  -format=json): its kind and classes, in any order
-//	                  (an event's class as it is named: wait: NAME);
+//	                  ('...' quotes an event's, 'send: p.T.ch');
 //	                  after such a command its findings must be exactly
 //	                  the wanted ones (none if no want line follows it)
 //
@@ -129,7 +129,7 @@ func TestScenarios(t *testing.T) {
 					jsonOut, wants = slices.Contains(args, "-format=json"), []string{}
 					unchanged()
 				case "want":
-					f := wantFields(arg)
+					f := splitArgs(arg)
 					wants = append(wants, sortedSummary(f[0], f[1:]))
 				case "stdin":
 					stdin = unquote(arg) + "\n"
@@ -195,20 +195,6 @@ func TestScenarios(t *testing.T) {
 
 // sortedSummary is a finding's kind and its classes, sorted: the same
 // whichever dependency closed a cycle.
-// wantFields splits a want line's words at spaces, keeping an event's
-// kind ("wait:") with the name that follows it.
-func wantFields(arg string) []string {
-	var f []string
-	for _, w := range strings.Fields(arg) {
-		if n := len(f); n > 1 && strings.HasSuffix(f[n-1], ":") {
-			f[n-1] += " " + w
-			continue
-		}
-		f = append(f, w)
-	}
-	return f
-}
-
 func sortedSummary(kind string, classes []string) string {
 	cs := slices.Clone(classes)
 	slices.Sort(cs)

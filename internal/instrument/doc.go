@@ -77,8 +77,21 @@
 // embed.go), and //lockdep:nested directives set a site's subclass (see
 // directive.go).
 //
+// Channel operations (sends, receives, closes, selects, ranges over a
+// channel) get a call of lockdepimpl before their statement, on its
+// line, with the sites of the channel's two event classes ("send: X",
+// "receive: X", X the channel's class as above) and its len and cap
+// evaluated there; see chans.go.
+//
 // # Limitations
 //
+//   - A channel operation is rewritten only where its channel expression
+//     has no side effects (it is evaluated again for len and cap) and
+//     its statement is in a statement list: not a channel a call
+//     returns, a send in a for's post statement, a receive in the right
+//     operand of && or ||, in a function literal, or in a var
+//     declaration. A channel reached through a parameter or a local is
+//     classed by it, not by the field it came from.
 //   - A mutex whose address was never taken where its declaration is in
 //     view (made outside the instrumented packages, or an element of a
 //     slice parameter) gets a class of its own where it is reached through

@@ -253,6 +253,7 @@ func (r *rewriter) walk() {
 			return true
 		}
 		r.stack = append(r.stack, n)
+		r.channelOps(n)
 		switch n := n.(type) {
 		case *ast.CallExpr:
 			r.call(n)
@@ -489,16 +490,15 @@ func (r *rewriter) addHeaderAndSites() {
 }
 
 // className returns the name of class in the site records (see
-// fileOptions.classPath).
+// fileOptions.classPath). An event's class keeps its kind ("send: ").
 func (r *rewriter) className(class string) string {
+	kind, name, ok := strings.Cut(class, ": ")
+	if !ok {
+		kind, name = "", class
+	} else {
+		kind += ": "
+	}
 	if r.opts.classPath != "" {
-		// An event's class is "kind: " and a declaration's name.
-		kind, name, ok := strings.Cut(class, ": ")
-		if !ok {
-			kind, name = "", class
-		} else {
-			kind += ": "
-		}
 		if rest, ok := strings.CutPrefix(name, r.pkg.Path()+"."); ok {
 			return kind + r.opts.classPath + "." + rest
 		}

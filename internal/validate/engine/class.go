@@ -21,6 +21,9 @@ type Class struct {
 	name     string
 	instance bool // the class of one lock used without a class
 	tree     bool // its locks nest parent to child (see graph.Nesting)
+	// seen marks a channel's event class: its channel was seen full (the
+	// senders' class) or empty (the receivers' class) in this run.
+	seen atomic.Bool
 	// ids holds, per subclass, the engine generation (high 32 bits)
 	// and graph ID (low 32 bits) the subclass was registered with.
 	ids [MaxSubclasses]atomic.Uint64
@@ -41,6 +44,19 @@ func (c *Class) Init(name string, tree bool) { c.name, c.tree = name, tree }
 
 // Name returns the name the class was made with.
 func (c *Class) Name() string { return c.name }
+
+// See marks the class seen: for a channel's event class, that one of its
+// channels was full (its senders' class) or empty (its receivers'). A
+// class already marked is only read, so the mark costs its cache line
+// one write.
+func (c *Class) See() {
+	if !c.seen.Load() {
+		c.seen.Store(true)
+	}
+}
+
+// Seen reports whether See marked the class.
+func (c *Class) Seen() bool { return c.seen.Load() }
 
 // Site is the static record of one call site in rewritten code: the class
 // of the lock it names, the function it is in and where. Rewritten code
