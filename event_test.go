@@ -156,6 +156,16 @@ func TestEvent(t *testing.T) {
 			w.L.Unlock()
 		},
 	}, {
+		// Two goroutines inside regions of one event (two functions of
+		// one WaitGroup's Go) take L and M in opposite orders: a region
+		// excludes nothing, so it guards no cycle.
+		name: "hazard/abba-inside-regions",
+		run: func(w *eventWorld) {
+			w.in(1, func() { w.E.Begin(); w.L.Lock(); w.M.Lock(); w.M.Unlock(); w.L.Unlock(); w.E.End() })
+			w.in(2, func() { w.E.Begin(); w.M.Lock(); w.L.Lock(); w.L.Unlock(); w.M.Unlock(); w.E.End() })
+		},
+		want: []finding{{Kind: lockdep.Circular, Classes: []string{"L", "M"}}},
+	}, {
 		name: "lookalike/released-before-wait",
 		run: func(w *eventWorld) {
 			w.in(1, func() { w.E.Begin(); w.L.Lock(); w.L.Unlock(); w.E.End() })

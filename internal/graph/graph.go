@@ -115,6 +115,10 @@ type Class struct {
 	// list): one taken while the goroutine holds another is a Nesting, not
 	// recursive locking; the validator checks the instances' order.
 	Tree bool
+	// Shared says holders do not exclude one another: an event's region
+	// (several goroutines run inside regions of one WaitGroup's event at
+	// once). Such a class guards nothing.
+	Shared bool
 
 	out []*Edge
 	in  []*Edge // read edges into a class not yet written, checked when it is

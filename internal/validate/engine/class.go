@@ -9,6 +9,7 @@ import (
 	"github.com/golockdep/lockdep/internal/events"
 	"github.com/golockdep/lockdep/internal/graph"
 	"github.com/golockdep/lockdep/internal/stack"
+	"github.com/golockdep/lockdep/report"
 )
 
 // MaxSubclasses is the number of subclasses of a class: LockNested takes
@@ -146,6 +147,7 @@ func (v *Engine) classID(c *Class, sub int) graph.ClassID {
 		return 0
 	}
 	v.g.Class(id).Tree = c.tree
+	v.g.Class(id).Shared = report.IsEvent(c.name)
 	c.ids[sub].Store(v.gen<<32 | uint64(id))
 	if c.instance {
 		v.instances[id] = true

@@ -141,7 +141,7 @@ func (v *Engine) noteDep(st *held.Stack, d graph.Dep, a graph.Acq, lk unsafe.Poi
 	var gs []guard
 	var classes []graph.ClassID
 	for _, e := range st.Entries[:d.Held] {
-		if e.Mode == Write && e.Class != d.Edge.From && e.Class != d.Edge.To && len(gs) < maxGuards {
+		if e.Mode == Write && e.Class != d.Edge.From && e.Class != d.Edge.To && !v.g.Class(e.Class).Shared && len(gs) < maxGuards {
 			gs = append(gs, guard{e.Class, e.Addr})
 			classes = append(classes, e.Class)
 		}
