@@ -161,8 +161,22 @@ func TestEvent(t *testing.T) {
 		// excludes nothing, so it guards no cycle.
 		name: "hazard/abba-inside-regions",
 		run: func(w *eventWorld) {
-			w.in(1, func() { w.E.Begin(); w.L.Lock(); w.M.Lock(); w.M.Unlock(); w.L.Unlock(); w.E.End() })
-			w.in(2, func() { w.E.Begin(); w.M.Lock(); w.L.Lock(); w.L.Unlock(); w.M.Unlock(); w.E.End() })
+			w.in(1, func() {
+				w.E.Begin()
+				w.L.Lock()
+				w.M.Lock()
+				w.M.Unlock()
+				w.L.Unlock()
+				w.E.End()
+			})
+			w.in(2, func() {
+				w.E.Begin()
+				w.M.Lock()
+				w.L.Lock()
+				w.L.Unlock()
+				w.M.Unlock()
+				w.E.End()
+			})
 		},
 		want: []finding{{Kind: lockdep.Circular, Classes: []string{"L", "M"}}},
 	}, {
