@@ -4,7 +4,10 @@ package held
 type Snap struct {
 	Gid     int64
 	Entries []Entry // oldest first; locks pushed but not held yet excluded
-	Deepest int     // the most locks it has held at once
+	// Waits are the locks pushed but not held yet: the lock the
+	// goroutine waits for, if it is blocked in a Lock.
+	Waits   []Entry
+	Deepest int // the most locks it has held at once
 }
 
 // Snapshot returns what every goroutine with a held stack holds, for the
@@ -14,6 +17,10 @@ type Snap struct {
 // that runs meanwhile may show a torn or stale stack. It never crashes
 // on one: a stack that does not read back sound is left out.
 func (t *Table) Snapshot() []Snap { return t.snapshot(false) }
+
+// SnapshotAll is Snapshot with the goroutines that hold nothing, those
+// that wait for a lock among them.
+func (t *Table) SnapshotAll() []Snap { return t.snapshot(true) }
 
 // snapshot is Snapshot, with the goroutines that hold nothing if all.
 func (t *Table) snapshot(all bool) []Snap {
@@ -52,6 +59,8 @@ func readStack(st *Stack) (snap Snap, ok bool) {
 	for _, e := range es {
 		if e.seq != waiting {
 			snap.Entries = append(snap.Entries, e)
+		} else {
+			snap.Waits = append(snap.Waits, e)
 		}
 	}
 	return snap, true
