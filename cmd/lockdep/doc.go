@@ -392,10 +392,11 @@ The file is JSON, sorted, one line per finding:
 	}
 
 Each entry is a finding's key: its kind (circular, recursive, bad_unlock,
-assertion, bad_subclass, timeout), a colon, then for a cycle its classes,
-sorted, joined by |; for a timeout the class of the lock waited for; for
-the others the lock's class and mode, the held lock's, and the report's
-detail sentence. It holds no line number or goroutine, so the
+assertion, bad_subclass, timeout, exited_holding), a colon, then for a
+cycle its classes, sorted, joined by |; for a timeout the class of the
+lock waited for; for a lock left held by a goroutine that exited its class
+and mode; for the others the lock's class and mode, the held lock's, and
+the report's detail sentence. It holds no line number or goroutine, so the
 baseline survives edits around the locks; renaming a lock's declaration
 makes its findings new. Review the file like code.
 
