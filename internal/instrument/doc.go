@@ -52,6 +52,9 @@
 // one that is older than 1.18 (or absent, which means 1.16) would
 // reject a call of a generic function.
 //
+// go statements tell the validator when their goroutines end (see
+// goexit.go), so that it can report a lock a goroutine left held.
+//
 // A struct type that embeds a mutex by value gets the mutex's methods as
 // its own, for locks taken through a sync.Locker it went into (see
 // embed.go), and //lockdep:nested directives set a site's subclass (see
@@ -66,4 +69,9 @@
 //   - A mutex embedded by pointer, or in a type whose package would see a
 //     method set change, is locked through a sync.Locker unvalidated.
 //   - Files that import "C" (cgo) are not rewritten; [Result.Notes] says so.
+//   - A go statement whose call passes arguments, or calls a function with
+//     results, is left as it is: wrapping it would name the types of its
+//     arguments or results, which the file may not be able to name. The
+//     validator finds its goroutine gone only when the process or a test
+//     ends.
 package instrument
