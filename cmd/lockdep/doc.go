@@ -121,6 +121,18 @@ has "in_progress", and the summary counts such findings:
 
 	lockdep: 1 finding (circular 0, recursive 1, bad unlock 0; 1 deadlock in progress) in 1 package; 1 class, 0 dependencies
 
+A goroutine may end with a lock held, for another goroutine to unlock (a
+hand-off); that is never reported when it happens. lockdep rewrites go
+statements so that the validator knows when their goroutines end, and
+reports "lock still held by a goroutine that exited" when another
+goroutine then waits for such a lock longer than the settle time, or when
+the process or a test (lockdeptest.VerifyNone) ends with it still held.
+The report names where the lock was taken, where the goroutine was
+started and where it ended, and the goroutines that wait for the lock. A
+goroutine whose go statement lockdep leaves alone (one that passes
+arguments, or one in code that is not instrumented) is found gone when
+its process ends.
+
 A test that hangs until go test's -timeout (10 minutes unless -timeout,
 -test.timeout after -args, or GOFLAGS says otherwise) ends in a panic
 with every goroutine's stack, which says nothing of who holds which lock.
@@ -481,6 +493,11 @@ once.
     finding that rests on a lock held until the process ends, by a
     goroutine that does not wait, is not reported: see "Hand-offs" in the
     package documentation.
+  - go statements whose call passes arguments, or calls a function with
+    results, are not rewritten: their goroutines' ends are not seen, and
+    a lock such a goroutine left held is reported only when the process
+    or a test ends, not when another goroutine has waited for it the
+    settle time.
   - The end of a process is seen where code lockdep rewrote ends it: main
     returning or panicking, os.Exit in the instrumented packages, the end
     of a test binary. A process ended by os.Exit in a package that is not
