@@ -66,6 +66,8 @@
 //   - [Mutex.AssertHeld], [RWMutex.AssertRHeld] and AssertNotHeld report
 //     when their condition is false; [Mutex.MightLock] records what a lock
 //     would, for paths that take it only sometimes.
+//   - A lock left held by a goroutine that ended, which no goroutine
+//     unlocked after: see "Goroutines that end holding locks".
 //
 // Each problem is reported once per process, identified by its kind and the
 // classes involved.
@@ -81,6 +83,28 @@
 // depend on the lock. So a dependency counts once the hold it comes from
 // ends by its own goroutine's unlock; if another goroutine unlocks it, the
 // dependencies only that hold made are withdrawn.
+//
+// # Goroutines that end holding locks
+//
+// A goroutine may end with a lock held: legal when another goroutine
+// unlocks it later (a hand-off), a bug when none does, and the goroutine
+// that needs the lock next blocks for good. The end itself is therefore
+// never reported. The lock is reported as "lock still held by a goroutine
+// that exited" ([ExitedHolding]) when a goroutine then waits for it
+// longer than the settle time, or when the process or a test ends with it
+// still held (with the goroutines that wait for it), as a deadlock in
+// progress is (see below).
+//
+// The validator learns that a goroutine ended from the go statements the
+// lockdep command rewrites: a function literal's, or one that calls a
+// function or a method value without arguments. The report then says
+// where the goroutine was started and where it ended. Any other goroutine
+// (a go statement with arguments, one in code that is not rewritten,
+// those of this package's users) is found gone when the process or a test
+// ends: at that moment, and only if some goroutine holds a lock, one
+// goroutine dump tells which goroutines that held locks no longer exist.
+// Checking an acquisition against the locks left held costs one atomic
+// load while there are none.
 //
 // # When a finding is reported
 //
@@ -356,4 +380,10 @@
 //   - A wait on a WaitGroup, a channel, a Cond or a Once is not seen,
 //     unless the code declares it with an [Event]; a lock held while
 //     waiting for a goroutine that needs it is then missed.
+//   - A goroutine whose end the validator does not see (see "Goroutines
+//     that end holding locks") is found gone only when the process or a
+//     test ends: a goroutine that waits for its lock before then is not
+//     reported after the settle time. A lock it held that another
+//     goroutine unlocked through code that is not validated is still
+//     taken as held.
 package lockdep

@@ -173,6 +173,12 @@ func renumber(reps []lockdep.Report) {
 		if r.LastRelease != nil {
 			r.LastRelease.Goroutine = n(r.LastRelease.Goroutine)
 		}
+		for j := range r.Holders {
+			r.Holders[j].ID = n(r.Holders[j].ID)
+		}
+		for j := range r.Waiters {
+			r.Waiters[j].ID = n(r.Waiters[j].ID)
+		}
 	}
 }
 

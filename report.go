@@ -34,6 +34,10 @@ const (
 	BadSubclass = report.BadSubclass
 	// Timeout: a goroutine waited longer than WaitTimeout for a lock.
 	Timeout = report.Timeout
+	// ExitedHolding: a goroutine ended while it held a lock that no
+	// goroutine unlocked after (see "Goroutines that end holding locks"
+	// in the package documentation).
+	ExitedHolding = report.ExitedHolding
 )
 
 // Findings returns the findings reported so far in this process, oldest

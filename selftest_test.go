@@ -9,6 +9,7 @@ import (
 
 	"github.com/golockdep/lockdep"
 	"github.com/golockdep/lockdep/internal/reporting"
+	"github.com/golockdep/lockdep/lockdepimpl"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -24,7 +25,9 @@ import (
 // OP is L (Lock), U (Unlock), R (RLock), RU (RUnlock), T (TryLock), TR
 // (TryRLock), L1/R1 (LockNested/RLockNested(1)), M (MightLock) and MR
 // (MightRLock). Steps that would really deadlock are written with M: the
-// validator checks them like a lock, without blocking.
+// validator checks them like a lock, without blocking. "g: X" (no lock)
+// ends goroutine g as a rewritten go statement's goroutine ends, telling
+// the validator.
 
 // finding is what a test expects of a report: its kind and classes (for
 // Circular the chain in print order, for Recursive the held class then the
@@ -174,6 +177,11 @@ func (w *world) on(g int, f func()) any {
 		w.workers[g] = c
 		go func() {
 			for f := range c {
+				if f == nil { // X: the goroutine ends
+					lockdepimpl.Exited(&selftestGoSite)
+					w.done <- nil
+					return
+				}
 				func() {
 					defer func() { w.done <- recover() }()
 					f()
@@ -218,6 +226,14 @@ func (w *world) run(script string) {
 		if i := strings.Index(st, ":"); i >= 0 {
 			fmt.Sscan(st[:i], &g)
 			st = strings.TrimSpace(st[i+1:])
+		}
+		if st == "X" {
+			if _, ok := w.workers[g]; !ok {
+				w.t.Fatalf("step %q: goroutine %d never ran", st, g)
+			}
+			w.on(g, nil)
+			delete(w.workers, g)
+			continue
 		}
 		var op, name string
 		if _, err := fmt.Sscan(st, &op, &name); err != nil {
@@ -273,6 +289,9 @@ func (w *world) run(script string) {
 	}
 }
 
+// selftestGoSite is the go statement of the goroutines X ends.
+var selftestGoSite = lockdepimpl.Site{File: "selftest.go", Line: 1}
+
 func findings() []finding {
 	var fs []finding
 	for _, r := range lockdep.Findings() {
@@ -284,6 +303,9 @@ func findings() []finding {
 func circ(classes ...string) finding { return finding{Kind: lockdep.Circular, Classes: classes} }
 func recur(held, next string) finding {
 	return finding{Kind: lockdep.Recursive, Classes: []string{held, next}}
+}
+func exited(class string) finding {
+	return finding{Kind: lockdep.ExitedHolding, Classes: []string{class}}
 }
 func guarded(guard string, classes ...string) finding {
 	return finding{Kind: lockdep.Circular, Classes: classes, Guard: guard}
@@ -402,6 +424,15 @@ func TestSelftest(t *testing.T) {
 		// is reported after the settle time while it waits.
 		{name: "AA/deadlock-in-progress", block: true, script: "L A; L A", want: []finding{recur("A", "A")}},
 		{name: "ABBA/deadlock-in-progress", block: true, script: "1: L A; 2: L B; 1: M B; 2: L A", want: []finding{circ("B", "A")}},
+
+		// A goroutine that ends holding a lock: legal when another one
+		// unlocks it (a hand-off), reported when one waits for it for
+		// good. Only a lock that blocks the waiter counts.
+		{name: "exit/held-then-waited", block: true, script: "1: L A; 1: X; 2: L A", want: []finding{exited("A")}},
+		{name: "exit/read-held-then-read", script: "1: R A; 1: X; 2: R A; 2: RU A"},
+		{name: "exit/handed-off", script: "1: L A; 1: X; 2: U A; 2: L A; 2: U A"},
+		{name: "exit/released", script: "1: L A; 1: U A; 1: X; 2: L A; 2: U A"},
+		{name: "exit/other-lock", script: "1: L A; 1: X; 2: L B; 2: U B; 3: U A"},
 
 		// Trees. A class that is a tree nests parent to child: its
 		// instances' order is checked, on the fast path too.

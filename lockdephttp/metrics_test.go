@@ -7,6 +7,7 @@ import (
 	"github.com/golockdep/lockdep"
 	"github.com/golockdep/lockdep/internal/validate"
 	"github.com/golockdep/lockdep/lockdephttp"
+	"github.com/golockdep/lockdep/report"
 	"github.com/google/go-cmp/cmp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -63,7 +64,7 @@ func TestMetrics(t *testing.T) {
 	want := map[string]map[string]float64{
 		"lockdep_acquisitions_total": {}, "lockdep_contentions_total": {}, "lockdep_wait_seconds_total": {},
 		"lockdep_wait_seconds_max": {}, "lockdep_hold_seconds_max": {},
-		"lockdep_findings":           {"circular": 1, "recursive": 1, "bad_unlock": 0, "assertion": 0, "bad_subclass": 0, "timeout": 0},
+		"lockdep_findings":           {"circular": 1, "recursive": 1, "bad_unlock": 0, "assertion": 0, "bad_subclass": 0, "timeout": 0, "exited_holding": 0},
 		"lockdep_bound_used":         {},
 		"lockdep_bound_limit":        {},
 		"lockdep_validating":         {"": 1},
@@ -107,7 +108,7 @@ func TestMetricsOff(t *testing.T) {
 			}
 		}
 	}
-	if len(got["lockdep_findings"]) != 6 || len(got["lockdep_acquisitions_total"]) != 0 {
+	if len(got["lockdep_findings"]) != len(report.Kinds()) || len(got["lockdep_acquisitions_total"]) != 0 {
 		t.Errorf("metrics: %v", got)
 	}
 }

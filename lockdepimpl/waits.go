@@ -63,12 +63,14 @@ type goer interface{ Go(func()) }
 // event when it is taken, so that a function that blocks on a lock that
 // a Wait holds makes the cycle before it blocks (and it is reported as a
 // deadlock in progress). Its return signals the event (the implicit
-// Done) at s, before the real Done.
+// Done) at s, before the real Done, and tells the validator that the
+// goroutine ends, as a rewritten go statement does.
 //
 //go:noinline
 func WGGo(wg *sync.WaitGroup, s *Site, f func()) {
 	pc := stack.Caller()
 	any(wg).(goer).Go(func() {
+		defer goExited(f, s) // last: the goroutine ends (see Go)
 		defer signal(s, pc)
 		if v := validate.Active(); v != nil {
 			v.Tried(unsafe.Pointer(wg), s.ClassOf(), 0, validate.Write, pc, s)

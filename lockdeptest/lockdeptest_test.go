@@ -121,3 +121,33 @@ func TestVerifyNoneDeadlockInProgress(t *testing.T) {
 	<-done
 	mu.Unlock()
 }
+
+// TestVerifyNoneExitedHolding: a goroutine that ended holding a lock
+// nobody unlocked fails the test that started it, when it ends.
+func TestVerifyNoneExitedHolding(t *testing.T) {
+	lockdep.Configure(lockdep.Output(nil))
+	defer lockdep.Configure(lockdep.Output(nil))
+	unchecked()
+	var mu lockdep.Mutex
+	mu.SetClass(lockdep.NewClass("exited.mu"))
+	head := make(chan string)
+	go func() {
+		mu.Lock() // an error path that returns without Unlock
+		buf := make([]byte, 64)
+		s := string(buf[:runtime.Stack(buf, false)])
+		head <- s[:strings.IndexByte(s, '[')+1]
+	}()
+	h := <-head
+	// Wait until the goroutine is gone.
+	buf := make([]byte, 1<<16)
+	for strings.Contains(string(buf[:runtime.Stack(buf, true)]), h) {
+		runtime.Gosched()
+	}
+	rec := &recorder{TB: t}
+	VerifyNone(rec)
+	if len(rec.errors) != 1 || !strings.Contains(rec.errors[0], "WARNING: lock still held by a goroutine that exited") ||
+		!strings.Contains(rec.errors[0], "(exited.mu") || !strings.Contains(rec.errors[0], "when the test ended") {
+		t.Errorf("VerifyNone after a goroutine ended holding a lock recorded %q", rec.errors)
+	}
+	mu.Unlock() // a hand-off, late
+}

@@ -1,7 +1,7 @@
 // Package report defines lockdep's findings: the [Report] every check
 // makes, the kinds of findings ([Kind]), and the values a report is made of
-// ([LockRef], [Dependency], [ReleaseSite], [Goroutine], [Frame]), with
-// the lock statistics of a class ([ClassStats]).
+// ([LockRef], [Dependency], [ReleaseSite], [Goroutine], [GoroutineExit],
+// [Frame]), with the lock statistics of a class ([ClassStats]).
 //
 // Package lockdep delivers findings as Reports (lockdep.Report is this
 // Report): to its output, to the callback set with lockdep.OnReport, and
@@ -27,11 +27,13 @@
 //
 //	version        the version of this form (1)
 //	kind           circular, recursive, bad_unlock, assertion,
-//	               bad_subclass or timeout
+//	               bad_subclass, timeout or exited_holding
 //	headline       what follows "WARNING: " in the text
-//	goroutine      the goroutine that made the operation
-//	lock           the lock acquired, released or asserted on: class, mode
-//	               (W, R or T), at (where, if known), chain_first_seen_at
+//	goroutine      the goroutine that made the operation (for
+//	               exited_holding, the one that ended holding the lock)
+//	lock           the lock acquired, released, asserted on or left held:
+//	               class, mode (W, R or T), at (where, if known),
+//	               chain_first_seen_at
 //	holding        the held lock the finding is about (circular, recursive)
 //	chain          a cycle's dependencies, held lock first: class, mode,
 //	               after (the class held), goroutine, stack, origin
@@ -50,7 +52,11 @@
 //	               this run took them the other way round
 //	holders        for a timeout, the goroutines that hold the lock:
 //	waiters        goroutine, state, waiting, waited, held_locks, stack;
-//	               and the other goroutines that wait for it
+//	               and the other goroutines that wait for it (for
+//	               exited_holding, those that wait for the lock left held)
+//	exit           for exited_holding, how the goroutine ended: started_at
+//	               (its go statement), ended_at (where it ended; absent if
+//	               the validator found it gone without seeing it end)
 //	last_release   for a bad unlock, where this goroutine last released the
 //	               lock (at) after acquiring it (acquired_at)
 //	in_progress    set for a deadlock in progress: what ended the wait for

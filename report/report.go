@@ -30,9 +30,13 @@ const (
 	// Timeout: a goroutine waited longer than the watchdog's timeout for
 	// a lock.
 	Timeout
+	// ExitedHolding: a goroutine ended while it held a lock, and no
+	// goroutine unlocked it after: another one waits for it for good, or
+	// the test or the process ended with it still held.
+	ExitedHolding
 )
 
-var kindNames = [...]string{Circular: "circular", Recursive: "recursive", BadUnlock: "bad_unlock", Assertion: "assertion", BadSubclass: "bad_subclass", Timeout: "timeout"}
+var kindNames = [...]string{Circular: "circular", Recursive: "recursive", BadUnlock: "bad_unlock", Assertion: "assertion", BadSubclass: "bad_subclass", Timeout: "timeout", ExitedHolding: "exited_holding"}
 
 var headlines = [...]string{
 	Circular:    "possible circular locking dependency detected",
@@ -41,13 +45,17 @@ var headlines = [...]string{
 	Assertion:   "lock assertion failed",
 	BadSubclass: "invalid lock subclass",
 	Timeout:     "lock wait timeout",
+	// Like the kernel's "lock held when returning to user space!".
+	ExitedHolding: "lock still held by a goroutine that exited",
 }
 
 // Kinds lists every kind, in order.
-func Kinds() []Kind { return []Kind{Circular, Recursive, BadUnlock, Assertion, BadSubclass, Timeout} }
+func Kinds() []Kind {
+	return []Kind{Circular, Recursive, BadUnlock, Assertion, BadSubclass, Timeout, ExitedHolding}
+}
 
 // String returns the kind's JSON name: circular, recursive, bad_unlock,
-// assertion, bad_subclass or timeout.
+// assertion, bad_subclass, timeout or exited_holding.
 func (k Kind) String() string {
 	if k > 0 && int(k) < len(kindNames) {
 		return kindNames[k]
@@ -128,6 +136,20 @@ type ReleaseSite struct {
 	Acquired *Frame `json:"acquired_at,omitempty"`
 }
 
+// GoroutineExit is, in an ExitedHolding report, how the goroutine that
+// held the lock ended.
+type GoroutineExit struct {
+	// Started is where the goroutine was started: its go statement, if
+	// the lockdep command rewrote it.
+	Started *Frame `json:"started_at,omitempty"`
+	// Ended is where it ended: the return of the function it ran (the
+	// function alone when only its name is known). It is nil when the
+	// validator did not see the goroutine end, but found it gone when the
+	// test or the process ended (a goroutine started by a go statement
+	// that was not rewritten, or by code that is not).
+	Ended *Frame `json:"ended_at,omitempty"`
+}
+
 // Report is one finding. Its text form (String) follows the layout of the
 // Linux kernel's lockdep reports; it marshals to JSON with the field names
 // shown, which are stable.
@@ -136,10 +158,12 @@ type Report struct {
 	Version  int    `json:"version"`
 	Kind     Kind   `json:"kind"`
 	Headline string `json:"headline"`
-	// Goroutine is the goroutine that made the operation reported.
+	// Goroutine is the goroutine that made the operation reported; for
+	// ExitedHolding, the goroutine that ended holding the lock.
 	Goroutine int64 `json:"goroutine"`
 	// Lock is the lock being acquired (Circular, Recursive, BadSubclass),
-	// released (BadUnlock) or asserted on (Assertion).
+	// released (BadUnlock) or asserted on (Assertion); for ExitedHolding,
+	// the lock left held, with where it was taken.
 	Lock LockRef `json:"lock"`
 	// Holding is, for Circular, the held lock that the new one closes the
 	// cycle with and, for Recursive, the held lock of the same class.
@@ -177,18 +201,23 @@ type Report struct {
 	// holding After), if it did.
 	Opposite *Dependency `json:"opposite_order,omitempty"`
 	// Holders are, for Timeout, the goroutines that hold the lock, and
-	// Waiters the others that wait for it.
+	// Waiters the others that wait for it; for ExitedHolding, Waiters are
+	// the goroutines that wait for the lock left held.
 	Holders []Goroutine `json:"holders,omitempty"`
 	Waiters []Goroutine `json:"waiters,omitempty"`
+	// Exit is, for ExitedHolding, how the goroutine that held the lock
+	// ended.
+	Exit *GoroutineExit `json:"exit,omitempty"`
 	// LastRelease is, for BadUnlock, the last release of the lock by the
 	// same goroutine, if the validator still remembers it.
 	LastRelease *ReleaseSite `json:"last_release,omitempty"`
 	// InProgress is set when the goroutine was still waiting for the lock
-	// when the finding was reported: a deadlock in progress, not a
-	// possible one. It says what ended the wait for the report: Settled,
-	// TestEnded or ProcessEnded.
+	// when the finding was reported (for ExitedHolding, the first of
+	// Waiters): a deadlock in progress, not a possible one. It says what
+	// ended the wait for the report: Settled, TestEnded or ProcessEnded.
 	InProgress string `json:"in_progress,omitempty"`
-	// HeldLocks are the locks the goroutine held, oldest first.
+	// HeldLocks are the locks the goroutine held, oldest first; for
+	// ExitedHolding, those it held when it ended.
 	HeldLocks []LockRef `json:"held_locks"`
 	// Unrecorded names, for a cycle that the command found in the union
 	// of several processes' records, the facts that a process's own
@@ -198,7 +227,8 @@ type Report struct {
 	// held lock alone). The text form says so. Empty when the report is
 	// complete.
 	Unrecorded []string `json:"unrecorded,omitempty"`
-	// Stack is the goroutine's stack at the operation.
+	// Stack is the goroutine's stack at the operation; for ExitedHolding,
+	// where it ended, if the validator saw it end.
 	Stack []Frame `json:"stack"`
 	// Known is set by the lockdep command, run with -baseline, on a
 	// finding that the baseline file lists. The validator never sets it.

@@ -20,6 +20,8 @@ func (r Report) String() string {
 		r.timeout(&b)
 	case BadUnlock:
 		r.badUnlock(&b)
+	case ExitedHolding:
+		r.exited(&b)
 	default:
 		r.operation(&b)
 	}
@@ -38,7 +40,7 @@ func (r *Report) header(b *strings.Builder) {
 	rule := strings.Repeat("=", 54)
 	p("%s\nWARNING: %s\n%s\n", rule, headline, strings.Repeat("-", 54))
 	if s := r.inProgress(); s != "" {
-		p("goroutine %d %s: a deadlock in progress, not a possible one.\n\n", r.Goroutine, s)
+		p("goroutine %d %s: a deadlock in progress, not a possible one.\n\n", r.waiter(), s)
 	}
 	if r.GuardedBy != "" {
 		p("This cycle cannot deadlock on its own: each of its dependencies was made while\n")
@@ -65,6 +67,16 @@ func (r *Report) footer(b *strings.Builder) {
 	p("\nstack backtrace:\ngoroutine %d:\n", r.Goroutine)
 	frames(b, r.Stack)
 	p("\n")
+}
+
+// waiter returns the goroutine that waits for the lock of a deadlock in
+// progress: the one that made the operation, or for ExitedHolding the
+// first that waits for the lock left held.
+func (r *Report) waiter() int64 {
+	if r.Kind == ExitedHolding && len(r.Waiters) > 0 {
+		return r.Waiters[0].ID
+	}
+	return r.Goroutine
 }
 
 // inProgress says how long the goroutine of a deadlock in progress
@@ -227,6 +239,44 @@ func (r *Report) timeout(b *strings.Builder) {
 	p("\nother info that might help us debug this:\n")
 }
 
+// exited writes the body of an ExitedHolding report: the lock left held,
+// how its goroutine ended, why that is reported, and the goroutines that
+// wait for the lock. The footer then lists what the goroutine held when
+// it ended, and where it ended.
+func (r *Report) exited(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("goroutine %d ended while holding lock:\n %s\n\n", r.Goroutine, r.Lock)
+	var started, ended *Frame
+	if r.Exit != nil {
+		started, ended = r.Exit.Started, r.Exit.Ended
+	}
+	if started != nil {
+		p("it was started at:\n       %s\n", started)
+	}
+	switch {
+	case ended != nil && ended.File == "":
+		p("it ended when %s returned\n", ended.Func)
+	case ended != nil:
+		p("it ended at:\n       %s\n", ended)
+	default:
+		p("the validator did not see it end (its go statement has arguments, or is in\n")
+		p("code lockdep does not rewrite), and found it gone\n")
+	}
+	if r.Detail != "" {
+		p("\n%s\n", r.Detail)
+	}
+	if len(r.Waiters) > 0 {
+		p("\ngoroutines waiting for it:\n")
+		for _, w := range r.Waiters {
+			w.write(b)
+		}
+	}
+	if r.Advice != "" {
+		p("\n%s\n", r.Advice)
+	}
+	p("\nother info that might help us debug this:\n")
+}
+
 // badUnlock writes the body of a BadUnlock report: the lock, why its
 // unlock is bad, and where it was last released.
 func (r *Report) badUnlock(b *strings.Builder) {
@@ -347,8 +397,17 @@ func (l LockRef) String() string {
 }
 
 // String returns the frame as reports print it: the function, a space,
-// then file:line.
-func (f Frame) String() string { return fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line) }
+// then file:line; the function alone if the file is not known, file:line
+// alone if the function is not.
+func (f Frame) String() string {
+	switch {
+	case f.File == "":
+		return f.Func
+	case f.Func == "":
+		return fmt.Sprintf("%s:%d", f.File, f.Line)
+	}
+	return fmt.Sprintf("%s %s:%d", f.Func, f.File, f.Line)
+}
 
 // String returns the goroutine as a held-lock dump prints it: how many
 // locks it holds and what it is doing, each held lock, the lock it waits

@@ -137,6 +137,18 @@ has "in_progress", and the summary counts such findings:
 
 	lockdep: 1 finding (circular 0, recursive 1, bad unlock 0; 1 deadlock in progress) in 1 package; 1 class, 0 dependencies
 
+A goroutine may end with a lock held, for another goroutine to unlock (a
+hand-off); that is never reported when it happens. lockdep rewrites go
+statements so that the validator knows when their goroutines end, and
+reports "lock still held by a goroutine that exited" when another
+goroutine then waits for such a lock longer than the settle time, or when
+the process or a test (lockdeptest.VerifyNone) ends with it still held.
+The report names where the lock was taken, where the goroutine was
+started and where it ended, and the goroutines that wait for the lock. A
+goroutine whose go statement lockdep leaves alone (one that passes
+arguments, or one in code that is not instrumented) is found gone when
+its process ends.
+
 A test that hangs until go test's -timeout (10 minutes unless -timeout,
 -test.timeout after -args, or GOFLAGS says otherwise) ends in a panic
 with every goroutine's stack, which says nothing of who holds which lock.
@@ -408,10 +420,11 @@ The file is JSON, sorted, one line per finding:
 	}
 
 Each entry is a finding's key: its kind (circular, recursive, bad_unlock,
-assertion, bad_subclass, timeout), a colon, then for a cycle its classes,
-sorted, joined by |; for a timeout the class of the lock waited for; for
-the others the lock's class and mode, the held lock's, and the report's
-detail sentence. It holds no line number or goroutine, so the
+assertion, bad_subclass, timeout, exited_holding), a colon, then for a
+cycle its classes, sorted, joined by |; for a timeout the class of the
+lock waited for; for a lock left held by a goroutine that exited its class
+and mode; for the others the lock's class and mode, the held lock's, and
+the report's detail sentence. It holds no line number or goroutine, so the
 baseline survives edits around the locks; renaming a lock's declaration
 makes its findings new. Review the file like code.
 
@@ -519,6 +532,11 @@ locks" in the package documentation (go doc github.com/golockdep/lockdep).
     cycles through it can be missed. A channel field of a utility type
     used for unrelated purposes (a test's event channel wrapper) shares
     one class across them, which can make false cycles.
+  - go statements whose call passes arguments, or calls a function with
+    results, are not rewritten: their goroutines' ends are not seen, and
+    a lock such a goroutine left held is reported only when the process
+    or a test ends, not when another goroutine has waited for it the
+    settle time.
   - The end of a process is seen where code lockdep rewrote ends it: main
     returning or panicking, os.Exit in the instrumented packages, the end
     of a test binary. A process ended by os.Exit in a package that is not

@@ -343,7 +343,21 @@ type Table struct {
 
 	pending atomic.Pointer[releases]
 	postMu  sync.Mutex // serialises Post
+	// posted is, under postMu, the seq of the newest release posted per
+	// lock and mode, for ReleasedAfter; postedFloor is the seq up to
+	// which it forgot them (see maxPosted).
+	posted      map[addrMode]uint64
+	postedFloor uint64
 }
+
+type addrMode struct {
+	addr uintptr
+	mode graph.Mode
+}
+
+// maxPosted bounds the locks posted remembers; beyond it, it forgets
+// them all, and ReleasedAfter answers yes for every entry held before.
+const maxPosted = 4096
 
 // window is how many slots a goroutine may probe from its home slot.
 const window = 16
@@ -484,6 +498,39 @@ func (t *Table) Post(addr uintptr, mode graph.Mode, hold unsafe.Pointer) {
 	seq := t.pending.Load().seq + 1
 	list = append(list, &release{addr: addr, mode: mode, hold: hold, seq: seq})
 	t.pending.Store(&releases{list: list, seq: seq})
+	if t.posted == nil || len(t.posted) >= maxPosted {
+		t.posted, t.postedFloor = map[addrMode]uint64{}, seq-1
+	}
+	t.posted[addrMode{addr, mode}] = seq
+}
+
+// ReleasedAfter reports whether a release of e's lock, in e's mode, was
+// posted after e was held: for the entries of a goroutine that is gone,
+// which applies no release any more. The release may have been of another
+// goroutine's entry for the same lock: the answer is yes when in doubt.
+func (t *Table) ReleasedAfter(e *Entry) bool {
+	t.postMu.Lock()
+	defer t.postMu.Unlock()
+	return e.seq < t.postedFloor || t.posted[addrMode{e.Addr, e.Mode}] > e.seq
+}
+
+// Free gives up the slot of st, whose goroutine is ending: its stack is
+// forgotten, and the slot is free for another goroutine. Only st's
+// goroutine calls it.
+func (t *Table) Free(st *Stack) {
+	h := t.home(st.Gid)
+	for i := uint64(0); i < window; i++ {
+		s := &t.slots[(h+i)&t.mask]
+		if s.st.Load() != st {
+			continue
+		}
+		// The stack goes first: a goroutine that steals the slot
+		// meanwhile stores its own, which this must not overwrite.
+		if s.st.CompareAndSwap(st, nil) {
+			s.owner.CompareAndSwap(st.Gid, 0)
+		}
+		return
+	}
 }
 
 // Apply drops the entries of st that releases posted since st last looked

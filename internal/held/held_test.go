@@ -674,3 +674,85 @@ func TestRecent(t *testing.T) {
 		t.Errorf("Recent = %v, want %v", got, want)
 	}
 }
+
+// TestFree: a goroutine that ends gives its slot up; a goroutine that
+// stole the slot meanwhile keeps it.
+func TestFree(t *testing.T) {
+	t.Parallel()
+	tab := NewTable(64, 8)
+	st := tab.Get(1)
+	push(st, acq(1, graph.Write, false, 1), 0)
+	tab.Free(st)
+	if tab.InUse() != 0 || tab.Lookup(1) != nil {
+		t.Errorf("after Free: %d slots in use, Lookup = %p; want 0, nil", tab.InUse(), tab.Lookup(1))
+	}
+	if snaps := tab.SnapshotAll(); len(snaps) != 0 {
+		t.Errorf("after Free, SnapshotAll = %+v, want nothing", snaps)
+	}
+
+	ids := gidsWithHome(tab, 5, window+1)
+	var stacks []*Stack
+	for _, g := range ids[:window] {
+		stacks = append(stacks, tab.Get(g))
+	}
+	thief := tab.Get(ids[window]) // the window is full: it steals a slot
+	var robbed *Stack
+	for i, g := range ids[:window] {
+		if tab.Lookup(g) == nil {
+			robbed = stacks[i]
+		}
+	}
+	if robbed == nil {
+		t.Fatal("no slot was stolen")
+	}
+	tab.Free(robbed) // its goroutine ends after the theft
+	if tab.Lookup(ids[window]) != thief {
+		t.Error("the Free of a robbed stack took the thief's slot")
+	}
+}
+
+// TestReleasedAfter: a release posted after an entry was held is seen,
+// one posted before is not; once the memory of posts is full, every
+// entry held before it forgot is taken as released.
+func TestReleasedAfter(t *testing.T) {
+	t.Parallel()
+	tab := NewTable(64, 8)
+	x, y := acq(1, graph.Write, false, 1), acq(2, graph.Write, false, 1)
+	tab.Post(x.Addr, graph.Write, nil) // before
+	st := tab.Get(1)
+	push(st, x, 0)
+	push(st, y, 0)
+	ex, ey := st.Entries[0], st.Entries[1]
+	if tab.ReleasedAfter(&ex) || tab.ReleasedAfter(&ey) {
+		t.Error("a release posted before the entries were held counts")
+	}
+	tab.Post(x.Addr, graph.Read, nil) // another mode
+	if tab.ReleasedAfter(&ex) {
+		t.Error("a release in another mode counts")
+	}
+	tab.Post(x.Addr, graph.Write, nil)
+	if !tab.ReleasedAfter(&ex) || tab.ReleasedAfter(&ey) {
+		t.Errorf("after a release of x: x released %v (want true), y %v (want false)", tab.ReleasedAfter(&ex), tab.ReleasedAfter(&ey))
+	}
+	for i := range maxPosted {
+		tab.Post(uintptr(1<<20+i), graph.Write, nil)
+	}
+	if !tab.ReleasedAfter(&ey) {
+		t.Error("after the posts were forgotten, y does not count as released")
+	}
+}
+
+// TestSnapshotWaits: the lock a goroutine waits for is in its snapshot's
+// Waits, not its Entries.
+func TestSnapshotWaits(t *testing.T) {
+	t.Parallel()
+	tab := NewTable(64, 8)
+	st := tab.Get(1)
+	push(st, acq(1, graph.Write, false, 1), 0)
+	w := acq(2, graph.Write, false, 1)
+	st.Push(w, graph.ChainKey(st.Top(), w), Site{})
+	snaps := tab.SnapshotAll()
+	if len(snaps) != 1 || len(snaps[0].Entries) != 1 || len(snaps[0].Waits) != 1 || snaps[0].Waits[0].Addr != w.Addr {
+		t.Errorf("SnapshotAll = %+v, want one held, one waited for", snaps)
+	}
+}

@@ -4,12 +4,13 @@ package held
 type Snap struct {
 	Gid     int64
 	Entries []Entry // oldest first; locks pushed but not held yet excluded
-	Deepest int     // the most locks it has held at once
-	// Lock is the lock it waits for, if it pushed one it does not hold
-	// yet; Event is the event it waited for last (see Stack.Waiting),
-	// which it may still wait for.
-	Lock  *Entry
-	Event Recent
+	// Waits are the locks pushed but not held yet: the lock the
+	// goroutine waits for, if it is blocked in a Lock. Event is the
+	// event it waited for last (see Stack.Waiting), which it may still
+	// wait for.
+	Waits   []Entry
+	Event   Recent
+	Deepest int // the most locks it has held at once
 }
 
 // Snapshot returns what every goroutine with a held stack holds, for the
@@ -19,6 +20,10 @@ type Snap struct {
 // that runs meanwhile may show a torn or stale stack. It never crashes
 // on one: a stack that does not read back sound is left out.
 func (t *Table) Snapshot() []Snap { return t.snapshot(false) }
+
+// SnapshotAll is Snapshot with the goroutines that hold nothing, those
+// that wait for a lock among them.
+func (t *Table) SnapshotAll() []Snap { return t.snapshot(true) }
 
 // snapshot is Snapshot, with the goroutines that hold nothing if all.
 func (t *Table) snapshot(all bool) []Snap {
@@ -32,7 +37,7 @@ func (t *Table) snapshot(all bool) []Snap {
 		if st == nil {
 			continue
 		}
-		if snap, ok := readStack(st); ok && (len(snap.Entries) > 0 || snap.Lock != nil || snap.Event.Class != 0 || all) {
+		if snap, ok := readStack(st); ok && (len(snap.Entries) > 0 || len(snap.Waits) > 0 || snap.Event.Class != 0 || all) {
 			out = append(out, snap)
 		}
 	}
@@ -58,8 +63,7 @@ func readStack(st *Stack) (snap Snap, ok bool) {
 		if e.seq != waiting {
 			snap.Entries = append(snap.Entries, e)
 		} else {
-			e := e
-			snap.Lock = &e
+			snap.Waits = append(snap.Waits, e)
 		}
 	}
 	return snap, true

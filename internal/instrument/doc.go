@@ -71,6 +71,8 @@
 // its receiver (lockdepimpl_.WGMethod(&wg, ...).Done); a method
 // expression is not rewritten, nor are the functions that sync.OnceFunc,
 // OnceValue and OnceValues return (they are not validated).
+// go statements tell the validator when their goroutines end (see
+// goexit.go), so that it can report a lock a goroutine left held.
 //
 // A struct type that embeds a mutex by value gets the mutex's methods as
 // its own, for locks taken through a sync.Locker it went into (see
@@ -107,4 +109,9 @@
 //     *sync.RWMutex or lockdepimpl's wrappers (a struct that embeds a
 //     mutex, say) has its Waits unvalidated: the lock they release is not
 //     known.
+//   - A go statement whose call passes arguments, or calls a function with
+//     results, is left as it is: wrapping it would name the types of its
+//     arguments or results, which the file may not be able to name. The
+//     validator finds its goroutine gone only when the process or a test
+//     ends.
 package instrument

@@ -121,6 +121,7 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 		handled:   make(map[ast.Node]bool),
 	}
 	r.walk()
+	r.goStatements()
 	r.embeddedMethods()
 	r.directives()
 	testMain := r.testExit()
@@ -159,6 +160,7 @@ type rewriter struct {
 	notes    []string
 	params   map[types.Object]bool // parameters, results and receivers (see isParam)
 	exits    bool                  // os.Exit was rewritten (see testmain.go)
+	goStmts  []*ast.GoStmt         // the go statements, rewritten after the walk
 }
 
 // fileOptions are the settings of one file's rewrite that do not come
@@ -276,6 +278,8 @@ func (r *rewriter) walk() {
 			r.escapesInSend(n)
 		case *ast.UnaryExpr:
 			r.addressOf(n)
+		case *ast.GoStmt:
+			r.goStmts = append(r.goStmts, n) // see goexit.go
 		}
 		return true
 	})

@@ -139,6 +139,10 @@ var ruleHelp = map[report.Kind]struct{ full, help string }{
 		"A goroutine waited for a lock longer than the watchdog's timeout: a deadlock, or a lock held for too long.",
 		"The report lists the locks each goroutine held: find the one that never releases its lock, or shorten the critical section.",
 	},
+	report.ExitedHolding: {
+		"A goroutine ended while it held a lock, and no goroutine unlocked it after: another goroutine waits for it for good, or the test or the process ended with it still locked. Ending with a lock held is legal only when another goroutine unlocks it (a hand-off).",
+		"Unlock the lock on every path out of the function that locks it, with a defer right after the Lock where possible; if the lock is handed to another goroutine, make sure that goroutine unlocks it.",
+	},
 }
 
 // SARIFRun says how a SARIF log is made: which version of lockdep ran,
@@ -284,6 +288,23 @@ func renderSARIF(findings []report.Report, run SARIFRun) []byte {
 				if l, ok := loc(i+1, &d.Stack[j], fmt.Sprintf("%s acquired while holding %s", d.Class, d.After)); ok {
 					res.RelatedLocations = append(res.RelatedLocations, l)
 					break
+				}
+			}
+		}
+		if e := f.Exit; e != nil {
+			related := func(fr *report.Frame, msg string) {
+				if fr == nil {
+					return
+				}
+				if l, ok := loc(len(res.RelatedLocations)+1, fr, msg); ok {
+					res.RelatedLocations = append(res.RelatedLocations, l)
+				}
+			}
+			related(e.Started, "the goroutine that held the lock was started here")
+			related(e.Ended, "the goroutine that held the lock ended here")
+			for i := range f.Waiters {
+				if w := f.Waiters[i].Waiting; w != nil {
+					related(w.At, fmt.Sprintf("goroutine %d waits for %s here", f.Waiters[i].ID, w.Class))
 				}
 			}
 		}

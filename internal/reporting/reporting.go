@@ -21,7 +21,8 @@ import (
 )
 
 // Key identifies the problem a report is about: its kind and the classes
-// involved (for a cycle, as a set; otherwise the lock's class and mode and
+// involved (for a cycle, as a set; for a lock left held by a goroutine
+// that exited, its class and mode; otherwise the lock's class and mode and
 // the held lock's), and what sets problems of those classes apart: for
 // recursive locking, the same instance or another, and whether the run
 // took the two the other way round; for a bad unlock or an assertion, the
@@ -33,6 +34,10 @@ func Key(r *report.Report) string {
 	switch r.Kind {
 	case report.Timeout:
 		return k + r.Lock.Class // one report per stuck lock class
+	case report.ExitedHolding:
+		// One report per class and mode left held, whether a waiter or
+		// the end of the process or of a test reported it.
+		return k + r.Lock.Class + "{" + r.Lock.Mode + "}"
 	case report.Circular:
 		cs := make([]string, 0, len(r.Chain))
 		for _, d := range r.Chain {

@@ -29,14 +29,22 @@ type Goroutine struct {
 
 // All returns every goroutine's stack, as runtime.Stack prints them.
 func All() map[int64]Goroutine {
+	gs, _ := Dump()
+	return gs
+}
+
+// Dump returns every goroutine's stack, as runtime.Stack prints them,
+// and whether the dump is complete: a dump longer than 64 MB is cut, and
+// lacks goroutines.
+func Dump() (gs map[int64]Goroutine, complete bool) {
 	buf := make([]byte, 1<<16)
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return ParseDump(buf[:n])
+			return ParseDump(buf[:n]), true
 		}
 		if len(buf) >= 64<<20 {
-			return ParseDump(buf[:n])
+			return ParseDump(buf[:n]), false
 		}
 		buf = make([]byte, 2*len(buf))
 	}

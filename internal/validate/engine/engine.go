@@ -138,6 +138,16 @@ type Engine struct {
 	rec      Recorder // nil: no record
 	log      io.Writer
 	settings Settings
+
+	// The locks left held by goroutines that ended (see exits.go), and
+	// their addresses for the acquisition path: nil while there are none;
+	// guarded by mu.
+	exits     []*exitRecord
+	exitAddrs atomic.Pointer[map[uintptr]bool]
+	// hitSlowOn says an acquisition of a cached chain has more to do
+	// (hitSlow): timing is on, or locks are left held. It is written
+	// with mu held (setHitSlow).
+	hitSlowOn atomic.Bool
 }
 
 var generations atomic.Uint64
@@ -215,8 +225,8 @@ func (v *Engine) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, 
 	if hit && len(st.Entries) < v.table.MaxDepth() {
 		st.Overwriting(a)
 		st.Push(a, key, at)
-		if v.timing.Load() {
-			return st, v.timed(id, st, try)
+		if v.hitSlowOn.Load() {
+			return st, v.hitSlow(id, st, gid, a, pc, site)
 		}
 		return st, nil
 	}
@@ -225,6 +235,9 @@ func (v *Engine) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, 
 		// What the acquisition found is delivered before it is pushed:
 		// in Panic mode, a panic here leaves the stack as it was.
 		v.deliver()
+	}
+	if v.leftHeld(addr) {
+		p = append(p, v.exitWait(st.Entries, gid, a, pc, site)...)
 	}
 	if len(st.Entries) >= v.table.MaxDepth() {
 		// Step aside, having delivered what this acquisition found.
@@ -247,6 +260,31 @@ func (v *Engine) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, 
 		}
 	}
 	return st, p
+}
+
+// setHitSlow sets hitSlowOn from what it stands for. Called with mu held.
+func (v *Engine) setHitSlow() {
+	v.hitSlowOn.Store(v.timing.Load() || v.exitAddrs.Load() != nil)
+}
+
+// hitSlow finishes an acquisition a of class id, pushed on st, whose
+// chain was cached, while its lock may be left held by a goroutine that
+// ended, or acquisitions are timed.
+//
+//go:noinline
+func (v *Engine) hitSlow(id graph.ClassID, st *held.Stack, gid int64, a graph.Acq, pc uintptr, site *Site) Pending {
+	if v.leftHeld(a.Addr) {
+		if p := v.exitWait(st.Entries[:len(st.Entries)-1], gid, a, pc, site); p != nil {
+			if v.statsOn.Load() {
+				v.countAcquisition(id) // Settle holds it for its findings
+			}
+			return p
+		}
+	}
+	if v.timing.Load() {
+		return v.timed(id, st, a.Try)
+	}
+	return nil
 }
 
 // timed counts an acquisition pushed on st while statistics are kept or
@@ -389,11 +427,13 @@ func (v *Engine) Settle(st *held.Stack, p Pending, lk Lock) {
 		if v.statsOn.Load() {
 			heldNow(st)
 		}
+		v.acquiredExits(p)
 		return
 	}
 	w := v.block(p)
 	v.timedLock(st, lk)
 	v.unblock(w)
+	v.acquiredExits(p)
 }
 
 // A settling acquisition waits for its lock while findings it made wait
@@ -452,7 +492,13 @@ func (v *Engine) settled(w *settling) {
 // acquisition that still waits for its lock: for when the process or a
 // test ends (why is report.ProcessEnded or report.TestEnded) before they
 // would settle.
+//
+// It reports the locks left held by goroutines that ended (see exits.go)
+// first: the process or the test ends with them held, and the goroutine
+// dump that finds them names the goroutines that wait for them, with
+// their states and whole stacks.
 func (v *Engine) ReportWaiting(why string) {
+	v.reportExits(why)
 	v.mu.Lock()
 	for _, w := range v.settling {
 		w.timer.Stop()
@@ -468,6 +514,10 @@ func (v *Engine) ReportWaiting(why string) {
 // Called with mu held.
 func (v *Engine) flushLocked(p Pending, why string) {
 	for _, f := range p {
+		if f.exit != nil {
+			v.recordExitWait(f, why)
+			continue
+		}
 		if v.pend.remove(f) {
 			f.rep.InProgress = why
 			v.recordFinding(f)

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"time"
 	"unsafe"
 
 	"github.com/golockdep/lockdep/internal/events"
@@ -56,6 +57,15 @@ type finding struct {
 	// avoid are, for a cycle found in place of one folded as a nesting,
 	// dependencies that cycle took: a search for another avoids them.
 	avoid []*graph.Edge
+	// exit is, for an acquisition that waits for a lock left held by a
+	// goroutine that ended (see exits.go), that lock; waiter is the
+	// acquiring goroutine, mode its mode, since when it started to wait.
+	// Such a finding waits in its acquisition's Pending only, never in
+	// pending's findings.
+	exit   *exitRecord
+	waiter *report.Goroutine
+	mode   graph.Mode
+	since  time.Time
 }
 
 type verdict uint8
@@ -188,7 +198,11 @@ func (v *Engine) handoff(addr uintptr, mode graph.Mode) {
 		// over cannot be known, so the oldest is taken.
 		h = hs[0]
 	}
-	v.table.Post(addr, mode, unsafe.Pointer(h))
+	// A lock left held by a goroutine that ended is released by its
+	// record; any other is the holder's to drop (see held.Table.Post).
+	if !v.takeExit(addr, mode) {
+		v.table.Post(addr, mode, unsafe.Pointer(h))
+	}
 	if h == nil {
 		return
 	}

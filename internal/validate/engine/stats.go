@@ -66,6 +66,9 @@ func (v *Engine) SetTiming(stats, waits bool) {
 	v.statsOn.Store(stats)
 	v.watching.Store(waits)
 	v.timing.Store(stats || waits)
+	v.mu.Lock()
+	v.setHitSlow()
+	v.mu.Unlock()
 }
 
 // StatsOn reports whether lock statistics are being kept.

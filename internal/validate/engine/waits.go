@@ -151,8 +151,8 @@ func (v *Engine) HeldLocks() []report.Goroutine {
 		}
 		r := v.goroutine(s, g, nil)
 		switch {
-		case s.Lock != nil && strings.HasPrefix(g.State, "sync."):
-			l := v.lockOf(*s.Lock)
+		case len(s.Waits) > 0 && strings.HasPrefix(g.State, "sync."):
+			l := v.lockOf(s.Waits[len(s.Waits)-1])
 			r.Waiting = &l
 		case s.Event.Class != 0 && waitsFor(v.className(s.Event.Class), g.State):
 			l := report.LockRef{Class: v.className(s.Event.Class), Mode: "W", At: stack.First(stack.Frames([]uintptr{s.Event.PC}))}
