@@ -103,8 +103,9 @@
 // those of this package's users) is found gone when the process or a test
 // ends: at that moment, and only if some goroutine holds a lock, one
 // goroutine dump tells which goroutines that held locks no longer exist.
-// Checking an acquisition against the locks left held costs one atomic
-// load while there are none.
+// Checking an acquisition against the locks left held adds nothing to
+// the fast path while there are none: it shares the flag that statistics
+// and the watchdog already set.
 //
 // # When a finding is reported
 //
@@ -200,54 +201,65 @@
 //
 // A goroutine that holds a lock while it waits for a job, a flush or a
 // semaphore, where the code that finishes the job takes that lock, is a
-// deadlock no lock order shows. An [Event] is a pseudo-lock for such a
-// wait, as the Linux kernel's lockdep_map is: Event.Wait, called before
-// the real wait, orders every held lock before the event, and the locks
-// taken between Event.Begin and Event.End, by the code that makes it,
-// after it. The cycle that closes is reported as any circular
-// dependency, with the event's class in the chain, on a run in which the
-// wait returned at once. WaitGroups, Conds and Onces are not modelled
-// yet: only waits declared with an Event, and channels in code the
-// lockdep command rewrites, count.
+// deadlock no lock order shows. Such a wait is validated as a
+// pseudo-lock, as the Linux kernel's lockdep_map is: an event, with a
+// class named "kind: name" after what is waited for, and two sides.
 //
-// Channels. In code the lockdep command rewrites, a channel is classed
-// by the declaration it is stored in (a field, a variable, a parameter)
-// and has two events: its senders' ("send: p.T.ch", what a blocked
-// sender waits for) and its receivers' ("receive: p.T.ch", what a
-// blocked receiver waits for: a send or a close). A send or a receive
-// waits for its side's event if the channel is unbuffered, or if a
-// channel of its class was seen full (for a send) or empty (for a
-// receive) earlier in the run: a buffered channel with room is no wait
-// until then. Every send, receive and close then makes the other side's
-// event, after the locks its goroutine took since its previous event. A
-// select with a default, or with a case on a timer (a channel of
-// time.Time) or on a context's Done (which a deadline may end), is no
-// wait; any other select waits on each case, except a receive of a done
-// channel (of struct{}) beside other cases, which is its way out, not
-// what it waits for. A goroutine's receive after its own close or send
-// on that channel's class waits for nothing. So holding Bus.mu while
-// sending on the unbuffered Bus.events, whose receiver takes Bus.mu
-// before it receives, is reported as the cycle Bus.mu → (send:
-// Bus.events) → Bus.mu.
+//   - A wait for the event, attempted (before it blocks, so that a wait
+//     that returns at once counts too), orders every lock the goroutine
+//     holds before the event: L → (wait: example.com/p.Server.wg).
+//   - Making the event at one point (a Done, a send, a Signal) orders it
+//     before the locks the goroutine took since its start or its previous
+//     event, and those it holds; a region that makes it (an Event's Begin
+//     to End, the function of WaitGroup.Go) orders it before every lock
+//     taken inside, when it is taken.
 //
-// In code that the lockdep command rewrites, a sync.WaitGroup is such an
-// event, of class "wait: " and the WaitGroup's declaration
-// (example.com/p.Server.wg): Wait is a wait, and Done, deferred or not,
-// and the return of a function that WaitGroup.Go started make the event.
-// A Wait under L while the goroutines it waits for take L before their
-// Done is then reported, as the cycle L → (wait: example.com/p.Server.wg)
-// → L. A goroutine's Wait after its own Done adds nothing. A sync.Once
-// is a lock around its function, of class "once: " and its declaration,
-// at the Once's address: Do under L, whose function takes L, is a cycle
-// (a Do already done counts too: in another run it would have waited),
-// and Do inside the function of the same Once is recursive locking, a
-// certain self-deadlock, reported while the goroutine hangs in the
-// Once (after the settle time, or when the process or test ends). A
-// sync.Cond is an event of class "cond: " and its declaration: Wait
-// waits for it, for every lock held but its own L, which Wait releases
-// (a Cond whose L is of another type than a sync mutex, as the command
-// rewrites it, is not validated at its Waits), and Signal and Broadcast
-// make it.
+// A wait under L for an event whose maker takes L first closes the cycle
+// L → E → L, reported as any circular dependency on a run in which the
+// wait returned at once, with the wait and the event's sites in the
+// chain and a scenario in their words ("wg.Wait(...)", "wg.Done(...)").
+// A goroutine does not wait for an event it made itself (a Wait after its
+// own Done, a receive after its own close), nor, inside a region of an
+// event, for another event of that class (a parallel walk's levels):
+// nothing is recorded then. An event's region excludes nothing, so it
+// guards no cycle.
+//
+// An [Event] declares such an event in code of one's own (a worker pool,
+// a semaphore, a flush): Wait before the real wait, Begin and End around
+// the code that makes it, or Signal where it is made. In code the lockdep
+// command rewrites, the sync primitives are events of their own:
+//
+//   - sync.WaitGroup, class "wait: " and the WaitGroup's declaration: Wait
+//     waits; Done, deferred or not, makes the event; the function of
+//     WaitGroup.Go runs inside a region of it, so that a function blocked
+//     on a lock a Wait holds makes the cycle before it blocks (a deadlock
+//     in progress, reported as such).
+//   - sync.Once, class "once: ": a lock around its function, at the Once's
+//     address. Do under L, whose function takes L, is a cycle (a Do
+//     already done counts too: in another run it would have waited); Do
+//     inside the function of the same Once is recursive locking, a
+//     certain self-deadlock, reported while the goroutine hangs.
+//   - sync.Cond, class "cond: ": Wait waits, for every lock held but its
+//     own L, which Wait releases; Signal and Broadcast make the event.
+//   - Channels, with the command's -channels (LOCKDEP_CHANNELS=1) only: a
+//     channel is classed by the declaration it is stored in and has two
+//     events, its senders' ("send: p.T.ch", what a blocked sender waits
+//     for) and its receivers' ("receive: p.T.ch"). A send or a receive
+//     waits for its side's event if the channel is unbuffered, or if a
+//     channel of its class was seen full (a send) or empty (a receive)
+//     earlier in the run; every send, receive and close makes the other
+//     side's event. A select with a default, or with a case on a timer or
+//     a context's Done, is no wait; a receive of a done channel beside
+//     other cases is a select's way out, not what it waits for. Off by
+//     default: classes shared by unrelated channels make false cycles
+//     (see the lockdep command's documentation).
+//
+// What a goroutine took since its last event is read from its stack of
+// held locks, at no extra cost to its acquisitions but a comparison: the
+// last lock released at each depth, the last eight of other classes that
+// it released and took another in place of, and its last releases from
+// below the top. A lock taken and released more than eight classes
+// before the event is not counted.
 //
 // # Cost
 //
@@ -377,9 +389,23 @@
 //     could see it would cost every Unlock.
 //   - The validator keeps no reference to user memory, only addresses of
 //     held locks.
-//   - A wait on a WaitGroup, a channel, a Cond or a Once is not seen,
-//     unless the code declares it with an [Event]; a lock held while
-//     waiting for a goroutine that needs it is then missed.
+//   - A wait is seen where the lockdep command rewrites a WaitGroup,
+//     Once, Cond or (with -channels) channel operation, or where the
+//     code declares it with an [Event]; elsewhere (a semaphore, a
+//     WaitGroup reached through another package's pointer, channels by
+//     default) a lock held while waiting for a goroutine that needs it
+//     is missed. A WaitGroup, Once, Cond or channel reached through a
+//     pointer or parameter is classed by that pointer, so a Done on a
+//     worker's *sync.WaitGroup parameter and the Wait on the variable it
+//     points to are two events, and a cycle through both is missed.
+//   - What a goroutine took since its last event is counted whether or
+//     not the wait could follow it: a wait that only happens once its
+//     maker has passed a lock (a stream's second closer, which waits for
+//     the first) can be reported as a cycle it cannot close. Classes of
+//     events in tree-shaped code (a balancer that closes its children,
+//     each with a WaitGroup of the same class) make the class-level
+//     false cycles that trees of locks do, and //lockdep:tree does not
+//     fold them, since events record no instances.
 //   - A goroutine whose end the validator does not see (see "Goroutines
 //     that end holding locks") is found gone only when the process or a
 //     test ends: a goroutine that waits for its lock before then is not

@@ -26,14 +26,15 @@ import (
 // its class was seen empty (len == 0 at a receive). A buffered channel
 // with room is no wait until its class is seen full. Every operation then
 // makes the other side's event: a send or a close releases receivers, a
-// receive releases senders.
+// receive releases senders. All of this only with LOCKDEP_CHANNELS=1
+// (validate.Channels): otherwise each function returns at once.
 
 // Send validates a send on a channel whose senders' event is s and
 // receivers' event is r; n and c are its len and cap.
 //
 //go:noinline
 func Send(s, r *Site, n, c int) {
-	if v := validate.Active(); v != nil {
+	if v := validate.Active(); v != nil && validate.Channels() {
 		pc := stack.Caller()
 		sc := s.ClassOf()
 		if blocks(sc, c == 0 || n >= c) {
@@ -48,7 +49,7 @@ func Send(s, r *Site, n, c int) {
 //
 //go:noinline
 func Recv(s, r *Site, n, c int) {
-	if v := validate.Active(); v != nil {
+	if v := validate.Active(); v != nil && validate.Channels() {
 		pc := stack.Caller()
 		sc := s.ClassOf()
 		if blocks(sc, c == 0 || n == 0) {
@@ -63,7 +64,7 @@ func Recv(s, r *Site, n, c int) {
 //
 //go:noinline
 func Close(r *Site) {
-	if v := validate.Active(); v != nil {
+	if v := validate.Active(); v != nil && validate.Channels() {
 		v.Signal(r.ClassOf(), stack.Caller(), r)
 	}
 }
@@ -75,7 +76,7 @@ func Close(r *Site) {
 //
 //go:noinline
 func SelectSend(s *Site, n, c int) {
-	if v := validate.Active(); v != nil {
+	if v := validate.Active(); v != nil && validate.Channels() {
 		sc := s.ClassOf()
 		if blocks(sc, c == 0 || n >= c) {
 			v.Wait(unsafe.Pointer(s), sc, 0, stack.Caller(), s)
@@ -88,7 +89,7 @@ func SelectSend(s *Site, n, c int) {
 //
 //go:noinline
 func SelectRecv(s *Site, n, c int) {
-	if v := validate.Active(); v != nil {
+	if v := validate.Active(); v != nil && validate.Channels() {
 		sc := s.ClassOf()
 		if blocks(sc, c == 0 || n == 0) {
 			v.Wait(unsafe.Pointer(s), sc, 0, stack.Caller(), s)
@@ -102,7 +103,7 @@ func SelectRecv(s *Site, n, c int) {
 //
 //go:noinline
 func Made(r *Site) {
-	if v := validate.Active(); v != nil {
+	if v := validate.Active(); v != nil && validate.Channels() {
 		v.Signal(r.ClassOf(), stack.Caller(), r)
 	}
 }

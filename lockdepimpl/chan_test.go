@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/golockdep/lockdep"
+	"github.com/golockdep/lockdep/internal/validate"
 	"github.com/golockdep/lockdep/lockdepimpl"
 )
 
@@ -128,6 +129,7 @@ func TestChannelEvents(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			findings, restore := lockdepimpl.Fresh()
 			defer restore()
+			defer validate.SetChannels(validate.SetChannels(true))
 			c := newChanCase(strings.ReplaceAll(tc.name, "/", "_"))
 			for _, f := range []func(*chanCase){tc.first, tc.second} {
 				if f == nil {
@@ -148,6 +150,25 @@ func TestChannelEvents(t *testing.T) {
 				t.Errorf("findings %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestChannelsNotAskedFor: with validation on but channels not asked for
+// (no LOCKDEP_CHANNELS=1), the channel functions do nothing: the hazard
+// of send-under-lock goes unseen.
+func TestChannelsNotAskedFor(t *testing.T) {
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
+	defer validate.SetChannels(validate.SetChannels(false))
+	c := newChanCase("not-asked")
+	c.lock()
+	c.unlock()
+	lockdepimpl.Recv(&c.recv, &c.send, 0, 0)
+	c.lock()
+	lockdepimpl.Send(&c.send, &c.recv, 0, 0)
+	c.unlock()
+	if fs := findings(); len(fs) != 0 {
+		t.Errorf("findings %q", summaries(fs))
 	}
 }
 

@@ -56,6 +56,26 @@ reached through a pointer is named after the pointer. The functions of
 sync.OnceFunc, OnceValue and OnceValues, and the Waits of a Cond whose L
 is not a sync mutex, are not validated.
 
+With -channels, channels are validated too: a send, a receive (in a
+statement, an assignment, a return, an if's or switch's init, each
+iteration of a range over a channel), a close (deferred or not) and a select are waits and
+events of the channel's two event classes, "send: p.T.ch" and
+"receive: p.T.ch", named after the channel's declaration. A lock held
+while sending on an unbuffered channel whose receiver takes that lock
+before it receives is reported as a cycle through (send: p.T.ch). A
+buffered channel is a wait only once its class was seen full (a send) or
+empty (a receive); a select with a default, a timer case (a channel of
+time.Time) or a ctx.Done() case is never a wait. See "Waits that are not
+locks" in the package documentation (go doc github.com/golockdep/lockdep).
+Channel validation is off unless asked for: a channel's class is where
+it is stored, shared by every channel stored there, and what a goroutine
+took since its last event comes before the event; on grpc-go's balancer
+tests this makes five false cycles through channels that are not the
+same channel (a test helper's channel type; a stream's done channel
+that a second closer waits on only after the first has passed the lock
+it took), for one cycle whose channel is the same but whose locks are
+not. Use it to look for such hazards, not in CI.
+
 # Test: lockdep test
 
 	lockdep test [flags] [packages] [flags]
@@ -297,6 +317,8 @@ program's arguments:
 	              write this run's findings to the -baseline file
 	-stat         keep lock statistics and print the top classes after
 	              the run (see Test)
+	-channels     validate channel sends, receives, closes and selects
+	              as waits too (off by default: see the start)
 	-work         keep the temporary directories, lockdep's and go's, and
 	              print their names
 	-version      print lockdep's version and exit
@@ -450,7 +472,8 @@ error or a graph file that cannot be read.
 LOCKDEP (warn, panic, exit, off), LOCKDEP_SETTLE and the LOCKDEP_MAX_*
 bounds are passed to the processes under test; see the documentation of package
 github.com/golockdep/lockdep. lockdep sets LOCKDEP_EVENTS for them (where
-they record what they see), LOCKDEP_STAT=1 with -stat, and for test,
+they record what they see), LOCKDEP_STAT=1 with -stat,
+LOCKDEP_CHANNELS=1 with -channels, and for test,
 unless it is set already, LOCKDEP_DUMP_AFTER (see Test). GOFLAGS (its
 -mod and -modfile included), GOWORK and the rest of the go command's
 environment apply as usual.
@@ -483,19 +506,6 @@ off. It needs
 github.com/petermattis/goid from the module cache or proxy; with a vendor
 directory that lacks it, run go mod download github.com/petermattis/goid
 once.
-
-Channels are validated too: a send, a receive (in a statement, an
-assignment, a return, an if's or switch's init, each iteration of a range
-over a channel), a close (deferred or not) and a select are waits and
-events of the channel's two event classes, "send: p.T.ch" and
-"receive: p.T.ch", named after the channel's declaration. A lock held
-while sending on an unbuffered channel whose receiver takes that lock
-before it receives is reported as a cycle through (send: p.T.ch). A
-buffered channel is a wait only once its class was seen full (a send) or
-empty (a receive); a select with a default, a timer case (a channel of
-time.Time) or a ctx.Done() case is never a wait. See "Waits that are not
-locks" in the package documentation (go doc github.com/golockdep/lockdep).
-
 # Limitations
 
   - A vendor directory is used through a go.work of lockdep's own, whose
@@ -521,7 +531,8 @@ locks" in the package documentation (go doc github.com/golockdep/lockdep).
     finding that rests on a lock held until the process ends, by a
     goroutine that does not wait, is not reported: see "Hand-offs" in the
     package documentation.
-  - A channel operation is validated only where its channel expression
+  - Channels are validated only with -channels. A channel operation is
+    validated only where its channel expression
     can be evaluated again without side effects (a variable, a field, a
     dereference, an index of those with such indexes): a channel that a
     call returns (ctx.Done(), s.events()) is not, nor a send in a for's

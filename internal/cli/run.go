@@ -201,13 +201,17 @@ func (o *options) nameTestMain(dir string, files map[string][]byte) {
 }
 
 // lockdepEnv returns the environment that tells the validating processes
-// what to do: where to record their events, whether to count (-stat), and
+// what to do: where to record their events, whether to count (-stat) and
+// to validate channel operations (-channels), and
 // for test, when to dump the held locks so that the dump comes before
 // the panic of go test's timeout.
 func (s *session) lockdepEnv() []string {
 	env := []string{"LOCKDEP_EVENTS=" + s.graphDir}
 	if s.o.stat {
 		env = append(env, "LOCKDEP_STAT=1")
+	}
+	if s.o.chans {
+		env = append(env, "LOCKDEP_CHANNELS=1")
 	}
 	if t := s.o.testTimeout(s.mod.goflags); s.o.cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
 		env = append(env, "LOCKDEP_DUMP_AFTER="+dumpAfter(t).String())

@@ -197,6 +197,13 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 		warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP=%q is not one of warn, panic, exit, off; using warn", v))
 	}
 	c.JSONPath = getenv("LOCKDEP_JSON")
+	switch v := strings.TrimSpace(getenv("LOCKDEP_CHANNELS")); v {
+	case "", "0", "off", "false":
+	case "1", "on", "true":
+		channels.Store(true)
+	default:
+		warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP_CHANNELS=%q is not 1 or 0; channel operations are not validated", v))
+	}
 	switch v := strings.TrimSpace(getenv("LOCKDEP_STAT")); v {
 	case "", "0", "off", "false":
 	case "1", "on", "true":
@@ -249,3 +256,18 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 	}
 	return c, warns
 }
+
+// channels says whether channel operations are validated
+// (LOCKDEP_CHANNELS=1, the lockdep command's -channels): off unless
+// asked for, since a channel's class (its field, shared by every channel
+// stored there) and the locks a goroutine took since its last event make
+// false cycles through channels that are not the same one (see the
+// lockdep command's documentation).
+var channels atomic.Bool
+
+// Channels reports whether channel operations are validated.
+func Channels() bool { return channels.Load() }
+
+// SetChannels turns the validation of channel operations on or off, and
+// returns whether it was on: for tests.
+func SetChannels(on bool) bool { return channels.Swap(on) }

@@ -87,6 +87,11 @@ func (v *Engine) heldLocks(st *held.Stack) []report.LockRef {
 func (v *Engine) locksOf(es []held.Entry) []report.LockRef {
 	locks := []report.LockRef{}
 	for _, e := range es {
+		if e.Try && v.g.Class(e.Class).Shared {
+			// The region of an event (the function of WaitGroup.Go, an
+			// Event's Begin): no lock held, and no lock to list.
+			continue
+		}
 		locks = append(locks, v.lockOf(e))
 	}
 	return locks
