@@ -34,6 +34,20 @@ func (j *job) run() {
 	lockdepimpl.Unlock(&j.mu, &goSites[1])
 }
 
+// goEnded runs f through lockdepimpl.Go in a goroutine of its own, as a
+// rewritten go statement does, and returns once Go has returned: the
+// validator has been told the goroutine ended. (Waiting for f to be gone
+// from the goroutine dumps is not enough: a goroutine not started yet
+// shows neither f nor Go, but the wrapper of the go statement.)
+func goEnded(f func(), s *lockdepimpl.Site) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		lockdepimpl.Go(f, s)
+	}()
+	<-done
+}
+
 // waitGone waits until no goroutine runs fn, for up to ten seconds.
 func waitGone(t *testing.T, fn string) {
 	t.Helper()
@@ -50,9 +64,8 @@ func TestGoMethodValue(t *testing.T) {
 	findings, restore := lockdepimpl.Fresh()
 	defer restore()
 	ok, failing := &job{}, &job{fail: true}
-	go lockdepimpl.Go(ok.run, &goSites[2])
-	go lockdepimpl.Go(failing.run, &goSites[3])
-	waitGone(t, "lockdepimpl_test.(*job).run")
+	goEnded(ok.run, &goSites[2])
+	goEnded(failing.run, &goSites[3])
 	if fs := findings(); len(fs) != 0 {
 		t.Fatalf("reported at the goroutine's end: %v", fs)
 	}
@@ -105,8 +118,7 @@ func TestGoHandOff(t *testing.T) {
 	findings, restore := lockdepimpl.Fresh()
 	defer restore()
 	j := &job{fail: true}
-	go lockdepimpl.Go(j.run, &goSites[2])
-	waitGone(t, "lockdepimpl_test.(*job).run")
+	goEnded(j.run, &goSites[2])
 	lockdepimpl.Unlock(&j.mu, &goSites[1])
 	j.run()
 	lockdepimpl.Unlock(&j.mu, &goSites[1])
@@ -122,8 +134,7 @@ func TestGoWaiter(t *testing.T) {
 	findings, restore := lockdepimpl.Fresh()
 	defer restore()
 	j := &job{fail: true}
-	go lockdepimpl.Go(j.run, &goSites[2])
-	waitGone(t, "lockdepimpl_test.(*job).run")
+	goEnded(j.run, &goSites[2])
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
