@@ -102,9 +102,7 @@ func (e *Event) Begin() {
 //go:noinline
 func (e *Event) End() {
 	if v := validate.Active(); v != nil {
-		if v.Release(e.addr(), e.classOf(), validate.Write, stack.Caller(), nil, validate.EventLock{}) {
-			v.Deliver()
-		}
+		v.EndRegion(e.addr(), e.classOf(), stack.Caller(), nil)
 	}
 }
 

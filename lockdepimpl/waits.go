@@ -83,9 +83,7 @@ func WGGo(wg *sync.WaitGroup, s *Site, f func()) {
 // endRegion ends the region of the WaitGroup's event that WGGo began.
 func endRegion(wg *sync.WaitGroup, s *Site, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		if v.Release(addr(wg), s.ClassOf(), validate.Write, pc, s, validate.EventLock{}) {
-			v.Deliver()
-		}
+		v.EndRegion(addr(wg), s.ClassOf(), pc, s)
 	}
 }
 

@@ -18,7 +18,6 @@ type (
 	Limits    = engine.Limits
 	MutexLock = engine.MutexLock
 	RWLock    = engine.RWLock
-	EventLock = engine.EventLock
 )
 
 // The modes of an acquisition or release.

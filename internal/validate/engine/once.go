@@ -43,7 +43,5 @@ func (v *Engine) OnceDo(o *sync.Once, f func(), c *Class, pc uintptr, site *Site
 
 // onceDone releases the pseudo-lock of a Do.
 func (v *Engine) onceDone(o *sync.Once, c *Class, pc uintptr, site *Site) {
-	if v.Release(addrOf(o), c, Write, pc, site, EventLock{}) {
-		v.Deliver()
-	}
+	v.EndRegion(addrOf(o), c, pc, site)
 }

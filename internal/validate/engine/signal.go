@@ -209,3 +209,14 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 	v.mightLock(lk, c, Write, pc, site)
 	st.Reinsert(e)
 }
+
+// EndRegion ends the hold of the pseudo-lock at addr, of class c, that
+// a region of an event (an Event's Begin, the function of WaitGroup.Go)
+// or a Do of a Once took, at pc or site, and delivers what that
+// confirmed. There is no real lock behind it: a release by another
+// goroutine than the one that began the region is a hand-off.
+func (v *Engine) EndRegion(addr uintptr, c *Class, pc uintptr, site *Site) {
+	if v.Release(addr, c, Write, pc, site, EventLock{}) {
+		v.Deliver()
+	}
+}
