@@ -198,10 +198,13 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 	}
 	c.JSONPath = getenv("LOCKDEP_JSON")
 	switch v := strings.TrimSpace(getenv("LOCKDEP_CHANNELS")); v {
-	case "", "0", "off", "false":
+	case "":
+	case "0", "off", "false":
+		channels.Store(channelsOff)
 	case "1", "on", "true":
-		channels.Store(true)
+		channels.Store(channelsOn)
 	default:
+		channels.Store(channelsOff)
 		warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP_CHANNELS=%q is not 1 or 0; channel operations are not validated", v))
 	}
 	switch v := strings.TrimSpace(getenv("LOCKDEP_STAT")); v {
@@ -262,12 +265,40 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 // asked for, since a channel's class (its field, shared by every channel
 // stored there) and the locks a goroutine took since its last event make
 // false cycles through channels that are not the same one (see the
-// lockdep command's documentation).
-var channels atomic.Bool
+// lockdep command's documentation). Unset, it is read from the
+// environment at the first channel operation, so that a program (a
+// benchmark) may set LOCKDEP_CHANNELS in its own init.
+var channels atomic.Int32
+
+const (
+	channelsUnset int32 = iota
+	channelsOff
+	channelsOn
+)
 
 // Channels reports whether channel operations are validated.
-func Channels() bool { return channels.Load() }
+func Channels() bool {
+	c := channels.Load()
+	if c == channelsUnset {
+		c = channelsOff
+		switch strings.TrimSpace(os.Getenv("LOCKDEP_CHANNELS")) {
+		case "1", "on", "true":
+			c = channelsOn
+		}
+		channels.CompareAndSwap(channelsUnset, c)
+		c = channels.Load()
+	}
+	return c == channelsOn
+}
 
 // SetChannels turns the validation of channel operations on or off, and
 // returns whether it was on: for tests.
-func SetChannels(on bool) bool { return channels.Swap(on) }
+func SetChannels(on bool) bool {
+	was := Channels()
+	c := channelsOff
+	if on {
+		c = channelsOn
+	}
+	channels.Store(c)
+	return was
+}
