@@ -261,7 +261,7 @@ func (s *session) instrument(contents map[string][]byte, coverage bool) (*instru
 		if o.tags != "" {
 			tags = " with -tags=" + o.tags
 		}
-		s.logger.Printf("warning: no sync.Mutex or sync.RWMutex operation to validate in %s%s", strings.Join(patterns, " "), tags)
+		s.logger.Printf("warning: no lock, WaitGroup, Once, Cond or channel operation to validate in %s%s", strings.Join(patterns, " "), tags)
 	}
 	return res, nil
 }
