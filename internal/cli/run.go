@@ -256,12 +256,18 @@ func (s *session) instrument(contents map[string][]byte, coverage bool) (*instru
 	for _, n := range res.Notes {
 		s.logger.Print(n)
 	}
-	if res.Sites == 0 && len(res.Broken) == 0 {
+	if res.Checked == 0 && (res.Chans == 0 || !o.chans) && len(res.Broken) == 0 {
+		// Nothing validated: a run that says "0 findings" must not be
+		// taken for one that checked something.
 		tags := ""
 		if o.tags != "" {
 			tags = " with -tags=" + o.tags
 		}
-		s.logger.Printf("warning: no lock, WaitGroup, Once, Cond or channel operation to validate in %s%s", strings.Join(patterns, " "), tags)
+		if res.Chans == 0 {
+			s.logger.Printf("warning: no lock, WaitGroup, Once, Cond or channel operation to validate in %s%s", strings.Join(patterns, " "), tags)
+		} else {
+			s.logger.Printf("warning: no lock, WaitGroup, Once or Cond operation to validate in %s%s; its channel operations are validated with -channels", strings.Join(patterns, " "), tags)
+		}
 	}
 	return res, nil
 }

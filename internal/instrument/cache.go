@@ -45,13 +45,15 @@ const (
 )
 
 // cacheVersion changes when what a kept result holds changes.
-const cacheVersion = "lockdep-rewrite 1"
+const cacheVersion = "lockdep-rewrite 2" // 2: Checked and Chans kept
 
 // keptResult is a Result as the cache keeps it.
 type keptResult struct {
 	Files   map[string][]byte
 	Notes   []string
 	Sites   int
+	Checked int
+	Chans   int
 	Sources map[string][]byte
 	Edits   map[string][]keptEdit
 }
@@ -176,7 +178,7 @@ func kept(dir, key string) *Result {
 	}
 	t := time.Now()
 	os.Chtimes(path, t, t) // used
-	r := &Result{Files: k.Files, Notes: k.Notes, Sites: k.Sites, sources: k.Sources, edits: map[string][]edit{}}
+	r := &Result{Files: k.Files, Notes: k.Notes, Sites: k.Sites, Checked: k.Checked, Chans: k.Chans, sources: k.Sources, edits: map[string][]edit{}}
 	for f, es := range k.Edits {
 		for _, e := range es {
 			r.edits[f] = append(r.edits[f], edit{start: e.Start, end: e.End, text: e.Text, order: e.Order})
@@ -192,7 +194,7 @@ func keep(dir, key string, r *Result) {
 	if len(r.Broken) > 0 {
 		return
 	}
-	k := keptResult{Files: r.Files, Notes: r.Notes, Sites: r.Sites, Sources: r.sources, Edits: map[string][]keptEdit{}}
+	k := keptResult{Files: r.Files, Notes: r.Notes, Sites: r.Sites, Checked: r.Checked, Chans: r.Chans, Sources: r.sources, Edits: map[string][]keptEdit{}}
 	for f, es := range r.edits {
 		for _, e := range es {
 			k.Edits[f] = append(k.Edits[f], keptEdit{e.start, e.end, e.text, e.order})

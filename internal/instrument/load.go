@@ -75,8 +75,12 @@ type Result struct {
 	// and for each lockdep directive that does nothing ("x.go:12:
 	// //lockdep:nested 9: ..."), by file, then line.
 	Notes []string
-	// Sites is the number of rewritten call sites.
-	Sites int
+	// Sites is the number of rewritten call sites. Of them, Checked are
+	// the lock, WaitGroup, Once and Cond operations, validated whatever
+	// the options, and Chans the channel operations, validated only with
+	// LOCKDEP_CHANNELS=1; the others are go statements, which validate
+	// nothing on their own.
+	Sites, Checked, Chans int
 	// Broken lists the packages left as they are because they do not
 	// type-check (the build reports why), and Errors the first few of
 	// their errors, with positions relative to Config.Dir.
@@ -387,6 +391,8 @@ func (r *Result) add(name string, fr fileResult, notes map[string]bool) {
 		r.Files[name] = fr.out
 		r.sources[name], r.edits[name] = fr.src, fr.edits
 		r.Sites += fr.sites
+		r.Checked += fr.checked
+		r.Chans += fr.chans
 	}
 }
 

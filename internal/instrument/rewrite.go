@@ -75,6 +75,8 @@ func moduleRelPath(filename string) string {
 type fileResult struct {
 	out      []byte
 	sites    int
+	checked  int      // of sites, those validated whatever the options: see Result.Checked
+	chans    int      // of sites, those of channel operations
 	changed  bool     // out differs from the source
 	notes    []string // about the file's lockdep directives, each starting with rel:line
 	testMain bool     // the file declares TestMain, renamed (see testmain.go)
@@ -137,7 +139,16 @@ func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.In
 	if err != nil {
 		return fileResult{}, err
 	}
-	return fileResult{out: out, sites: len(r.sites), changed: true, notes: r.notes, testMain: testMain, src: src, edits: r.edits}, nil
+	fr := fileResult{out: out, sites: len(r.sites), changed: true, notes: r.notes, testMain: testMain, src: src, edits: r.edits}
+	for _, site := range r.sites {
+		switch kind, _, _ := strings.Cut(site.class, ": "); {
+		case kind == "send" || kind == "receive":
+			fr.chans++
+		case site.class != "": // a go statement's site has no class
+			fr.checked++
+		}
+	}
+	return fr, nil
 }
 
 // rewriter holds the state of one file's rewrite.
