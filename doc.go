@@ -230,10 +230,10 @@
 // command rewrites, the sync primitives are events of their own:
 //
 //   - sync.WaitGroup, class "wait: " and the WaitGroup's declaration: Wait
-//     waits; Done, deferred or not, makes the event; the function of
-//     WaitGroup.Go runs inside a region of it, so that a function blocked
-//     on a lock a Wait holds makes the cycle before it blocks (a deadlock
-//     in progress, reported as such).
+//     waits; Done makes the event; the function of WaitGroup.Go, and a
+//     function from its `defer wg.Done()` to its return, run inside a
+//     region of it, so that one blocked on a lock a Wait holds makes the
+//     cycle before it blocks (a deadlock in progress, reported as such).
 //   - sync.Once, class "once: ": a lock around its function, at the Once's
 //     address. Do under L, whose function takes L, is a cycle (a Do
 //     already done counts too: in another run it would have waited); Do

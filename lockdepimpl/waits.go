@@ -51,6 +51,35 @@ func WGDone(wg *sync.WaitGroup, s *Site) {
 	wg.Done()
 }
 
+// WGBegin is the argument of a deferred Done (defer wg.Done() becomes
+// defer WGDeferredDone(WGBegin(&wg, s), s)), evaluated at the defer
+// statement: from there to the function's return the goroutine is in a
+// region of the WaitGroup's event, as the function of WGGo is, so that a
+// lock it then blocks on while a Wait holds it makes the cycle before it
+// blocks (a deadlock in progress), not at a Done that never comes. It
+// returns wg.
+//
+//go:noinline
+func WGBegin(wg *sync.WaitGroup, s *Site) *sync.WaitGroup {
+	if v := validate.Active(); v != nil {
+		v.Tried(unsafe.Pointer(wg), s.ClassOf(), 0, validate.Write, stack.Caller(), s)
+	}
+	return wg
+}
+
+// WGDeferredDone is a deferred wg.Done(), whose region WGBegin began: it
+// ends the region, makes the event as WGDone does, and calls Done.
+//
+//go:noinline
+func WGDeferredDone(wg *sync.WaitGroup, s *Site) {
+	if v := validate.Active(); v != nil {
+		pc := stack.Caller()
+		v.EndRegion(addr(wg), s.ClassOf(), pc, s)
+		v.Signal(s.ClassOf(), pc, s)
+	}
+	wg.Done()
+}
+
 // goer is a sync.WaitGroup of Go 1.25 or later. WGGo reaches Go through
 // it, not to need that release to compile: rewritten code calls WGGo only
 // where the module's code calls WaitGroup.Go, which the toolchain then

@@ -189,6 +189,42 @@ func TestWaitGroupGoInProgress(t *testing.T) {
 	}
 }
 
+// TestWaitGroupDeferredDoneInProgress: a Stop's wait that returned at
+// once, under mu; then a handler that deferred its Done blocks on mu,
+// held: had Stop waited now, neither would return. The handler's
+// acquisition is made inside the region its deferred Done began, so the
+// cycle is known before it blocks, and reported as in progress, before
+// the Done it never reaches.
+func TestWaitGroupDeferredDoneInProgress(t *testing.T) {
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
+	s := new(waiter)
+	s.lock()
+	lockdepimpl.WGWait(&s.wg, &waitSites[2])
+	s.unlock()
+	s.wg.Add(1)
+	s.lock()
+	go func() {
+		defer lockdepimpl.WGDeferredDone(lockdepimpl.WGBegin(&s.wg, &waitSites[3]), &waitSites[3])
+		s.lock()
+		s.n++
+		s.unlock()
+	}()
+	if !blockedIn("lockdepimpl_test.TestWaitGroupDeferredDoneInProgress", "sync.Mutex.Lock") {
+		t.Fatal("the handler did not block on mu")
+	}
+	lockdepimpl.ReportWaiting()
+	got := findings()
+	s.unlock()
+	s.wg.Wait()
+	if len(got) != 1 || got[0].InProgress == "" {
+		t.Fatalf("findings while the handler waits: %v, want one in progress", unordered(got))
+	}
+	if want := "circular example.com/m.Server.mu wait: example.com/m.Server.wg"; unordered(got)[0] != want {
+		t.Errorf("finding %q, want %q", unordered(got)[0], want)
+	}
+}
+
 // TestWaitGroupParallelWalk: a parallel walk down a tree, each level's
 // function of wg.Go waiting for a WaitGroup of its own, of the same
 // class, for its children: no recursion, since it is another WaitGroup.

@@ -14,6 +14,7 @@ import (
 //
 //	wg.Wait()   →  lockdepimpl_.WGWait(&wg, &lockdepSites_N[i])       class "wait: p.T.wg"
 //	wg.Done()   →  lockdepimpl_.WGDone(&wg, &lockdepSites_N[i])
+//	defer wg.Done()  →  defer lockdepimpl_.WGDeferredDone(lockdepimpl_.WGBegin(&wg, &s), &s)
 //	wg.Go(f)    →  lockdepimpl_.WGGo(&wg, &lockdepSites_N[i], f)
 //	once.Do(f)  →  lockdepimpl_.OnceDo(&once, &lockdepSites_N[i], f)    class "once: p.T.once"
 //	c.Wait()    →  lockdepimpl_.CondWait(c, &lockdepSites_N[i])         class "cond: p.T.c"
@@ -76,6 +77,13 @@ func (r *rewriter) waitCall(call *ast.CallExpr, sel *ast.SelectorExpr) bool {
 	r.handled[ast.Unparen(sel.X)] = true
 	fields, amp := receiverParts(s)
 	site := r.addSite(m.kind+": "+r.mutexClass(sel.X, s), sel.Sel.Pos(), false)
+	if m.impl == "WGDone" && r.deferred(call) {
+		// defer wg.Done(): the goroutine makes the event from here on,
+		// a region that its deferred call ends (see lockdepimpl.WGBegin).
+		r.insertBefore(call.Pos(), call, implName+".WGDeferredDone("+implName+".WGBegin("+amp)
+		r.replace(sel.X.End(), call.End(), call, fields+", "+slot+site+"), "+site+")")
+		return true
+	}
 	r.insertBefore(call.Pos(), call, implName+"."+m.impl+"("+amp)
 	if len(call.Args) == 0 {
 		r.replace(sel.X.End(), call.End(), call, fields+", "+slot+site+")")
@@ -84,6 +92,15 @@ func (r *rewriter) waitCall(call *ast.CallExpr, sel *ast.SelectorExpr) bool {
 	// The site comes before the arguments, on the line of the call.
 	r.replace(sel.X.End(), call.Lparen+1, call, fields+", "+slot+site+", ")
 	return true
+}
+
+// deferred reports whether call is the call of a defer statement.
+func (r *rewriter) deferred(call *ast.CallExpr) bool {
+	if n := len(r.stack); n >= 2 && r.stack[n-1] == call {
+		d, ok := r.stack[n-2].(*ast.DeferStmt)
+		return ok && d.Call == call
+	}
+	return false
 }
 
 // waitValue rewrites a method value of a method of waitMethods and
