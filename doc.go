@@ -224,6 +224,18 @@
 // nothing is recorded then. An event's region excludes nothing, so it
 // guards no cycle.
 //
+// An event class stands for many events (every WaitGroup of one field),
+// and a cycle through it can hang only where one of them is waited for
+// under the lock before it and made after the lock after it. So the
+// validator notes, per WaitGroup, channel, Cond, Once or Event, the
+// classes held by its waits and those taken before it was made; a
+// cycle through an event class is reported only once one instance has
+// both (a "through", kept in the graph file with its classes). A wait
+// under L for one channel and a close after L of another channel of
+// the same class make no report. Until a cycle's event meets on one
+// instance, its class is watched: each wait and signal of it notes its
+// instance, not only the first of each chain.
+//
 // An [Event] declares such an event in code of one's own (a worker pool,
 // a semaphore, a flush): Wait before the real wait, Begin and End around
 // the code that makes it, or Signal where it is made. In code the lockdep

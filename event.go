@@ -120,7 +120,7 @@ func (e *Event) End() {
 //go:noinline
 func (e *Event) Signal() {
 	if v := validate.Active(); v != nil {
-		v.Signal(e.classOf(), stack.Caller(), nil)
+		v.Signal(unsafe.Pointer(e), e.classOf(), stack.Caller(), nil)
 	}
 }
 

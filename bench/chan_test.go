@@ -53,7 +53,7 @@ func BenchmarkChanUnbuffered(b *testing.B) {
 		done := make(chan struct{})
 		go func() {
 			for {
-				lockdepimpl.Recv(&chanSites[2], &chanSites[3], len(ch), cap(ch))
+				lockdepimpl.Recv(ch, &chanSites[2], &chanSites[3], len(ch), cap(ch))
 				if _, ok := <-ch; !ok {
 					break
 				}
@@ -61,7 +61,7 @@ func BenchmarkChanUnbuffered(b *testing.B) {
 			close(done)
 		}()
 		for b.Loop() {
-			lockdepimpl.Send(&chanSites[0], &chanSites[1], len(ch), cap(ch))
+			lockdepimpl.Send(ch, &chanSites[0], &chanSites[1], len(ch), cap(ch))
 			ch <- 1
 		}
 		close(ch)
@@ -84,9 +84,9 @@ func BenchmarkChanBuffered(b *testing.B) {
 		b.ReportAllocs()
 		ch := make(chan int, 1)
 		for b.Loop() {
-			lockdepimpl.Send(&chanSites[4], &chanSites[5], len(ch), cap(ch))
+			lockdepimpl.Send(ch, &chanSites[4], &chanSites[5], len(ch), cap(ch))
 			ch <- 1
-			lockdepimpl.Recv(&chanSites[6], &chanSites[7], len(ch), cap(ch))
+			lockdepimpl.Recv(ch, &chanSites[6], &chanSites[7], len(ch), cap(ch))
 			<-ch
 		}
 	})

@@ -15,9 +15,13 @@ import (
 // operation, on its line, with the sites of the two classes and the
 // channel's len and cap evaluated there:
 //
-//	ch <- v     →  lockdepimpl_.Send(&lockdepSites_N[i], &lockdepSites_N[j], len(ch), cap(ch)); ch <- v
-//	v := <-ch   →  lockdepimpl_.Recv(&lockdepSites_N[i], &lockdepSites_N[j], len(ch), cap(ch)); v := <-ch
-//	close(ch)   →  lockdepimpl_.Close(&lockdepSites_N[i]); close(ch)
+//	ch <- v     →  lockdepimpl_.Send(ch, &lockdepSites_N[i], &lockdepSites_N[j], len(ch), cap(ch)); ch <- v
+//	v := <-ch   →  lockdepimpl_.Recv(ch, &lockdepSites_N[i], &lockdepSites_N[j], len(ch), cap(ch)); v := <-ch
+//	close(ch)   →  lockdepimpl_.Close(ch, &lockdepSites_N[i]); close(ch)
+//
+// The channel itself is the instance of both event classes: a wait and
+// a signal on two channels of one class make no cycle (see the
+// validator's throughs).
 //
 // An operation that may block is a wait on its own side's event: every
 // lock the goroutine holds comes before it. A send waits if the channel
@@ -29,57 +33,59 @@ import (
 // receive releases senders. All of this only with LOCKDEP_CHANNELS=1
 // (validate.Channels): otherwise each function returns at once.
 
-// Send validates a send on a channel whose senders' event is s and
+// Send validates a send on channel ch, whose senders' event is s and
 // receivers' event is r; n and c are its len and cap.
 //
 //go:noinline
-func Send(s, r *Site, n, c int) {
+func Send(ch any, s, r *Site, n, c int) {
 	if v := validate.Active(); v != nil && validate.Channels() {
 		pc := stack.Caller()
 		sc := s.ClassOf()
+		p := chanPtr(ch, s)
 		if blocks(sc, c == 0 || n >= c) {
-			v.Wait(unsafe.Pointer(s), sc, 0, pc, s)
+			v.Wait(p, sc, 0, pc, s)
 		}
-		v.Signal(r.ClassOf(), pc, r)
+		v.Signal(p, r.ClassOf(), pc, r)
 	}
 }
 
-// Recv validates a receive from a channel whose receivers' event is s
+// Recv validates a receive from channel ch, whose receivers' event is s
 // and senders' event is r; n and c are its len and cap.
 //
 //go:noinline
-func Recv(s, r *Site, n, c int) {
+func Recv(ch any, s, r *Site, n, c int) {
 	if v := validate.Active(); v != nil && validate.Channels() {
 		pc := stack.Caller()
 		sc := s.ClassOf()
+		p := chanPtr(ch, s)
 		if blocks(sc, c == 0 || n == 0) {
-			v.Wait(unsafe.Pointer(s), sc, 0, pc, s)
+			v.Wait(p, sc, 0, pc, s)
 		}
-		v.Signal(r.ClassOf(), pc, r)
+		v.Signal(p, r.ClassOf(), pc, r)
 	}
 }
 
-// Close validates closing a channel whose receivers' event is r: it
+// Close validates closing channel ch, whose receivers' event is r: it
 // releases them.
 //
 //go:noinline
-func Close(r *Site) {
+func Close(ch any, r *Site) {
 	if v := validate.Active(); v != nil && validate.Channels() {
-		v.Signal(r.ClassOf(), stack.Caller(), r)
+		v.Signal(chanPtr(ch, r), r.ClassOf(), stack.Caller(), r)
 	}
 }
 
 // SelectSend validates a send case of a select that waits (one with no
 // default and no timer or context case), before the select: a wait on
 // the senders' event s as Send's, but no event made, since the case may
-// not be the one taken. n and c are the channel's len and cap.
+// not be the one taken. ch is the channel, n and c its len and cap.
 //
 //go:noinline
-func SelectSend(s *Site, n, c int) {
+func SelectSend(ch any, s *Site, n, c int) {
 	if v := validate.Active(); v != nil && validate.Channels() {
 		sc := s.ClassOf()
 		if blocks(sc, c == 0 || n >= c) {
-			v.Wait(unsafe.Pointer(s), sc, 0, stack.Caller(), s)
+			v.Wait(chanPtr(ch, s), sc, 0, stack.Caller(), s)
 		}
 	}
 }
@@ -88,24 +94,54 @@ func SelectSend(s *Site, n, c int) {
 // SelectSend: a wait on the receivers' event s as Recv's.
 //
 //go:noinline
-func SelectRecv(s *Site, n, c int) {
+func SelectRecv(ch any, s *Site, n, c int) {
 	if v := validate.Active(); v != nil && validate.Channels() {
 		sc := s.ClassOf()
 		if blocks(sc, c == 0 || n == 0) {
-			v.Wait(unsafe.Pointer(s), sc, 0, stack.Caller(), s)
+			v.Wait(chanPtr(ch, s), sc, 0, stack.Caller(), s)
 		}
 	}
 }
 
-// Made validates the event r made by the case of a select that was
-// taken, at the start of the case's body: a receive case makes its
-// channel's senders' event, a send case its receivers'.
+// SelectBoth validates a select, one that waits, with a send case and a
+// receive case on channel ch, whose senders' event is s and receivers'
+// event is r; c is its cap. On a buffered channel one of the two is
+// always ready, and the select does not wait; on an unbuffered one it
+// waits for both.
 //
 //go:noinline
-func Made(r *Site) {
-	if v := validate.Active(); v != nil && validate.Channels() {
-		v.Signal(r.ClassOf(), stack.Caller(), r)
+func SelectBoth(ch any, s, r *Site, c int) {
+	if c > 0 {
+		return
 	}
+	if v := validate.Active(); v != nil && validate.Channels() {
+		pc := stack.Caller()
+		p := chanPtr(ch, s)
+		v.Wait(p, s.ClassOf(), 0, pc, s)
+		v.Wait(p, r.ClassOf(), 0, pc, r)
+	}
+}
+
+// Made validates the event r made on channel ch by the case of a select
+// that was taken, at the start of the case's body: a receive case makes
+// its channel's senders' event, a send case its receivers'. ch is nil
+// where the case's variables hide the channel's names.
+//
+//go:noinline
+func Made(ch any, r *Site) {
+	if v := validate.Active(); v != nil && validate.Channels() {
+		v.Signal(chanPtr(ch, r), r.ClassOf(), stack.Caller(), r)
+	}
+}
+
+// chanPtr returns the address of channel ch, of any channel type, or
+// that of site s for a nil channel (or none): a wait and a signal meet
+// on a channel only if both name it.
+func chanPtr(ch any, s *Site) unsafe.Pointer {
+	if p := (*[2]unsafe.Pointer)(unsafe.Pointer(&ch))[1]; p != nil {
+		return p
+	}
+	return unsafe.Pointer(s)
 }
 
 // blocks reports whether an operation on a channel of event class c may

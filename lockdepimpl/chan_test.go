@@ -16,6 +16,7 @@ type chanCase struct {
 	send, recv lockdepimpl.Site // "send: X", "receive: X"
 	mu         lockdepimpl.Site
 	m          sync.Mutex
+	ch, other  chan int // two channels of the class: its instances
 }
 
 // newChanCase names the classes after name: the seen-full and seen-empty
@@ -24,9 +25,11 @@ type chanCase struct {
 func newChanCase(name string) *chanCase {
 	x := "example.com/m." + name
 	return &chanCase{
-		send: lockdepimpl.Site{Class: "send: " + x + ".ch", File: "x.go", Line: 1},
-		recv: lockdepimpl.Site{Class: "receive: " + x + ".ch", File: "x.go", Line: 2},
-		mu:   lockdepimpl.Site{Class: x + ".mu", File: "x.go", Line: 3},
+		send:  lockdepimpl.Site{Class: "send: " + x + ".ch", File: "x.go", Line: 1},
+		recv:  lockdepimpl.Site{Class: "receive: " + x + ".ch", File: "x.go", Line: 2},
+		mu:    lockdepimpl.Site{Class: x + ".mu", File: "x.go", Line: 3},
+		ch:    make(chan int),
+		other: make(chan int),
 	}
 }
 
@@ -46,83 +49,92 @@ func TestChannelEvents(t *testing.T) {
 		{"send-under-lock", func(c *chanCase) {
 			c.lock() // the receiver takes mu, then receives
 			c.unlock()
-			lockdepimpl.Recv(&c.recv, &c.send, 0, 0)
+			lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
 		}, func(c *chanCase) {
 			c.lock() // the sender sends with mu held
-			lockdepimpl.Send(&c.send, &c.recv, 0, 0)
+			lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
 			c.unlock()
 		}, []string{"circular send: ch mu"}},
 		{"receive-under-lock/close", func(c *chanCase) {
 			c.lock()
 			c.unlock()
-			lockdepimpl.Close(&c.recv)
+			lockdepimpl.Close(c.ch, &c.recv)
 		}, func(c *chanCase) {
 			c.lock()
-			lockdepimpl.Recv(&c.recv, &c.send, 0, 0)
+			lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
 			c.unlock()
 		}, []string{"circular receive: ch mu"}},
 		{"buffered-room", func(c *chanCase) {
 			c.lock()
 			c.unlock()
-			lockdepimpl.Recv(&c.recv, &c.send, 1, 1)
+			lockdepimpl.Recv(c.ch, &c.recv, &c.send, 1, 1)
 		}, func(c *chanCase) {
 			c.lock()
-			lockdepimpl.Send(&c.send, &c.recv, 0, 1)
+			lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 1)
 			c.unlock()
 		}, nil},
 		{"buffered-seen-full", func(c *chanCase) {
-			lockdepimpl.Send(&c.send, &c.recv, 1, 1) // full: marks the class
+			lockdepimpl.Send(c.ch, &c.send, &c.recv, 1, 1) // full: marks the class
 			c.lock()
 			c.unlock()
-			lockdepimpl.Recv(&c.recv, &c.send, 1, 1)
+			lockdepimpl.Recv(c.ch, &c.recv, &c.send, 1, 1)
 		}, func(c *chanCase) {
 			c.lock()
-			lockdepimpl.Send(&c.send, &c.recv, 0, 1) // room now, but seen full
+			lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 1) // room now, but seen full
 			c.unlock()
 		}, []string{"circular send: ch mu"}},
 		{"buffered-receive-not-empty", func(c *chanCase) {
 			c.lock()
 			c.unlock()
-			lockdepimpl.Send(&c.send, &c.recv, 0, 2)
+			lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 2)
 		}, func(c *chanCase) {
 			c.lock()
-			lockdepimpl.Recv(&c.recv, &c.send, 1, 2)
+			lockdepimpl.Recv(c.ch, &c.recv, &c.send, 1, 2)
 			c.unlock()
 		}, nil},
 		{"own-close-then-receive", nil, func(c *chanCase) {
 			c.lock()
 			c.unlock()
-			lockdepimpl.Close(&c.recv)
+			lockdepimpl.Close(c.ch, &c.recv)
 			c.lock()
-			lockdepimpl.Recv(&c.recv, &c.send, 0, 0)
+			lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
 			c.unlock()
 		}, nil},
 		{"sender-holds-nothing", func(c *chanCase) {
 			c.lock()
 			c.unlock()
-			lockdepimpl.Recv(&c.recv, &c.send, 0, 0)
+			lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
 		}, func(c *chanCase) {
-			lockdepimpl.Send(&c.send, &c.recv, 0, 0)
+			lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
 			c.lock()
 			c.unlock()
 		}, nil},
 		{"select-under-lock", func(c *chanCase) {
 			c.lock()
 			c.unlock()
-			lockdepimpl.Made(&c.send) // a receive case taken
+			lockdepimpl.Made(c.ch, &c.send) // a receive case taken
 		}, func(c *chanCase) {
 			c.lock()
-			lockdepimpl.SelectSend(&c.send, 0, 0)
-			lockdepimpl.SelectRecv(&c.recv, 0, 0)
+			lockdepimpl.SelectSend(c.ch, &c.send, 0, 0)
+			lockdepimpl.SelectRecv(c.ch, &c.recv, 0, 0)
 			c.unlock()
 		}, []string{"circular send: ch mu"}},
+		{"two-channels", func(c *chanCase) {
+			c.lock() // mu, then a receive from one channel
+			c.unlock()
+			lockdepimpl.Recv(c.other, &c.recv, &c.send, 0, 0)
+		}, func(c *chanCase) {
+			c.lock() // a send under mu, on another channel of the class
+			lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
+			c.unlock()
+		}, nil},
 		{"select-buffered-room", func(c *chanCase) {
 			c.lock()
 			c.unlock()
-			lockdepimpl.Made(&c.send)
+			lockdepimpl.Made(c.ch, &c.send)
 		}, func(c *chanCase) {
 			c.lock()
-			lockdepimpl.SelectSend(&c.send, 0, 4)
+			lockdepimpl.SelectSend(c.ch, &c.send, 0, 4)
 			c.unlock()
 		}, nil},
 	} {
@@ -153,6 +165,37 @@ func TestChannelEvents(t *testing.T) {
 	}
 }
 
+// TestChannelInstancesMeet: a wait under mu on one channel and a signal
+// after mu on another make no cycle; the class is then watched, and the
+// signal after mu on the channel waited for, its chain cached, makes it.
+func TestChannelInstancesMeet(t *testing.T) {
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
+	defer validate.SetChannels(validate.SetChannels(true))
+	c := newChanCase("meet")
+	inGoroutine(func() {
+		c.lock()
+		c.unlock()
+		lockdepimpl.Recv(c.other, &c.recv, &c.send, 0, 0)
+	})
+	inGoroutine(func() {
+		c.lock()
+		lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
+		c.unlock()
+	})
+	if fs := findings(); len(fs) != 0 {
+		t.Fatalf("findings on two channels: %q", summaries(fs))
+	}
+	inGoroutine(func() {
+		c.lock()
+		c.unlock()
+		lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
+	})
+	if got, want := strings.Join(summaries(findings()), "\n"), "circular send: example.com/m.meet.ch example.com/m.meet.mu"; got != want {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+}
+
 // TestChannelsNotAskedFor: with validation on but channels not asked for
 // (no LOCKDEP_CHANNELS=1), the channel functions do nothing: the hazard
 // of send-under-lock goes unseen.
@@ -163,9 +206,9 @@ func TestChannelsNotAskedFor(t *testing.T) {
 	c := newChanCase("not-asked")
 	c.lock()
 	c.unlock()
-	lockdepimpl.Recv(&c.recv, &c.send, 0, 0)
+	lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
 	c.lock()
-	lockdepimpl.Send(&c.send, &c.recv, 0, 0)
+	lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
 	c.unlock()
 	if fs := findings(); len(fs) != 0 {
 		t.Errorf("findings %q", summaries(fs))
@@ -181,15 +224,15 @@ func TestChannelEventsOff(t *testing.T) {
 	c := newChanCase("off")
 	c.lock()
 	c.unlock()
-	lockdepimpl.Recv(&c.recv, &c.send, 0, 0)
+	lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
 	c.lock()
-	lockdepimpl.Send(&c.send, &c.recv, 0, 0)
+	lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
 	c.unlock()
-	lockdepimpl.Recv(&c.recv, &c.send, 0, 0)
-	lockdepimpl.SelectSend(&c.send, 0, 0)
-	lockdepimpl.SelectRecv(&c.recv, 0, 0)
-	lockdepimpl.Made(&c.send)
-	lockdepimpl.Close(&c.recv)
+	lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
+	lockdepimpl.SelectSend(c.ch, &c.send, 0, 0)
+	lockdepimpl.SelectRecv(c.ch, &c.recv, 0, 0)
+	lockdepimpl.Made(c.ch, &c.send)
+	lockdepimpl.Close(c.ch, &c.recv)
 	if fs := findings(); len(fs) != 0 {
 		t.Errorf("findings %q", summaries(fs))
 	}

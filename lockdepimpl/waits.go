@@ -46,7 +46,7 @@ func WGWait(wg *sync.WaitGroup, s *Site) {
 //go:noinline
 func WGDone(wg *sync.WaitGroup, s *Site) {
 	if v := validate.Active(); v != nil {
-		v.Signal(s.ClassOf(), stack.Caller(), s)
+		v.Signal(unsafe.Pointer(wg), s.ClassOf(), stack.Caller(), s)
 	}
 	wg.Done()
 }
@@ -75,7 +75,7 @@ func WGDeferredDone(wg *sync.WaitGroup, s *Site) {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
 		v.EndRegion(addr(wg), s.ClassOf(), pc, s)
-		v.Signal(s.ClassOf(), pc, s)
+		v.Signal(unsafe.Pointer(wg), s.ClassOf(), pc, s)
 	}
 	wg.Done()
 }
@@ -100,7 +100,7 @@ func WGGo(wg *sync.WaitGroup, s *Site, f func()) {
 	pc := stack.Caller()
 	any(wg).(goer).Go(func() {
 		defer goExited(f, s) // last: the goroutine ends (see Go)
-		defer signal(s, pc)
+		defer signal(unsafe.Pointer(wg), s, pc)
 		if v := validate.Active(); v != nil {
 			v.Tried(unsafe.Pointer(wg), s.ClassOf(), 0, validate.Write, pc, s)
 			defer endRegion(wg, s, pc)
@@ -116,11 +116,11 @@ func endRegion(wg *sync.WaitGroup, s *Site, pc uintptr) {
 	}
 }
 
-// signal signals the event of the class of s, at pc, while validation is
-// on.
-func signal(s *Site, pc uintptr) {
+// signal signals the event at p, of the class of s, at pc, while
+// validation is on.
+func signal(p unsafe.Pointer, s *Site, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		v.Signal(s.ClassOf(), pc, s)
+		v.Signal(p, s.ClassOf(), pc, s)
 	}
 }
 
@@ -143,7 +143,7 @@ func (w *WaitGroup) Add(delta int) { w.wg.Add(delta) }
 //
 //go:noinline
 func (w *WaitGroup) Done() {
-	signal(w.s, stack.Caller())
+	signal(unsafe.Pointer(w.wg), w.s, stack.Caller())
 	w.wg.Done()
 }
 
@@ -164,7 +164,7 @@ func (w *WaitGroup) Go(f func()) {
 	pc := stack.Caller()
 	s := w.s
 	any(w.wg).(goer).Go(func() {
-		defer signal(s, pc)
+		defer signal(unsafe.Pointer(w.wg), s, pc)
 		f()
 	})
 }
@@ -254,7 +254,7 @@ func lockAddr(l sync.Locker) (uintptr, bool) {
 //
 //go:noinline
 func CondSignal(c *sync.Cond, s *Site) {
-	signal(s, stack.Caller())
+	signal(unsafe.Pointer(c), s, stack.Caller())
 	c.Signal()
 }
 
@@ -262,7 +262,7 @@ func CondSignal(c *sync.Cond, s *Site) {
 //
 //go:noinline
 func CondBroadcast(c *sync.Cond, s *Site) {
-	signal(s, stack.Caller())
+	signal(unsafe.Pointer(c), s, stack.Caller())
 	c.Broadcast()
 }
 
@@ -289,7 +289,7 @@ func (c *Cond) Wait() {
 //
 //go:noinline
 func (c *Cond) Signal() {
-	signal(c.s, stack.Caller())
+	signal(unsafe.Pointer(c.c), c.s, stack.Caller())
 	c.c.Signal()
 }
 
@@ -297,6 +297,6 @@ func (c *Cond) Signal() {
 //
 //go:noinline
 func (c *Cond) Broadcast() {
-	signal(c.s, stack.Caller())
+	signal(unsafe.Pointer(c.c), c.s, stack.Caller())
 	c.c.Broadcast()
 }

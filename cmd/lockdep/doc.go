@@ -67,14 +67,18 @@ buffered channel is a wait only once its class was seen full (a send) or
 empty (a receive); a select with a default, a timer case (a channel of
 time.Time) or a ctx.Done() case is never a wait. See "Waits that are not
 locks" in the package documentation (go doc github.com/golockdep/lockdep).
-Channel validation is off unless asked for: a channel's class is where
-it is stored, shared by every channel stored there, and what a goroutine
-took since its last event comes before the event; on grpc-go's balancer
-tests this makes five false cycles through channels that are not the
-same channel (a test helper's channel type; a stream's done channel
-that a second closer waits on only after the first has passed the lock
-it took), for one cycle whose channel is the same but whose locks are
-not. Use it to look for such hazards, not in CI.
+A cycle through an event is reported only once one instance (one
+WaitGroup, channel, Cond or Once) was both waited for under the lock
+before it and made after the lock after it: a wait under L on one
+channel and a close after L of another channel of the same field make
+no report. A select with a send case and a receive case on one buffered
+channel is no wait: one of them is always ready. Channel validation is
+off unless asked for: what a goroutine took since its last event comes
+before the event, however long ago, and on grpc-go's balancer tests
+-channels adds six cycles, four through a test helper's buffered
+channel that every metrics recorder drains and fills under its callers'
+locks, one through one channel but two resolvers' locks. Use it to look
+for such hazards, not yet in CI.
 
 # Test: lockdep test
 
@@ -542,7 +546,9 @@ once.
     classed by that parameter or local, not by the field it came from:
     cycles through it can be missed. A channel field of a utility type
     used for unrelated purposes (a test's event channel wrapper) shares
-    one class across them, which can make false cycles.
+    one class across them; a cycle through it is reported only when one
+    channel meets both sides, but its locks may still be other
+    instances.
   - go statements whose call passes arguments, or calls a function with
     results, are not rewritten: their goroutines' ends are not seen, and
     a lock such a goroutine left held is reported only when the process

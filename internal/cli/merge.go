@@ -103,6 +103,10 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 			chain = append(chain, local[c])
 		}
 		m.Nesting(chain)
+	case len(e.Through) == 3:
+		if x, ev, y := local[e.Through[0]], local[e.Through[1]], local[e.Through[2]]; x != 0 && ev != 0 && y != 0 {
+			m.Through(x, ev, y)
+		}
 	case e.Written != nil:
 		if c := local[e.Written.Class]; c != 0 {
 			m.Written(c, e.Written.Goroutine, origin, e.Written.Stack)

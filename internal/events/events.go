@@ -34,6 +34,10 @@ type Event struct {
 	// Nesting is the classes a goroutine held from a lock of a class up
 	// to another lock of that class it took (graph.AddNesting).
 	Nesting []uint32 `json:"nesting,omitempty"`
+	// Through is three classes (X, E, Y): one instance of event class E
+	// was waited for under a lock of X and made after one of Y was taken
+	// (graph.AddThrough).
+	Through []uint32 `json:"through,omitempty"`
 	// Stats is the process's lock statistics so far (LOCKDEP_STAT=1); the
 	// last such event of a file is the process's.
 	Stats []report.ClassStats `json:"stats,omitempty"`

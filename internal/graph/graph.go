@@ -115,9 +115,10 @@ type Class struct {
 	// list): one taken while the goroutine holds another is a Nesting, not
 	// recursive locking; the validator checks the instances' order.
 	Tree bool
-	// Shared says holders do not exclude one another: an event's region
-	// (several goroutines run inside regions of one WaitGroup's event at
-	// once). Such a class guards nothing.
+	// Shared marks an event's class: its holders do not exclude one
+	// another (several goroutines run inside regions of one WaitGroup's
+	// event at once), so it guards nothing, and a cycle passes through it
+	// only by a through (see AddThrough).
 	Shared bool
 
 	out []*Edge
@@ -132,6 +133,10 @@ type Graph struct {
 	Chains  *Chains
 
 	nestings [][]ClassID // see AddNesting
+
+	throughs     map[[3]ClassID]bool // see AddThrough
+	throughList  [][3]ClassID
+	throughsFull bool
 
 	// search state, reused: visit[i] == gen marks class i visited.
 	visit  []uint32

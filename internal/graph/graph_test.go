@@ -744,3 +744,41 @@ func TestGuard(t *testing.T) {
 		t.Error("still guarded once a dependency was made without the guard")
 	}
 }
+
+func TestThroughs(t *testing.T) {
+	g := New(Limits{Classes: 8, Edges: 16, Chains: 16})
+	ids := map[string]ClassID{}
+	for _, n := range []string{"L", "M", "E"} {
+		ids[n], _ = g.AddClass(n)
+	}
+	g.Class(ids["E"]).Shared = true
+	edge := func(from, to string) *Edge {
+		g.Link(ids[from], ids[to], Write, 1, 1)
+		return g.Edge(ids[from], ids[to])
+	}
+	le, em, ml := edge("L", "E"), edge("E", "M"), edge("M", "L")
+	lm := edge("L", "M")
+	cycle := []*Edge{le, em, ml}
+	if g.Passes(cycle) {
+		t.Error("a cycle through an event class with no through passes")
+	}
+	if got := g.Unpassed(cycle); len(got) != 1 || got[0] != ids["E"] {
+		t.Errorf("Unpassed = %v, want [E]", got)
+	}
+	if !g.Passes([]*Edge{lm, ml}) {
+		t.Error("a cycle of locks does not pass")
+	}
+	// A through of other classes is not the cycle's.
+	if !g.AddThrough(ids["M"], ids["E"], ids["L"]) || g.Passes(cycle) {
+		t.Error("a through of other classes: new, and not the cycle's")
+	}
+	if !g.AddThrough(ids["L"], ids["E"], ids["M"]) || !g.Passes(cycle) {
+		t.Error("a cycle through its event by a through does not pass")
+	}
+	if got := g.Throughs(); len(got) != 2 {
+		t.Errorf("Throughs = %v, want 2", got)
+	}
+	if g.AddThrough(ids["L"], ids["E"], ids["M"]) {
+		t.Error("AddThrough: new the second time")
+	}
+}

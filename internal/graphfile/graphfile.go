@@ -34,6 +34,12 @@ type Graph struct {
 	// is that nesting, not a cycle (see "Trees" in the package
 	// documentation of lockdep).
 	Nestings [][]string `json:"nestings,omitempty"`
+	// Throughs are triples of classes (X, E, Y): one instance of the
+	// event class E was waited for under a lock of X and made after a
+	// lock of Y was taken. A cycle through an event class is a finding
+	// only if each of its passes is one (see "Waits that are not locks"
+	// in the package documentation of lockdep).
+	Throughs [][3]string `json:"throughs,omitempty"`
 }
 
 // Class is a class of the graph.

@@ -14,10 +14,12 @@ import (
 // the operation, on its line, with the channel's len and cap evaluated
 // there (see lockdepimpl/chan.go):
 //
-//	ch <- v          →  lockdepimpl_.Send(&S[i], &S[j], len(ch), cap(ch)); ch <- v
-//	v, ok := <-ch    →  lockdepimpl_.Recv(&S[i], &S[j], len(ch), cap(ch)); v, ok := <-ch
-//	close(ch)        →  lockdepimpl_.Close(&S[j]); close(ch)
-//	defer close(ch)  →  defer lockdepimpl_.Close(&S[j]); defer close(ch)
+//	ch <- v          →  lockdepimpl_.Send(ch, &S[i], &S[j], len(ch), cap(ch)); ch <- v
+//	v, ok := <-ch    →  lockdepimpl_.Recv(ch, &S[i], &S[j], len(ch), cap(ch)); v, ok := <-ch
+//	close(ch)        →  lockdepimpl_.Close(ch, &S[j]); close(ch)
+//	defer close(ch)  →  defer lockdepimpl_.Close(ch, &S[j]); defer close(ch)
+//
+// The channel is passed as the instance of its events.
 //
 // A receive is found in the expressions that a statement evaluates
 // unconditionally (an expression statement, an assignment, a return, a
@@ -39,10 +41,14 @@ import (
 // case's own wait says when. Each case taken makes its event at the
 // start of its body, in every select:
 //
-//	select {                 →  lockdepimpl_.SelectSend(&S[i], len(out), cap(out)); select {
-//	case out <- v:           →  case out <- v: lockdepimpl_.Made(&S[j]);
+//	select {                 →  lockdepimpl_.SelectSend(out, &S[i], len(out), cap(out)); select {
+//	case out <- v:           →  case out <- v: lockdepimpl_.Made(out, &S[j]);
 //
-// The channel expression is evaluated twice, so only expressions without
+// A select with both a send and a receive case on one channel (a
+// Replace of the latest value) has one ready whenever the channel is
+// buffered: it is a wait only on an unbuffered channel (SelectBoth).
+//
+// The channel expression is evaluated more than once, so only expressions without
 // side effects are rewritten: variables, field selections, dereferences
 // and index expressions of those with such indexes; a channel a call
 // returns (ctx.Done(), s.events()) is not validated. A statement that is
@@ -262,7 +268,7 @@ func (r *rewriter) channelStmt(s ast.Stmt) {
 	if send, ok := s.(*ast.SendStmt); ok {
 		if text, ok := r.chanText(send.Chan); ok {
 			wait, made := r.chanSites(send.Chan, "send", pos)
-			b.WriteString(implName + ".Send(" + wait + ", " + made + ", len(" + text + "), cap(" + text + ")); ")
+			b.WriteString(implName + ".Send(" + text + ", " + wait + ", " + made + ", len(" + text + "), cap(" + text + ")); ")
 		}
 	}
 	r.prefix(at, b.String())
@@ -300,7 +306,7 @@ func (r *rewriter) receives(b *strings.Builder, e ast.Expr, pos token.Pos) {
 			}
 			if text, ok := r.chanText(n.X); ok {
 				wait, made := r.chanSites(n.X, "receive", pos)
-				b.WriteString(implName + ".Recv(" + wait + ", " + made + ", len(" + text + "), cap(" + text + ")); ")
+				b.WriteString(implName + ".Recv(" + text + ", " + wait + ", " + made + ", len(" + text + "), cap(" + text + ")); ")
 			}
 		}
 		return true
@@ -327,11 +333,12 @@ func (r *rewriter) closeArg(e ast.Expr) (ast.Expr, bool) {
 // closeText writes to b the call of Close, after keyword ("" or
 // "defer "), for a close of ch, with its site at pos.
 func (r *rewriter) closeText(b *strings.Builder, keyword string, ch ast.Expr, pos token.Pos) {
-	if _, ok := r.chanText(ch); !ok {
+	text, ok := r.chanText(ch)
+	if !ok {
 		return
 	}
 	made := r.addSite("receive: "+r.classOf(ch), pos, false)
-	b.WriteString(keyword + implName + ".Close(" + made + "); ")
+	b.WriteString(keyword + implName + ".Close(" + text + ", " + made + "); ")
 }
 
 // rangeChan rewrites a range over a channel: its first receive before
@@ -347,7 +354,7 @@ func (r *rewriter) rangeChan(rs *ast.RangeStmt) {
 	}
 	recv := func(pos token.Pos) string {
 		wait, made := r.chanSites(rs.X, "receive", pos)
-		return implName + ".Recv(" + wait + ", " + made + ", len(" + text + "), cap(" + text + ")); "
+		return implName + ".Recv(" + text + ", " + wait + ", " + made + ", len(" + text + "), cap(" + text + ")); "
 	}
 	r.prefix(at, recv(at.Pos()))
 	if rs.Tok == token.DEFINE && r.shadows(rs.X, rs.Key, rs.Value) {
@@ -421,6 +428,19 @@ func (r *rewriter) selectStmt(s *ast.SelectStmt) {
 			escapes++
 		}
 	}
+	// A select that both sends to and receives from one channel, as a
+	// Replace of the latest value does, has a case ready whenever the
+	// channel is buffered: SelectBoth waits for its two events only if
+	// it is not.
+	kinds := map[string]map[string]bool{}
+	for _, c := range cases {
+		if text, ok := r.chanText(c.ch); ok {
+			if kinds[text] == nil {
+				kinds[text] = map[string]bool{}
+			}
+			kinds[text][c.kind] = true
+		}
+	}
 	at := r.listStmt()
 	var b strings.Builder
 	for _, c := range cases {
@@ -432,16 +452,25 @@ func (r *rewriter) selectStmt(s *ast.SelectStmt) {
 		if c.kind == "receive" {
 			other = "send"
 		}
-		if waits && at != nil && (escapes == len(cases) || !r.isDone(c.ch, c.kind)) {
+		if both := kinds[text]; len(both) == 2 {
+			if waits && at != nil && c.kind == "send" {
+				send := r.addSite("send: "+r.classOf(c.ch), at.Pos(), false)
+				recv := r.addSite("receive: "+r.classOf(c.ch), at.Pos(), false)
+				b.WriteString(implName + ".SelectBoth(" + text + ", " + send + ", " + recv + ", cap(" + text + ")); ")
+			}
+		} else if waits && at != nil && (escapes == len(cases) || !r.isDone(c.ch, c.kind)) {
 			fn := ".SelectRecv("
 			if c.kind == "send" {
 				fn = ".SelectSend("
 			}
 			wait := r.addSite(c.kind+": "+r.classOf(c.ch), at.Pos(), false)
-			b.WriteString(implName + fn + wait + ", len(" + text + "), cap(" + text + ")); ")
+			b.WriteString(implName + fn + text + ", " + wait + ", len(" + text + "), cap(" + text + ")); ")
 		}
 		made := r.addSite(other+": "+r.classOf(c.ch), c.cc.Colon, false)
-		r.insertAfter(&ast.BasicLit{ValuePos: c.cc.Colon, Value: ":"}, r.added(addedMark, " "+implName+".Made("+made+");"))
+		if as, ok := c.cc.Comm.(*ast.AssignStmt); ok && as.Tok == token.DEFINE && r.shadows(c.ch, as.Lhs...) {
+			text = "nil" // the body sees the case's variables under the channel's names
+		}
+		r.insertAfter(&ast.BasicLit{ValuePos: c.cc.Colon, Value: ":"}, r.added(addedMark, " "+implName+".Made("+text+", "+made+");"))
 	}
 	if at != nil {
 		r.prefix(at, b.String())

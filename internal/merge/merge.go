@@ -58,6 +58,7 @@ func (m *Merger) Class(name string, instance bool) (graph.ClassID, error) {
 	if err != nil {
 		return 0, err
 	}
+	m.g.Class(id).Shared = report.IsEvent(name)
 	if instance {
 		m.instance[id] = true
 	} else {
@@ -89,6 +90,11 @@ func (m *Merger) Dependency(from, to graph.ClassID, mode string, gid int64, orig
 // order, the last of the first one's class (graph.AddNesting).
 func (m *Merger) Nesting(chain []graph.ClassID) { m.g.AddNesting(chain) }
 
+// Through records that one instance of event class e was waited for
+// under a lock of class from and made after a lock of class to was taken
+// (graph.AddThrough).
+func (m *Merger) Through(from, e, to graph.ClassID) { m.g.AddThrough(from, e, to) }
+
 // Written records that class c is write-locked, by goroutine gid at stack
 // as recorded by origin; the cycles through read acquisitions that this
 // makes possible become findings.
@@ -107,12 +113,14 @@ func (m *Merger) Finding(r report.Report) {
 // Findings returns the processes' findings, then the cycles only the union
 // shows, each problem once. A cycle that one goroutine walked between two
 // locks of one class (graph.Walked) is that nesting, which its process
-// reported, and is left out; one that a common lock guards says so.
+// reported, and is left out, as is one through an event class that no
+// one instance of it passes (graph.Passes); one that a common lock
+// guards says so.
 func (m *Merger) Findings() []report.Report {
 	out := append([]report.Report(nil), m.findings...)
 	seen := map[string]bool{}
 	for _, cyc := range m.cycles {
-		if m.g.Walked(cyc.Around()) {
+		if m.g.Walked(cyc.Around()) || !m.g.Passes(cyc.Around()) {
 			continue
 		}
 		r := reporting.CycleReport(m.g, cyc, m, nil)
@@ -187,6 +195,11 @@ func (m *Merger) AddGraph(gr *graphfile.Graph, origin string) error {
 			chain = append(chain, ids[c])
 		}
 		m.Nesting(chain)
+	}
+	for _, t := range gr.Throughs {
+		if x, e, y := ids[t[0]], ids[t[1]], ids[t[2]]; x != 0 && e != 0 && y != 0 {
+			m.Through(x, e, y)
+		}
 	}
 	// Written last: a read dependency into a class another file writes
 	// closes its cycles here.

@@ -156,3 +156,50 @@ func TestFocus(t *testing.T) {
 		t.Errorf("focus on an unknown class: %v", err)
 	}
 }
+
+// TestMergeThroughs: a cycle through an event class is a finding of the
+// union only where one instance of the event was waited for under the
+// lock before it and made after the lock after it (a through, which only
+// one process can see): two jobs, one waiting under L for a WaitGroup
+// made after M, the other taking L under M.
+func TestMergeThroughs(t *testing.T) {
+	const ev = "wait: example.com/m.S.wg"
+	job := func(throughs [][3]string) *Merger {
+		a := &graphfile.Graph{
+			Version: graphfile.Version,
+			Classes: []graphfile.Class{{Name: "example.com/m.S.mu"}, {Name: "example.com/m.S.other"}, {Name: ev}},
+			Dependencies: []graphfile.Dependency{
+				{From: "example.com/m.S.mu", To: ev, Mode: "W"},
+				{From: ev, To: "example.com/m.S.other", Mode: "W"},
+			},
+			Throughs: throughs,
+		}
+		b := &graphfile.Graph{
+			Version:      graphfile.Version,
+			Classes:      []graphfile.Class{{Name: "example.com/m.S.mu"}, {Name: "example.com/m.S.other"}},
+			Dependencies: []graphfile.Dependency{{From: "example.com/m.S.other", To: "example.com/m.S.mu", Mode: "W"}},
+		}
+		m := New()
+		for i, gr := range []*graphfile.Graph{a, b} {
+			back, err := graphfile.Read(bytes.NewReader(gr.Marshal()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.AddGraph(back, []string{"a", "b"}[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m
+	}
+	if fs := job(nil).Findings(); len(fs) != 0 {
+		t.Errorf("no one WaitGroup waited for under mu and made after other: %d findings, want none", len(fs))
+	}
+	m := job([][3]string{{"example.com/m.S.mu", ev, "example.com/m.S.other"}})
+	fs := m.Findings()
+	if len(fs) != 1 || len(fs[0].Chain) != 3 {
+		t.Fatalf("with the through: %v, want one cycle of three classes", fs)
+	}
+	if got := m.Graph().Throughs; len(got) != 1 || got[0][1] != ev {
+		t.Errorf("the merged graph's throughs %q, want the one merged", got)
+	}
+}

@@ -46,5 +46,8 @@ func GraphOf(g *graph.Graph, res Resolver, keep func(*graph.Edge, graph.Mode) bo
 		}
 		gr.Nestings = append(gr.Nestings, names)
 	}
+	for _, t := range g.Throughs() {
+		gr.Throughs = append(gr.Throughs, [3]string{g.Class(t[0]).Name, g.Class(t[1]).Name, g.Class(t[2]).Name})
+	}
 	return gr
 }

@@ -116,6 +116,7 @@ type Engine struct {
 	// What the engine knows of instances (see instances.go).
 	pairs     pairs
 	edgeInfos map[*graph.Edge]*edgeInfo
+	evUses    map[evKey]*evUse       // event instances (see throughs.go)
 	guarded   []*finding             // cycles reported as guarded, while they are
 	chains    [][]graph.Acq          // the cached chains, for Chains
 	settling  []*settling            // acquisitions with pending findings that wait for their locks
@@ -148,6 +149,10 @@ type Engine struct {
 	// (hitSlow): timing is on, or locks are left held. It is written
 	// with mu held (setHitSlow).
 	hitSlowOn atomic.Bool
+	// watched are the event classes whose instances are noted on every
+	// wait and signal (see throughs.go): nil while there are none;
+	// written with mu held.
+	watched atomic.Pointer[map[graph.ClassID]bool]
 }
 
 var generations atomic.Uint64
@@ -174,6 +179,7 @@ func (v *Engine) Init(o Options) {
 	v.names = make(map[string]int)
 	v.display = make(map[*Class]string)
 	v.edgeInfos = make(map[*graph.Edge]*edgeInfo)
+	v.evUses = make(map[evKey]*evUse)
 	v.heldAt = make(map[uint64][]report.LockRef)
 	v.instances = make(map[graph.ClassID]bool)
 	v.seen = make(map[string]bool)
@@ -264,15 +270,16 @@ func (v *Engine) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, 
 
 // setHitSlow sets hitSlowOn from what it stands for. Called with mu held.
 func (v *Engine) setHitSlow() {
-	v.hitSlowOn.Store(v.timing.Load() || v.exitAddrs.Load() != nil)
+	v.hitSlowOn.Store(v.timing.Load() || v.exitAddrs.Load() != nil || v.watched.Load() != nil)
 }
 
 // hitSlow finishes an acquisition a of class id, pushed on st, whose
 // chain was cached, while its lock may be left held by a goroutine that
-// ended, or acquisitions are timed.
+// ended, acquisitions are timed, or event classes are watched.
 //
 //go:noinline
 func (v *Engine) hitSlow(id graph.ClassID, st *held.Stack, gid int64, a graph.Acq, pc uintptr, site *Site) Pending {
+	v.noteRegions(st, id)
 	if v.leftHeld(a.Addr) {
 		if p := v.exitWait(st.Entries[:len(st.Entries)-1], gid, a, pc, site); p != nil {
 			if v.statsOn.Load() {
@@ -355,6 +362,7 @@ func (v *Engine) miss(st *held.Stack, gid int64, a graph.Acq, lk unsafe.Pointer,
 			}
 		}
 	}
+	v.noteDeps(st, res.Deps, a, lk)
 	var fs []*finding
 	if r := res.Recursion; r != nil {
 		h := v.holdOf(st, r.Index)

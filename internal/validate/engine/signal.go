@@ -29,12 +29,12 @@ import (
 // A goroutine does not wait for an event it made itself (a receive after
 // its own close, a Wait after its own Done): its wait adds nothing.
 
-// Signal validates making the event of class c by the calling goroutine,
-// at pc or site: the locks the goroutine took since its start or its
+// Signal validates making the event at lk, of class c, by the calling
+// goroutine, at pc or site: the locks the goroutine took since its start or its
 // previous signal, and those it holds, come after the event. A cycle
 // that closes is reported as any circular dependency; the acquisition
 // it names is the lock taken, held after the event.
-func (v *Engine) Signal(c *Class, pc uintptr, site *Site) {
+func (v *Engine) Signal(lk unsafe.Pointer, c *Class, pc uintptr, site *Site) {
 	id := v.classID(c, 0)
 	if id == 0 {
 		return
@@ -62,16 +62,17 @@ func (v *Engine) Signal(c *Class, pc uintptr, site *Site) {
 			break
 		}
 	}
-	if !miss {
+	if !miss && !v.isWatched(id) {
 		return
 	}
-	v.signalMiss(st, gid, ev, after, pc, site)
+	v.signalMiss(st, gid, lk, ev, after, pc, site)
 	v.deliver()
 }
 
-// signalMiss records the dependencies of an event of class ev.Class on
-// the locks after, those not cached yet, and the findings they make.
-func (v *Engine) signalMiss(st *held.Stack, gid int64, ev graph.Acq, after []held.Recent, pc uintptr, site *Site) {
+// signalMiss records the dependencies of the event at lk, of class
+// ev.Class, on the locks after, those not cached yet, and the findings
+// they make; it notes the event's instance for each (see throughs.go).
+func (v *Engine) signalMiss(st *held.Stack, gid int64, lk unsafe.Pointer, ev graph.Acq, after []held.Recent, pc uintptr, site *Site) {
 	pcs := stack.Capture(2)
 	at := held.Site{PC: pc, Static: siteRef(site)}
 	v.mu.Lock()
@@ -81,6 +82,10 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, ev graph.Acq, after []hel
 	}
 	base := graph.ChainKey(0, ev)
 	done := map[graph.Acq]bool{}
+	var u *evUse
+	if lk != nil {
+		u = v.eventUse(uintptr(lk), lk, ev.Class)
+	}
 	for _, r := range after {
 		r := r // the run-time module is built at go 1.18: trace refers to it
 		m := graph.Acq{Class: r.Class, Mode: r.Mode}
@@ -90,6 +95,9 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, ev graph.Acq, after []hel
 		done[m] = true
 		key := graph.ChainKey(base, m)
 		if _, ok := v.g.Chains.Lookup(key); ok {
+			if u != nil {
+				v.noteSide(u, ev.Class, r.Class, false)
+			}
 			continue
 		}
 		// The trace of the dependency: where the lock was taken, then
@@ -112,6 +120,9 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, ev graph.Acq, after []hel
 				v.logDep(dep{d.Edge, d.Mode})
 				v.changed()
 			}
+		}
+		if u != nil && len(res.Deps) > 0 {
+			v.noteSide(u, ev.Class, r.Class, false)
 		}
 		if tid != 0 {
 			if _, ok := v.heldAt[tid]; !ok {
@@ -173,6 +184,7 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 	if st.Signalled(id) {
 		return
 	}
+
 	for j := range st.Entries {
 		if e := &st.Entries[j]; e.Class == id && e.Addr != uintptr(lk) {
 			// Inside a region of another event of the class (the
@@ -181,6 +193,9 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 			// and nothing to record.
 			return
 		}
+	}
+	if v.isWatched(id) && len(st.Entries) > 0 {
+		v.noteWait(st, lk, id, except)
 	}
 	i := -1
 	if except != 0 {
