@@ -60,6 +60,21 @@ func inGoroutine(f func()) {
 	<-done
 }
 
+// waitOneDoneOther waits under mu for one WaitGroup of the class, after
+// a Done after mu of another: no one WaitGroup is both.
+func waitOneDoneOther(s *waiter) {
+	var other waiter
+	other.wg.Add(1)
+	inGoroutine(func() {
+		defer lockdepimpl.WGDone(&other.wg, &waitSites[3])
+		s.lock()
+		s.unlock()
+	})
+	s.lock()
+	lockdepimpl.WGWait(&s.wg, &waitSites[2])
+	s.unlock()
+}
+
 // unordered summarises reports as summaries does, with each report's
 // classes sorted: a cycle's chain starts where it closed.
 func unordered(reps []report.Report) []string {
@@ -95,34 +110,12 @@ func TestWaitGroup(t *testing.T) {
 			s.wg.Add(1)
 			inGoroutine(s.handle)
 		}, cycle},
-		{"two-waitgroups", func(s *waiter) {
-			// A wait under mu for one WaitGroup of the class, and a
-			// Done after mu of another: no one WaitGroup is both.
-			var other waiter
-			other.wg.Add(1)
-			inGoroutine(func() {
-				defer lockdepimpl.WGDone(&other.wg, &waitSites[3])
-				s.lock()
-				s.unlock()
-			})
-			s.lock()
-			lockdepimpl.WGWait(&s.wg, &waitSites[2])
-			s.unlock()
-		}, ""},
+		{"two-waitgroups", waitOneDoneOther, ""},
 		{"two-waitgroups/then-one", func(s *waiter) {
-			// As two-waitgroups, then the Done of the handler on the
-			// WaitGroup waited for: its chain is cached, but the class
-			// is watched since the cycle of two.
-			var other waiter
-			other.wg.Add(1)
-			inGoroutine(func() {
-				defer lockdepimpl.WGDone(&other.wg, &waitSites[3])
-				s.lock()
-				s.unlock()
-			})
-			s.lock()
-			lockdepimpl.WGWait(&s.wg, &waitSites[2])
-			s.unlock()
+			// Then the Done of the handler on the WaitGroup waited for:
+			// its chain is cached, but the class is watched since the
+			// cycle of two.
+			waitOneDoneOther(s)
 			s.wg.Add(1)
 			inGoroutine(s.handle)
 		}, cycle},
