@@ -43,11 +43,15 @@ func (g *Graph) Throughs() [][3]ClassID { return g.throughList }
 // one's To the next one's From) passes through each event class on it by
 // a through: each event it waits for, someone made after the next lock.
 // A cycle with no event class passes.
-func (g *Graph) Passes(edges []*Edge) bool { return g.throughsFull || len(g.Unpassed(edges)) == 0 }
+func (g *Graph) Passes(edges []*Edge) bool { return len(g.Unpassed(edges)) == 0 }
 
 // Unpassed returns the event classes a cycle (as Passes takes it) passes
-// through by no through.
+// through by no through; none once the throughs' bound was hit, when
+// cycles are judged by their classes alone.
 func (g *Graph) Unpassed(edges []*Edge) []ClassID {
+	if g.throughsFull {
+		return nil
+	}
 	var out []ClassID
 	for i, in := range edges {
 		if c := g.Class(in.To); c == nil || !c.Shared {

@@ -48,12 +48,12 @@ import (
 // Replace of the latest value) has one ready whenever the channel is
 // buffered: it is a wait only on an unbuffered channel (SelectBoth).
 //
-// The channel expression is evaluated more than once, so only expressions without
-// side effects are rewritten: variables, field selections, dereferences
-// and index expressions of those with such indexes; a channel a call
-// returns (ctx.Done(), s.events()) is not validated. A statement that is
-// not in a statement list (the init or post statement of a for, say) is
-// left alone.
+// The channel expression is evaluated more than once, so only expressions
+// without side effects are rewritten: variables, field selections,
+// dereferences and index expressions of those with such indexes; a
+// channel a call returns (ctx.Done(), s.events()) is not validated. A
+// statement that is not in a statement list (the init or post statement
+// of a for, say) is left alone.
 
 // channelOps rewrites the channel operations of n, a node the walk
 // visits (r.stack ends with it).
@@ -391,6 +391,7 @@ func (r *rewriter) selectStmt(s *ast.SelectStmt) {
 		cc   *ast.CommClause
 		ch   ast.Expr
 		kind string // of the event the case waits for
+		text string // of ch, if it can be evaluated again; "" if not
 	}
 	var cases []chanCase
 	for _, c := range s.Body.List {
@@ -417,7 +418,7 @@ func (r *rewriter) selectStmt(s *ast.SelectStmt) {
 			waits = false
 			continue
 		}
-		cases = append(cases, chanCase{cc, ch, kind})
+		cases = append(cases, chanCase{cc: cc, ch: ch, kind: kind})
 	}
 	// A receive of struct{} (a done channel, closed to say stop) is the
 	// select's way out, as a context's Done is, when it has other cases:
@@ -433,19 +434,21 @@ func (r *rewriter) selectStmt(s *ast.SelectStmt) {
 	// channel is buffered: SelectBoth waits for its two events only if
 	// it is not.
 	kinds := map[string]map[string]bool{}
-	for _, c := range cases {
-		if text, ok := r.chanText(c.ch); ok {
-			if kinds[text] == nil {
-				kinds[text] = map[string]bool{}
+	for i := range cases {
+		c := &cases[i]
+		c.text, _ = r.chanText(c.ch)
+		if c.text != "" {
+			if kinds[c.text] == nil {
+				kinds[c.text] = map[string]bool{}
 			}
-			kinds[text][c.kind] = true
+			kinds[c.text][c.kind] = true
 		}
 	}
 	at := r.listStmt()
 	var b strings.Builder
 	for _, c := range cases {
-		text, ok := r.chanText(c.ch)
-		if !ok {
+		text := c.text
+		if text == "" {
 			continue
 		}
 		other := "receive"

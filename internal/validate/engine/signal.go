@@ -30,10 +30,10 @@ import (
 // its own close, a Wait after its own Done): its wait adds nothing.
 
 // Signal validates making the event at lk, of class c, by the calling
-// goroutine, at pc or site: the locks the goroutine took since its start or its
-// previous signal, and those it holds, come after the event. A cycle
-// that closes is reported as any circular dependency; the acquisition
-// it names is the lock taken, held after the event.
+// goroutine, at pc or site: the locks the goroutine took since its start
+// or its previous signal, and those it holds, come after the event. A
+// cycle that closes is reported as any circular dependency; the
+// acquisition it names is the lock taken, held after the event.
 func (v *Engine) Signal(lk unsafe.Pointer, c *Class, pc uintptr, site *Site) {
 	id := v.classID(c, 0)
 	if id == 0 {
@@ -93,11 +93,11 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, lk unsafe.Pointer, ev gra
 			continue
 		}
 		done[m] = true
+		if u != nil {
+			v.noteSide(u, ev.Class, r.Class, false)
+		}
 		key := graph.ChainKey(base, m)
 		if _, ok := v.g.Chains.Lookup(key); ok {
-			if u != nil {
-				v.noteSide(u, ev.Class, r.Class, false)
-			}
 			continue
 		}
 		// The trace of the dependency: where the lock was taken, then
@@ -120,9 +120,6 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, lk unsafe.Pointer, ev gra
 				v.logDep(dep{d.Edge, d.Mode})
 				v.changed()
 			}
-		}
-		if u != nil && len(res.Deps) > 0 {
-			v.noteSide(u, ev.Class, r.Class, false)
 		}
 		if tid != 0 {
 			if _, ok := v.heldAt[tid]; !ok {
@@ -184,7 +181,6 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 	if st.Signalled(id) {
 		return
 	}
-
 	for j := range st.Entries {
 		if e := &st.Entries[j]; e.Class == id && e.Addr != uintptr(lk) {
 			// Inside a region of another event of the class (the

@@ -125,7 +125,7 @@ func (v *Engine) noteDeps(st *held.Stack, deps []graph.Dep, a graph.Acq, lk unsa
 		if to != nil {
 			v.noteSide(to, a.Class, d.Edge.From, true)
 		}
-		if from := st.Entries[d.Held]; v.g.Class(from.Class).Shared && from.Addr != 0 {
+		if from := &st.Entries[d.Held]; v.g.Class(from.Class).Shared && from.Addr != 0 {
 			v.noteSide(v.eventUse(from.Addr, nil, from.Class), from.Class, a.Class, false)
 		}
 	}
@@ -136,7 +136,7 @@ func (v *Engine) noteDeps(st *held.Stack, deps []graph.Dep, a graph.Acq, lk unsa
 // there is one. Called with mu held.
 func (v *Engine) watchUnpassed(edges []*graph.Edge) bool {
 	un := v.g.Unpassed(edges)
-	if len(un) == 0 || v.g.Passes(edges) {
+	if len(un) == 0 {
 		return false
 	}
 	old := v.watched.Load()
