@@ -187,6 +187,63 @@ func BenchmarkAddDoneWait(b *testing.B) {
 	})
 }
 
+// BenchmarkAddDoneWaitAlone is Add, Done and Wait with no lock around
+// them: the WaitGroup operations the cost target is about.
+func BenchmarkAddDoneWaitAlone(b *testing.B) {
+	modes(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			wg.Done()
+			wg.Wait()
+		}
+	}, func(b *testing.B) {
+		b.ReportAllocs()
+		var wg sync.WaitGroup
+		for b.Loop() {
+			wg.Add(1)
+			lockdepimpl.WGDone(&wg, &waitBenchSites[0])
+			lockdepimpl.WGWait(&wg, &waitBenchSites[1])
+		}
+	})
+}
+
+// BenchmarkDeferredDone is a handler that defers its Done and takes a
+// lock, as rewritten code runs it (the deferred Done begins a region of
+// the WaitGroup's event), then the Wait.
+func BenchmarkDeferredDone(b *testing.B) {
+	modes(b, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		handle := func() {
+			defer wg.Done()
+			mu.Lock()
+			mu.Unlock()
+		}
+		for b.Loop() {
+			wg.Add(1)
+			handle()
+			wg.Wait()
+		}
+	}, func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		handle := func() {
+			defer lockdepimpl.WGDeferredDone(lockdepimpl.WGBegin(&wg, &waitBenchSites[0]), &waitBenchSites[0])
+			lockdepimpl.Lock(&mu, &waitBenchSites[2])
+			lockdepimpl.Unlock(&mu, &waitBenchSites[3])
+		}
+		for b.Loop() {
+			wg.Add(1)
+			handle()
+			lockdepimpl.WGWait(&wg, &waitBenchSites[1])
+		}
+	})
+}
+
 // BenchmarkWaitUnderLock is a Wait, which returns at once, under a lock,
 // of a goroutine that never signalled the WaitGroup: validated as an
 // acquisition.

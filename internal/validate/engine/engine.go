@@ -216,10 +216,12 @@ func (v *Engine) Acquire(lk unsafe.Pointer, c *Class, sub int, mode graph.Mode, 
 	a := graph.Acq{Class: id, Mode: mode, Try: try, Addr: addr}
 	at := held.Site{PC: pc, Static: siteRef(site)}
 	// A lock this goroutine already holds is a certain self-deadlock,
-	// whatever the chain: the chain key hashes classes, not instances.
+	// whatever the chain: the chain key hashes classes, not instances. A
+	// trylock's chain (its key says try) is cached as any other: a region
+	// of an event, begun by every deferred wg.Done(), is one.
 	key := graph.ChainKey(st.Top(), a)
 	hit := false
-	if !try && !st.Holds(addr) {
+	if !st.Holds(addr) {
 		var val uint64
 		val, hit = v.g.Chains.Lookup(key)
 		if hit && val&treeChain != 0 {
