@@ -45,10 +45,15 @@ func (v *Engine) Signal(lk unsafe.Pointer, c *Class, pc uintptr, site *Site) {
 	}
 	st.Signal(id)
 	after := st.Recent(st.Scratch[:0])
-	defer func() { st.Scratch = after[:0] }()
 	for i := range st.Entries {
 		e := &st.Entries[i]
 		after = append(after, held.Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})
+	}
+	// The buffer is the goroutine's to reuse: kept before any return (no
+	// defer on this path), and read-only from here on.
+	st.Scratch = after[:0]
+	if len(after) == 0 && !v.isWatched(id) {
+		return // nothing taken since the last event: no dependency
 	}
 	ev := graph.Acq{Class: id, Mode: Write}
 	base := graph.ChainKey(0, ev)
