@@ -246,6 +246,8 @@
 //     function from its `defer wg.Done()` to its return, run inside a
 //     region of it, so that one blocked on a lock a Wait holds makes the
 //     cycle before it blocks (a deadlock in progress, reported as such).
+//     A WaitGroup handed over as a pointer (go work(&s.wg)) keeps the
+//     class of its declaration, as a mutex does (see "Classes").
 //   - sync.Once, class "once: ": a lock around its function, at the Once's
 //     address. Do under L, whose function takes L, is a cycle (a Do
 //     already done counts too: in another run it would have waited); Do

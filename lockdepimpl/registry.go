@@ -201,3 +201,28 @@ func declare(p unsafe.Pointer, s *Site) {
 		reg.declare(p, s.ClassOf())
 	}
 }
+
+// WGRef returns p after recording that the WaitGroup it points to is of
+// the class of s, a WaitGroup's event: rewritten code wraps in it every
+// address of a WaitGroup taken where its declaration is in view
+// (go work(&s.wg)), so that the sites that reach the WaitGroup through a
+// pointer (a parameter's wg.Done()) find its class. With validation off
+// it only returns p.
+func WGRef(p *sync.WaitGroup, s *Site) *sync.WaitGroup {
+	if p != nil {
+		declare(unsafe.Pointer(p), s)
+	}
+	return p
+}
+
+// wgClass returns the class of the WaitGroup at p for site s: the one
+// registered for p if s reaches it through a pointer (Site.Follow) and
+// there is one, the site's otherwise.
+func wgClass(p *sync.WaitGroup, s *Site) *validate.Class {
+	if s.Follow {
+		if c := reg.lookup(unsafe.Pointer(p)); c != nil {
+			return c
+		}
+	}
+	return s.ClassOf()
+}

@@ -34,7 +34,7 @@ import (
 //go:noinline
 func WGWait(wg *sync.WaitGroup, s *Site) {
 	if v := validate.Active(); v != nil {
-		v.Wait(unsafe.Pointer(wg), s.ClassOf(), 0, stack.Caller(), s)
+		v.Wait(unsafe.Pointer(wg), wgClass(wg, s), 0, stack.Caller(), s)
 	}
 	wg.Wait()
 }
@@ -46,7 +46,7 @@ func WGWait(wg *sync.WaitGroup, s *Site) {
 //go:noinline
 func WGDone(wg *sync.WaitGroup, s *Site) {
 	if v := validate.Active(); v != nil {
-		v.Signal(unsafe.Pointer(wg), s.ClassOf(), stack.Caller(), s)
+		v.Signal(unsafe.Pointer(wg), wgClass(wg, s), stack.Caller(), s)
 	}
 	wg.Done()
 }
@@ -62,7 +62,7 @@ func WGDone(wg *sync.WaitGroup, s *Site) {
 //go:noinline
 func WGBegin(wg *sync.WaitGroup, s *Site) *sync.WaitGroup {
 	if v := validate.Active(); v != nil {
-		v.Tried(unsafe.Pointer(wg), s.ClassOf(), 0, validate.Write, stack.Caller(), s)
+		v.Tried(unsafe.Pointer(wg), wgClass(wg, s), 0, validate.Write, stack.Caller(), s)
 	}
 	return wg
 }
@@ -74,8 +74,9 @@ func WGBegin(wg *sync.WaitGroup, s *Site) *sync.WaitGroup {
 func WGDeferredDone(wg *sync.WaitGroup, s *Site) {
 	if v := validate.Active(); v != nil {
 		pc := stack.Caller()
-		v.EndRegion(addr(wg), s.ClassOf(), pc, s)
-		v.Signal(unsafe.Pointer(wg), s.ClassOf(), pc, s)
+		c := wgClass(wg, s)
+		v.EndRegion(addr(wg), c, pc, s)
+		v.Signal(unsafe.Pointer(wg), c, pc, s)
 	}
 	wg.Done()
 }
@@ -100,9 +101,9 @@ func WGGo(wg *sync.WaitGroup, s *Site, f func()) {
 	pc := stack.Caller()
 	any(wg).(goer).Go(func() {
 		defer goExited(f, s) // last: the goroutine ends (see Go)
-		defer signal(unsafe.Pointer(wg), s, pc)
+		defer wgSignal(wg, s, pc)
 		if v := validate.Active(); v != nil {
-			v.Tried(unsafe.Pointer(wg), s.ClassOf(), 0, validate.Write, pc, s)
+			v.Tried(unsafe.Pointer(wg), wgClass(wg, s), 0, validate.Write, pc, s)
 			defer endRegion(wg, s, pc)
 		}
 		f()
@@ -112,7 +113,15 @@ func WGGo(wg *sync.WaitGroup, s *Site, f func()) {
 // endRegion ends the region of the WaitGroup's event that WGGo began.
 func endRegion(wg *sync.WaitGroup, s *Site, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		v.EndRegion(addr(wg), s.ClassOf(), pc, s)
+		v.EndRegion(addr(wg), wgClass(wg, s), pc, s)
+	}
+}
+
+// wgSignal signals the event of WaitGroup wg, at s and pc, while
+// validation is on.
+func wgSignal(wg *sync.WaitGroup, s *Site, pc uintptr) {
+	if v := validate.Active(); v != nil {
+		v.Signal(unsafe.Pointer(wg), wgClass(wg, s), pc, s)
 	}
 }
 
@@ -143,7 +152,7 @@ func (w *WaitGroup) Add(delta int) { w.wg.Add(delta) }
 //
 //go:noinline
 func (w *WaitGroup) Done() {
-	signal(unsafe.Pointer(w.wg), w.s, stack.Caller())
+	wgSignal(w.wg, w.s, stack.Caller())
 	w.wg.Done()
 }
 
@@ -152,7 +161,7 @@ func (w *WaitGroup) Done() {
 //go:noinline
 func (w *WaitGroup) Wait() {
 	if v := validate.Active(); v != nil {
-		v.Wait(unsafe.Pointer(w.wg), w.s.ClassOf(), 0, stack.Caller(), w.s)
+		v.Wait(unsafe.Pointer(w.wg), wgClass(w.wg, w.s), 0, stack.Caller(), w.s)
 	}
 	w.wg.Wait()
 }
@@ -164,7 +173,7 @@ func (w *WaitGroup) Go(f func()) {
 	pc := stack.Caller()
 	s := w.s
 	any(w.wg).(goer).Go(func() {
-		defer signal(unsafe.Pointer(w.wg), s, pc)
+		defer wgSignal(w.wg, s, pc)
 		f()
 	})
 }

@@ -51,8 +51,11 @@ sync.Once's Do is a lock around its function ("once: pkg/path.Type.once"):
 Do under L, whose function takes L, is a cycle, and Do inside its own
 function is recursive locking. A sync.Cond's Wait waits for the event
 "cond: pkg/path.Type.c" for every lock held but its own L (which Wait
-releases), and Signal and Broadcast make it. A WaitGroup, Once or Cond
-reached through a pointer is named after the pointer. The functions of
+releases), and Signal and Broadcast make it. A WaitGroup reached through a
+pointer (a worker's wg *sync.WaitGroup parameter) has the class of its
+declaration when its address was taken where that is in view (go
+work(&s.wg)), as a mutex has; a Once or Cond reached through a pointer
+is named after the pointer. The functions of
 sync.OnceFunc, OnceValue and OnceValues, and the Waits of a Cond whose L
 is not a sync mutex, are not validated.
 

@@ -17,6 +17,19 @@ import (
 // (conversions and append included), assignments, var declarations with an
 // explicit type, returns, composite literal elements and channel sends.
 
+// wgPtr reports whether t is *sync.WaitGroup.
+func wgPtr(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	p, ok := types.Unalias(t).(*types.Pointer)
+	if !ok {
+		return false
+	}
+	n, ok := types.Unalias(p.Elem()).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "sync" && n.Obj().Name() == "WaitGroup"
+}
+
 // mutexPtr reports whether t is *sync.Mutex (rw false) or *sync.RWMutex (rw true).
 func mutexPtr(t types.Type) (rw, ok bool) {
 	if t == nil {

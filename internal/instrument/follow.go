@@ -22,6 +22,10 @@ import (
 //	m.Lock()           →  lockdepimpl_.Ptr(m, &lockdepSites_N[i]).Lock()
 //	l.Lock()           →  lockdepimpl_.Any(l, &lockdepSites_N[i]).Lock()
 //
+// WaitGroups the same way: &x.wg becomes lockdepimpl_.WGRef(&x.wg, ...),
+// and a WaitGroup call through a pointer (wg.Done() on a parameter) gets
+// a site that follows the address (Site.Follow).
+//
 // A mutex never registered gets a class of its own at run time. The site
 // records of wrapped receivers carry the pointer's own name (its
 // declaration, as classOf gives it), which names that class.
@@ -135,11 +139,29 @@ func (r *rewriter) addressOf(u *ast.UnaryExpr) {
 	if u.Op != token.AND || r.handled[u] {
 		return
 	}
+	if wgPtr(r.info.TypeOf(u)) && r.declared(u.X) {
+		r.wrap(u, "WGRef", "wait: "+r.classOf(u.X), false)
+		return
+	}
 	rw, ok := mutexPtr(r.info.TypeOf(u))
 	if !ok || !r.declared(u.X) {
 		return
 	}
 	r.wrap(u, ref(rw), r.classOf(u.X), false)
+}
+
+// wgViaPointer reports whether the method selection s on receiver x
+// operates on a WaitGroup reached through a pointer, as viaPointer does
+// for a mutex.
+func (r *rewriter) wgViaPointer(x ast.Expr, s *types.Selection) bool {
+	if len(s.Index()) > 1 {
+		_, byValue := embedPath(s)
+		return !byValue
+	}
+	if wgPtr(r.info.TypeOf(x)) {
+		return r.pointerOnly(x)
+	}
+	return !r.declared(x)
 }
 
 // ref names lockdepimpl's function that registers a *sync.Mutex (a

@@ -164,7 +164,7 @@ func runtimeModule(t *testing.T) string {
 
 var (
 	sitesArray = regexp.MustCompile(`(?m)^var (lockdepSites_\d+) = \[\.\.\.\]lockdepimpl_\.Site\{$`)
-	siteLine   = regexp.MustCompile(`(?m)^\t\{Class: "[^"]*", File: "[^"]*", Line: (\d+)(?:, Nested: [1-7])?\},$`)
+	siteLine   = regexp.MustCompile(`(?m)^\t\{Class: "[^"]*", File: "[^"]*", Line: (\d+)(?:, Nested: [1-7])?(?:, Follow: true)?\},$`)
 )
 
 // checkLines checks that out keeps every line of orig at its line number:

@@ -194,6 +194,7 @@ type siteRecord struct {
 	line    int
 	acquire bool // the site takes a lock: a //lockdep:nested directive may apply
 	nested  int  // the subclass that directive gives
+	follow  bool // the site reaches its WaitGroup through a pointer (Site.Follow)
 }
 
 // edit replaces src[start:end] with text; start == end inserts.
@@ -497,6 +498,9 @@ func (r *rewriter) addHeaderAndSites() {
 		}
 		if r.opts.trees.classes[s.class] {
 			b.WriteString(", Tree: true")
+		}
+		if s.follow {
+			b.WriteString(", Follow: true")
 		}
 		b.WriteString("},\n")
 	}

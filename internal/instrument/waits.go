@@ -77,6 +77,7 @@ func (r *rewriter) waitCall(call *ast.CallExpr, sel *ast.SelectorExpr) bool {
 	r.handled[ast.Unparen(sel.X)] = true
 	fields, amp := receiverParts(s)
 	site := r.addSite(m.kind+": "+r.mutexClass(sel.X, s), sel.Sel.Pos(), false)
+	r.followWG(m, sel.X, s)
 	if m.impl == "WGDone" && r.deferred(call) {
 		// defer wg.Done(): the goroutine makes the event from here on,
 		// a region that its deferred call ends (see lockdepimpl.WGBegin).
@@ -116,5 +117,16 @@ func (r *rewriter) waitValue(sel *ast.SelectorExpr) bool {
 	r.handled[ast.Unparen(sel.X)] = true
 	fields, amp := receiverParts(s)
 	r.wrapReceiver(sel, m.wrap, amp, fields, m.kind+": "+r.mutexClass(sel.X, s), false)
+	r.followWG(m, sel.X, s)
 	return true
+}
+
+// followWG marks the site added last as one that follows its WaitGroup's
+// address (Site.Follow), if m is a WaitGroup's method reached through a
+// pointer: the class registered where the WaitGroup's address was taken
+// (WGRef) names it then, not the pointer.
+func (r *rewriter) followWG(m waitMethod, x ast.Expr, s *types.Selection) {
+	if m.kind == "wait" && r.wgViaPointer(x, s) {
+		r.sites[len(r.sites)-1].follow = true
+	}
 }

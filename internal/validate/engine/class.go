@@ -73,6 +73,10 @@ type Site struct {
 	// Tree says the class is a tree (a //lockdep:tree directive on the
 	// lock's declaration); every site of the class says so.
 	Tree bool
+	// Follow says the site reaches its WaitGroup through a pointer (a
+	// parameter, say): the class registered for the WaitGroup's address,
+	// where its declaration was in view, is its class, if there is one.
+	Follow bool
 
 	class atomic.Pointer[Class] // made on first use
 }
