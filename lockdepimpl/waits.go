@@ -98,7 +98,11 @@ type goer interface{ Go(func()) }
 //
 //go:noinline
 func WGGo(wg *sync.WaitGroup, s *Site, f func()) {
-	pc := stack.Caller()
+	wgGo(wg, s, stack.Caller(), f)
+}
+
+// wgGo is WGGo called at pc.
+func wgGo(wg *sync.WaitGroup, s *Site, pc uintptr, f func()) {
 	any(wg).(goer).Go(func() {
 		defer goExited(f, s) // last: the goroutine ends (see Go)
 		defer wgSignal(wg, s, pc)
@@ -170,12 +174,7 @@ func (w *WaitGroup) Wait() {
 //
 //go:noinline
 func (w *WaitGroup) Go(f func()) {
-	pc := stack.Caller()
-	s := w.s
-	any(w.wg).(goer).Go(func() {
-		defer wgSignal(w.wg, s, pc)
-		f()
-	})
+	wgGo(w.wg, w.s, stack.Caller(), f)
 }
 
 // OnceDo is (*sync.Once).Do, validated as a lock of the Once's class

@@ -186,30 +186,40 @@ func TestWaitGroup(t *testing.T) {
 // so its acquisition makes the cycle before it blocks, and the cycle is
 // reported as in progress, before the function ever returns.
 func TestWaitGroupGoInProgress(t *testing.T) {
-	findings, restore := lockdepimpl.Fresh()
-	defer restore()
-	s := new(waiter)
-	s.lock()
-	lockdepimpl.WGWait(&s.wg, &waitSites[2])
-	s.unlock()
-	s.lock()
-	lockdepimpl.WGGo(&s.wg, &waitSites[4], func() {
-		s.lock()
-		s.n++
-		s.unlock()
-	})
-	if !blockedIn("lockdepimpl_test.TestWaitGroupGoInProgress", "sync.Mutex.Lock") {
-		t.Fatal("the function of wg.Go did not block on mu")
-	}
-	lockdepimpl.ReportWaiting()
-	got := findings()
-	s.unlock()
-	s.wg.Wait()
-	if len(got) != 1 || got[0].InProgress == "" {
-		t.Fatalf("findings while the function waits: %v, want one in progress", unordered(got))
-	}
-	if want := "circular example.com/m.Server.mu wait: example.com/m.Server.wg"; unordered(got)[0] != want {
-		t.Errorf("finding %q, want %q", unordered(got)[0], want)
+	for _, tc := range []struct {
+		name string
+		goes func(s *waiter, f func())
+	}{
+		{"call", func(s *waiter, f func()) { lockdepimpl.WGGo(&s.wg, &waitSites[4], f) }},
+		{"method-value", func(s *waiter, f func()) { lockdepimpl.WGMethod(&s.wg, &waitSites[4]).Go(f) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			findings, restore := lockdepimpl.Fresh()
+			defer restore()
+			s := new(waiter)
+			s.lock()
+			lockdepimpl.WGWait(&s.wg, &waitSites[2])
+			s.unlock()
+			s.lock()
+			tc.goes(s, func() {
+				s.lock()
+				s.n++
+				s.unlock()
+			})
+			if !blockedIn("lockdepimpl_test.TestWaitGroupGoInProgress", "sync.Mutex.Lock") {
+				t.Fatal("the function of wg.Go did not block on mu")
+			}
+			lockdepimpl.ReportWaiting()
+			got := findings()
+			s.unlock()
+			s.wg.Wait()
+			if len(got) != 1 || got[0].InProgress == "" {
+				t.Fatalf("findings while the function waits: %v, want one in progress", unordered(got))
+			}
+			if want := "circular example.com/m.Server.mu wait: example.com/m.Server.wg"; unordered(got)[0] != want {
+				t.Errorf("finding %q, want %q", unordered(got)[0], want)
+			}
+		})
 	}
 }
 
