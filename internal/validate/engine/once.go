@@ -16,6 +16,13 @@ import (
 // after the settle time, or when the process or a test ends (Settle).
 // The Once is released when Do returns, or panics.
 func (v *Engine) OnceDo(o *sync.Once, f func(), c *Class, pc uintptr, site *Site) {
+	if _, st := v.table.Current(); st != nil && len(st.Entries) == 0 && !v.timing.Load() {
+		// Holding nothing, a Do orders nothing before the Once: only
+		// its function, if it runs, is to be validated. A Do already
+		// done costs a lookup of the goroutine.
+		o.Do(func() { v.onceRun(o, f, c, pc, site) })
+		return
+	}
 	st, p := v.Acquire(unsafe.Pointer(o), c, 0, Write, false, pc, site)
 	if st == nil {
 		o.Do(f)
@@ -44,4 +51,19 @@ func (v *Engine) OnceDo(o *sync.Once, f func(), c *Class, pc uintptr, site *Site
 // onceDone releases the pseudo-lock of a Do.
 func (v *Engine) onceDone(o *sync.Once, c *Class, pc uintptr, site *Site) {
 	v.EndRegion(addrOf(o), c, pc, site)
+}
+
+// onceRun runs f, the function of a Do of o made holding nothing, inside
+// the Once's pseudo-lock: the locks f takes come after the Once, and a Do
+// of o inside f is recursive. Acquired while holding nothing, the
+// pseudo-lock has no finding to wait for.
+func (v *Engine) onceRun(o *sync.Once, f func(), c *Class, pc uintptr, site *Site) {
+	st, _ := v.Acquire(unsafe.Pointer(o), c, 0, Write, false, pc, site)
+	if st == nil {
+		f()
+		return
+	}
+	st.Held()
+	defer v.onceDone(o, c, pc, site)
+	f()
 }
