@@ -60,6 +60,17 @@ func inGoroutine(f func()) {
 	<-done
 }
 
+// regionHandler is a handler of wg, rewritten: its deferred Done begins
+// the WaitGroup's region, inside which it takes s.mu; then it signals a
+// Cond, which starts a new period: its Done counts no lock taken, and
+// only the acquisition inside the region orders mu after the WaitGroup.
+func regionHandler(wg *sync.WaitGroup, s *waiter) {
+	defer lockdepimpl.WGDeferredDone(lockdepimpl.WGBegin(wg, &waitSites[3]), &waitSites[3])
+	s.lock()
+	s.unlock()
+	lockdepimpl.CondSignal(sync.NewCond(new(sync.Mutex)), &waitSites[11])
+}
+
 // waitOneDoneOther waits under mu for one WaitGroup of the class, after
 // a Done after mu of another: no one WaitGroup is both.
 func waitOneDoneOther(s *waiter) {
@@ -118,6 +129,22 @@ func TestWaitGroup(t *testing.T) {
 			waitOneDoneOther(s)
 			s.wg.Add(1)
 			inGoroutine(s.handle)
+		}, cycle},
+		{"two-waitgroups/then-one-region", func(s *waiter) {
+			// As then-one, but the handler on the WaitGroup waited for
+			// orders mu after it only by taking mu inside the region
+			// its deferred Done began (its Done counts no lock), a
+			// chain the other WaitGroup's second handler cached:
+			// watched, the acquisition itself notes the instance.
+			var other waiter
+			other.wg.Add(2)
+			inGoroutine(func() { regionHandler(&other.wg, s) })
+			inGoroutine(func() { regionHandler(&other.wg, s) }) // its chains cached
+			s.lock()
+			lockdepimpl.WGWait(&s.wg, &waitSites[2])
+			s.unlock()
+			s.wg.Add(1)
+			inGoroutine(func() { regionHandler(&s.wg, s) })
 		}, cycle},
 		{"released-before-wait", func(s *waiter) {
 			s.wg.Add(1)
