@@ -207,18 +207,27 @@ func TestWaitGroup(t *testing.T) {
 	}
 }
 
-// TestWaitGroupGoInProgress: a Stop's wait that returned at once, under
-// mu; then a function of wg.Go blocks on mu, held: had Stop waited now,
-// neither would return. The function runs inside the WaitGroup's region,
-// so its acquisition makes the cycle before it blocks, and the cycle is
-// reported as in progress, before the function ever returns.
-func TestWaitGroupGoInProgress(t *testing.T) {
+// TestWaitGroupInProgress: a Stop's wait that returned at once, under mu;
+// then a function the WaitGroup waits for blocks on mu, held: had Stop
+// waited now, neither would return. The function runs inside the
+// WaitGroup's region (that of wg.Go, called or as a method value, or the
+// one a deferred Done begins), so its acquisition makes the cycle before
+// it blocks, and the cycle is reported as in progress, before the Done
+// it never reaches.
+func TestWaitGroupInProgress(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		goes func(s *waiter, f func())
 	}{
-		{"call", func(s *waiter, f func()) { lockdepimpl.WGGo(&s.wg, &waitSites[4], f) }},
-		{"method-value", func(s *waiter, f func()) { lockdepimpl.WGMethod(&s.wg, &waitSites[4]).Go(f) }},
+		{"go", func(s *waiter, f func()) { lockdepimpl.WGGo(&s.wg, &waitSites[4], f) }},
+		{"go/method-value", func(s *waiter, f func()) { lockdepimpl.WGMethod(&s.wg, &waitSites[4]).Go(f) }},
+		{"deferred-done", func(s *waiter, f func()) {
+			s.wg.Add(1)
+			go func() {
+				defer lockdepimpl.WGDeferredDone(lockdepimpl.WGBegin(&s.wg, &waitSites[3]), &waitSites[3])
+				f()
+			}()
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			findings, restore := lockdepimpl.Fresh()
@@ -233,8 +242,8 @@ func TestWaitGroupGoInProgress(t *testing.T) {
 				s.n++
 				s.unlock()
 			})
-			if !blockedIn("lockdepimpl_test.TestWaitGroupGoInProgress", "sync.Mutex.Lock") {
-				t.Fatal("the function of wg.Go did not block on mu")
+			if !blockedIn("lockdepimpl_test.TestWaitGroupInProgress", "sync.Mutex.Lock") {
+				t.Fatal("the function did not block on mu")
 			}
 			lockdepimpl.ReportWaiting()
 			got := findings()
@@ -247,42 +256,6 @@ func TestWaitGroupGoInProgress(t *testing.T) {
 				t.Errorf("finding %q, want %q", unordered(got)[0], want)
 			}
 		})
-	}
-}
-
-// TestWaitGroupDeferredDoneInProgress: a Stop's wait that returned at
-// once, under mu; then a handler that deferred its Done blocks on mu,
-// held: had Stop waited now, neither would return. The handler's
-// acquisition is made inside the region its deferred Done began, so the
-// cycle is known before it blocks, and reported as in progress, before
-// the Done it never reaches.
-func TestWaitGroupDeferredDoneInProgress(t *testing.T) {
-	findings, restore := lockdepimpl.Fresh()
-	defer restore()
-	s := new(waiter)
-	s.lock()
-	lockdepimpl.WGWait(&s.wg, &waitSites[2])
-	s.unlock()
-	s.wg.Add(1)
-	s.lock()
-	go func() {
-		defer lockdepimpl.WGDeferredDone(lockdepimpl.WGBegin(&s.wg, &waitSites[3]), &waitSites[3])
-		s.lock()
-		s.n++
-		s.unlock()
-	}()
-	if !blockedIn("lockdepimpl_test.TestWaitGroupDeferredDoneInProgress", "sync.Mutex.Lock") {
-		t.Fatal("the handler did not block on mu")
-	}
-	lockdepimpl.ReportWaiting()
-	got := findings()
-	s.unlock()
-	s.wg.Wait()
-	if len(got) != 1 || got[0].InProgress == "" {
-		t.Fatalf("findings while the handler waits: %v, want one in progress", unordered(got))
-	}
-	if want := "circular example.com/m.Server.mu wait: example.com/m.Server.wg"; unordered(got)[0] != want {
-		t.Errorf("finding %q, want %q", unordered(got)[0], want)
 	}
 }
 
