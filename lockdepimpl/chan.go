@@ -45,7 +45,7 @@ func Send(ch any, s, r *Site, n, c int) {
 		if blocks(sc, c == 0 || n >= c) {
 			v.Wait(p, sc, 0, pc, s)
 		}
-		v.Signal(p, r.ClassOf(), pc, r)
+		v.Signal(p, nil, pc, r)
 	}
 }
 
@@ -61,7 +61,7 @@ func Recv(ch any, s, r *Site, n, c int) {
 		if blocks(sc, c == 0 || n == 0) {
 			v.Wait(p, sc, 0, pc, s)
 		}
-		v.Signal(p, r.ClassOf(), pc, r)
+		v.Signal(p, nil, pc, r)
 	}
 }
 
@@ -71,7 +71,7 @@ func Recv(ch any, s, r *Site, n, c int) {
 //go:noinline
 func Close(ch any, r *Site) {
 	if v := validate.Active(); v != nil && validate.Channels() {
-		v.Signal(chanPtr(ch, r), r.ClassOf(), stack.Caller(), r)
+		v.Signal(chanPtr(ch, r), nil, stack.Caller(), r)
 	}
 }
 
@@ -117,8 +117,8 @@ func SelectBoth(ch any, s, r *Site, c int) {
 	if v := validate.Active(); v != nil && validate.Channels() {
 		pc := stack.Caller()
 		p := chanPtr(ch, s)
-		v.Wait(p, s.ClassOf(), 0, pc, s)
-		v.Wait(p, r.ClassOf(), 0, pc, r)
+		v.Wait(p, nil, 0, pc, s)
+		v.Wait(p, nil, 0, pc, r)
 	}
 }
 
@@ -130,7 +130,7 @@ func SelectBoth(ch any, s, r *Site, c int) {
 //go:noinline
 func Made(ch any, r *Site) {
 	if v := validate.Active(); v != nil && validate.Channels() {
-		v.Signal(chanPtr(ch, r), r.ClassOf(), stack.Caller(), r)
+		v.Signal(chanPtr(ch, r), nil, stack.Caller(), r)
 	}
 }
 

@@ -219,10 +219,23 @@ func WGRef(p *sync.WaitGroup, s *Site) *sync.WaitGroup {
 // registered for p if s reaches it through a pointer (Site.Follow) and
 // there is one, the site's otherwise.
 func wgClass(p *sync.WaitGroup, s *Site) *validate.Class {
-	if s.Follow {
-		if c := reg.lookup(unsafe.Pointer(p)); c != nil {
-			return c
-		}
+	if c := wgFollowed(p, s); c != nil {
+		return c
 	}
 	return s.ClassOf()
 }
+
+// wgFollowed is wgClass for a wait or a signal, which read nil as the
+// site's class (cached in the site): the class registered for p if s
+// reaches it through a pointer, nil otherwise.
+func wgFollowed(p *sync.WaitGroup, s *Site) *validate.Class {
+	if s.Follow {
+		return lookupOutOfLine(unsafe.Pointer(p))
+	}
+	return nil
+}
+
+// lookupOutOfLine is reg.lookup, not inlined, so that wgFollowed is.
+//
+//go:noinline
+func lookupOutOfLine(p unsafe.Pointer) *validate.Class { return reg.lookup(p) }

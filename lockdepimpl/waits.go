@@ -34,7 +34,7 @@ import (
 //go:noinline
 func WGWait(wg *sync.WaitGroup, s *Site) {
 	if v := validate.Active(); v != nil {
-		v.Wait(unsafe.Pointer(wg), wgClass(wg, s), 0, stack.Caller(), s)
+		v.Wait(unsafe.Pointer(wg), wgFollowed(wg, s), 0, stack.Caller(), s)
 	}
 	wg.Wait()
 }
@@ -46,7 +46,7 @@ func WGWait(wg *sync.WaitGroup, s *Site) {
 //go:noinline
 func WGDone(wg *sync.WaitGroup, s *Site) {
 	if v := validate.Active(); v != nil {
-		v.Signal(unsafe.Pointer(wg), wgClass(wg, s), stack.Caller(), s)
+		v.Signal(unsafe.Pointer(wg), wgFollowed(wg, s), stack.Caller(), s)
 	}
 	wg.Done()
 }
@@ -133,7 +133,7 @@ func wgSignal(wg *sync.WaitGroup, s *Site, pc uintptr) {
 // validation is on.
 func signal(p unsafe.Pointer, s *Site, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		v.Signal(p, s.ClassOf(), pc, s)
+		v.Signal(p, nil, pc, s)
 	}
 }
 
@@ -165,7 +165,7 @@ func (w *WaitGroup) Done() {
 //go:noinline
 func (w *WaitGroup) Wait() {
 	if v := validate.Active(); v != nil {
-		v.Wait(unsafe.Pointer(w.wg), wgClass(w.wg, w.s), 0, stack.Caller(), w.s)
+		v.Wait(unsafe.Pointer(w.wg), wgFollowed(w.wg, w.s), 0, stack.Caller(), w.s)
 	}
 	w.wg.Wait()
 }

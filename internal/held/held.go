@@ -187,6 +187,13 @@ func (s *Stack) Unrecent() {
 // entries that pushes of another class overwrote (see Overwriting), and
 // its last few releases from below the top.
 func (s *Stack) Recent(dst []Recent) []Recent {
+	if s.nrel == s.relFrom && s.nevict == s.evictFrom && len(s.Entries) >= s.deepest {
+		return dst // nothing released since: the common case of a signal
+	}
+	return s.recent(dst)
+}
+
+func (s *Stack) recent(dst []Recent) []Recent {
 	n, end := len(s.Entries), s.deepest // never pushed beyond deepest
 	if end > cap(s.Entries) {
 		end = cap(s.Entries)

@@ -79,6 +79,7 @@ type Site struct {
 	Follow bool
 
 	class atomic.Pointer[Class] // made on first use
+	id    atomic.Uint64         // gen<<32 | the class's ID in the engine of gen (see eventID)
 }
 
 // sites maps class names to the classes of rewritten code: every site of
@@ -132,6 +133,23 @@ type Frame = stack.Frame
 
 // classID returns the graph class of c's subclass sub, registering it on
 // first use; 0 if a bound was hit.
+// eventID returns the ID of the event class c, or, if c is nil, of
+// site's class, which the site caches: a wait or a signal at a site
+// costs one load to name its class.
+func (v *Engine) eventID(c *Class, site *Site) graph.ClassID {
+	if c != nil || site == nil {
+		return v.classID(c, 0)
+	}
+	if x := site.id.Load(); x>>32 == v.gen {
+		return graph.ClassID(uint32(x))
+	}
+	id := v.classID(site.ClassOf(), 0)
+	if id != 0 {
+		site.id.Store(v.gen<<32 | uint64(id))
+	}
+	return id
+}
+
 func (v *Engine) classID(c *Class, sub int) graph.ClassID {
 	if x := c.ids[sub].Load(); x>>32 == v.gen {
 		return graph.ClassID(uint32(x))

@@ -29,13 +29,13 @@ import (
 // A goroutine does not wait for an event it made itself (a receive after
 // its own close, a Wait after its own Done): its wait adds nothing.
 
-// Signal validates making the event at lk, of class c, by the calling
-// goroutine, at pc or site: the locks the goroutine took since its start
+// Signal validates making the event at lk, of class c (nil: site's), by
+// the calling goroutine, at pc or site: the locks the goroutine took since its start
 // or its previous signal, and those it holds, come after the event. A
 // cycle that closes is reported as any circular dependency; the
 // acquisition it names is the lock taken, held after the event.
 func (v *Engine) Signal(lk unsafe.Pointer, c *Class, pc uintptr, site *Site) {
-	id := v.classID(c, 0)
+	id := v.eventID(c, site)
 	if id == 0 {
 		return
 	}
@@ -167,14 +167,14 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, lk unsafe.Pointer, ev gra
 }
 
 // Wait validates a wait of the calling goroutine, at pc or site, for the
-// event of class c at lk: every lock it holds comes before the event. A
+// event of class c (nil: site's) at lk: every lock it holds comes before the event. A
 // lock the wait itself releases while it waits (a Cond's L) is at
 // except, or except is 0. A goroutine that made the event itself does
 // not wait for it, and one inside a region of another event of the same
 // class (see lockdepimpl.WGGo) does not wait for its own: nothing is
 // recorded.
 func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, site *Site) {
-	id := v.classID(c, 0)
+	id := v.eventID(c, site)
 	if id == 0 {
 		return
 	}
@@ -215,6 +215,9 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 				return
 			}
 		}
+		if c == nil {
+			c = site.ClassOf()
+		}
 		v.mightLock(lk, c, Write, pc, site)
 		return
 	}
@@ -222,6 +225,9 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 	// top: where the wait will take it again.
 	e := st.Entries[i]
 	st.Remove(i, held.Site{})
+	if c == nil {
+		c = site.ClassOf()
+	}
 	v.mightLock(lk, c, Write, pc, site)
 	st.Reinsert(e)
 }
