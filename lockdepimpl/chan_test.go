@@ -15,8 +15,8 @@ import (
 type chanCase struct {
 	send, recv lockdepimpl.Site // "send: X", "receive: X"
 	mu         lockdepimpl.Site
-	m          sync.Mutex
-	ch, other  chan int // two channels of the class: its instances
+	m, m2      sync.Mutex // two mutexes of the class mu
+	ch, other  chan int   // two channels of the class: its instances
 }
 
 // newChanCase names the classes after name: the seen-full and seen-empty
@@ -33,8 +33,10 @@ func newChanCase(name string) *chanCase {
 	}
 }
 
-func (c *chanCase) lock()   { lockdepimpl.Lock(&c.m, &c.mu) }
-func (c *chanCase) unlock() { lockdepimpl.Unlock(&c.m, &c.mu) }
+func (c *chanCase) lock()    { lockdepimpl.Lock(&c.m, &c.mu) }
+func (c *chanCase) unlock()  { lockdepimpl.Unlock(&c.m, &c.mu) }
+func (c *chanCase) lock2()   { lockdepimpl.Lock(&c.m2, &c.mu) }
+func (c *chanCase) unlock2() { lockdepimpl.Unlock(&c.m2, &c.mu) }
 
 // Each case runs first, then second, each in a goroutine of its own that
 // ends before the next starts, calling what rewritten code calls before
@@ -128,6 +130,18 @@ func TestChannelEvents(t *testing.T) {
 			lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
 			c.unlock()
 		}, nil},
+		// A parent waits under its lock for a child's goroutine, which
+		// takes the child's lock of the same class first: a nesting,
+		// as a tree's, on one channel.
+		{"nesting", func(c *chanCase) {
+			c.lock2()
+			c.unlock2()
+			lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
+		}, func(c *chanCase) {
+			c.lock()
+			lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
+			c.unlock()
+		}, nil},
 		{"select-buffered-room", func(c *chanCase) {
 			c.lock()
 			c.unlock()
@@ -192,6 +206,43 @@ func TestChannelInstancesMeet(t *testing.T) {
 		lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
 	})
 	if got, want := strings.Join(summaries(findings()), "\n"), "circular send: example.com/m.meet.ch example.com/m.meet.mu"; got != want {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+}
+
+// TestChannelNestingBothWays: a parent waits under its lock for a
+// child's goroutine, which takes the child's lock (of the class) before
+// it sends: a nesting, silent. Then the two swap roles on the other
+// channel: each may wait for the other, reported.
+func TestChannelNestingBothWays(t *testing.T) {
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
+	defer validate.SetChannels(validate.SetChannels(true))
+	c := newChanCase("bothways")
+	inGoroutine(func() {
+		c.lock2()
+		c.unlock2()
+		lockdepimpl.Send(c.ch, &c.send, &c.recv, 0, 0)
+	})
+	inGoroutine(func() {
+		c.lock()
+		lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)
+		c.unlock()
+	})
+	if fs := findings(); len(fs) != 0 {
+		t.Fatalf("findings on a nesting: %q", summaries(fs))
+	}
+	inGoroutine(func() {
+		c.lock()
+		c.unlock()
+		lockdepimpl.Send(c.other, &c.send, &c.recv, 0, 0)
+	})
+	inGoroutine(func() {
+		c.lock2()
+		lockdepimpl.Recv(c.other, &c.recv, &c.send, 0, 0)
+		c.unlock2()
+	})
+	if got, want := strings.Join(summaries(findings()), "\n"), "circular receive: example.com/m.bothways.ch example.com/m.bothways.mu"; got != want {
 		t.Errorf("findings %q, want %q", got, want)
 	}
 }

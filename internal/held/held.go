@@ -92,12 +92,19 @@ func (s *Stack) Waiting(c graph.ClassID, pc uintptr) {
 }
 
 // Recent is an acquisition remembered for the goroutine's next signal
-// or for the event it waits for: its class, mode and where it was made.
+// or for the event it waits for: its class, mode, lock (its address, 0
+// for an event waited for) and where it was made.
 type Recent struct {
 	Class graph.ClassID
 	Mode  graph.Mode
 	Try   bool
 	PC    uintptr
+	Addr  uintptr
+}
+
+// Recent is the acquisition of e, as a signal counts it.
+func (e *Entry) Recent() Recent {
+	return Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC, Addr: e.Addr}
 }
 
 // Released is a release remembered: the lock, where it was acquired and
@@ -167,7 +174,7 @@ func (s *Stack) evict(e *Entry) {
 	if e.Class == 0 { // cleared by Remove
 		return
 	}
-	s.evicted[s.nevict%uint32(len(s.evicted))] = Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC}
+	s.evicted[s.nevict%uint32(len(s.evicted))] = e.Recent()
 	s.nevict++
 }
 
@@ -204,7 +211,7 @@ func (s *Stack) recent(dst []Recent) []Recent {
 	above := s.Entries[n:end]
 	for i := range above {
 		if e := &above[i]; e.seq != consumed && e.Class != 0 {
-			dst = append(dst, Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})
+			dst = append(dst, e.Recent())
 			e.seq = consumed
 		}
 	}
@@ -221,8 +228,8 @@ func (s *Stack) recent(dst []Recent) []Recent {
 		k = s.nrel - s.relFrom
 	}
 	for j := s.nrel - k; j != s.nrel; j++ {
-		e := s.released[j%uint(len(s.released))]
-		dst = append(dst, Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})
+		e := &s.released[j%uint(len(s.released))]
+		dst = append(dst, Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC, Addr: e.Addr})
 	}
 	s.relFrom = s.nrel
 	return dst

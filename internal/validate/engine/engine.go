@@ -117,6 +117,7 @@ type Engine struct {
 	pairs     pairs
 	edgeInfos map[*graph.Edge]*edgeInfo
 	evUses    map[evKey]*evUse       // event instances (see throughs.go)
+	evNests   map[[2]uintptr]bool    // nestings through events (see throughs.go)
 	guarded   []*finding             // cycles reported as guarded, while they are
 	chains    [][]graph.Acq          // the cached chains, for Chains
 	settling  []*settling            // acquisitions with pending findings that wait for their locks
@@ -180,6 +181,7 @@ func (v *Engine) Init(o Options) {
 	v.display = make(map[*Class]string)
 	v.edgeInfos = make(map[*graph.Edge]*edgeInfo)
 	v.evUses = make(map[evKey]*evUse)
+	v.evNests = make(map[[2]uintptr]bool)
 	v.heldAt = make(map[uint64][]report.LockRef)
 	v.instances = make(map[graph.ClassID]bool)
 	v.seen = make(map[string]bool)

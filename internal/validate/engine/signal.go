@@ -46,8 +46,7 @@ func (v *Engine) Signal(lk unsafe.Pointer, c *Class, pc uintptr, site *Site) {
 	st.Signal(id)
 	after := st.Recent(st.Scratch[:0])
 	for i := range st.Entries {
-		e := &st.Entries[i]
-		after = append(after, held.Recent{Class: e.Class, Mode: e.Mode, Try: e.Try, PC: e.At.PC})
+		after = append(after, st.Entries[i].Recent())
 	}
 	// The buffer is the goroutine's to reuse: kept before any return (no
 	// defer on this path), and read-only from here on.
@@ -99,7 +98,7 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, lk unsafe.Pointer, ev gra
 		}
 		done[m] = true
 		if u != nil {
-			v.noteSide(u, ev.Class, r.Class, false)
+			v.noteSide(u, ev.Class, r.Class, r.Addr, false)
 		}
 		key := graph.ChainKey(base, m)
 		if _, ok := v.g.Chains.Lookup(key); ok {

@@ -35,8 +35,30 @@ type evKey struct {
 // evUse is what the validator knows of one event instance.
 type evUse struct {
 	p    weak.Pointer[byte] // the instance, when known: another at its address is another
-	ins  []graph.ClassID    // classes held by waits for it
-	outs []graph.ClassID    // classes taken before it was made
+	ins  []evSide           // classes held by waits for it
+	outs []evSide           // classes taken before it was made
+}
+
+// evSide is a class on one side of an event instance, and the locks of
+// it seen there, by address.
+type evSide struct {
+	class graph.ClassID
+	locks []uintptr // at most maxSideLocks; nil once there were more
+	many  bool      // there were more: any two may be one
+}
+
+// add notes the lock at addr (0 if unknown: any lock), and reports
+// whether it is news.
+func (s *evSide) add(addr uintptr) bool {
+	switch {
+	case s.many || slices.Contains(s.locks, addr):
+		return false
+	case addr == 0 || len(s.locks) == maxSideLocks:
+		s.locks, s.many = nil, true
+	default:
+		s.locks = append(s.locks, addr)
+	}
+	return true
 }
 
 // maxEventUses bounds the event instances remembered: past it, those
@@ -44,8 +66,15 @@ type evUse struct {
 const maxEventUses = 1 << 16
 
 // maxEventSides bounds the classes remembered on each side of one
-// instance.
-const maxEventSides = 32
+// instance, and maxSideLocks the locks of one such class.
+const (
+	maxEventSides = 32
+	maxSideLocks  = 64
+)
+
+// maxEventNests bounds the nestings through events remembered: past it,
+// they are forgotten.
+const maxEventNests = 1 << 16
 
 // eventUse returns the record of the event of class c at addr (lk, when
 // the caller has it), making it. Called with mu held.
@@ -81,23 +110,54 @@ func (v *Engine) sweepEvents() {
 	}
 }
 
-// noteSide records that class x was held by a wait for the event u of
-// class e (in), or taken before u was made (!in), and the throughs that
-// makes. Called with mu held.
-func (v *Engine) noteSide(u *evUse, e, x graph.ClassID, in bool) {
+// noteSide records that the lock at addr, of class x, was held by a wait
+// for the event u of class e (in), or taken before u was made (!in), and
+// the throughs that makes. Called with mu held.
+//
+// A lock of the class on the other side makes a through (x, e, x) only
+// if they may be one lock, or if the run nested two of the class the
+// other way round too (through another event, or as a goroutine's two
+// holds). Otherwise it is a nesting, a parent that waits for a child's
+// goroutine, which takes the child's lock first: on its own it cannot
+// hang, as a tree's nesting cannot.
+func (v *Engine) noteSide(u *evUse, e, x graph.ClassID, addr uintptr, in bool) {
 	side, other := &u.outs, u.ins
 	if in {
 		side, other = &u.ins, u.outs
 	}
-	if x == e || slices.Contains(*side, x) || len(*side) >= maxEventSides {
+	if x == e {
 		return
 	}
-	*side = append(*side, x)
+	i := slices.IndexFunc(*side, func(s evSide) bool { return s.class == x })
+	fresh := i < 0
+	if fresh {
+		if len(*side) >= maxEventSides {
+			return
+		}
+		*side = append(*side, evSide{class: x})
+		i = len(*side) - 1
+	}
+	s := &(*side)[i]
+	if !s.add(addr) && !fresh {
+		return
+	}
 	added := false
-	for _, y := range other {
-		from, to := x, y
+	for j := range other {
+		y := &other[j]
+		if y.class == x {
+			wait, made := s, y
+			if !in {
+				wait, made = y, s
+			}
+			if !v.meets(wait, made) {
+				continue
+			}
+		} else if !fresh {
+			continue // a new lock of a class known here: only its own class is news
+		}
+		from, to := x, y.class
 		if !in {
-			from, to = y, x
+			from, to = y.class, x
 		}
 		if v.g.AddThrough(from, e, to) {
 			added = true
@@ -109,6 +169,38 @@ func (v *Engine) noteSide(u *evUse, e, x graph.ClassID, in bool) {
 	if added {
 		v.resolve() // a cycle that waits may pass now
 	}
+}
+
+// meets reports whether the locks of one class held by the waits for an
+// event instance (wait) and those taken before it was made (made) may
+// hang together: one of them on both sides, or a nesting of two of them
+// that the run also took the other way round. It remembers the
+// nestings. Called with mu held.
+func (v *Engine) meets(wait, made *evSide) bool {
+	if wait.many || made.many {
+		return true
+	}
+	for _, a := range wait.locks {
+		if slices.Contains(made.locks, a) {
+			return true
+		}
+	}
+	for _, a := range wait.locks {
+		for _, b := range made.locks {
+			if v.evNests[[2]uintptr{b, a}] || v.pairs.get(b, a) != nil {
+				return true
+			}
+		}
+	}
+	for _, a := range wait.locks {
+		for _, b := range made.locks {
+			if len(v.evNests) >= maxEventNests {
+				v.evNests = make(map[[2]uintptr]bool) // the module is built at go 1.18: no clear
+			}
+			v.evNests[[2]uintptr{a, b}] = true
+		}
+	}
+	return false
 }
 
 // noteDeps notes the event instances of the dependencies deps that the
@@ -123,10 +215,10 @@ func (v *Engine) noteDeps(st *held.Stack, deps []graph.Dep, a graph.Acq, lk unsa
 	}
 	for _, d := range deps {
 		if to != nil {
-			v.noteSide(to, a.Class, d.Edge.From, true)
+			v.noteSide(to, a.Class, d.Edge.From, st.Entries[d.Held].Addr, true)
 		}
 		if from := &st.Entries[d.Held]; v.g.Class(from.Class).Shared && from.Addr != 0 {
-			v.noteSide(v.eventUse(from.Addr, nil, from.Class), from.Class, a.Class, false)
+			v.noteSide(v.eventUse(from.Addr, nil, from.Class), from.Class, a.Class, a.Addr, false)
 		}
 	}
 }
@@ -171,7 +263,7 @@ func (v *Engine) noteWait(st *held.Stack, lk unsafe.Pointer, c graph.ClassID, ex
 	u := v.eventUse(uintptr(lk), lk, c)
 	for i := range st.Entries {
 		if e := &st.Entries[i]; e.Addr != except && !(e.Try && v.g.Class(e.Class).Shared) {
-			v.noteSide(u, c, e.Class, true)
+			v.noteSide(u, c, e.Class, e.Addr, true)
 		}
 	}
 	v.mu.Unlock()
@@ -195,9 +287,10 @@ func (v *Engine) noteRegions(st *held.Stack, c graph.ClassID) {
 		return
 	}
 	v.mu.Lock()
+	addr := st.Entries[len(st.Entries)-1].Addr
 	for i := range below {
 		if e := &below[i]; (*w)[e.Class] && e.Addr != 0 {
-			v.noteSide(v.eventUse(e.Addr, nil, e.Class), e.Class, c, false)
+			v.noteSide(v.eventUse(e.Addr, nil, e.Class), e.Class, c, addr, false)
 		}
 	}
 	v.mu.Unlock()
