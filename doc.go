@@ -236,6 +236,14 @@
 // instance, its class is watched: each wait and signal of it notes its
 // instance, not only the first of each chain.
 //
+// The locks on the two sides of an instance are noted by address too.
+// Two locks of one class there, a parent that waits under its lock for
+// a child's goroutine which takes the child's lock first, are a
+// nesting, as a tree's, and cannot hang on their own: they make the
+// cycle L → E → L only if they may be one lock, or if the run also
+// nested two locks of the class the other way round (through another
+// event, or one goroutine holding both).
+//
 // An [Event] declares such an event in code of one's own (a worker pool,
 // a semaphore, a flush): Wait before the real wait, Begin and End around
 // the code that makes it, or Signal where it is made. In code the lockdep
@@ -255,8 +263,8 @@
 //     certain self-deadlock, reported while the goroutine hangs.
 //   - sync.Cond, class "cond: ": Wait waits, for every lock held but its
 //     own L, which Wait releases; Signal and Broadcast make the event.
-//   - Channels, with the command's -channels (LOCKDEP_CHANNELS=1) only: a
-//     channel is classed by the declaration it is stored in and has two
+//   - Channels, unless turned off (the command's -channels=false,
+//     LOCKDEP_CHANNELS=0): a channel is classed by the declaration it is stored in and has two
 //     events, its senders' ("send: p.T.ch", what a blocked sender waits
 //     for) and its receivers' ("receive: p.T.ch"). A send or a receive
 //     waits for its side's event if the channel is unbuffered, or if a
@@ -264,9 +272,7 @@
 //     earlier in the run; every send, receive and close makes the other
 //     side's event. A select with a default, or with a case on a timer or
 //     a context's Done, is no wait; a receive of a done channel beside
-//     other cases is a select's way out, not what it waits for. Off by
-//     default: classes shared by unrelated channels make false cycles
-//     (see the lockdep command's documentation).
+//     other cases is a select's way out, not what it waits for.
 //
 // What a goroutine took since its last event is read from its stack of
 // held locks, at no extra cost to its acquisitions but a comparison: the
@@ -404,22 +410,24 @@
 //   - The validator keeps no reference to user memory, only addresses of
 //     held locks.
 //   - A wait is seen where the lockdep command rewrites a WaitGroup,
-//     Once, Cond or (with -channels) channel operation, or where the
-//     code declares it with an [Event]; elsewhere (a semaphore, a
-//     WaitGroup reached through another package's pointer, channels by
-//     default) a lock held while waiting for a goroutine that needs it
-//     is missed. A WaitGroup, Once, Cond or channel reached through a
-//     pointer or parameter is classed by that pointer, so a Done on a
-//     worker's *sync.WaitGroup parameter and the Wait on the variable it
-//     points to are two events, and a cycle through both is missed.
+//     Once, Cond or channel operation (unless -channels=false), or where
+//     the code declares it with an [Event]; elsewhere (a semaphore, a
+//     WaitGroup whose address was taken only in code not rewritten) a
+//     lock held while waiting for a goroutine that needs it is missed.
+//     A Once, Cond or channel reached through a pointer or parameter is
+//     classed by that pointer (a WaitGroup follows the class its address
+//     was registered with where its declaration was in view), so a Cond
+//     signalled through a parameter and waited for through its field are
+//     two events, and a cycle through both is missed.
 //   - What a goroutine took since its last event is counted whether or
 //     not the wait could follow it: a wait that only happens once its
 //     maker has passed a lock (a stream's second closer, which waits for
-//     the first) can be reported as a cycle it cannot close. Classes of
-//     events in tree-shaped code (a balancer that closes its children,
-//     each with a WaitGroup of the same class) make the class-level
-//     false cycles that trees of locks do, and //lockdep:tree does not
-//     fold them, since events record no instances.
+//     the first) can be reported as a cycle it cannot close. A cycle
+//     through an event and locks of two or more classes is judged by
+//     class on each side of the event: in tree-shaped code (a parent
+//     that waits for its children under its lock, the children taking a
+//     lock of another class that the parent takes after its own) it is
+//     reported as the same cycle of locks would be.
 //   - A goroutine whose end the validator does not see (see "Goroutines
 //     that end holding locks") is found gone only when the process or a
 //     test ends: a goroutine that waits for its lock before then is not

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"os"
 	"testing"
 
 	"github.com/golockdep/lockdep/lockdepimpl"
@@ -11,10 +10,6 @@ import (
 // the lockdep command puts before each send and receive, called
 // directly, against the plain operation (impl=sync). There is no
 // go-deadlock counterpart.
-
-// Channel operations are validated only when asked for: the validator
-// reads LOCKDEP_CHANNELS at the first one, after this.
-func init() { os.Setenv("LOCKDEP_CHANNELS", "1") }
 
 // chanSites are what a rewritten file declares for a channel field's
 // two events, per operation.

@@ -30,8 +30,9 @@ import (
 // its class was seen empty (len == 0 at a receive). A buffered channel
 // with room is no wait until its class is seen full. Every operation then
 // makes the other side's event: a send or a close releases receivers, a
-// receive releases senders. All of this only with LOCKDEP_CHANNELS=1
-// (validate.Channels): otherwise each function returns at once.
+// receive releases senders. All of this unless channels are turned off
+// (LOCKDEP_CHANNELS=0, validate.Channels): then each function returns at
+// once.
 
 // Send validates a send on channel ch, whose senders' event is s and
 // receivers' event is r; n and c are its len and cap.

@@ -247,14 +247,14 @@ func TestChannelNestingBothWays(t *testing.T) {
 	}
 }
 
-// TestChannelsNotAskedFor: with validation on but channels not asked for
-// (no LOCKDEP_CHANNELS=1), the channel functions do nothing: the hazard
-// of send-under-lock goes unseen.
-func TestChannelsNotAskedFor(t *testing.T) {
+// TestChannelsTurnedOff: with validation on but channels turned off
+// (LOCKDEP_CHANNELS=0, the command's -channels=false), the channel
+// functions do nothing: the hazard of send-under-lock goes unseen.
+func TestChannelsTurnedOff(t *testing.T) {
 	findings, restore := lockdepimpl.Fresh()
 	defer restore()
 	defer validate.SetChannels(validate.SetChannels(false))
-	c := newChanCase("not-asked")
+	c := newChanCase("turned-off")
 	c.lock()
 	c.unlock()
 	lockdepimpl.Recv(c.ch, &c.recv, &c.send, 0, 0)

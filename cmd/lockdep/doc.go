@@ -59,7 +59,7 @@ is named after the pointer. The functions of
 sync.OnceFunc, OnceValue and OnceValues, and the Waits of a Cond whose L
 is not a sync mutex, are not validated.
 
-With -channels, channels are validated too: a send, a receive (in a
+Channels are validated too, unless -channels=false: a send, a receive (in a
 statement, an assignment, a return, an if's or switch's init, each
 iteration of a range over a channel), a close (deferred or not) and a select are waits and
 events of the channel's two event classes, "send: p.T.ch" and
@@ -74,13 +74,13 @@ A cycle through an event is reported only once one instance (one
 WaitGroup, channel, Cond or Once) was both waited for under the lock
 before it and made after the lock after it: a wait under L on one
 channel and a close after L of another channel of the same field make
-no report. A select with a send case and a receive case on one buffered
-channel is no wait: one of them is always ready. Channel validation is
-off unless asked for: on grpc-go's balancer tests -channels adds one
-cycle, through one channel but under the locks of two resolvers (the
-locks of an event's two sides are not told apart by instance yet), and
-a buffered channel's operations cost about twice the plain ones. Use it
-to look for such hazards, not yet in CI.
+no report. Two locks of one class on the two sides of one event, a
+resolver that waits under its lock for an answer sent after an inner
+resolver's lock, are a nesting: reported only if the run also nests two
+of them the other way round. A select with a send case and a receive
+case on one buffered channel is no wait: one of them is always ready.
+-channels=false turns channel validation off, for a run that wants the
+locks and sync waits alone.
 
 # Test: lockdep test
 
@@ -323,8 +323,9 @@ program's arguments:
 	              write this run's findings to the -baseline file
 	-stat         keep lock statistics and print the top classes after
 	              the run (see Test)
-	-channels     validate channel sends, receives, closes and selects
-	              as waits too (off by default: see the start)
+	-channels=false
+	              do not validate channel sends, receives, closes and
+	              selects as waits (they are by default: see the start)
 	-work         keep the temporary directories, lockdep's and go's, and
 	              print their names
 	-version      print lockdep's version and exit
@@ -479,7 +480,7 @@ LOCKDEP (warn, panic, exit, off), LOCKDEP_SETTLE and the LOCKDEP_MAX_*
 bounds are passed to the processes under test; see the documentation of package
 github.com/golockdep/lockdep. lockdep sets LOCKDEP_EVENTS for them (where
 they record what they see), LOCKDEP_STAT=1 with -stat,
-LOCKDEP_CHANNELS=1 with -channels, and for test,
+LOCKDEP_CHANNELS=1 (0 with -channels=false), and for test,
 unless it is set already, LOCKDEP_DUMP_AFTER (see Test). GOFLAGS (its
 -mod and -modfile included), GOWORK and the rest of the go command's
 environment apply as usual.
@@ -537,8 +538,7 @@ once.
     finding that rests on a lock held until the process ends, by a
     goroutine that does not wait, is not reported: see "Hand-offs" in the
     package documentation.
-  - Channels are validated only with -channels. A channel operation is
-    validated only where its channel expression
+  - A channel operation is validated only where its channel expression
     can be evaluated again without side effects (a variable, a field, a
     dereference, an index of those with such indexes): a channel that a
     call returns (ctx.Done(), s.events()) is not, nor a send in a for's
@@ -549,8 +549,7 @@ once.
     cycles through it can be missed. A channel field of a utility type
     used for unrelated purposes (a test's event channel wrapper) shares
     one class across them; a cycle through it is reported only when one
-    channel meets both sides, but its locks may still be other
-    instances.
+    channel meets both sides.
   - go statements whose call passes arguments, or calls a function with
     results, are not rewritten: their goroutines' ends are not seen, and
     a lock such a goroutine left held is reported only when the process

@@ -21,7 +21,7 @@ type options struct {
 	work    bool   // -work, which go gets too
 	version bool
 	stat    bool // -stat: print the processes' lock statistics
-	chans   bool // -channels: validate channel operations too
+	noChans bool // -channels=false: channel operations are not validated
 
 	// Flags of the go command that lockdep reads as well.
 	tags, overlay, mod, modfile string
@@ -81,7 +81,7 @@ var flagRows = []struct {
 	{"baseline", flagSpec{own: true, value: true, set: func(p *flagParser, v string) error { p.baseline = v; return nil }}},
 	{"write-baseline", flagSpec{own: true, set: func(p *flagParser, v string) error { p.writeBaseline = v == "true"; return nil }}},
 	{"stat", flagSpec{own: true, set: func(p *flagParser, v string) error { p.stat = v == "true"; return nil }}},
-	{"channels", flagSpec{own: true, set: func(p *flagParser, v string) error { p.chans = v == "true"; return nil }}},
+	{"channels", flagSpec{own: true, set: func(p *flagParser, v string) error { p.noChans = v != "true"; return nil }}},
 	{"version", flagSpec{own: true, set: func(p *flagParser, v string) error { p.version = v == "true"; return nil }}},
 	{"work", flagSpec{own: true, set: func(p *flagParser, v string) error {
 		if p.work = v == "true"; p.work {

@@ -202,7 +202,7 @@ func (o *options) nameTestMain(dir string, files map[string][]byte) {
 
 // lockdepEnv returns the environment that tells the validating processes
 // what to do: where to record their events, whether to count (-stat) and
-// to validate channel operations (-channels), and
+// to validate channel operations (-channels, on by default), and
 // for test, when to dump the held locks so that the dump comes before
 // the panic of go test's timeout.
 func (s *session) lockdepEnv() []string {
@@ -210,7 +210,9 @@ func (s *session) lockdepEnv() []string {
 	if s.o.stat {
 		env = append(env, "LOCKDEP_STAT=1")
 	}
-	if s.o.chans {
+	if s.o.noChans {
+		env = append(env, "LOCKDEP_CHANNELS=0")
+	} else {
 		env = append(env, "LOCKDEP_CHANNELS=1")
 	}
 	if t := s.o.testTimeout(s.mod.goflags); s.o.cmd == "test" && t > 0 && os.Getenv("LOCKDEP_DUMP_AFTER") == "" {
@@ -256,7 +258,7 @@ func (s *session) instrument(contents map[string][]byte, coverage bool) (*instru
 	for _, n := range res.Notes {
 		s.logger.Print(n)
 	}
-	if res.Checked == 0 && (res.Chans == 0 || !o.chans) && len(res.Broken) == 0 {
+	if res.Checked == 0 && (res.Chans == 0 || o.noChans) && len(res.Broken) == 0 {
 		// Nothing validated: a run that says "0 findings" must not be
 		// taken for one that checked something.
 		tags := ""
@@ -266,7 +268,7 @@ func (s *session) instrument(contents map[string][]byte, coverage bool) (*instru
 		if res.Chans == 0 {
 			s.logger.Printf("warning: no lock, WaitGroup, Once, Cond or channel operation to validate in %s%s", strings.Join(patterns, " "), tags)
 		} else {
-			s.logger.Printf("warning: no lock, WaitGroup, Once or Cond operation to validate in %s%s; its channel operations are validated with -channels", strings.Join(patterns, " "), tags)
+			s.logger.Printf("warning: no lock, WaitGroup, Once or Cond operation to validate in %s%s, and its channel operations are not validated with -channels=false", strings.Join(patterns, " "), tags)
 		}
 	}
 	return res, nil

@@ -204,8 +204,8 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 	case "1", "on", "true":
 		channels.Store(channelsOn)
 	default:
-		channels.Store(channelsOff)
-		warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP_CHANNELS=%q is not 1 or 0; channel operations are not validated", v))
+		channels.Store(channelsOn)
+		warns = append(warns, fmt.Sprintf("lockdep: LOCKDEP_CHANNELS=%q is not 1 or 0; channel operations are validated", v))
 	}
 	switch v := strings.TrimSpace(getenv("LOCKDEP_STAT")); v {
 	case "", "0", "off", "false":
@@ -260,14 +260,11 @@ func fromEnv(getenv func(string) string) (*Config, []string) {
 	return c, warns
 }
 
-// channels says whether channel operations are validated
-// (LOCKDEP_CHANNELS=1, the lockdep command's -channels): off unless
-// asked for, since a channel's class (its field, shared by every channel
-// stored there) and the locks a goroutine took since its last event make
-// false cycles through channels that are not the same one (see the
-// lockdep command's documentation). Unset, it is read from the
-// environment at the first channel operation, so that a program (a
-// benchmark) may set LOCKDEP_CHANNELS in its own init.
+// channels says whether channel operations are validated: on unless
+// turned off (LOCKDEP_CHANNELS=0, the lockdep command's -channels=false).
+// Unset, it is read from the environment at the first channel
+// operation, so that a program (a benchmark) may set LOCKDEP_CHANNELS in
+// its own init.
 var channels atomic.Int32
 
 const (
@@ -280,10 +277,10 @@ const (
 func Channels() bool {
 	c := channels.Load()
 	if c == channelsUnset {
-		c = channelsOff
+		c = channelsOn
 		switch strings.TrimSpace(os.Getenv("LOCKDEP_CHANNELS")) {
-		case "1", "on", "true":
-			c = channelsOn
+		case "0", "off", "false":
+			c = channelsOff
 		}
 		channels.CompareAndSwap(channelsUnset, c)
 		c = channels.Load()
