@@ -145,11 +145,7 @@ func (v *Engine) noteSide(u *evUse, e, x graph.ClassID, addr uintptr, in bool) {
 	for j := range other {
 		y := &other[j]
 		if y.class == x {
-			wait, made := s, y
-			if !in {
-				wait, made = y, s
-			}
-			if !v.meets(wait, made) {
+			if !s.many && !y.many && !v.meets(addr, y.locks, in) {
 				continue
 			}
 		} else if !fresh {
@@ -171,34 +167,30 @@ func (v *Engine) noteSide(u *evUse, e, x graph.ClassID, addr uintptr, in bool) {
 	}
 }
 
-// meets reports whether the locks of one class held by the waits for an
-// event instance (wait) and those taken before it was made (made) may
-// hang together: one of them on both sides, or a nesting of two of them
-// that the run also took the other way round. It remembers the
-// nestings. Called with mu held.
-func (v *Engine) meets(wait, made *evSide) bool {
-	if wait.many || made.many {
-		return true
-	}
-	for _, a := range wait.locks {
-		if slices.Contains(made.locks, a) {
+// meets reports whether the lock at addr, held by a wait for an event
+// instance (in) or taken before it was made (!in), may hang together
+// with the locks of its class on the other side, others: one of them is
+// that lock, or the run also nested the two the other way round. It
+// remembers the nestings. Called with mu held.
+func (v *Engine) meets(addr uintptr, others []uintptr, in bool) bool {
+	for _, b := range others {
+		wait, made := addr, b
+		if !in {
+			wait, made = b, addr
+		}
+		if wait == made || v.evNests[[2]uintptr{made, wait}] || v.pairs.get(made, wait) != nil {
 			return true
 		}
 	}
-	for _, a := range wait.locks {
-		for _, b := range made.locks {
-			if v.evNests[[2]uintptr{b, a}] || v.pairs.get(b, a) != nil {
-				return true
-			}
+	for _, b := range others {
+		wait, made := addr, b
+		if !in {
+			wait, made = b, addr
 		}
-	}
-	for _, a := range wait.locks {
-		for _, b := range made.locks {
-			if len(v.evNests) >= maxEventNests {
-				v.evNests = make(map[[2]uintptr]bool) // the module is built at go 1.18: no clear
-			}
-			v.evNests[[2]uintptr{a, b}] = true
+		if len(v.evNests) >= maxEventNests {
+			v.evNests = make(map[[2]uintptr]bool) // the module is built at go 1.18: no clear
 		}
+		v.evNests[[2]uintptr{wait, made}] = true
 	}
 	return false
 }
