@@ -19,7 +19,8 @@ var sites = [...]lockdepimpl.Site{
 type server struct{ mu sync.Mutex }
 
 func TestSitesShareClassesByName(t *testing.T) {
-	lockdep.Configure(lockdep.Output(nil))
+	findings, restore := lockdepimpl.Fresh()
+	defer restore()
 	var cache sync.RWMutex
 	a, b := new(server), new(server)
 	// Server.mu then cache through one instance and site, cache then
@@ -32,7 +33,7 @@ func TestSitesShareClassesByName(t *testing.T) {
 	lockdepimpl.Lock(&b.mu, &sites[1])
 	lockdepimpl.Unlock(&b.mu, &sites[1])
 	lockdepimpl.WUnlock(&cache, &sites[3])
-	fs := lockdep.Findings()
+	fs := findings()
 	if len(fs) != 1 || fs[0].Kind != lockdep.Circular {
 		t.Fatalf("findings %v, want one circular", fs)
 	}

@@ -13,9 +13,6 @@ import (
 // users about the directives, since they cannot call LockNested; it never
 // suggests one that would not help.
 func TestNestingAdviceForRewrittenCode(t *testing.T) {
-	var got []lockdep.Report
-	lockdep.Configure(lockdep.Output(nil), lockdep.OnReport(func(r lockdep.Report) { got = append(got, r) }))
-	defer lockdep.Configure(lockdep.OnReport(nil))
 	outer := &lockdepimpl.Site{Class: "example.com/m.Node.mu", File: "node.go", Line: 7}
 	inner := &lockdepimpl.Site{Class: "example.com/m.Node.mu", File: "node.go", Line: 9}
 	walk := &lockdepimpl.Site{Class: "example.com/m.Leaf.mu", File: "leaf.go", Line: 12}
@@ -35,12 +32,14 @@ func TestNestingAdviceForRewrittenCode(t *testing.T) {
 		{"marked", markedSame, markedInner, "//lockdep:tree", "//lockdep:nested"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got = nil
+			findings, restore := lockdepimpl.Fresh()
+			defer restore()
 			var parent, child sync.Mutex
 			lockdepimpl.Lock(&parent, tc.first)
 			lockdepimpl.Lock(&child, tc.again)
 			lockdepimpl.Unlock(&child, tc.again)
 			lockdepimpl.Unlock(&parent, tc.first)
+			got := findings()
 			if len(got) != 1 || got[0].Kind != lockdep.Recursive || !strings.Contains(got[0].Advice, tc.want) || tc.not != "" && strings.Contains(got[0].Advice, tc.not) {
 				t.Fatalf("reports %v, want one recursive whose advice names %s, not %q", got, tc.want, tc.not)
 			}

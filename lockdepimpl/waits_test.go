@@ -237,12 +237,13 @@ func TestWaitGroupInProgress(t *testing.T) {
 			lockdepimpl.WGWait(&s.wg, &waitSites[2])
 			s.unlock()
 			s.lock()
+			before := blocked("lockdepimpl_test.TestWaitGroupInProgress", "sync.Mutex.Lock")
 			tc.goes(s, func() {
 				s.lock()
 				s.n++
 				s.unlock()
 			})
-			if !blockedIn("lockdepimpl_test.TestWaitGroupInProgress", "sync.Mutex.Lock") {
+			if !blockedIn("lockdepimpl_test.TestWaitGroupInProgress", "sync.Mutex.Lock", before) {
 				t.Fatal("the function did not block on mu")
 			}
 			lockdepimpl.ReportWaiting()
@@ -365,10 +366,11 @@ func TestOnceRecursive(t *testing.T) {
 	findings, restore := lockdepimpl.Fresh()
 	defer restore()
 	s := new(waiter)
+	before := blocked("lockdepimpl_test.recursiveDo", "sync.Mutex.Lock")
 	go lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {
 		recursiveDo(s)
 	})
-	if !blockedIn("lockdepimpl_test.recursiveDo", "sync.Mutex.Lock") {
+	if !blockedIn("lockdepimpl_test.recursiveDo", "sync.Mutex.Lock", before) {
 		t.Fatal("the inner Do did not block")
 	}
 	if got := unordered(findings()); len(got) != 0 {
@@ -389,20 +391,31 @@ func recursiveDo(s *waiter) {
 	lockdepimpl.OnceDo(&s.once, &waitSites[9], func() {})
 }
 
-// blockedIn reports whether a goroutine running fn gets to state, as a
-// goroutine dump shows it, while the scheduler runs the others.
-func blockedIn(fn, state string) bool {
-	buf := make([]byte, 1<<20)
+// blockedIn reports whether more than before goroutines running fn get
+// to state, as a goroutine dump shows them, while the scheduler runs the
+// others: a test counts (blocked) before it starts its goroutine, since
+// an earlier run of the test (-count) may have left one there.
+func blockedIn(fn, state string, before int) bool {
 	for range 100000 {
-		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			head, _, _ := strings.Cut(g, "\n")
-			if strings.Contains(g, fn) && strings.Contains(head, "["+state) {
-				return true
-			}
+		if blocked(fn, state) > before {
+			return true
 		}
 		runtime.Gosched()
 	}
 	return false
+}
+
+// blocked counts the goroutines running fn in state.
+func blocked(fn, state string) int {
+	buf := make([]byte, 1<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		head, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(g, fn) && strings.Contains(head, "["+state) {
+			n++
+		}
+	}
+	return n
 }
 
 // ownLocker is a Locker of a type of its own: the lock behind it is not
@@ -450,6 +463,7 @@ func TestCond(t *testing.T) {
 			}
 			ready := false
 			done := make(chan struct{})
+			before := blocked("lockdepimpl_test.TestCond", "sync.Cond.Wait")
 			go func() {
 				defer close(done)
 				if tc.other {
@@ -462,7 +476,7 @@ func TestCond(t *testing.T) {
 				}
 				l.Unlock()
 			}()
-			if !blockedIn("lockdepimpl_test.TestCond", "sync.Cond.Wait") {
+			if !blockedIn("lockdepimpl_test.TestCond", "sync.Cond.Wait", before) {
 				t.Fatal("the waiter did not wait")
 			}
 			l.Lock()
