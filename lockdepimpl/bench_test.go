@@ -187,28 +187,6 @@ func BenchmarkAddDoneWait(b *testing.B) {
 	})
 }
 
-// BenchmarkAddDoneWaitAlone is Add, Done and Wait with no lock around
-// them: the WaitGroup operations the cost target is about.
-func BenchmarkAddDoneWaitAlone(b *testing.B) {
-	modes(b, func(b *testing.B) {
-		b.ReportAllocs()
-		var wg sync.WaitGroup
-		for b.Loop() {
-			wg.Add(1)
-			wg.Done()
-			wg.Wait()
-		}
-	}, func(b *testing.B) {
-		b.ReportAllocs()
-		var wg sync.WaitGroup
-		for b.Loop() {
-			wg.Add(1)
-			lockdepimpl.WGDone(&wg, &waitBenchSites[0])
-			lockdepimpl.WGWait(&wg, &waitBenchSites[1])
-		}
-	})
-}
-
 // BenchmarkDeferredDone is a handler that defers its Done and takes a
 // lock, as rewritten code runs it (the deferred Done begins a region of
 // the WaitGroup's event), then the Wait.

@@ -46,7 +46,9 @@ func (v *Engine) Signal(lk unsafe.Pointer, c *Class, pc uintptr, site *Site) {
 	st.Signal(id)
 	after := st.Recent(st.Scratch[:0])
 	for i := range st.Entries {
-		after = append(after, st.Entries[i].Recent())
+		if r, ok := st.Entries[i].Recent(); ok {
+			after = append(after, r)
+		}
 	}
 	// The buffer is the goroutine's to reuse: kept before any return (no
 	// defer on this path), and read-only from here on.
@@ -58,7 +60,7 @@ func (v *Engine) Signal(lk unsafe.Pointer, c *Class, pc uintptr, site *Site) {
 	base := graph.ChainKey(0, ev)
 	miss := false
 	for _, r := range after {
-		if r.Class == id || r.Try {
+		if r.Class == id {
 			continue
 		}
 		if _, ok := v.g.Chains.Lookup(graph.ChainKey(base, graph.Acq{Class: r.Class, Mode: r.Mode})); !ok {
@@ -93,7 +95,7 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, lk unsafe.Pointer, ev gra
 	for _, r := range after {
 		r := r // the run-time module is built at go 1.18: trace refers to it
 		m := graph.Acq{Class: r.Class, Mode: r.Mode}
-		if r.Class == ev.Class || r.Try || done[m] {
+		if r.Class == ev.Class || done[m] {
 			continue
 		}
 		done[m] = true
