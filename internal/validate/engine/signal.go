@@ -30,10 +30,10 @@ import (
 // its own close, a Wait after its own Done): its wait adds nothing.
 
 // Signal validates making the event at lk, of class c (nil: site's), by
-// the calling goroutine, at pc or site: the locks the goroutine took since its start
-// or its previous signal, and those it holds, come after the event. A
-// cycle that closes is reported as any circular dependency; the
-// acquisition it names is the lock taken, held after the event.
+// the calling goroutine, at pc or site: the locks the goroutine took
+// since its start or its previous signal, and those it holds, come after
+// the event. A cycle that closes is reported as any circular dependency;
+// the acquisition it names is the lock taken, held after the event.
 func (v *Engine) Signal(lk unsafe.Pointer, c *Class, pc uintptr, site *Site) {
 	id := v.eventID(c, site)
 	if id == 0 {
@@ -168,9 +168,9 @@ func (v *Engine) signalMiss(st *held.Stack, gid int64, lk unsafe.Pointer, ev gra
 }
 
 // Wait validates a wait of the calling goroutine, at pc or site, for the
-// event of class c (nil: site's) at lk: every lock it holds comes before the event. A
-// lock the wait itself releases while it waits (a Cond's L) is at
-// except, or except is 0. A goroutine that made the event itself does
+// event of class c (nil: site's) at lk: every lock it holds comes before
+// the event. A lock the wait itself releases while it waits (a Cond's L)
+// is at except, or except is 0. A goroutine that made the event itself does
 // not wait for it, and one inside a region of another event of the same
 // class (see lockdepimpl.WGGo) does not wait for its own: nothing is
 // recorded.
@@ -216,9 +216,11 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 				return
 			}
 		}
-		if c == nil {
-			c = site.ClassOf()
-		}
+	}
+	if c == nil {
+		c = site.ClassOf()
+	}
+	if i < 0 {
 		v.mightLock(lk, c, Write, pc, site)
 		return
 	}
@@ -226,9 +228,6 @@ func (v *Engine) Wait(lk unsafe.Pointer, c *Class, except uintptr, pc uintptr, s
 	// top: where the wait will take it again.
 	e := st.Entries[i]
 	st.Remove(i, held.Site{})
-	if c == nil {
-		c = site.ClassOf()
-	}
 	v.mightLock(lk, c, Write, pc, site)
 	st.Reinsert(e)
 }
