@@ -125,7 +125,7 @@ func endRegion(wg *sync.WaitGroup, s *Site, pc uintptr) {
 // validation is on.
 func wgSignal(wg *sync.WaitGroup, s *Site, pc uintptr) {
 	if v := validate.Active(); v != nil {
-		v.Signal(unsafe.Pointer(wg), wgClass(wg, s), pc, s)
+		v.Signal(unsafe.Pointer(wg), wgFollowed(wg, s), pc, s)
 	}
 }
 
