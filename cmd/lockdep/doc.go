@@ -102,6 +102,11 @@ stderr. A summary line ends the run, on stderr:
 
 	lockdep: 2 findings (circular 1, recursive 1, bad unlock 0) in 3 packages; 14 classes, 9 dependencies
 
+A process that hits one of the validator's bounds (LOCKDEP_MAX_DEPTH and
+the like) says so in one line and goes on without validation; the
+summary then adds "(1 stopped validating at a bound, above)" after the
+packages, since its counts are of a run that did not validate to its end.
+
 go test runs one process per package. Each records its dependencies;
 lockdep merges them and also reports cycles that no single process saw, as
 soon as the processes' records show them, naming the package that

@@ -28,6 +28,7 @@ type merged struct {
 	findings []report.Report // emitted, in order
 	emitted  map[string]bool
 	packages map[string]bool
+	halted   map[string]bool                              // the packages whose processes turned validation off
 	local    map[*events.Process]map[uint32]graph.ClassID // a process's class IDs → union class
 	stats    map[*events.Process][]report.ClassStats      // each process's last statistics (LOCKDEP_STAT=1)
 }
@@ -42,6 +43,7 @@ func newMerged(dir, root string, emit func(report.Report)) *merged {
 		emit:     emit,
 		emitted:  map[string]bool{},
 		packages: map[string]bool{},
+		halted:   map[string]bool{},
 		local:    map[*events.Process]map[uint32]graph.ClassID{},
 		stats:    map[*events.Process][]report.ClassStats{},
 	}
@@ -119,8 +121,11 @@ func (m *merged) event(p *events.Process, e *events.Event) error {
 		m.Finding(r)
 	case e.Stats != nil:
 		m.stats[p] = e.Stats // the last one is the process's
-	case e.Stopped != "" && m.stopped != nil:
-		m.stopped(origin, e.Stopped)
+	case e.Stopped != "":
+		m.halted[origin] = true
+		if m.stopped != nil {
+			m.stopped(origin, e.Stopped)
+		}
 	}
 	return nil
 }
@@ -174,7 +179,12 @@ func packageOf(dir, root string) string {
 // summary returns the line that ends every run.
 func (m *merged) summary() string {
 	classes, deps := m.Counts()
-	return fmt.Sprintf("%s in %s; %s", findingCounts(m.findings), reporting.Count(len(m.packages), "package"), graphSize(classes, deps))
+	halted := ""
+	if n := len(m.halted); n > 0 {
+		// The counts are of a run that did not validate to its end.
+		halted = fmt.Sprintf(" (%d stopped validating at a bound, above)", n)
+	}
+	return fmt.Sprintf("%s in %s%s; %s", findingCounts(m.findings), reporting.Count(len(m.packages), "package"), halted, graphSize(classes, deps))
 }
 
 // findingCounts says how many findings there are, of the main kinds, how
